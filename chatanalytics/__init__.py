@@ -1,0 +1,41 @@
+"""chatanalytics: analyse Adobe Marketo Engage Dynamic Chat events in pandas and Jupyter.
+
+Load any supported export with :func:`read_events`, check what was read with :func:`load_report`, and try
+everything on synthetic data with :func:`simulate` or :func:`load_sample`.
+"""
+
+from .datasets import load_sample, simulate
+from .errors import (
+    ChatAnalyticsError,
+    DataQualityWarning,
+    EmptyDataError,
+    ExportError,
+    InvalidParameterError,
+    LoaderError,
+    SchemaError,
+)
+from .io import FORMATS, LoadReport, load_report, read_events
+from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "COLUMNS",
+    "EVENT_TYPES",
+    "FORMATS",
+    "ChatAnalyticsError",
+    "DataQualityWarning",
+    "EmptyDataError",
+    "EventType",
+    "ExportError",
+    "InvalidParameterError",
+    "LoadReport",
+    "LoaderError",
+    "SchemaError",
+    "load_report",
+    "load_sample",
+    "make_events",
+    "read_events",
+    "simulate",
+    "validate_events",
+]

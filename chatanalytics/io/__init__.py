@@ -1,0 +1,6 @@
+"""Loaders: every supported export into the canonical event frame, with a load report."""
+
+from ._read import FORMATS, read_events
+from ._report import LoadReport, load_report
+
+__all__ = ["FORMATS", "LoadReport", "load_report", "read_events"]

@@ -1,0 +1,51 @@
+"""Arrow helpers for per-value work done once per distinct value instead of once per row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def map_distinct(
+    arr: pa.ChunkedArray,
+    func: Callable[[str], str | None],
+    *,
+    candidates: pa.ChunkedArray | pa.Array | None = None,
+) -> tuple[pa.ChunkedArray, int]:
+    """Apply ``func`` to each distinct non-null value of ``arr`` (only among ``candidates`` rows when given).
+
+    Returns the new array and the number of rows whose value changed. Values ``func`` leaves unchanged
+    keep their row untouched, and when nothing changes the input array itself is returned.
+    """
+    pool = arr if candidates is None else arr.filter(candidates)
+    if len(pool) == 0:
+        return arr, 0
+    uniques = pc.unique(pool.drop_null())
+    before = uniques.to_pylist()
+    after = [func(v) for v in before]
+    pairs = [(b, a) for b, a in zip(before, after, strict=True) if a != b]
+    if not pairs:
+        return arr, 0
+    old = pa.array([b for b, _ in pairs], arr.type)
+    new = pa.array([a for _, a in pairs], arr.type)
+    idx = pc.index_in(arr, value_set=old)
+    hit = pc.is_valid(idx)
+    changed = pc.sum(hit).as_py() or 0
+    replaced = pc.take(new, idx)
+    out = pc.if_else(hit, replaced, arr)
+    if isinstance(out, pa.Array):
+        out = pa.chunked_array([out])
+    return out, int(changed)
+
+
+def any_substring(arr: pa.ChunkedArray, needles: tuple[str, ...]) -> pa.ChunkedArray | None:
+    """Rows containing any of ``needles`` (plain substring search), or None when no row does."""
+    mask = None
+    for needle in needles:
+        m = pc.match_substring(arr, needle)
+        mask = m if mask is None else pc.or_(mask, m)
+    if mask is None or not pc.any(mask).as_py():
+        return None
+    return pc.fill_null(mask, False)

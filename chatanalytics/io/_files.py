@@ -1,0 +1,196 @@
+"""Finding input files and streaming their bytes in blocks of whole lines."""
+
+from __future__ import annotations
+
+import glob
+import os
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import EmptyDataError, LoaderError
+
+#: File name endings read when a directory is given.
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".parquet")
+BLOCK_BYTES = 64 << 20
+
+PathLike = str | os.PathLike[str]
+
+
+def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list[str]]:
+    """Resolve files, lists, globs and directories to a sorted list of files (and notes)."""
+    if isinstance(paths, (str, os.PathLike)):
+        items: list[PathLike] = [paths]
+    else:
+        try:
+            items = list(paths)
+        except TypeError:
+            raise LoaderError(
+                f"expected a path, a glob or a list of them, got {type(paths).__name__}"
+            ) from None
+    if not items:
+        raise EmptyDataError("no input paths were given")
+    found: list[Path] = []
+    for item in items:
+        if not isinstance(item, (str, os.PathLike)):
+            raise LoaderError(f"expected a path, got {type(item).__name__}: {item!r}")
+        text = os.fspath(item)
+        if any(ch in text for ch in "*?[") and not Path(text).exists():
+            hits = sorted(glob.glob(os.path.expanduser(text), recursive=True))
+            files = [Path(h) for h in hits if Path(h).is_file()]
+            if not files:
+                raise LoaderError(f"no files match {text!r}", path=text)
+            found.extend(files)
+            continue
+        path = Path(os.path.expanduser(text))
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_name(p.name))
+            if not files:
+                raise LoaderError(
+                    f"directory {text!r} holds no event files (looked for names ending in "
+                    f"{', '.join(DATA_SUFFIXES)}, optionally .gz)",
+                    path=text,
+                )
+            found.extend(files)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise LoaderError(f"file not found: {text!r}", path=text)
+    unique: list[Path] = []
+    seen: set[Path] = set()
+    repeated = 0
+    for p in found:
+        key = p.resolve()
+        if key in seen:
+            repeated += 1
+            continue
+        seen.add(key)
+        unique.append(p)
+    notes = [f"{repeated} path(s) named more than once were read once"] if repeated else []
+    return unique, notes
+
+
+def _is_data_name(name: str) -> bool:
+    name = name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return name.endswith(DATA_SUFFIXES)
+
+
+@dataclass
+class Block:
+    """Whole lines of one file: ``data`` and the 0-based offset of each line start within it."""
+
+    data: bytes
+    starts: np.ndarray  # int64 offsets of line starts; lines end at the next start (newline included)
+    first_line: int  # 1-based number of the first line in this block
+
+
+@dataclass
+class StreamState:
+    """What happened while streaming a file's bytes."""
+
+    truncated_gzip: bool = False
+    corrupt_gzip: bool = False
+    bytes_read: int = 0
+
+
+def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        head = fh.read(2)
+        fh.seek(0)
+        if head != b"\x1f\x8b":
+            while chunk := fh.read(BLOCK_BYTES):
+                state.bytes_read += len(chunk)
+                yield chunk
+            return
+        decomp = zlib.decompressobj(wbits=47)
+        while True:
+            comp = fh.read(BLOCK_BYTES // 4)
+            if not comp:
+                break
+            while comp:
+                try:
+                    out = decomp.decompress(comp)
+                except zlib.error:
+                    state.corrupt_gzip = True
+                    return
+                if out:
+                    state.bytes_read += len(out)
+                    yield out
+                if decomp.eof:
+                    # a gzip file may hold several members (concatenated .gz files)
+                    comp = decomp.unused_data
+                    decomp = zlib.decompressobj(wbits=47)
+                    if comp and comp[:2] != b"\x1f\x8b":
+                        state.corrupt_gzip = True
+                        return
+                else:
+                    comp = b""
+        tail = decomp.flush()
+        if tail:
+            state.bytes_read += len(tail)
+            yield tail
+        if not decomp.eof and state.bytes_read > 0:
+            state.truncated_gzip = True
+
+
+def newline_positions(buf: np.ndarray) -> np.ndarray:
+    """Offsets of every ``\\n`` in ``buf``, found in cache-sized pieces."""
+    step = 1 << 22
+    parts = [np.flatnonzero(buf[i : i + step] == 10) + i for i in range(0, len(buf), step)]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
+    """Yield blocks of whole lines (the last line of a file may lack its newline)."""
+    carry = b""
+    line = 1
+    pending: list[bytes] = []
+    pending_size = 0
+
+    def emit(data: bytes) -> Block:
+        nonlocal line
+        buf = np.frombuffer(data, dtype=np.uint8)
+        nl = newline_positions(buf)
+        starts = np.empty(len(nl) + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = nl + 1
+        if starts[-1] == len(data):
+            starts = starts[:-1]
+        block = Block(data=data, starts=starts, first_line=line)
+        line += len(starts)
+        return block
+
+    for chunk in _raw_chunks(path, state):
+        pending.append(chunk)
+        pending_size += len(chunk)
+        if pending_size < BLOCK_BYTES:
+            continue
+        data = carry + b"".join(pending)
+        pending, pending_size = [], 0
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            carry = data
+            continue
+        carry = data[cut + 1 :]
+        yield emit(data[: cut + 1])
+    data = carry + b"".join(pending)
+    if data:
+        yield emit(data)
+
+
+def read_head(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of a file, decompressed when it is gzip."""
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    if head[:2] != b"\x1f\x8b":
+        return head
+    decomp = zlib.decompressobj(wbits=47)
+    try:
+        return decomp.decompress(head, size)
+    except zlib.error:
+        return b""

@@ -1,0 +1,127 @@
+"""Canonical events stored as Parquet (``chatanalytics convert``, ``DataFrame.to_parquet``).
+
+The file is read with pyarrow; string columns go to pandas without a copy. Only the event-type code, the
+de-duplication key and the checks are computed by DuckDB. A row without a time or an event type is
+rejected; a row whose event type is not one of the 11 is ignored. The provenance columns
+(``source_format``, ``source_file``, ``source_record``) are kept as written, so a converted file still
+points at the original export.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import LoaderError
+from ..schema import COLUMNS, EVENT_TYPES, TIME_GRANULARITIES
+
+FORMAT = "parquet"
+_REQUIRED = ("event_time_utc", "event_type")
+_NOT_STRINGS = ("event_time_utc", "event_type", "event_count", "time_granularity", "source_record")
+_EVENT_LIST = "[" + ", ".join(f"'{e}'" for e in EVENT_TYPES) + "]"
+_GRAN_LIST = "[" + ", ".join(f"'{g}'" for g in TIME_GRANULARITIES) + "]"
+
+_CHECK = f"""
+SELECT
+  CAST(list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) - 1 AS TINYINT) AS code,
+  CAST(coalesce(list_position({_GRAN_LIST}, CAST(time_granularity AS VARCHAR)) - 1, 0) AS TINYINT) AS gran,
+  CAST(CASE WHEN event_time_utc IS NULL THEN 4
+       WHEN event_type IS NULL THEN 7
+       WHEN list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) IS NULL THEN 9
+       ELSE 0 END AS TINYINT) AS status
+FROM tbl
+"""
+_STRINGS = [c for c, d in COLUMNS.items() if c not in _NOT_STRINGS]
+
+
+@dataclass
+class ParquetResult:
+    part: pa.Table | None = None
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    records: int = 0
+    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
+    ignored: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _fill_missing(table: pa.Table) -> pa.Table:
+    for col in COLUMNS:
+        if col not in table.column_names:
+            typ = pa.int64() if col in ("event_count", "source_record") else pa.large_string()
+            table = table.append_column(col, pa.nulls(table.num_rows, typ))
+    return table
+
+
+def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
+    """A part table (``event_time_utc``, ``code``, ``gran``, strings, provenance) and each row's status."""
+    table = _fill_missing(table)
+    times = table.column("event_time_utc")
+    if times.type != pa.timestamp("us", tz="UTC"):
+        times = times.cast(pa.timestamp("us", tz="UTC"))
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.register("tbl", table)
+        checks = con.sql(_CHECK).to_arrow_table()
+    finally:
+        con.close()
+    status = checks.column("status").to_numpy()
+    part = pa.table(
+        {
+            "event_time_utc": times,
+            "code": checks.column("code"),
+            "gran": checks.column("gran"),
+            "source_record": table.column("source_record").cast(pa.int64()),
+            **{c: _as_string(table.column(c)) for c in _STRINGS},
+        }
+    )
+    return part, status
+
+
+def _as_string(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if col.type in (pa.string(), pa.large_string()):
+        return col
+    return col.cast(pa.large_string())
+
+
+def read(path: Path) -> ParquetResult:
+    """Read one Parquet file of canonical events."""
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as err:  # pyarrow raises several types for a file that is not Parquet
+        raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
+    names = pf.schema_arrow.names
+    missing = [c for c in _REQUIRED if c not in names]
+    if missing:
+        raise LoaderError(
+            f"{path} is not a file of canonical events: it lacks {', '.join(missing)} "
+            f"(it has {', '.join(names[:12])})",
+            path=path,
+        )
+    table = pf.read(columns=[c for c in COLUMNS if c in names])
+    result = ParquetResult(records=table.num_rows)
+    if table.num_rows == 0:
+        return result
+    part, status = part_from_arrow(table)
+    rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
+    bad = status != 0
+    if bad.any():
+        reasons = {4: "missing time", 7: "missing event type"}
+        for i in np.flatnonzero(bad):
+            if status[i] == 9:
+                result.ignored.append((int(rows[i]), str(table.column("event_type")[int(i)])))
+            else:
+                raw = json.dumps(table.slice(int(i), 1).to_pylist()[0], default=str)
+                result.rejected.append((int(rows[i]), reasons[int(status[i])], raw.encode("utf-8")))
+        part = part.filter(pa.array(~bad))
+        rows = rows[~bad]
+    result.part = part
+    result.rows = rows
+    return result

@@ -1,0 +1,484 @@
+"""``read_events``: every supported export into the canonical event frame, with a load report."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError, LoaderError
+from ..schema import (
+    COLUMNS,
+    EVENT_TYPE_DTYPE,
+    STRING,
+    TIME_GRANULARITY_DTYPE,
+    conversation_type_token,
+    empty_events,
+    ui_type_token,
+    validate_events,
+)
+from . import _capture, _parquet
+from ._arrow import map_distinct
+from ._files import PathLike, StreamState, expand_paths, iter_blocks, read_head
+from ._privacy import scrub_table
+from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadReport, attach_report
+
+#: The formats ``read_events`` knows, by the name ``format=`` takes.
+FORMATS: dict[str, str] = {
+    "capture": "newline-delimited JSON of captured Dynamic Chat callbacks (.jsonl, .jsonl.gz)",
+    "parquet": "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)",
+}
+
+#: Canonical string columns other than the provenance ones.
+DATA_STRINGS = [c for c, d in COLUMNS.items() if d is STRING and c != "source_file"]
+_KEY_SQL = """
+SELECT CASE WHEN event_id IS NOT NULL THEN hash('event_id', event_id)
+            ELSE hash(code, event_time_utc, session_id, conversation_id, agent_id) END AS h
+FROM part
+"""
+
+
+@dataclass
+class Part:
+    """Events read from one file (or one block of it), in a canonical Arrow layout, before de-duplication.
+
+    ``table`` holds ``event_time_utc``, ``code`` (index into EVENT_TYPES), the canonical string columns
+    and, for canonical Parquet, ``gran`` and the stored provenance columns.
+    """
+
+    table: pa.Table
+    lines: np.ndarray
+    file_index: int
+    granularity: int = 0  # index into TIME_GRANULARITIES; -1: per row, in column "gran"
+    hashes: np.ndarray | None = None
+
+
+@dataclass
+class FileTally:
+    name: str
+    format: str
+    records: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    events: int = 0
+    duplicates: int = 0
+
+
+def read_events(
+    paths: PathLike | Iterable[PathLike],
+    *,
+    format: str | None = None,
+    warn: bool = True,
+) -> pd.DataFrame:
+    """Read Dynamic Chat events into one canonical, typed DataFrame.
+
+    Parameters
+    ----------
+    paths : path, glob or list of them
+        Files (gzip is detected and decompressed), glob patterns (``"logs/2026-11/*.jsonl.gz"``) and
+        directories (every ``.jsonl``, ``.ndjson``, ``.json``, ``.log`` and ``.parquet`` file below
+        it, optionally gzipped), read in sorted order. A file named twice is read once.
+    format : {None, "capture", "parquet"}
+        The export format. ``None`` detects it per file from its content (``.parquet`` by name).
+    warn : bool, default True
+        Raise a :class:`DataQualityWarning` when records were rejected or de-duplicated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Canonical events (see :mod:`chatanalytics.schema`) in the order they were read. Its load
+        report (:func:`load_report`) accounts for every record: event, rejected, duplicate or
+        ignored. No column holds a visitor's email address or phone number (see
+        :mod:`chatanalytics.io._privacy` for the rules).
+
+    Raises
+    ------
+    LoaderError
+        A path does not exist, a glob matches nothing, or a file's format is not recognised.
+    EmptyDataError
+        The inputs hold no records at all.
+    InvalidParameterError
+        ``format`` is not a known format.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> from chatanalytics.datasets import SAMPLE_PATH
+    >>> events = ca.read_events(SAMPLE_PATH, warn=False)
+    >>> str(events["event_type"].dtype.categories[0])
+    'CONVERSATION_TRIGGERED'
+    """
+    if format is not None and format not in FORMATS:
+        raise InvalidParameterError("format", format, list(FORMATS))
+    files, notes = expand_paths(paths)
+    tallies: list[FileTally] = []
+    parts: list[Part] = []
+    rejected: list[tuple[int, int, str, bytes]] = []
+    ignored: list[tuple[int, int, str]] = []
+    naive = 0
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        for fi, path in enumerate(files):
+            fmt = format or _detect(path)
+            tally = FileTally(name=str(path), format=fmt)
+            tallies.append(tally)
+            if fmt == "parquet":
+                got = _parquet.read(path)
+                tally.records += got.records
+                if got.part is not None:
+                    parts.append(Part(got.part, got.rows, fi, granularity=-1))
+                _account(fi, tally, got.rejected, got.ignored, rejected, ignored)
+                continue
+            state = StreamState()
+            last_line = 0
+            fast = None if _is_gzip(path) else _capture.parse_file(con, path)
+            results = [fast] if fast is not None else None
+            if results is None:
+                results = []
+                for block in iter_blocks(path, state):
+                    results.append(_capture.parse_block(con, block))
+                    last_line = block.first_line + len(block.starts) - 1
+            for res in results:
+                tally.records += res.records
+                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
+                if res.events.num_rows:
+                    naive += int(pc.sum(res.events.column("naive")).as_py() or 0)
+                    table = _capture.clean_strings(res.events)
+                    parts.append(Part(table, res.lines, fi))
+            if state.corrupt_gzip:
+                rejected.append((fi, last_line + 1, "unreadable compressed data", b""))
+                tally.records += 1
+                tally.rejected += 1
+                notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+            if state.truncated_gzip:
+                notes.append(
+                    f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}"
+                )
+    finally:
+        con.close()
+    if sum(t.records for t in tallies) == 0:
+        raise EmptyDataError(f"no records in {', '.join(t.name for t in tallies)}")
+    if naive:
+        notes.append(f"{naive:,} event time(s) carried no UTC offset and were read as UTC")
+    return _finalize(parts, tallies, rejected, ignored, notes, warn=warn)
+
+
+def _account(
+    fi: int,
+    tally: FileTally,
+    rej: Sequence[tuple[int, str, bytes]],
+    ign: Sequence[tuple[int, str]],
+    rejected: list[tuple[int, int, str, bytes]],
+    ignored: list[tuple[int, int, str]],
+) -> None:
+    tally.rejected += len(rej)
+    tally.ignored += len(ign)
+    rejected.extend((fi, line, reason, raw) for line, reason, raw in rej)
+    ignored.extend((fi, line, name) for line, name in ign)
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _detect(path: Path) -> str:
+    if path.name.lower().endswith(".parquet"):
+        return "parquet"
+    try:
+        head = read_head(path)
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if not head.strip() or _capture.sniff(head):
+        return "capture"
+    known = "; ".join(f"{k}: {v}" for k, v in FORMATS.items())
+    raise LoaderError(
+        f"cannot tell the format of {path} (it does not start with a JSON object); known formats: "
+        f"{known}. Pass format= to force one.",
+        path=path,
+    )
+
+
+def _finalize(
+    parts: list[Part],
+    tallies: list[FileTally],
+    rejected: list[tuple[int, int, str, bytes]],
+    ignored: list[tuple[int, int, str]],
+    notes: list[str],
+    *,
+    warn: bool,
+) -> pd.DataFrame:
+    """De-duplicate, scrub contact details, convert to pandas and attach the load report."""
+    names = [t.name for t in tallies]
+    rejected.sort(key=lambda r: (r[0], r[1]))
+    ignored.sort(key=lambda r: (r[0], r[1]))
+    _hash_keys(parts)
+    dropped_parts = _dedupe(parts)
+    for part, dropped in zip(parts, dropped_parts, strict=True):
+        tallies[part.file_index].events += part.table.num_rows - len(dropped.lines)
+        tallies[part.file_index].duplicates += len(dropped.lines)
+    kept = [_drop(part, dropped) for part, dropped in zip(parts, dropped_parts, strict=True)]
+    dup_rows = [(p, d) for p, d in zip(parts, dropped_parts, strict=True) if len(d.rows)]
+    events, changed = _to_pandas(kept, names, tallies)
+    for column, n in changed.items():
+        notes.append(f"{column}: contact details redacted in {n:,} row(s)")
+    report = LoadReport(
+        files=_files_frame(tallies),
+        rejected=_rejected_frame(rejected, names),
+        duplicates=_duplicates_frame(dup_rows, names, tallies),
+        ignored=_ignored_frame(ignored, names),
+        notes=tuple(notes),
+        _raw_rejected=tuple(r[3] for r in rejected),
+    )
+    attach_report(events, report)
+    if warn:
+        c = report.counts()
+        if c["rejected"] or c["duplicates"]:
+            warnings.warn(
+                f"read {c['records']:,} records: rejected {c['rejected']:,}, dropped {c['duplicates']:,} "
+                "duplicate events (see ca.load_report(events))",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+    return events
+
+
+def _hash_keys(parts: Sequence[Part]) -> None:
+    """A 64-bit hash of each event's de-duplication key, computed by DuckDB on all cores."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for part in parts:
+            con.register("part", part.table)
+            part.hashes = con.sql(_KEY_SQL).to_arrow_table().column("h").to_numpy()
+            con.unregister("part")
+    finally:
+        con.close()
+
+
+@dataclass
+class _Dropped:
+    """Rows of a part dropped as duplicates, and the (file index, line) of the event each repeats."""
+
+    rows: np.ndarray
+    lines: np.ndarray
+    of_file: np.ndarray
+    of_line: np.ndarray
+    by_id: np.ndarray
+
+
+def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
+    """Keep the first event read of each key: ``event_id``, or else type, time, session, conversation, agent.
+
+    Candidates are rows whose 64-bit key hash repeats; they are compared on the full key, so a hash
+    collision never drops an event.
+    """
+    none = np.empty(0, dtype=np.int64)
+    result = [_Dropped(none, none, none, none, np.empty(0, dtype=bool)) for _ in parts]
+    if not parts:
+        return result
+    sizes = [p.table.num_rows for p in parts]
+    bounds = np.cumsum([0, *sizes])
+    hashes = np.concatenate([p.hashes for p in parts if p.hashes is not None])
+    candidates = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+    if len(candidates) == 0:
+        return result
+    cols = ["event_id", "code", "event_time_utc", "session_id", "conversation_id", "agent_id"]
+    pieces = []
+    for k, part in enumerate(parts):
+        local = candidates[(candidates >= bounds[k]) & (candidates < bounds[k + 1])] - bounds[k]
+        if len(local):
+            sub = part.table.select(cols).take(pa.array(local)).to_pandas()
+            sub["row"] = local + bounds[k]
+            pieces.append(sub)
+    keys = pd.concat(pieces, ignore_index=True)
+    by_id = keys["event_id"].notna().to_numpy()
+    # an event_id key compares on the id alone; a natural key on the other columns
+    keys.loc[by_id, ["code", "event_time_utc", "session_id", "conversation_id", "agent_id"]] = None
+    keys["by_id"] = by_id
+    first = keys.groupby(["by_id", *cols], dropna=False, sort=False)["row"].transform("min").to_numpy()
+    rows = keys["row"].to_numpy()
+    dup = first != rows
+    rows, first, by_id = rows[dup], first[dup], by_id[dup]
+    part_of_first = np.searchsorted(bounds, first, side="right") - 1
+    first_file = np.array([parts[k].file_index for k in part_of_first], dtype=np.int64)
+    first_line = np.array(
+        [parts[k].lines[r - bounds[k]] for k, r in zip(part_of_first, first, strict=True)], dtype=np.int64
+    )
+    for k, part in enumerate(parts):
+        sel = (rows >= bounds[k]) & (rows < bounds[k + 1])
+        if sel.any():
+            local = rows[sel] - bounds[k]
+            result[k] = _Dropped(local, part.lines[local], first_file[sel], first_line[sel], by_id[sel])
+    return result
+
+
+def _drop(part: Part, dropped: _Dropped) -> Part:
+    if len(dropped.rows) == 0:
+        return part
+    keep = np.ones(part.table.num_rows, dtype=bool)
+    keep[dropped.rows] = False
+    return Part(part.table.filter(pa.array(keep)), part.lines[keep], part.file_index, part.granularity)
+
+
+def _to_pandas(
+    parts: Sequence[Part], names: list[str], tallies: list[FileTally], *, scrub: bool = True
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The canonical pandas frame of some parts (and rows changed by the contact-detail scrub)."""
+    parts = [p for p in parts if p.table.num_rows]
+    if not parts:
+        return empty_events(), {}
+    strings = DATA_STRINGS
+    table = pa.concat_tables([_strings_table(p.table, strings) for p in parts])
+    changed: dict[str, int] = {}
+    for col, func in (("conversation_type", conversation_type_token), ("ui_type", ui_type_token)):
+        new, _ = map_distinct(table.column(col), func)
+        table = table.set_column(table.column_names.index(col), col, new)
+    if scrub:
+        table, changed = scrub_table(table)
+    n = table.num_rows
+    mapper = {pa.large_string(): STRING, pa.string(): STRING}.get
+    frame = table.to_pandas(types_mapper=mapper)
+    codes = np.concatenate([p.table.column("code").to_numpy(zero_copy_only=False) for p in parts])
+    frame["event_type"] = pd.Categorical.from_codes(codes.astype(np.int8), dtype=EVENT_TYPE_DTYPE)
+    frame["event_count"] = pd.array(np.ones(n, dtype=np.int64), dtype="Int64")
+    gran = np.concatenate(
+        [
+            p.table.column("gran").to_numpy(zero_copy_only=False).astype(np.int8)
+            if p.granularity < 0
+            else np.full(p.table.num_rows, p.granularity, dtype=np.int8)
+            for p in parts
+        ]
+    )
+    frame["time_granularity"] = pd.Categorical.from_codes(gran, dtype=TIME_GRANULARITY_DTYPE)
+    _provenance(frame, parts, names, tallies)
+    return frame[list(COLUMNS)], changed
+
+
+def _strings_table(table: pa.Table, strings: list[str]) -> pa.Table:
+    """``event_time_utc`` and the canonical string columns as large strings (null when absent)."""
+    n = table.num_rows
+    cols: dict[str, Any] = {"event_time_utc": table.column("event_time_utc")}
+    for c in strings:
+        if c in table.column_names:
+            col = table.column(c)
+            cols[c] = col if col.type == pa.large_string() else col.cast(pa.large_string())
+        else:
+            cols[c] = pa.nulls(n, pa.large_string())
+    return pa.table(cols)
+
+
+def _provenance(
+    frame: pd.DataFrame, parts: Sequence[Part], names: list[str], tallies: list[FileTally]
+) -> None:
+    """``source_format``, ``source_file``, ``source_record``: as stored in canonical Parquet, else where
+    the record was read."""
+    file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
+    take = pa.array(file_idx)
+    formats: Any = pa.array([t.format for t in tallies], pa.large_string()).take(take)
+    files: Any = pa.array(names, pa.large_string()).take(take)
+    records: Any = pa.array(np.concatenate([p.lines for p in parts]))
+    if any("source_file" in p.table.column_names for p in parts):
+        stored = [_stored(p) for p in parts]
+        formats = pc.coalesce(pa.chunked_array([s[0] for s in stored]).combine_chunks(), formats)
+        files = pc.coalesce(pa.chunked_array([s[1] for s in stored]).combine_chunks(), files)
+        records = pc.coalesce(pa.chunked_array([s[2] for s in stored]).combine_chunks(), records)
+    encoded = formats.dictionary_encode()
+    frame["source_format"] = pd.Categorical.from_codes(
+        encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        categories=pd.Index(encoded.dictionary.to_pylist(), dtype=STRING),
+    )
+    frame["source_file"] = pd.Series(files, dtype=STRING, index=frame.index)
+    frame["source_record"] = pd.array(records.to_numpy(zero_copy_only=False), dtype="Int64")
+
+
+def _stored(part: Part) -> tuple[pa.Array, pa.Array, pa.Array]:
+    n = part.table.num_rows
+    if "source_file" not in part.table.column_names:
+        return pa.nulls(n, pa.large_string()), pa.nulls(n, pa.large_string()), pa.nulls(n, pa.int64())
+    t = part.table
+    return (
+        t.column("source_format").combine_chunks().cast(pa.large_string()),
+        t.column("source_file").combine_chunks().cast(pa.large_string()),
+        t.column("source_record").combine_chunks().cast(pa.int64()),
+    )
+
+
+def _duplicates_frame(
+    dropped: Sequence[tuple[Part, _Dropped]], names: list[str], tallies: list[FileTally]
+) -> pd.DataFrame:
+    """The dropped duplicates in the canonical schema, with the record each one repeats."""
+    sub = [Part(p.table.take(pa.array(d.rows)), d.lines, p.file_index, p.granularity) for p, d in dropped]
+    frame, _ = _to_pandas(sub, names, tallies)
+    of_file = np.concatenate([d.of_file for _, d in dropped]) if dropped else np.empty(0, dtype=np.int64)
+    of_line = np.concatenate([d.of_line for _, d in dropped]) if dropped else np.empty(0, dtype=np.int64)
+    by_id = np.concatenate([d.by_id for _, d in dropped]) if dropped else np.empty(0, dtype=bool)
+    frame["duplicate_of_file"] = pd.Series(np.asarray(names, dtype=object)[of_file], dtype=STRING).array
+    frame["duplicate_of_record"] = pd.array(of_line, dtype="Int64")
+    reason = np.where(by_id, "same event_id", "same type, time, session, conversation and agent")
+    frame["reason"] = pd.Series(reason, dtype=STRING).array
+    return frame
+
+
+def finalize_frame(events: pd.DataFrame, *, source_name: str, warn: bool = True) -> pd.DataFrame:
+    """De-duplicate and scrub an in-memory canonical frame (simulated events), with a load report.
+
+    The frame stands for one file named ``source_name`` whose records are its rows, in order.
+    """
+    validate_events(events)
+    fmt = str(events["source_format"].iloc[0]) if len(events) else "manual"
+    tally = FileTally(name=source_name, format=fmt, records=len(events))
+    if len(events) == 0:
+        raise EmptyDataError("no events to finalize")
+    part_table, _ = _parquet.part_from_arrow(pa.Table.from_pandas(events, preserve_index=False))
+    lines = np.arange(1, len(events) + 1, dtype=np.int64)
+    part = Part(part_table.drop_columns(["source_format", "source_file", "source_record"]), lines, 0, -1)
+    return _finalize([part], [tally], [], [], [], warn=warn)
+
+
+def _files_frame(tallies: list[FileTally]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "source_file": [t.name for t in tallies],
+            "source_format": [t.format for t in tallies],
+            "records": [t.records for t in tallies],
+            "events": [t.events for t in tallies],
+            "rejected": [t.rejected for t in tallies],
+            "duplicates": [t.duplicates for t in tallies],
+            "ignored": [t.ignored for t in tallies],
+        }
+    )
+    return frame.astype(FILES_COLUMNS)
+
+
+def _rejected_frame(rejected: list[tuple[int, int, str, bytes]], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": [names[r[0]] for r in rejected],
+            "source_record": [r[1] for r in rejected],
+            "reason": [r[2] for r in rejected],
+            "raw": [r[3].rstrip(b"\r\n").decode("utf-8", "backslashreplace") for r in rejected],
+        }
+    ).astype(REJECTED_COLUMNS)
+
+
+def _ignored_frame(ignored: list[tuple[int, int, str]], names: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "source_file": [names[r[0]] for r in ignored],
+            "source_record": [r[1] for r in ignored],
+            "event_name": [r[2] for r in ignored],
+        }
+    ).astype(IGNORED_COLUMNS)

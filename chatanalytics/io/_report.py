@@ -1,0 +1,260 @@
+"""The load report: an account of every record a loader read."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InvalidParameterError
+from ..schema import STRING
+
+ATTRS_KEY = "chatanalytics.load_report"
+_HELD = 256
+_REPORTS: OrderedDict[str, LoadReport] = OrderedDict()
+
+
+def attach_report(events: pd.DataFrame, report: LoadReport) -> None:
+    """Attach ``report`` to ``events``.
+
+    ``DataFrame.attrs`` holds a short token rather than the report itself, so the frame still writes
+    to Parquet (pandas stores attrs as JSON) and copies cheaply; the last 256 reports are held here.
+    """
+    token = f"load-report-{uuid.uuid4().hex}"
+    _REPORTS[token] = report
+    while len(_REPORTS) > _HELD:
+        _REPORTS.popitem(last=False)
+    events.attrs[ATTRS_KEY] = token
+
+
+#: The reasons a record can be rejected, in the order the checks run.
+REJECT_REASONS: tuple[str, ...] = (
+    "non-UTF-8 bytes",
+    "malformed JSON",
+    "not a JSON object",
+    "missing time",
+    "unparseable time",
+    "missing event name",
+    "unreadable compressed data",
+    "missing event type",
+)
+
+OUTCOMES = ("event", "rejected", "duplicate", "ignored")
+
+
+def _empty(columns: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in columns.items()})
+
+
+REJECTED_COLUMNS = {"source_file": STRING, "source_record": "Int64", "reason": STRING, "raw": STRING}
+IGNORED_COLUMNS = {"source_file": STRING, "source_record": "Int64", "event_name": STRING}
+FILES_COLUMNS = {
+    "source_file": STRING,
+    "source_format": STRING,
+    "records": "int64",
+    "events": "int64",
+    "rejected": "int64",
+    "duplicates": "int64",
+    "ignored": "int64",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class LoadReport:
+    """What a loader read, kept, rejected, de-duplicated and ignored, and why.
+
+    Every record read is exactly one of: an *event* (a row of the returned frame), *rejected*
+    (unreadable: malformed JSON, missing or unparseable time, missing event name, non-UTF-8 bytes),
+    a *duplicate* of an earlier event (same ``event_id``, or the same natural key when there is none:
+    type, time, session, conversation, agent; the first one read is kept), or *ignored* (a well-formed
+    record whose event name is not one of the 11 Dynamic Chat events). The four counts add up to the
+    records read. Blank lines are not records.
+
+    Reach it with :func:`chatanalytics.load_report`; it prints as a short table in a notebook.
+
+    Attributes
+    ----------
+    files : pandas.DataFrame
+        One row per input file: ``source_file``, ``source_format``, ``records``, ``events``,
+        ``rejected``, ``duplicates``, ``ignored``.
+    rejected : pandas.DataFrame
+        ``source_file``, ``source_record`` (1-based line), ``reason``, ``raw`` (the record's text; bytes
+        that are not UTF-8 are shown as ``\\x..`` escapes).
+    duplicates : pandas.DataFrame
+        The dropped rows in the canonical schema plus ``duplicate_of_file``, ``duplicate_of_record``
+        (the record that was kept) and ``reason``.
+    ignored : pandas.DataFrame
+        ``source_file``, ``source_record``, ``event_name``.
+    notes : tuple of str
+        Things worth knowing that are not record outcomes (redacted contact details, times read as
+        UTC because they carried no offset, truncated gzip streams).
+    """
+
+    files: pd.DataFrame
+    rejected: pd.DataFrame
+    duplicates: pd.DataFrame
+    ignored: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    _raw_rejected: tuple[bytes, ...] = field(default=(), repr=False)
+
+    # immutable: a copy is the report itself
+    def __deepcopy__(self, memo: dict[int, Any]) -> LoadReport:
+        return self
+
+    def __copy__(self) -> LoadReport:
+        return self
+
+    # ------------------------------------------------------------------ counts
+    @property
+    def records(self) -> int:
+        """Records read (blank lines excluded)."""
+        return int(self.files["records"].sum())
+
+    def counts(self) -> dict[str, int]:
+        """``records``, ``events``, ``rejected``, ``duplicates``, ``ignored``."""
+        return {
+            "records": self.records,
+            "events": int(self.files["events"].sum()),
+            "rejected": int(self.files["rejected"].sum()),
+            "duplicates": int(self.files["duplicates"].sum()),
+            "ignored": int(self.files["ignored"].sum()),
+        }
+
+    def summary(self) -> pd.DataFrame:
+        """One row per outcome (event, rejected, duplicate, ignored) with its count, share and reasons."""
+        c = self.counts()
+        total = max(c["records"], 1)
+        reasons = {
+            "event": "",
+            "rejected": _top(self.rejected["reason"]),
+            "duplicate": _top(self.duplicates["reason"]) if len(self.duplicates) else "",
+            "ignored": _top(self.ignored["event_name"], prefix="event "),
+        }
+        rows = [
+            ("event", c["events"]),
+            ("rejected", c["rejected"]),
+            ("duplicate", c["duplicates"]),
+            ("ignored", c["ignored"]),
+        ]
+        return pd.DataFrame(
+            {
+                "outcome": pd.Series([r[0] for r in rows], dtype=STRING),
+                "records": [r[1] for r in rows],
+                "share": [r[1] / total for r in rows],
+                "detail": pd.Series([reasons[r[0]] for r in rows], dtype=STRING),
+            }
+        )
+
+    def rejected_reasons(self) -> pd.DataFrame:
+        """Rejected records counted by reason."""
+        return _count(self.rejected["reason"], "reason")
+
+    def ignored_names(self) -> pd.DataFrame:
+        """Ignored records counted by event name, most frequent first (typos stand out here)."""
+        return _count(self.ignored["event_name"], "event_name")
+
+    def write_rejected(self, path: str | Path) -> Path:
+        """Write the rejected records, byte for byte as they were read, one per line.
+
+        The file can be fixed by hand and read again with :func:`chatanalytics.read_events`.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            for raw in self._raw_rejected:
+                fh.write(raw.rstrip(b"\r\n") + b"\n")
+        return path
+
+    # ------------------------------------------------------------------ display
+    def _title(self) -> str:
+        c = self.counts()
+        return (
+            f"LoadReport: {c['records']:,} records from {len(self.files)} file(s): "
+            f"{c['events']:,} events, {c['rejected']:,} rejected, {c['duplicates']:,} duplicates, "
+            f"{c['ignored']:,} ignored"
+        )
+
+    def __repr__(self) -> str:
+        table = self.summary()
+        lines = [self._title()]
+        for row in table.itertuples(index=False):
+            detail = f"  {row.detail}" if isinstance(row.detail, str) and row.detail else ""
+            lines.append(f"  {row.outcome:<10}{row.records:>12,}  {row.share:7.2%}{detail}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(str(r.outcome))}</td><td style='text-align:right'>{r.records:,}</td>"
+            f"<td style='text-align:right'>{r.share:.2%}</td>"
+            f"<td>{html.escape(r.detail) if isinstance(r.detail, str) else ''}</td></tr>"
+            for r in self.summary().itertuples(index=False)
+        )
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (
+            f"<div><strong>{html.escape(self._title())}</strong>"
+            "<table><thead><tr><th>outcome</th><th>records</th><th>share</th><th>detail</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>{f'<ul>{notes}</ul>' if notes else ''}</div>"
+        )
+
+
+def _count(values: pd.Series, name: str) -> pd.DataFrame:
+    counts = values.value_counts(dropna=False, sort=True)
+    return pd.DataFrame(
+        {name: pd.Series(counts.index, dtype=STRING), "records": counts.to_numpy(dtype="int64")}
+    )
+
+
+def _top(values: pd.Series, prefix: str = "", n: int = 3) -> str:
+    if len(values) == 0:
+        return ""
+    counts = values.value_counts()
+    parts = [f"{prefix}{k!s}: {v:,}" for k, v in counts.head(n).items()]
+    if len(counts) > n:
+        parts.append(f"{len(counts) - n} more")
+    return "; ".join(parts)
+
+
+def load_report(events: pd.DataFrame) -> LoadReport:
+    """The :class:`LoadReport` of a frame returned by :func:`read_events` (or :func:`simulate`).
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> events = ca.load_sample()
+    >>> rep = ca.load_report(events)
+    >>> c = rep.counts()
+    >>> c["records"] == c["events"] + c["rejected"] + c["duplicates"] + c["ignored"]
+    True
+    """
+    token = events.attrs.get(ATTRS_KEY) if isinstance(events, pd.DataFrame) else None
+    report = _REPORTS.get(token) if isinstance(token, str) else None
+    if token is not None and report is None:
+        raise InvalidParameterError(
+            "events",
+            type(events).__name__,
+            reason=f"its load report is no longer held (only the last {_HELD} loads are kept); read it again",
+        )
+    if report is None:
+        raise InvalidParameterError(
+            "events",
+            type(events).__name__,
+            reason=(
+                "no load report attached: pass the frame returned by read_events() or simulate() "
+                "(pd.concat and some other operations drop DataFrame.attrs)"
+            ),
+        )
+    return report
+
+
+def empty_report_frames() -> dict[str, pd.DataFrame]:
+    return {
+        "files": _empty(FILES_COLUMNS),
+        "rejected": _empty(REJECTED_COLUMNS),
+        "ignored": _empty(IGNORED_COLUMNS),
+    }

@@ -1,0 +1,462 @@
+"""read_events on the capture format: hand-written files with hand-worked expectations."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import chatanalytics as ca
+from chatanalytics.schema import COLUMNS, STRING
+from tests.conftest import capture_line as line
+
+T0 = "2026-11-02T09:00:00.000Z"
+
+
+def read(path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ca.DataQualityWarning)
+        return ca.read_events(path, **kw)
+
+
+def counts(events):
+    return ca.load_report(events).counts()
+
+
+def test_valid_records_become_typed_canonical_events(write):
+    path = write(
+        "a.jsonl",
+        [
+            line(
+                "2026-11-02T09:00:00.120+01:00",
+                "CONVERSATION_TRIGGERED",
+                name="Pricing",
+                id=4471902,
+                type="Dialogue",
+                uiType="POPUP",
+                sid="s1",
+                top_page_url="https://www.example.com/p",
+                top_visitor_id="v1",
+            ),
+            line(
+                "2026-11-02T03:00:05-05:00",
+                "CONVERSATION_LIVE_CHAT_INITIATED",
+                id="4471902",
+                sid="s1",
+                agentName="Ana",
+                agentID=1042,
+                type="conversation flow",
+                uiType="chatbot",
+            ),
+            line(
+                "2026-11-02T08:00:09Z",
+                "conversation_meeting_booked",
+                id=4471902.0,
+                sid="s1",
+                agentID="1042",
+                meetingInfo={"meetingId": "m-1", "durationMinutes": 30},
+            ),
+        ],
+    )
+    ev = ca.read_events(path)
+    ca.validate_events(ev)
+    assert list(ev.columns) == list(COLUMNS)
+    # 09:00:00.120+01:00 -> 08:00:00.120Z; 03:00:05-05:00 -> 08:00:05Z
+    assert ev["event_time_utc"].tolist() == [
+        pd.Timestamp("2026-11-02 08:00:00.120", tz="UTC"),
+        pd.Timestamp("2026-11-02 08:00:05", tz="UTC"),
+        pd.Timestamp("2026-11-02 08:00:09", tz="UTC"),
+    ]
+    assert ev["event_type"].tolist() == [
+        "CONVERSATION_TRIGGERED",
+        "CONVERSATION_LIVE_CHAT_INITIATED",
+        "CONVERSATION_MEETING_BOOKED",
+    ]
+    assert ev["conversation_id"].tolist() == ["4471902"] * 3
+    assert ev["agent_id"].tolist()[1:] == ["1042", "1042"]
+    assert ev["conversation_type"].tolist()[:2] == ["dialogue", "conversational_flow"]
+    assert ev["ui_type"].tolist()[:2] == ["popup", "chatbot"]
+    assert json.loads(ev["meeting_info"].iloc[2]) == {"meetingId": "m-1", "durationMinutes": 30}
+    assert ev["source_record"].tolist() == [1, 2, 3]
+    assert ev["source_file"].tolist() == [str(path)] * 3
+    assert ev["source_format"].tolist() == ["capture"] * 3
+    assert ev["time_granularity"].tolist() == ["exact"] * 3
+    assert ev["event_count"].tolist() == [1, 1, 1]
+    assert ev["page_url"].iloc[0] == "https://www.example.com/p" and ev["visitor_id"].iloc[0] == "v1"
+    assert all(ev[c].dtype == STRING for c, d in COLUMNS.items() if d is STRING)
+    assert counts(ev) == {"records": 3, "events": 3, "rejected": 0, "duplicates": 0, "ignored": 0}
+
+
+BAD = [
+    (b'{"ts": "2026-11-02T09:00:00Z", "event": "CONVERSATION_ENGAGED", "payload": {', "malformed JSON"),
+    (b"[1, 2, 3]", "not a JSON object"),
+    (b'{"event": "CONVERSATION_ENGAGED", "payload": {"sid": "s1"}}', "missing time"),
+    (b'{"ts": "", "event": "CONVERSATION_ENGAGED"}', "missing time"),
+    (b'{"ts": "yesterday at noon", "event": "CONVERSATION_ENGAGED"}', "unparseable time"),
+    (b'{"ts": "2026-11-02T09:00:00Z", "payload": {"sid": "s1"}}', "missing event name"),
+    (
+        b'{"ts": "2026-11-02T09:00:00Z", "event": "CONVERSATION_ENGAGED", "payload": {"name": "caf\xe9"}}',
+        "non-UTF-8 bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "reason"), BAD, ids=[r for _, r in BAD])
+def test_each_bad_record_is_rejected_with_file_line_and_reason(write, raw, reason):
+    good = line(T0, "CONVERSATION_TRIGGERED", sid="s1", id="c1").encode()
+    path = write("bad.jsonl", [good, raw, good.replace(b"TRIGGERED", b"ENGAGED")])
+    with pytest.warns(ca.DataQualityWarning, match="rejected 1"):
+        ev = ca.read_events(path)
+    rep = ca.load_report(ev)
+    assert rep.counts() == {"records": 3, "events": 2, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert ev["source_record"].tolist() == [1, 3]
+    row = rep.rejected.iloc[0]
+    assert (row["source_file"], row["source_record"], row["reason"]) == (str(path), 2, reason)
+    assert row["raw"] == raw.decode("utf-8", "backslashreplace")
+
+
+def test_truncated_last_line_is_rejected_and_the_rest_kept(write):
+    full = line(T0, "CONVERSATION_ENGAGED", sid="s2", id="c1")
+    path = write(
+        "t.jsonl",
+        [line(T0, "CONVERSATION_TRIGGERED", sid="s2", id="c1"), full[: len(full) // 2]],
+        newline_at_end=False,
+    )
+    ev = read(path)
+    rep = ca.load_report(ev)
+    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.rejected[["source_record", "reason"]].values.tolist() == [[2, "malformed JSON"]]
+
+
+def test_unknown_event_names_are_ignored_and_listed_by_name(write):
+    path = write(
+        "i.jsonl",
+        [
+            line(T0, "CONVERSATION_TRIGGERED", sid="s1"),
+            line(T0, "CONVERSATION_ENGAGD", sid="s1"),
+            line("2026-11-02T09:00:01Z", "CONVERSATION_ENGAGD", sid="s1"),
+            line(T0, "gtm.js"),
+        ],
+    )
+    ev = ca.read_events(path)  # ignoring is not a data-quality problem: no warning
+    rep = ca.load_report(ev)
+    assert rep.counts() == {"records": 4, "events": 1, "rejected": 0, "duplicates": 0, "ignored": 3}
+    assert rep.ignored_names().values.tolist() == [["CONVERSATION_ENGAGD", 2], ["gtm.js", 1]]
+    assert rep.ignored["source_record"].tolist() == [2, 3, 4]
+    assert "CONVERSATION_ENGAGD: 2" in repr(rep)
+
+
+def test_duplicates_by_natural_key_keep_the_first_read_across_files(write):
+    a = line(T0, "CONVERSATION_TRIGGERED", sid="s1", id="c1")
+    b = line(T0, "CONVERSATION_ENGAGED", sid="s1", id="c1")
+    other_agent = line(T0, "CONVERSATION_LIVE_CHAT_INITIATED", sid="s1", id="c1", agentID="7")
+    p1 = write("d/1.jsonl", [a, b, other_agent])
+    write("d/2.jsonl", [b, line(T0, "CONVERSATION_LIVE_CHAT_INITIATED", sid="s1", id="c1", agentID="8"), a])
+    with pytest.warns(ca.DataQualityWarning, match="dropped 2 duplicate"):
+        ev = ca.read_events(p1.parent)
+    rep = ca.load_report(ev)
+    # file 2: line 1 repeats 1.jsonl:2, line 3 repeats 1.jsonl:1; line 2 differs by agent, so it is kept
+    assert rep.counts() == {"records": 6, "events": 4, "rejected": 0, "duplicates": 2, "ignored": 0}
+    d = rep.duplicates
+    assert d["source_record"].tolist() == [1, 3]
+    assert d["duplicate_of_record"].tolist() == [2, 1]
+    assert d["duplicate_of_file"].tolist() == [str(p1), str(p1)]
+    assert set(d["reason"]) == {"same type, time, session, conversation and agent"}
+    assert rep.files[["records", "events", "duplicates"]].values.tolist() == [[3, 3, 0], [3, 1, 2]]
+
+
+def test_duplicates_by_event_id_even_when_other_fields_differ(write):
+    path = write(
+        "e.jsonl",
+        [
+            json.dumps(
+                {"ts": T0, "event": "CONVERSATION_ENGAGED", "event_id": "e-1", "payload": {"sid": "s1"}}
+            ),
+            json.dumps(
+                {
+                    "ts": "2026-11-02T09:00:03Z",
+                    "event": "CONVERSATION_ENGAGED",
+                    "event_id": "e-1",
+                    "payload": {"sid": "s1"},
+                }
+            ),
+            json.dumps(
+                {"ts": T0, "event": "CONVERSATION_ENGAGED", "event_id": "e-2", "payload": {"sid": "s1"}}
+            ),
+        ],
+    )
+    ev = read(path)
+    rep = ca.load_report(ev)
+    assert ev["event_id"].tolist() == ["e-1", "e-2"]
+    assert rep.duplicates["reason"].tolist() == ["same event_id"]
+    assert rep.duplicates["duplicate_of_record"].tolist() == [1]
+
+
+def test_the_four_counts_add_up_on_a_mixed_file(write):
+    lines = [
+        line(T0, "CONVERSATION_TRIGGERED", sid="s1"),
+        line(T0, "CONVERSATION_TRIGGERED", sid="s1"),  # duplicate
+        b"not json at all",  # rejected
+        line(T0, "NOT_A_CHAT_EVENT", sid="s1"),  # ignored
+        b"",  # blank lines are not records
+        b"   ",
+        line("2026-11-02T10:00:00Z", "CONVERSATION_CLOSED", sid="s1"),
+    ]
+    ev = read(write("m.jsonl", lines))
+    c = counts(ev)
+    assert c == {"records": 5, "events": 2, "rejected": 1, "duplicates": 1, "ignored": 1}
+    assert ev["source_record"].tolist() == [1, 7]
+    assert ca.load_report(ev).rejected["source_record"].tolist() == [3]
+
+
+def test_gzip_glob_directory_and_list_inputs(write, tmp_path):
+    lines = [line(T0, "CONVERSATION_TRIGGERED", sid=f"s{i}") for i in range(5)]
+    write("logs/2026-11/a.jsonl.gz", lines[:3])
+    write("logs/2026-11/b.jsonl", lines[3:])
+    write("logs/2026-11/README.txt", [b"not data"])
+    by_glob = ca.read_events(str(tmp_path / "logs/2026-11/*.jsonl*"))
+    by_dir = ca.read_events(tmp_path / "logs")
+    by_list = ca.read_events([tmp_path / "logs/2026-11/a.jsonl.gz", tmp_path / "logs/2026-11/b.jsonl"])
+    for ev in (by_glob, by_dir, by_list):
+        assert ev["session_id"].tolist() == ["s0", "s1", "s2", "s3", "s4"]
+        assert ev["source_record"].tolist() == [1, 2, 3, 1, 2]
+
+
+def test_a_file_named_twice_is_read_once(write):
+    path = write("x.jsonl", [line(T0, "CONVERSATION_TRIGGERED", sid="s1")])
+    ev = ca.read_events([path, str(path)])
+    assert len(ev) == 1
+    assert any("named more than once" in n for n in ca.load_report(ev).notes)
+
+
+def test_gzip_reads_exactly_like_plain_text(write):
+    """The isolation path (gzip) and the fast path (plain) agree on every column."""
+    lines = [
+        line(
+            "2026-11-02T09:00:00.5+02:00",
+            "CONVERSATION_TRIGGERED",
+            sid="s1",
+            id=12.0,
+            name="N",
+            type="dialog",
+        ),
+        line(T0, "CONVERSATION_MEETING_BOOKED", sid="s1", id="12", agentID=3, meetingInfo={"a": [1, 2]}),
+        line(T0, "UNKNOWN", sid="s1"),
+        json.dumps({"ts": T0, "event": "CONVERSATION_CLOSED", "data": {"payload": {"sid": "s9", "id": 5}}}),
+        line("2026-11-02T09:00:00", "CONVERSATION_ENGAGED", sid="", id="12", agentName=""),
+    ]
+    plain = read(write("p.jsonl", lines))
+    gz = read(write("p.jsonl.gz", lines))
+    cols = [c for c in COLUMNS if c != "source_file"]
+    pd.testing.assert_frame_equal(plain[cols], gz[cols])
+    assert ca.load_report(plain).counts() == ca.load_report(gz).counts()
+    assert plain["session_id"].isna().tolist() == [False, False, False, True]
+    assert plain["conversation_id"].tolist() == ["12", "12", "5", "12"]
+
+
+def test_bare_event_data_objects_are_read(write):
+    path = write(
+        "d.jsonl",
+        [
+            json.dumps(
+                {"ts": T0, "event": "CONVERSATION_ENGAGED", "data": {"payload": {"sid": "s1", "id": 7}}}
+            ),
+            json.dumps(
+                {
+                    "data": {
+                        "ts": T0,
+                        "event": "CONVERSATION_CLOSED",
+                        "payload": {"sid": "s1", "id": 7},
+                        "page_url": "https://www.example.com/",
+                    }
+                }
+            ),
+        ],
+    )
+    ev = ca.read_events(path)
+    assert ev["event_type"].tolist() == ["CONVERSATION_ENGAGED", "CONVERSATION_CLOSED"]
+    assert ev["session_id"].tolist() == ["s1", "s1"]
+    assert ev["conversation_id"].tolist() == ["7", "7"]
+    assert ev["page_url"].iloc[1] == "https://www.example.com/"
+
+
+def test_times_without_offset_are_read_as_utc_and_noted(write):
+    ev = ca.read_events(write("n.jsonl", [line("2026-11-02T09:00:00", "CONVERSATION_ENGAGED", sid="s1")]))
+    assert ev["event_time_utc"].iloc[0] == pd.Timestamp("2026-11-02 09:00", tz="UTC")
+    assert any("no UTC offset" in n for n in ca.load_report(ev).notes)
+
+
+def test_truncated_gzip_keeps_what_was_there_and_says_so(write, tmp_path):
+    lines = [line(T0, "CONVERSATION_TRIGGERED", sid=f"s{i}", name="x" * 50) for i in range(200)]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    ev = read(path)
+    rep = ca.load_report(ev)
+    c = rep.counts()
+    assert 0 < c["events"] < 200
+    assert c["records"] == c["events"] + c["rejected"]
+    assert any("gzip stream ends early" in n for n in rep.notes)
+
+
+def test_concatenated_gzip_members_are_all_read(tmp_path):
+    path = tmp_path / "multi.jsonl.gz"
+    path.write_bytes(
+        gzip.compress((line(T0, "CONVERSATION_TRIGGERED", sid="a") + "\n").encode())
+        + gzip.compress((line(T0, "CONVERSATION_TRIGGERED", sid="b") + "\n").encode())
+    )
+    assert ca.read_events(path)["session_id"].tolist() == ["a", "b"]
+
+
+def test_empty_inputs_raise_empty_data_error(write, tmp_path):
+    with pytest.raises(ca.EmptyDataError):
+        ca.read_events(write("empty.jsonl", b""))
+    with pytest.raises(ca.EmptyDataError):
+        ca.read_events(write("blank.jsonl", [b"", b"  ", b""]))
+    with pytest.raises(ca.EmptyDataError):
+        ca.read_events(write("empty.jsonl.gz", b""))
+    with pytest.raises(ca.EmptyDataError):
+        ca.read_events([])
+
+
+def test_missing_paths_and_unknown_formats_are_clear_errors(write, tmp_path):
+    with pytest.raises(ca.LoaderError, match="file not found") as err:
+        ca.read_events(tmp_path / "nope.jsonl")
+    assert err.value.path == str(tmp_path / "nope.jsonl")
+    with pytest.raises(ca.LoaderError, match="no files match"):
+        ca.read_events(str(tmp_path / "*.jsonl"))
+    with pytest.raises(ca.InvalidParameterError, match="Did you mean 'capture'") as perr:
+        ca.read_events(write("a.jsonl", [line(T0, "CONVERSATION_ENGAGED")]), format="captur")
+    assert perr.value.allowed == list(ca.FORMATS)
+    csv = write("export.csv", [b"date,events", b"20261102,5"])
+    with pytest.raises(ca.LoaderError, match="known formats: capture"):
+        ca.read_events(csv)
+
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(@|%40)[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def test_no_email_or_phone_reaches_the_frame(write):
+    path = write(
+        "pii.jsonl",
+        [
+            line(
+                T0,
+                "CONVERSATION_INPUT_EMAIL",
+                sid="s1",
+                email="jane.doe@example.com",
+                value="jane.doe@example.com",
+                top_page_url="https://www.example.com/demo?utm_source=x&email=jane.doe%40example.com&id=4471902",
+            ),
+            line(
+                T0,
+                "CONVERSATION_INPUT_PHONE",
+                sid="s1",
+                phone="+1 555 010 0123",
+                top_page_url="https://www.example.com/c?tel=%2B1%20555%20010%200123#x",
+                top_visitor_id="bob@example.org",
+            ),
+            line(
+                T0,
+                "CONVERSATION_MEETING_BOOKED",
+                sid="s2",
+                agentName="Ana",
+                agentID="9",
+                meetingInfo={
+                    "meetingId": "m1",
+                    "attendeeEmail": "bob@example.org",
+                    "phone": "5550100123",
+                    "notes": "call +44 20 7946 0958",
+                    "start": "2026-11-03T10:00:00Z",
+                },
+                top_page_url="https://www.example.com/thanks/bob@example.org",
+            ),
+        ],
+    )
+    ev = ca.read_events(path)
+    text = ev[[c for c, d in COLUMNS.items() if d is STRING]].astype(object).fillna("")
+    blob = "\n".join("\t".join(r) for r in text.values.tolist())
+    assert not EMAIL.search(blob)
+    for digits in ("5550100123", "555 010 0123", "20 7946 0958", "%2B1%20555"):
+        assert digits not in blob
+    assert ev["page_url"].tolist() == [
+        "https://www.example.com/demo?utm_source=x&email=[redacted]&id=4471902",
+        "https://www.example.com/c?tel=[redacted]#x",
+        "https://www.example.com/thanks/[redacted]",
+    ]
+    info = json.loads(ev["meeting_info"].iloc[2])
+    assert info["attendeeEmail"] == info["phone"] == "[redacted]"
+    assert info["meetingId"] == "m1" and info["start"] == "2026-11-03T10:00:00Z"
+    assert ev["visitor_id"].iloc[1].startswith("redacted-")
+    notes = " ".join(ca.load_report(ev).notes)
+    assert "page_url: contact details redacted in 3 row(s)" in notes
+
+
+def test_duplicates_frame_is_scrubbed_too(write):
+    rec = line(T0, "CONVERSATION_ENGAGED", sid="s1", top_page_url="https://x.example/?e=a%40b.com")
+    ev = read(write("dd.jsonl", [rec, rec]))
+    dup = ca.load_report(ev).duplicates
+    assert dup["page_url"].tolist() == ["https://x.example/?e=[redacted]"]
+
+
+def test_report_prints_writes_rejected_and_survives_copies(write, tmp_path):
+    bad = b'{"ts": "2026-11-02T09:00:00Z", "event": "X", "payload": {"name": "caf\xe9"'
+    path = write("r.jsonl", [line(T0, "CONVERSATION_ENGAGED", sid="s1"), bad])
+    ev = read(path)
+    rep = ca.load_report(ev)
+    assert "2 records from 1 file(s): 1 events, 1 rejected, 0 duplicates, 0 ignored" in repr(rep)
+    assert "<table>" in rep._repr_html_()
+    out = rep.write_rejected(tmp_path / "out" / "rejected.jsonl")
+    assert out.read_bytes() == bad + b"\n"
+    assert ca.load_report(ev.copy()) is rep
+    assert ca.load_report(ev[ev["session_id"] == "s1"]) is rep
+    ev.to_parquet(tmp_path / "e.parquet")  # the report does not break Parquet export
+    with pytest.raises(ca.InvalidParameterError, match="no load report"):
+        ca.load_report(ca.make_events([{"event_time_utc": T0, "event_type": "engaged"}]))
+
+
+def test_parquet_round_trip_keeps_every_column_and_provenance(write, tmp_path):
+    src = write(
+        "src.jsonl",
+        [
+            line(
+                T0, "CONVERSATION_TRIGGERED", sid="s1", id=4471902, name="N", type="dialogue", uiType="popup"
+            ),
+            line(
+                "2026-11-02T09:01:00Z", "CONVERSATION_LIVE_CHAT_REQUESTED", sid="s1", id=4471902, agentID="9"
+            ),
+        ],
+    )
+    ev = ca.read_events(src)
+    ev.to_parquet(tmp_path / "events.parquet")
+    back = ca.read_events(tmp_path / "events.parquet")
+    pd.testing.assert_frame_equal(back, ev, check_categorical=False)
+    assert back["source_file"].tolist() == [str(src)] * 2  # points at the original export
+    assert ca.load_report(back).files["source_format"].tolist() == ["parquet"]
+
+
+def test_parquet_without_the_required_columns_is_refused(tmp_path):
+    pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "x.parquet")
+    with pytest.raises(ca.LoaderError, match="lacks event_time_utc, event_type"):
+        ca.read_events(tmp_path / "x.parquet")
+
+
+def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
+    ev = ca.make_events(
+        [
+            {"event_time_utc": T0, "event_type": "engaged", "session_id": "s1"},
+            {"event_time_utc": T0, "event_type": "closed", "session_id": "s1"},
+        ]
+    )
+    table = ev.astype({"event_type": STRING})
+    table.loc[1, "event_type"] = np.nan
+    table.to_parquet(tmp_path / "y.parquet")
+    back = read(tmp_path / "y.parquet")
+    rep = ca.load_report(back)
+    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.rejected["reason"].tolist() == ["missing event type"]
