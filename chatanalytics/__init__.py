@@ -4,6 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
+from .analysis import event_counts
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -32,6 +33,7 @@ __all__ = [
     "LoadReport",
     "LoaderError",
     "SchemaError",
+    "event_counts",
     "load_report",
     "load_sample",
     "make_events",

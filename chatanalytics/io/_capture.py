@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import mmap
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import EVENT_TYPES
-from ._files import Block, newline_positions
+from ._files import Block, line_starts
 
 FORMAT = "capture"
 
@@ -212,31 +213,34 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
     if path.stat().st_size == 0:
         return BlockResult(events=pa.table({}), lines=np.empty(0, dtype=np.int64))
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        buf = np.frombuffer(mm, dtype=np.uint8)
-        try:
-            starts = np.empty(0, dtype=np.int64)
-            nl = newline_positions(buf)
-            starts = np.empty(len(nl) + 1, dtype=np.int64)
-            starts[0] = 0
-            starts[1:] = nl + 1
-            if starts[-1] == len(buf):
-                starts = starts[:-1]
-            ends = _ends(starts, len(buf))
-            blank = _blank_lines(mm, starts, ends)
-            lines = np.flatnonzero(~blank)
+        # the newline scan (numpy, which releases the GIL) runs while DuckDB parses
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scan = pool.submit(_scan_lines, mm)
             try:
                 out = con.sql(_file_query(str(path), with_data=False)).to_arrow_table()
                 if pc.any(out.column("has_data")).as_py():
                     out = con.sql(_file_query(str(path), with_data=True)).to_arrow_table()
             except (duckdb.Error, UnicodeDecodeError):
-                return None
-            if out.num_rows != len(lines):
-                return None
-            result = _collect(out, lines, mm, starts, ends, 1)
-            result.records = len(lines)
-            return result
-        finally:
-            del buf
+                out = None
+            starts, ends, blank = scan.result()
+        if out is None:
+            return None
+        lines = np.flatnonzero(~blank)
+        if out.num_rows != len(lines):
+            return None
+        result = _collect(out, lines, mm, starts, ends, 1)
+        result.records = len(lines)
+        return result
+
+
+def _scan_lines(mm: mmap.mmap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    buf = np.frombuffer(mm, dtype=np.uint8)
+    try:
+        starts = line_starts(buf)
+    finally:
+        del buf  # the map cannot close while a numpy view of it exists
+    ends = _ends(starts, len(mm))
+    return starts, ends, _blank_lines(mm, starts, ends)
 
 
 def _ends(starts: np.ndarray, size: int) -> np.ndarray:

@@ -145,6 +145,17 @@ def newline_positions(buf: np.ndarray) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
 
+def line_starts(buf: np.ndarray) -> np.ndarray:
+    """Offsets at which the lines of ``buf`` start (a final newline starts no line)."""
+    nl = newline_positions(buf)
+    starts = np.empty(len(nl) + 1, dtype=np.int64)
+    starts[0] = 0
+    starts[1:] = nl + 1
+    if starts[-1] == len(buf):
+        starts = starts[:-1]
+    return starts
+
+
 def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
     """Yield blocks of whole lines (the last line of a file may lack its newline)."""
     carry = b""
@@ -154,13 +165,7 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
 
     def emit(data: bytes) -> Block:
         nonlocal line
-        buf = np.frombuffer(data, dtype=np.uint8)
-        nl = newline_positions(buf)
-        starts = np.empty(len(nl) + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = nl + 1
-        if starts[-1] == len(data):
-            starts = starts[:-1]
+        starts = line_starts(np.frombuffer(data, dtype=np.uint8))
         block = Block(data=data, starts=starts, first_line=line)
         line += len(starts)
         return block

@@ -1,0 +1,41 @@
+# chatanalytics: `make demo` runs the main job on the bundled sample, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE := data/sample-synthetic.jsonl.gz
+
+.PHONY: demo test lint bench sample clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# lifelines (the survival-curve test oracle) declares pandas<3 but runs on pandas 3: installed without
+# its metadata's pins; its dependencies come with the dev extra.
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps 'lifelines==0.30.3'
+	touch $@ $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(BIN)/chatanalytics report $(SAMPLE) --tz America/New_York --out out
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check chatanalytics tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_read.py
+
+# regenerate the bundled synthetic sample (deterministic)
+sample: $(VENV)/.installed
+	$(BIN)/python -c "import chatanalytics.datasets as d; d.simulate(d.SAMPLE_SESSIONS, seed=d.SAMPLE_SEED, path='$(SAMPLE)')"
+
+clean:
+	rm -rf $(VENV) out build .pytest_cache .ruff_cache
