@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-EVENTS_PER_SESSION = 4.0  # about 4 events per simulated session (measured on the simulator)
+EVENTS_PER_SESSION = 2.4  # events per simulated session at the simulator's default rates (measured)
 
 CHILD = r"""
 import json, resource, sys, time, warnings

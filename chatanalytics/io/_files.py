@@ -108,11 +108,15 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
                 yield chunk
             return
         decomp = zlib.decompressobj(wbits=47)
-        while True:
-            comp = fh.read(BLOCK_BYTES // 4)
-            if not comp:
-                break
+        while comp := fh.read(BLOCK_BYTES // 4):
             while comp:
+                if decomp.eof:  # the previous member ended: another member, padding, or garbage
+                    if not comp.strip(b"\x00"):
+                        break
+                    if comp[:2] != b"\x1f\x8b":
+                        state.corrupt_gzip = True
+                        return
+                    decomp = zlib.decompressobj(wbits=47)
                 try:
                     out = decomp.decompress(comp)
                 except zlib.error:
@@ -121,20 +125,12 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
                 if out:
                     state.bytes_read += len(out)
                     yield out
-                if decomp.eof:
-                    # a gzip file may hold several members (concatenated .gz files)
-                    comp = decomp.unused_data
-                    decomp = zlib.decompressobj(wbits=47)
-                    if comp and comp[:2] != b"\x1f\x8b":
-                        state.corrupt_gzip = True
-                        return
-                else:
-                    comp = b""
+                comp = decomp.unused_data if decomp.eof else b""
         tail = decomp.flush()
         if tail:
             state.bytes_read += len(tail)
             yield tail
-        if not decomp.eof and state.bytes_read > 0:
+        if not decomp.eof:
             state.truncated_gzip = True
 
 

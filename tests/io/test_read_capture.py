@@ -310,7 +310,23 @@ def test_concatenated_gzip_members_are_all_read(tmp_path):
         gzip.compress((line(T0, "CONVERSATION_TRIGGERED", sid="a") + "\n").encode())
         + gzip.compress((line(T0, "CONVERSATION_TRIGGERED", sid="b") + "\n").encode())
     )
-    assert ca.read_events(path)["session_id"].tolist() == ["a", "b"]
+    ev = ca.read_events(path)
+    assert ev["session_id"].tolist() == ["a", "b"]
+    assert ca.load_report(ev).notes == ()
+
+
+def test_a_complete_gzip_file_has_no_notes_and_garbage_after_it_is_reported(write, tmp_path):
+    lines = [line(T0, "CONVERSATION_TRIGGERED", sid=f"s{i}") for i in range(3)]
+    ev = ca.read_events(write("ok.jsonl.gz", lines))
+    assert ca.load_report(ev).notes == ()
+    path = tmp_path / "tail.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()) + b"this is not gzip")
+    with pytest.warns(ca.DataQualityWarning, match="rejected 1"):
+        ev = ca.read_events(path)
+    rep = ca.load_report(ev)
+    assert len(ev) == 3
+    assert rep.rejected[["source_record", "reason"]].values.tolist() == [[4, "unreadable compressed data"]]
+    assert any("corrupt gzip data after line 3" in n for n in rep.notes)
 
 
 def test_empty_inputs_raise_empty_data_error(write, tmp_path):
