@@ -96,7 +96,8 @@ g AS (
 ),
 h AS (
   SELECT *, try_cast(ts AS TIMESTAMPTZ) AS t,
-         CAST(list_position({_EVENT_LIST}, upper(trim(ev))) - 1 AS TINYINT) AS code
+         CAST(coalesce(list_position({_EVENT_LIST}, ev), list_position({_EVENT_LIST}, upper(trim(ev)))) - 1
+              AS TINYINT) AS code
   FROM g
 )
 SELECT idx, has_data,
@@ -109,8 +110,8 @@ SELECT idx, has_data,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN ev END AS event_name,
   {", ".join(STRING_FIELDS)},
-  t IS NOT NULL AND NOT (right(ts, 1) IN ('Z', 'z') OR substr(ts, -6, 1) IN ('+', '-')
-                         OR substr(ts, -5, 1) IN ('+', '-')) AS naive
+  NOT suffix(ts, 'Z') AND t IS NOT NULL
+    AND NOT (suffix(ts, 'z') OR substr(ts, -6, 1) IN ('+', '-') OR substr(ts, -5, 1) IN ('+', '-')) AS naive
 FROM h
 """
 
