@@ -13,8 +13,12 @@ def map_distinct(
     func: Callable[[str], str | None],
     *,
     candidates: pa.ChunkedArray | pa.Array | None = None,
+    prefilter: str | None = None,
 ) -> tuple[pa.ChunkedArray, int]:
-    """Apply ``func`` to each distinct non-null value of ``arr`` (only among ``candidates`` rows when given).
+    """Apply ``func`` to each distinct non-null value of ``arr``.
+
+    Only values in ``candidates`` rows (when given) and matching the RE2 pattern ``prefilter`` (when
+    given) are passed to ``func``; the others are left as they are.
 
     Returns the new array and the number of rows whose value changed. Values ``func`` leaves unchanged
     keep their row untouched, and when nothing changes the input array itself is returned.
@@ -23,6 +27,8 @@ def map_distinct(
     if len(pool) == 0:
         return arr, 0
     uniques = pc.unique(pool.drop_null())
+    if prefilter is not None:
+        uniques = uniques.filter(pc.match_substring_regex(uniques, prefilter))
     before = uniques.to_pylist()
     after = [func(v) for v in before]
     pairs = [(b, a) for b, a in zip(before, after, strict=True) if a != b]

@@ -77,7 +77,8 @@ def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
             "code": checks.column("code"),
             "gran": checks.column("gran"),
             "source_record": table.column("source_record").cast(pa.int64()),
-            **{c: _as_string(table.column(c)) for c in _STRINGS},
+            "source_format": table.column("source_format"),
+            **{c: _as_string(table.column(c)) for c in _STRINGS if c != "source_format"},
         }
     )
     return part, status

@@ -28,11 +28,13 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_plus
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import STRING
-from ._arrow import any_substring, map_distinct
+from ._arrow import map_distinct
 
 REDACTED = "[redacted]"
 
@@ -116,39 +118,70 @@ def pseudonymise_id(value: str) -> str:
     return value
 
 
-# column -> (rule, plain substrings a value must contain to need the rule). Columns with few distinct
-# values have no needles: the rule runs on each distinct value. Id columns, with many distinct values,
-# are first searched for the needles, which is cheaper than finding their distinct values.
-_RULES: dict[str, tuple[Callable[[str], str], tuple[str, ...] | None]] = {
-    "page_url": (scrub_url, None),
-    "meeting_info": (scrub_json_text, None),
-    "conversation_name": (scrub_text, None),
-    "agent_name": (scrub_text, None),
-    "visitor_id": (pseudonymise_id, ("@", "%40")),
-    "session_id": (pseudonymise_id, ("@", "%40")),
-    "analytics_session_id": (pseudonymise_id, ("@", "%40")),
+# Which values can hold contact details, as an RE2 pattern run on the whole column in Arrow (a superset:
+# the Python rules above decide). Only matching distinct values go through those rules, so a column with
+# many distinct values (meeting ids, tracking parameters) costs one vectorised scan.
+_CONTACT_WORDS = r"e[-_]?mail|mail|phone|tel|mobile|cell|fax|sms|whatsapp"
+_SEP = r"(?:[ ().\-/]|%20|%28|%29)+"
+_MAY_HOLD_PHONE = rf"(?:\+|%2[bB])\d|\d{{2,4}}{_SEP}\d{{2,4}}{_SEP}\d{{3,4}}"
+_PREFILTERS: dict[str, str] = {
+    "page_url": rf"@|%40|(?i:{_CONTACT_WORDS})[^=&#;]*=|{_MAY_HOLD_PHONE}",
+    "meeting_info": rf"@|(?i:{_CONTACT_WORDS})|{_MAY_HOLD_PHONE}",
+    "conversation_name": rf"@|%40|{_MAY_HOLD_PHONE}",
+    "agent_name": rf"@|%40|{_MAY_HOLD_PHONE}",
+    "visitor_id": "@|%40",
+    "session_id": "@|%40",
+    "analytics_session_id": "@|%40",
 }
+_RULES: dict[str, Callable[[str], str]] = {
+    "page_url": scrub_url,
+    "meeting_info": scrub_json_text,
+    "conversation_name": scrub_text,
+    "agent_name": scrub_text,
+    "visitor_id": pseudonymise_id,
+    "session_id": pseudonymise_id,
+    "analytics_session_id": pseudonymise_id,
+}
+
+
+#: Id columns have many distinct values: their rows are searched for ``@`` directly. The free-text
+#: columns have few distinct values (or, for meeting_info, few non-null ones): their distinct values are
+#: found first and only those are searched.
+_ROW_SCAN = ("visitor_id", "session_id", "analytics_session_id")
 
 
 def scrub_table(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     """Scrub every free-text canonical column of an Arrow table; return it and rows changed per column."""
     changed: dict[str, int] = {}
-    for column, (rule, needles) in _RULES.items():
-        if column not in table.column_names:
-            continue
-        col = table.column(column)
-        if col.null_count == len(col):
-            continue
-        candidates = None
-        if needles is not None:
-            candidates = any_substring(col, needles)
-            if candidates is None:
+    present = [c for c in _RULES if c in table.column_names and table.column(c).null_count < table.num_rows]
+    flagged = _ids_with_at(table, [c for c in present if c in _ROW_SCAN])
+    for column in present:
+        rule, col = _RULES[column], table.column(column)
+        if column in _ROW_SCAN:
+            if column not in flagged:
                 continue
-        new, n = map_distinct(col, rule, candidates=candidates)
+            hits = [pc.match_substring(col, needle) for needle in ("@", "%40")]
+            new, n = map_distinct(col, rule, candidates=pc.fill_null(pc.or_(*hits), False))
+        else:
+            new, n = map_distinct(col, rule, prefilter=_PREFILTERS[column])
         if n:
             table = table.set_column(table.column_names.index(column), column, new)
             changed[column] = n
     return table, changed
+
+
+def _ids_with_at(table: pa.Table, columns: list[str]) -> set[str]:
+    """The id columns in which some value holds ``@`` or ``%40`` (one parallel DuckDB scan)."""
+    if not columns:
+        return set()
+    checks = ", ".join(f"bool_or(contains({c}, '@') OR contains({c}, '%40')) AS {c}" for c in columns)
+    con = duckdb.connect()
+    try:
+        con.register("ids", table.select(columns))
+        row = con.sql(f"SELECT {checks} FROM ids").fetchall()[0]
+    finally:
+        con.close()
+    return {c for c, hit in zip(columns, row or (), strict=True) if hit}
 
 
 def scrub_frame(df: pd.DataFrame) -> dict[str, int]:

@@ -127,6 +127,9 @@ def read_events(
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")
+    con.execute(
+        "SET arrow_large_buffer_size = true"
+    )  # strings come out as large_string, as pandas keeps them
     try:
         for fi, path in enumerate(files):
             fmt = format or _detect(path)
@@ -300,7 +303,7 @@ def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
     for k, part in enumerate(parts):
         local = candidates[(candidates >= bounds[k]) & (candidates < bounds[k + 1])] - bounds[k]
         if len(local):
-            sub = part.table.select(cols).take(pa.array(local)).to_pandas()
+            sub = _rows(part.table.select(cols), local).to_pandas()
             sub["row"] = local + bounds[k]
             pieces.append(sub)
     keys = pd.concat(pieces, ignore_index=True)
@@ -323,6 +326,14 @@ def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
             local = rows[sel] - bounds[k]
             result[k] = _Dropped(local, part.lines[local], first_file[sel], first_line[sel], by_id[sel])
     return result
+
+
+def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
+    """The given rows (ascending) of a table. A mask filter works chunk by chunk, whereas ``take`` on a
+    chunked table first concatenates every chunk."""
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[rows] = True
+    return table.filter(pa.array(mask))
 
 
 def _drop(part: Part, dropped: _Dropped) -> Part:
@@ -386,22 +397,51 @@ def _provenance(
     """``source_format``, ``source_file``, ``source_record``: as stored in canonical Parquet, else where
     the record was read."""
     file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
-    take = pa.array(file_idx)
-    formats: Any = pa.array([t.format for t in tallies], pa.large_string()).take(take)
-    files: Any = pa.array(names, pa.large_string()).take(take)
+    files: Any = pa.array(names, pa.large_string()).take(pa.array(file_idx))
     records: Any = pa.array(np.concatenate([p.lines for p in parts]))
+    if all(_complete_provenance(p) for p in parts):  # canonical Parquet written with full provenance
+        fmt = pa.chunked_array([c for p in parts for c in p.table.column("source_format").chunks])
+        if not pa.types.is_dictionary(fmt.type):
+            fmt = fmt.dictionary_encode()
+        fmt = fmt.unify_dictionaries() if isinstance(fmt, pa.ChunkedArray) else fmt
+        categories = fmt.chunk(0).dictionary.to_pylist() if fmt.num_chunks else []
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in fmt.chunks]).astype(
+            np.int32
+        )
+        frame["source_format"] = pd.Categorical.from_codes(
+            codes, categories=pd.Index(categories, dtype=STRING)
+        )
+        frame["source_file"] = pd.Series(
+            pa.chunked_array([c for p in parts for c in p.table.column("source_file").chunks]),
+            dtype=STRING,
+            index=frame.index,
+        )
+        stored = pa.chunked_array([c for p in parts for c in p.table.column("source_record").chunks])
+        frame["source_record"] = pd.array(stored.to_numpy(), dtype="Int64")
+        return
     if any("source_file" in p.table.column_names for p in parts):
+        formats: Any = pa.array([t.format for t in tallies], pa.large_string()).take(pa.array(file_idx))
         stored = [_stored(p) for p in parts]
         formats = pc.coalesce(pa.chunked_array([s[0] for s in stored]).combine_chunks(), formats)
         files = pc.coalesce(pa.chunked_array([s[1] for s in stored]).combine_chunks(), files)
         records = pc.coalesce(pa.chunked_array([s[2] for s in stored]).combine_chunks(), records)
-    encoded = formats.dictionary_encode()
-    frame["source_format"] = pd.Categorical.from_codes(
-        encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
-        categories=pd.Index(encoded.dictionary.to_pylist(), dtype=STRING),
-    )
+        encoded = formats.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+        categories = encoded.dictionary.to_pylist()
+    else:
+        categories = list(dict.fromkeys(t.format for t in tallies))
+        codes = np.array([categories.index(t.format) for t in tallies], dtype=np.int32)[file_idx]
+    frame["source_format"] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=STRING))
     frame["source_file"] = pd.Series(files, dtype=STRING, index=frame.index)
     frame["source_record"] = pd.array(records.to_numpy(zero_copy_only=False), dtype="Int64")
+
+
+def _complete_provenance(part: Part) -> bool:
+    t = part.table
+    return all(
+        c in t.column_names and t.column(c).null_count == 0
+        for c in ("source_format", "source_file", "source_record")
+    )
 
 
 def _stored(part: Part) -> tuple[pa.Array, pa.Array, pa.Array]:
@@ -420,7 +460,7 @@ def _duplicates_frame(
     dropped: Sequence[tuple[Part, _Dropped]], names: list[str], tallies: list[FileTally]
 ) -> pd.DataFrame:
     """The dropped duplicates in the canonical schema, with the record each one repeats."""
-    sub = [Part(p.table.take(pa.array(d.rows)), d.lines, p.file_index, p.granularity) for p, d in dropped]
+    sub = [Part(_rows(p.table, d.rows), d.lines, p.file_index, p.granularity) for p, d in dropped]
     frame, _ = _to_pandas(sub, names, tallies)
     of_file = np.concatenate([d.of_file for _, d in dropped]) if dropped else np.empty(0, dtype=np.int64)
     of_line = np.concatenate([d.of_line for _, d in dropped]) if dropped else np.empty(0, dtype=np.int64)

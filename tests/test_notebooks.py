@@ -1,0 +1,38 @@
+"""Every notebook runs top to bottom on the bundled sample (nbclient, a real kernel)."""
+
+from __future__ import annotations
+
+import pathlib
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_top_to_bottom(path):
+    nb = nbformat.read(path, as_version=4)
+    stored = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
+    assert not stored, "notebooks are stored without outputs"
+    NotebookClient(
+        nb,
+        timeout=120,
+        kernel_name="python3",
+        extra_arguments=["--InteractiveShell.colors=nocolor"],
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert outputs, "the notebook showed nothing"
+    if path.name == "01-quickstart.ipynb":
+        text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+        assert "LoadReport:" in text and "duplicates" in text
