@@ -16,7 +16,7 @@ that holds a bad record is parsed a second time, with a validity guard, to isola
 from __future__ import annotations
 
 import codecs
-import mmap
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import EVENT_TYPES
-from ._files import Block, line_starts
+from ._files import Block
 
 FORMAT = "capture"
 
@@ -62,6 +62,9 @@ _ID_FIELDS = {"conversation_id", "session_id", "agent_id", "visitor_id", "event_
 _PATHS = [p for _, key in _FIELDS for p in (f"$.{key}", f"$.data.{key}")]
 _EVENT_LIST = "[" + ", ".join(f"'{e}'" for e in EVENT_TYPES) + "]"
 _PATH_LIST = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
+
+#: Columns of a parsed block that only the parser needs.
+PARSE_ONLY = ["idx", "has_data", "status", "event_name", "naive"]
 
 #: The canonical string columns the capture format fills.
 STRING_FIELDS: tuple[str, ...] = tuple(name for name, _ in _FIELDS[2:])
@@ -207,16 +210,18 @@ def parse_block(con: duckdb.DuckDBPyConnection, block: Block) -> BlockResult:
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None:
     """Read a whole uncompressed file with DuckDB's JSON reader, the fast path.
 
-    Line numbers come from a newline scan of the memory-mapped file: the k-th row DuckDB returns (it
-    keeps file order) is the k-th non-blank line. Returns None when the file needs the isolation path
-    (a record that is not a JSON object, bytes that are not UTF-8, or any disagreement in the count).
+    Line numbers come from a newline scan of the file, run in a thread while DuckDB parses: the k-th
+    row DuckDB returns (it keeps file order) is the k-th non-blank line. Returns None when the file
+    needs the isolation path (a record that is not a JSON object, bytes that are not UTF-8, or any
+    disagreement in the count).
     """
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         return BlockResult(events=pa.table({}), lines=np.empty(0, dtype=np.int64))
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        # the newline scan (numpy, which releases the GIL) runs while DuckDB parses
+    with path.open("rb", buffering=0) as fh:
+        source = _FileBytes(fh.fileno())
         with ThreadPoolExecutor(max_workers=1) as pool:
-            scan = pool.submit(_scan_lines, mm)
+            scan = pool.submit(_scan_lines, fh.fileno(), size)
             try:
                 out = con.sql(_file_query(str(path), with_data=False)).to_arrow_table()
                 if pc.any(out.column("has_data")).as_py():
@@ -229,19 +234,43 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
         lines = np.flatnonzero(~blank)
         if out.num_rows != len(lines):
             return None
-        result = _collect(out, lines, mm, starts, ends, 1)
+        result = _collect(out, lines, source, starts, ends, 1)
         result.records = len(lines)
         return result
 
 
-def _scan_lines(mm: mmap.mmap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    buf = np.frombuffer(mm, dtype=np.uint8)
-    try:
-        starts = line_starts(buf)
-    finally:
-        del buf  # the map cannot close while a numpy view of it exists
-    ends = _ends(starts, len(mm))
-    return starts, ends, _blank_lines(mm, starts, ends)
+class _FileBytes:
+    """``source[a:b]`` reads those bytes of an open file (for the few records quoted in the report)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def __getitem__(self, span: slice) -> bytes:
+        return os.pread(self.fd, span.stop - span.start, span.start)
+
+
+_SCAN_BYTES = 16 << 20
+
+
+def _scan_lines(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Line starts, ends and blank flags of a file, read in pieces (its pages are not mapped)."""
+    buf = bytearray(_SCAN_BYTES)
+    parts = [np.zeros(1, dtype=np.int64)]
+    offset = 0
+    while offset < size:
+        n = os.preadv(fd, [buf], offset)
+        if n <= 0:
+            break
+        parts.append(np.flatnonzero(np.frombuffer(buf, dtype=np.uint8, count=n) == 10) + (offset + 1))
+        offset += n
+    starts = np.concatenate(parts)
+    if starts[-1] >= size:
+        starts = starts[:-1]
+    ends = _ends(starts, size)
+    blank = np.zeros(len(starts), dtype=bool)
+    for i in np.flatnonzero((ends - starts) <= _SHORT):  # few: only blank or tiny lines
+        blank[i] = not os.pread(fd, int(ends[i] - starts[i]), int(starts[i])).strip()
+    return starts, ends, blank
 
 
 def _ends(starts: np.ndarray, size: int) -> np.ndarray:

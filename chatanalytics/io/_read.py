@@ -146,18 +146,21 @@ def read_events(
             last_line = 0
             fast = None if _is_gzip(path) else _capture.parse_file(con, path)
             results = [fast] if fast is not None else None
+            del fast
             if results is None:
                 results = []
                 for block in iter_blocks(path, state):
                     results.append(_capture.parse_block(con, block))
                     last_line = block.first_line + len(block.starts) - 1
-            for res in results:
+            while results:
+                res = results.pop(0)
                 tally.records += res.records
                 _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
                 if res.events.num_rows:
                     naive += int(pc.sum(res.events.column("naive")).as_py() or 0)
-                    table = _capture.clean_strings(res.events)
+                    table = _capture.clean_strings(res.events.drop_columns(_capture.PARSE_ONLY))
                     parts.append(Part(table, res.lines, fi))
+                del res
             if state.corrupt_gzip:
                 rejected.append((fi, last_line + 1, "unreadable compressed data", b""))
                 tally.records += 1
@@ -232,15 +235,18 @@ def _finalize(
     for part, dropped in zip(parts, dropped_parts, strict=True):
         tallies[part.file_index].events += part.table.num_rows - len(dropped.lines)
         tallies[part.file_index].duplicates += len(dropped.lines)
-    kept = [_drop(part, dropped) for part, dropped in zip(parts, dropped_parts, strict=True)]
-    dup_rows = [(p, d) for p, d in zip(parts, dropped_parts, strict=True) if len(d.rows)]
-    events, changed = _to_pandas(kept, names, tallies)
+    duplicates = _duplicates_frame(
+        [(p, d) for p, d in zip(parts, dropped_parts, strict=True) if len(d.rows)], names, tallies
+    )
+    for i, dropped in enumerate(dropped_parts):
+        parts[i] = _drop(parts[i], dropped)  # in place, so the unfiltered columns can be freed
+    events, changed = _to_pandas(parts, names, tallies)
     for column, n in changed.items():
         notes.append(f"{column}: contact details redacted in {n:,} row(s)")
     report = LoadReport(
         files=_files_frame(tallies),
         rejected=_rejected_frame(rejected, names),
-        duplicates=_duplicates_frame(dup_rows, names, tallies),
+        duplicates=duplicates,
         ignored=_ignored_frame(ignored, names),
         notes=tuple(notes),
         _raw_rejected=tuple(r[3] for r in rejected),
@@ -337,11 +343,21 @@ def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
 
 
 def _drop(part: Part, dropped: _Dropped) -> Part:
+    """The part without its duplicate rows, filtered one column at a time so that at most one
+    unfiltered column is held beside the filtered ones."""
     if len(dropped.rows) == 0:
         return part
     keep = np.ones(part.table.num_rows, dtype=bool)
     keep[dropped.rows] = False
-    return Part(part.table.filter(pa.array(keep)), part.lines[keep], part.file_index, part.granularity)
+    mask = pa.array(keep)
+    names = part.table.column_names
+    columns = part.table.columns
+    part.table = pa.table({})
+    for i in range(len(columns)):
+        columns[i] = columns[i].filter(mask)
+    return Part(
+        pa.table(dict(zip(names, columns, strict=True))), part.lines[keep], part.file_index, part.granularity
+    )
 
 
 def _to_pandas(
