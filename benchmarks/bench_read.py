@@ -6,9 +6,9 @@ canonical Parquet, this times
 - ``ca.read_events(jsonl)`` against DuckDB ``read_json`` of the same file to Arrow, and
 - ``ca.read_events(parquet)`` against ``pyarrow.parquet.read_table``,
 
-each in a fresh process after warming up the machine's memory, best of a few runs, and prints events/s, the ratio to the raw reader and the
-peak memory (resident set size above the process's size after imports) against the size of the
-resulting frame. Targets: ratio <= 1.3, peak memory < 2x the frame.
+each in a fresh process after warming up the machine's memory, best of a few runs, and prints
+events/s, the ratio to the raw reader and the peak memory (resident set size above the process's size
+after imports) against the size of the resulting frame. Targets: ratio <= 1.3, peak memory < 2x the frame.
 
 Usage: ``python benchmarks/bench_read.py [--sizes 1000000 10000000] [--repeat 3]``.
 """
