@@ -129,6 +129,7 @@ def main() -> None:
                     f"{frame_mb:,.0f} MiB",
                     f"{peak_mb:,.0f} MiB",
                     f"{peak_mb / frame_mb:.2f}x",
+                    f"{base['peak_kb'] / 1024:,.0f} MiB / {base['bytes'] / 2**20:,.0f} MiB",
                 )
             )
             print(" | ".join(rows[-1]), flush=True)
@@ -143,6 +144,7 @@ def main() -> None:
         "frame",
         "peak",
         "peak/frame",
+        "raw peak / raw output",
     )
     print("\n| " + " | ".join(header) + " |\n|" + "---|" * len(header))
     for r in rows:

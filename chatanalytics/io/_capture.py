@@ -223,9 +223,9 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
         with ThreadPoolExecutor(max_workers=1) as pool:
             scan = pool.submit(_scan_lines, fh.fileno(), size)
             try:
-                out = con.sql(_file_query(str(path), with_data=False)).to_arrow_table()
+                out = _stream(con, _file_query(str(path), with_data=False))
                 if pc.any(out.column("has_data")).as_py():
-                    out = con.sql(_file_query(str(path), with_data=True)).to_arrow_table()
+                    out = _stream(con, _file_query(str(path), with_data=True))
             except (duckdb.Error, UnicodeDecodeError):
                 out = None
             starts, ends, blank = scan.result()
@@ -237,6 +237,12 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
         result = _collect(out, lines, source, starts, ends, 1)
         result.records = len(lines)
         return result
+
+
+def _stream(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
+    """Run a query and collect its result batch by batch, so DuckDB never holds the whole result in its
+    own format beside the Arrow copy."""
+    return con.sql(sql).to_arrow_reader(batch_size=1 << 17).read_all()
 
 
 class _FileBytes:

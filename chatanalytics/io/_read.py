@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,8 +159,13 @@ def read_events(
                 _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
                 if res.events.num_rows:
                     naive += int(pc.sum(res.events.column("naive")).as_py() or 0)
-                    table = _capture.clean_strings(res.events.drop_columns(_capture.PARSE_ONLY))
-                    parts.append(Part(table, res.lines, fi))
+                    parts.append(
+                        Part(
+                            _capture.clean_strings(res.events.drop_columns(_capture.PARSE_ONLY)),
+                            res.lines,
+                            fi,
+                        )
+                    )
                 del res
             if state.corrupt_gzip:
                 rejected.append((fi, last_line + 1, "unreadable compressed data", b""))
@@ -353,8 +359,12 @@ def _drop(part: Part, dropped: _Dropped) -> Part:
     names = part.table.column_names
     columns = part.table.columns
     part.table = pa.table({})
-    for i in range(len(columns)):
+
+    def one(i: int) -> None:
         columns[i] = columns[i].filter(mask)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL while it copies
+        list(pool.map(one, range(len(columns))))
     return Part(
         pa.table(dict(zip(names, columns, strict=True))), part.lines[keep], part.file_index, part.granularity
     )
@@ -413,7 +423,7 @@ def _provenance(
     """``source_format``, ``source_file``, ``source_record``: as stored in canonical Parquet, else where
     the record was read."""
     file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
-    files: Any = pa.array(names, pa.large_string()).take(pa.array(file_idx))
+    files: Any = pa.chunked_array([_repeat(names[p.file_index], p.table.num_rows) for p in parts])
     records: Any = pa.array(np.concatenate([p.lines for p in parts]))
     if all(_complete_provenance(p) for p in parts):  # canonical Parquet written with full provenance
         fmt = pa.chunked_array([c for p in parts for c in p.table.column("source_format").chunks])
@@ -439,7 +449,7 @@ def _provenance(
         formats: Any = pa.array([t.format for t in tallies], pa.large_string()).take(pa.array(file_idx))
         stored = [_stored(p) for p in parts]
         formats = pc.coalesce(pa.chunked_array([s[0] for s in stored]).combine_chunks(), formats)
-        files = pc.coalesce(pa.chunked_array([s[1] for s in stored]).combine_chunks(), files)
+        files = pc.coalesce(pa.chunked_array([s[1] for s in stored]).combine_chunks(), files.combine_chunks())
         records = pc.coalesce(pa.chunked_array([s[2] for s in stored]).combine_chunks(), records)
         encoded = formats.dictionary_encode()
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
@@ -450,6 +460,13 @@ def _provenance(
     frame["source_format"] = pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=STRING))
     frame["source_file"] = pd.Series(files, dtype=STRING, index=frame.index)
     frame["source_record"] = pd.array(records.to_numpy(zero_copy_only=False), dtype="Int64")
+
+
+def _repeat(text: str, n: int) -> pa.LargeStringArray:
+    """``text`` n times, built from its bytes repeated (no per-row work)."""
+    raw = text.encode("utf-8")
+    offsets = np.arange(n + 1, dtype=np.int64) * len(raw)
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(raw * n))
 
 
 def _complete_provenance(part: Part) -> bool:
