@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -99,39 +100,50 @@ class StreamState:
 
 
 def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
+    """The file's bytes, gunzipped when it starts with the gzip magic number and really is gzip."""
     with path.open("rb") as fh:
-        head = fh.read(2)
+        if fh.read(2) == b"\x1f\x8b":
+            fh.seek(0)
+            produced = False
+            for out in _gunzip(fh, state):
+                produced = True
+                yield out
+            if produced or not (state.corrupt_gzip or state.truncated_gzip):
+                return
+            # not one byte could be decompressed: the magic number was a coincidence
+            state.corrupt_gzip = state.truncated_gzip = False
         fh.seek(0)
-        if head != b"\x1f\x8b":
-            while chunk := fh.read(BLOCK_BYTES):
-                state.bytes_read += len(chunk)
-                yield chunk
-            return
-        decomp = zlib.decompressobj(wbits=47)
-        while comp := fh.read(BLOCK_BYTES // 4):
-            while comp:
-                if decomp.eof:  # the previous member ended: another member, padding, or garbage
-                    if not comp.strip(b"\x00"):
-                        break
-                    if comp[:2] != b"\x1f\x8b":
-                        state.corrupt_gzip = True
-                        return
-                    decomp = zlib.decompressobj(wbits=47)
-                try:
-                    out = decomp.decompress(comp)
-                except zlib.error:
+        while chunk := fh.read(BLOCK_BYTES):
+            state.bytes_read += len(chunk)
+            yield chunk
+
+
+def _gunzip(fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
+    decomp = zlib.decompressobj(wbits=47)
+    while comp := fh.read(BLOCK_BYTES // 4):
+        while comp:
+            if decomp.eof:  # the previous member ended: another member, padding, or garbage
+                if not comp.strip(b"\x00"):
+                    break
+                if comp[:2] != b"\x1f\x8b":
                     state.corrupt_gzip = True
                     return
-                if out:
-                    state.bytes_read += len(out)
-                    yield out
-                comp = decomp.unused_data if decomp.eof else b""
-        tail = decomp.flush()
-        if tail:
-            state.bytes_read += len(tail)
-            yield tail
-        if not decomp.eof:
-            state.truncated_gzip = True
+                decomp = zlib.decompressobj(wbits=47)
+            try:
+                out = decomp.decompress(comp)
+            except zlib.error:
+                state.corrupt_gzip = True
+                return
+            if out:
+                state.bytes_read += len(out)
+                yield out
+            comp = decomp.unused_data if decomp.eof else b""
+    tail = decomp.flush()
+    if tail:
+        state.bytes_read += len(tail)
+        yield tail
+    if not decomp.eof:
+        state.truncated_gzip = True
 
 
 def newline_positions(buf: np.ndarray) -> np.ndarray:

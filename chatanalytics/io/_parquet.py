@@ -106,7 +106,7 @@ def read(path: Path) -> ParquetResult:
             f"(it has {', '.join(names[:12])})",
             path=path,
         )
-    table = pf.read(columns=[c for c in COLUMNS if c in names])
+    table = pq.read_table(path, columns=[c for c in COLUMNS if c in names])
     result = ParquetResult(records=table.num_rows)
     if table.num_rows == 0:
         return result

@@ -307,7 +307,7 @@ def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
     sizes = [p.table.num_rows for p in parts]
     bounds = np.cumsum([0, *sizes])
     hashes = np.concatenate([p.hashes for p in parts if p.hashes is not None])
-    candidates = np.flatnonzero(pd.Series(hashes).duplicated(keep=False).to_numpy())
+    candidates = _repeated(hashes)
     if len(candidates) == 0:
         return result
     cols = ["event_id", "code", "event_time_utc", "session_id", "conversation_id", "agent_id"]
@@ -338,6 +338,19 @@ def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
             local = rows[sel] - bounds[k]
             result[k] = _Dropped(local, part.lines[local], first_file[sel], first_line[sel], by_id[sel])
     return result
+
+
+_REPEATED_SQL = "SELECT rid FROM hk WHERE h IN (SELECT h FROM hk GROUP BY h HAVING count(*) > 1) ORDER BY rid"
+
+
+def _repeated(hashes: np.ndarray) -> np.ndarray:
+    """Positions of the hashes that occur more than once (a parallel DuckDB aggregate and semi-join)."""
+    con = duckdb.connect()
+    try:
+        con.register("hk", pa.table({"rid": np.arange(len(hashes), dtype=np.int64), "h": hashes}))
+        return con.sql(_REPEATED_SQL).to_arrow_table().column("rid").to_numpy()
+    finally:
+        con.close()
 
 
 def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:

@@ -476,3 +476,13 @@ def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
     rep = ca.load_report(back)
     assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
     assert rep.rejected["reason"].tolist() == ["missing event type"]
+
+
+def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
+    """Found by the property test: such a file is read as the text it is, not as a corrupt gzip."""
+    good = line(T0, "CONVERSATION_TRIGGERED", sid="s1")
+    ev = read(write("odd.jsonl", [b"\x1f\x8b", good]))
+    rep = ca.load_report(ev)
+    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.rejected["reason"].tolist() == ["malformed JSON"]
+    assert rep.notes == ()
