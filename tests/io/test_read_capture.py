@@ -484,5 +484,5 @@ def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
     ev = read(write("odd.jsonl", [b"\x1f\x8b", good]))
     rep = ca.load_report(ev)
     assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
-    assert rep.rejected["reason"].tolist() == ["malformed JSON"]
+    assert rep.rejected["reason"].tolist() == ["non-UTF-8 bytes"]  # 0x8b alone is not UTF-8
     assert rep.notes == ()
