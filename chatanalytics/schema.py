@@ -33,7 +33,6 @@ default string dtype of pandas 3; missing values are ``NaN``.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
@@ -387,9 +386,3 @@ def validate_events(df: Any) -> pd.DataFrame:
             table,
         )
     return df
-
-
-def suggest(value: str, allowed: Iterable[str]) -> str | None:
-    """The closest allowed value, if any is close."""
-    hit = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
-    return hit[0] if hit else None

@@ -44,14 +44,3 @@ def map_distinct(
     if isinstance(out, pa.Array):
         out = pa.chunked_array([out])
     return out, int(changed)
-
-
-def any_substring(arr: pa.ChunkedArray, needles: tuple[str, ...]) -> pa.ChunkedArray | None:
-    """Rows containing any of ``needles`` (plain substring search), or None when no row does."""
-    mask = None
-    for needle in needles:
-        m = pc.match_substring(arr, needle)
-        mask = m if mask is None else pc.or_(mask, m)
-    if mask is None or not pc.any(mask).as_py():
-        return None
-    return pc.fill_null(mask, False)
