@@ -4,7 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
-from .analysis import event_counts
+from .analysis import FunnelResult, event_counts, funnel
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -29,11 +29,13 @@ __all__ = [
     "EmptyDataError",
     "EventType",
     "ExportError",
+    "FunnelResult",
     "InvalidParameterError",
     "LoadReport",
     "LoaderError",
     "SchemaError",
     "event_counts",
+    "funnel",
     "load_report",
     "load_sample",
     "make_events",

@@ -1,0 +1,106 @@
+"""Benchmark the funnel against a hand-written DuckDB query of the same funnel.
+
+On the cached 10M synthetic events (see bench_read.py), each child process reads the canonical Parquet
+into the events frame, then times a three-step ordered funnel with a 30-minute window, either with
+``ca.funnel`` or with hand-written DuckDB SQL over the same frame, and reports the time (best of 3 in
+the process) and the peak memory added by the funnel against the size of the frame.
+
+Targets: at most 1.5x the hand-written query; peak memory under 2x the events frame.
+Usage: ``python benchmarks/bench_funnel.py [--size 10M]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+CACHE = Path(__file__).resolve().parent / ".cache"
+
+CHILD = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import duckdb, pyarrow as pa, chatanalytics as ca
+def hwm():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
+events = ca.read_events(sys.argv[2])
+frame_mb = events.memory_usage(deep=True).sum() / 2**20
+base = hwm()
+SQL = '''
+WITH firsts AS (
+  SELECT session_id, conversation_id, min(event_time_utc) AS t1 FROM ev
+  WHERE event_type = 'CONVERSATION_TRIGGERED' AND session_id IS NOT NULL AND conversation_id IS NOT NULL
+  GROUP BY ALL),
+s2 AS (
+  SELECT f.session_id, f.conversation_id, f.t1, min(e.event_time_utc) AS t2 FROM firsts f
+  LEFT JOIN ev e ON e.session_id = f.session_id AND e.conversation_id = f.conversation_id
+   AND e.event_type = 'CONVERSATION_ENGAGED' AND e.event_time_utc >= f.t1
+   AND e.event_time_utc <= f.t1 + INTERVAL 30 MINUTE
+  GROUP BY ALL),
+s3 AS (
+  SELECT s.*, min(e.event_time_utc) AS t3 FROM s2 s
+  LEFT JOIN ev e ON e.session_id = s.session_id AND e.conversation_id = s.conversation_id
+   AND e.event_type = 'CONVERSATION_COMPLETED' AND e.event_time_utc >= s.t2
+   AND e.event_time_utc <= s.t1 + INTERVAL 30 MINUTE
+  GROUP BY ALL)
+SELECT count(*) AS triggered, count(t2) AS engaged, count(t3) AS completed,
+       median(date_diff('microsecond', t1, t2) / 1e6) AS median_engage_s,
+       median(date_diff('microsecond', t2, t3) / 1e6) AS median_complete_s
+FROM s3
+'''
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    if sys.argv[1] == "funnel":
+        out = ca.funnel(events, steps=["triggered", "engaged", "completed"], window="30min").frame()
+        counts = out["converted"].tolist()
+    else:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        cols = ["event_time_utc", "event_type", "session_id", "conversation_id"]
+        table = pa.Table.from_pandas(events[cols], preserve_index=False)
+        table = table.set_column(1, "event_type", table.column(1).cast(pa.string()))
+        con.register("ev", table)
+        row = con.sql(SQL).fetchall()[0]
+        counts = list(row[:3])
+    s = time.perf_counter() - t
+    best = s if best is None else min(best, s)
+print(json.dumps({"seconds": best, "counts": counts, "frame_mb": frame_mb, "peak_mb": hwm() - base}))
+"""
+
+
+def run(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)"
+    )
+    args = parser.parse_args()
+    path = CACHE / f"synthetic-{args.size}.parquet"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `make bench` (benchmarks/bench_read.py) first")
+    ours, sql = run("funnel", path), run("duckdb_sql", path)
+    if ours["counts"] != sql["counts"]:
+        raise SystemExit(f"the two disagree: funnel {ours['counts']} vs SQL {sql['counts']}")
+    print("| events | funnel | hand-written DuckDB SQL | ratio | frame | funnel peak | peak/frame |")
+    print("|---|---|---|---|---|---|---|")
+    ratio = ours["seconds"] / sql["seconds"]
+    peak = ours["peak_mb"] / ours["frame_mb"]
+    print(
+        f"| {args.size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x "
+        f"| {ours['frame_mb']:,.0f} MiB | {ours['peak_mb']:,.0f} MiB | {peak:.2f}x |"
+    )
+    print(f"counts (triggered, engaged, completed): {ours['counts']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The engine behind the analyses: canonical events as an Ibis table, on DuckDB by default.
+
+Per-event work is written as Ibis expressions, so the same code runs on DuckDB (in process, the
+default) and on other Ibis backends; numpy and pandas take over on aggregated results.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from ..errors import EmptyDataError, InvalidParameterError
+from ..schema import COLUMNS, validate_events
+
+_CON: Any = None
+
+
+def connection() -> Any:
+    """The in-process DuckDB connection shared by the analyses (pinned to UTC by Ibis)."""
+    global _CON
+    if _CON is None:
+        import ibis
+
+        _CON = ibis.duckdb.connect()
+    return _CON
+
+
+def as_table(events: Any, columns: list[str]) -> Any:
+    """``events`` (a canonical pandas frame or an Ibis table) as an Ibis table of ``columns``.
+
+    A pandas frame is handed to DuckDB through Arrow without copying its strings; ``event_type``
+    travels as text.
+    """
+    import ibis
+
+    if isinstance(events, pd.DataFrame):
+        validate_events(events)
+        if len(events) == 0:
+            raise EmptyDataError("no events: the frame is empty")
+        table = pa.Table.from_pandas(events[columns], preserve_index=False)
+        if "event_type" in columns:
+            i = table.column_names.index("event_type")
+            table = table.set_column(i, "event_type", table.column(i).cast(pa.string()))
+        return ibis.memtable(table)
+    if isinstance(events, ibis.expr.types.Table):
+        missing = [c for c in columns if c not in events.columns]
+        if missing:
+            raise InvalidParameterError(
+                "events", "ibis.Table", reason=f"lacks canonical column(s) {', '.join(missing)}"
+            )
+        return events.select(columns)
+    raise InvalidParameterError(
+        "events", type(events).__name__, reason="expected a canonical pandas DataFrame or an Ibis table"
+    )
+
+
+def duration(param: str, value: Any, *, allow_none: bool = False) -> pd.Timedelta | None:
+    """A duration given as text (``"30min"``) or a Timedelta; a bare number is refused (no unit)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, int, float)):
+        raise InvalidParameterError(
+            param, value, reason='give a unit, e.g. "30min" or pd.Timedelta(minutes=30)'
+        )
+    try:
+        out = pd.Timedelta(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(param, value, reason='not a duration, e.g. "30min", "2h", "1D"') from None
+    if pd.isna(out) or out <= pd.Timedelta(0):
+        raise InvalidParameterError(param, value, reason="must be a positive duration")
+    return out
+
+
+CANONICAL = list(COLUMNS)

@@ -1,0 +1,481 @@
+"""Conversation funnels: how many units reach each step, how fast, and where they drop off."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidParameterError
+from ..schema import COLUMNS, STRING, EventType
+from ._engine import as_table, duration
+from ._stats import wilson
+
+__all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel"]
+
+#: What is counted once: a conversation in a session, a session, or a visitor.
+UNITS: dict[str, tuple[str, ...]] = {
+    "conversation": ("session_id", "conversation_id"),
+    "session": ("session_id",),
+    "visitor": ("visitor_id",),
+}
+#: ``ordered``: steps in order, other events may come between; ``strict``: no other chat event of the
+#: unit between consecutive steps; ``any``: the steps in any order.
+ORDERS: tuple[str, ...] = ("ordered", "strict", "any")
+_T = "event_time_utc"
+_US = pd.Timedelta(microseconds=1)
+OTHER, NONE = "Other", "(none)"
+_COLUMNS = [
+    "group",
+    "step",
+    "step_name",
+    "entered",
+    "converted",
+    "dropped",
+    "still_open",
+    "conversion_rate",
+    "conversion_rate_low",
+    "conversion_rate_high",
+    "overall_rate",
+    "overall_rate_low",
+    "overall_rate_high",
+    "median_seconds",
+    "p90_seconds",
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One funnel step: one event type, or several alternatives (``email_input | phone_input``)."""
+
+    types: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return " | ".join(EventType(t).alias for t in self.types)
+
+
+def _parse_steps(steps: Any) -> list[Step]:
+    if isinstance(steps, (str, EventType)) or not isinstance(steps, Sequence) or len(steps) == 0:
+        raise InvalidParameterError(
+            "steps", steps, reason='give a list of steps, e.g. ["triggered", "engaged", "completed"]'
+        )
+    out: list[Step] = []
+    for step in steps:
+        alternatives = [step] if isinstance(step, (str, EventType)) else list(step)
+        if not alternatives:
+            raise InvalidParameterError("steps", step, reason="an empty list of alternatives")
+        types = tuple(dict.fromkeys(EventType.parse(a, param="steps").value for a in alternatives))
+        out.append(Step(types))
+    seen: dict[str, int] = {}
+    for i, s in enumerate(out):
+        for t in s.types:
+            if t in seen:
+                raise InvalidParameterError(
+                    "steps",
+                    EventType(t).alias,
+                    reason=f"names the same event in steps {seen[t] + 1} and {i + 1}",
+                )
+            seen[t] = i
+    return out
+
+
+def _timestamp(param: str, value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(param, value, reason="not a date or time") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+@dataclass(frozen=True, eq=False)
+class FunnelResult:
+    """A computed funnel.
+
+    ``frame()`` has one row per group and step:
+
+    ============================  ==========================================================================
+    ``group``                     breakdown value at the unit's first step (``All`` without ``by``)
+    ``step``, ``step_name``       1-based position and name (``email_input | phone_input``)
+    ``entered``                   units that reached the previous step (step 1: all units)
+    ``converted``                 units that reached this step
+    ``dropped``                   ``entered - converted``
+    ``still_open``                dropped units whose window had not ended when the data end: they may
+                                  still convert, so recent data understate conversion
+    ``conversion_rate``           ``converted / entered``, with ``_low`` / ``_high`` 95% Wilson bounds
+    ``overall_rate``              ``converted / units at step 1``, with ``_low`` / ``_high``
+    ``median_seconds``            median time from the previous step, among units that converted
+    ``p90_seconds``               90th percentile of the same (``any`` order: from the first step event)
+    ============================  ==========================================================================
+
+    ``units(step, group, outcome)`` lists the units behind a cell; ``summary()`` gives the headline.
+    """
+
+    table: pd.DataFrame
+    unit_table: pd.DataFrame = field(repr=False)
+    params: dict[str, Any]
+
+    def frame(self) -> pd.DataFrame:
+        """The tidy table (a copy)."""
+        return self.table.copy()
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers: units, last-step conversions, overall rate and interval, biggest drop."""
+        total = self.table.groupby("step", sort=True)[["entered", "converted", "dropped"]].sum()
+        units = int(total["entered"].iloc[0])
+        last = int(total["converted"].iloc[-1])
+        lo, hi = wilson(np.array([last]), np.array([units]))
+        worst = int(total["dropped"].iloc[1:].idxmax()) if len(total) > 1 else 1
+        names = dict(zip(self.table["step"], self.table["step_name"], strict=False))
+        return {
+            "units": units,
+            "converted": last,
+            "overall_rate": last / units if units else float("nan"),
+            "overall_rate_low": float(lo[0]),
+            "overall_rate_high": float(hi[0]),
+            "biggest_drop_step": names[worst],
+        }
+
+    def units(self, step: int, group: str | None = None, outcome: str = "converted") -> pd.DataFrame:
+        """The units behind one cell: those that ``converted`` at ``step`` or ``dropped`` there."""
+        n = len(self.params["steps"])
+        if not isinstance(step, (int, np.integer)) or not 1 <= step <= n:
+            raise InvalidParameterError("step", step, list(range(1, n + 1)))
+        if outcome not in ("converted", "dropped"):
+            raise InvalidParameterError("outcome", outcome, ["converted", "dropped"])
+        u = self.unit_table
+        if group is not None:
+            groups = list(dict.fromkeys(self.table["group"]))
+            if group not in groups:
+                raise InvalidParameterError("group", group, groups)
+            u = u[u["group"] == group]
+        reached = u[f"reached_{step}"]
+        mask = (
+            reached
+            if outcome == "converted"
+            else (u[f"reached_{step - 1}"] & ~reached)
+            if step > 1
+            else ~reached
+        )
+        keys = list(UNITS[self.params["unit"]])
+        return u.loc[mask, [*keys, "group", "entered_at"]].reset_index(drop=True)
+
+    def _line(self) -> str:
+        s = self.summary()
+        p = self.params
+        return (
+            f"Funnel ({p['order']}, per {p['unit']}, window {p['window']}): {s['units']:,} units, "
+            f"{s['converted']:,} reached '{self.table['step_name'].iloc[-1]}' "
+            f"({s['overall_rate']:.1%}, 95% CI {s['overall_rate_low']:.1%}-{s['overall_rate_high']:.1%}); "
+            f"biggest drop before '{s['biggest_drop_step']}'"
+        )
+
+    def __repr__(self) -> str:
+        cols = ["group", "step", "step_name", "entered", "converted", "conversion_rate", "overall_rate"]
+        return self._line() + "\n" + self.table[cols].to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(self._line())}</p>" + self.table.to_html(
+            index=False, float_format="{:.3f}".format
+        )
+
+
+def funnel(
+    events: Any,
+    *,
+    steps: Sequence[Any],
+    order: str = "ordered",
+    unit: str = "conversation",
+    window: Any = "30min",
+    max_gap: Any = None,
+    exclude: Sequence[Any] | None = None,
+    by: str | None = None,
+    top: int = 10,
+    start: Any = None,
+    end: Any = None,
+) -> FunnelResult:
+    """How many units reach each step of a Dynamic Chat funnel, how fast, and where they drop off.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events.
+    steps : list
+        Event names (constants or aliases such as ``"engaged"``); a step may be a list of alternatives
+        (``["email_input", "phone_input"]``: either one). An event may appear in one step only.
+    order : {"ordered", "strict", "any"}
+        ``ordered`` (default): each step at or after the previous one, other events may come between.
+        ``strict``: no other chat event of the unit strictly between consecutive steps. ``any``: the
+        steps in any order, all within the window of the unit's first step event.
+    unit : {"conversation", "session", "visitor"}
+        What is counted once: a conversation in a session (``session_id`` + ``conversation_id``, the
+        default), a session, or a visitor. Events without the unit's key are left out.
+    window : str or Timedelta, default "30min"
+        The whole funnel must complete within it, measured from the unit's first step event; an event
+        exactly at the window's end counts. The unit's first entry is used: a later re-entry is not
+        counted again.
+    max_gap : str, Timedelta, or list of them, optional
+        Longest time allowed between consecutive steps: one value for every gap, or one per gap
+        (``None`` for no limit). Not with ``order="any"``.
+    exclude : list, optional
+        Events that end a unit's progress: a unit with an excluded event strictly between two steps
+        drops out from that point (it still counts for the steps before). Not with ``order="any"``.
+    by : str, optional
+        Break down by a canonical column, taking the value at the unit's first step event (the
+        smallest value if several events share that instant); missing values are ``(none)``.
+    top : int, default 10
+        Keep the ``top`` groups with the most units; the rest are summed as ``Other``.
+    start, end : date or time, optional
+        Count units whose first step falls in ``[start, end)`` (UTC unless an offset is given); their
+        later steps may fall after ``end``.
+
+    Returns
+    -------
+    FunnelResult
+
+    Notes
+    -----
+    Ties: events at the same instant are in order in both directions (a step at the same microsecond
+    as the previous step counts, and no event at that instant is "between" them in ``strict`` mode),
+    so the order of rows in the input never changes a result.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> f = ca.funnel(ca.load_sample(), steps=["triggered", "engaged", "completed"], window="30min")
+    >>> t = f.frame()
+    >>> bool((t["converted"].diff().dropna() <= 0).all())
+    True
+    """
+    step_list = _parse_steps(steps)
+    if order not in ORDERS:
+        raise InvalidParameterError("order", order, ORDERS)
+    if unit not in UNITS:
+        raise InvalidParameterError("unit", unit, list(UNITS))
+    win = duration("window", window)
+    assert win is not None
+    gaps = _gaps(max_gap, len(step_list))
+    excluded = [EventType.parse(x, param="exclude").value for x in (exclude or [])]
+    if order == "any" and (any(g is not None for g in gaps) or excluded):
+        raise InvalidParameterError("order", order, reason="max_gap and exclude need an ordered funnel")
+    overlap = {t for s in step_list for t in s.types} & set(excluded)
+    if overlap:
+        raise InvalidParameterError("exclude", EventType(overlap.pop()).alias, reason="is also a step")
+    if by is not None and by not in COLUMNS:
+        raise InvalidParameterError("by", by, list(COLUMNS))
+    if not isinstance(top, (int, np.integer)) or top < 1:
+        raise InvalidParameterError("top", top, reason="a positive whole number")
+    t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+    keys = list(UNITS[unit])
+    columns = list(dict.fromkeys([_T, "event_type", *keys, *([by] if by else [])]))
+    table = as_table(events, columns)
+    params = {
+        "steps": [s.name for s in step_list],
+        "order": order,
+        "unit": unit,
+        "window": str(window),
+        "max_gap": max_gap,
+        "exclude": [EventType(x).alias for x in excluded],
+        "by": by,
+        "top": top,
+        "start": t_start,
+        "end": t_end,
+    }
+    units, data_end = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
+    unit_table = _reached(units, len(step_list), order, keys)
+    unit_table["group"] = _top_groups(unit_table["group"], top) if by else "All"
+    out = _aggregate(unit_table, step_list, order, win, data_end)
+    return FunnelResult(table=out, unit_table=unit_table, params=params)
+
+
+def _gaps(max_gap: Any, n: int) -> list[pd.Timedelta | None]:
+    if max_gap is None:
+        return [None] * (n - 1)
+    if isinstance(max_gap, (list, tuple)):
+        if len(max_gap) != n - 1:
+            raise InvalidParameterError("max_gap", max_gap, reason=f"give one value per gap ({n - 1})")
+        return [duration("max_gap", g, allow_none=True) for g in max_gap]
+    return [duration("max_gap", max_gap)] * (n - 1)
+
+
+def _interval(td: pd.Timedelta) -> Any:
+    import ibis
+
+    return ibis.interval(microseconds=int(td / _US))
+
+
+def _unit_times(
+    t: Any,
+    steps: list[Step],
+    keys: list[str],
+    order: str,
+    window: pd.Timedelta,
+    gaps: list[pd.Timedelta | None],
+    excluded: list[str],
+    by: str | None,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+    """Per unit: the time of each step (null when not reached) and the breakdown value (Ibis)."""
+    import ibis
+
+    win = _interval(window)
+    base = t.filter([t[k].notnull() for k in keys])
+    right = {f"r_{k}": base[k] for k in keys}
+
+    def on(left: Any, r: Any) -> list[Any]:
+        return [left[k] == r[f"r_{k}"] for k in keys]
+
+    all_types = [x for s in steps for x in s.types]
+    first_types = list(steps[0].types) if order != "any" else all_types
+    s1 = base.filter(base.event_type.isin(first_types))
+    cur = s1.group_by(keys).agg(t1=s1[_T].min())
+    if start is not None:
+        cur = cur.filter(cur.t1 >= start.to_pydatetime())
+    if end is not None:
+        cur = cur.filter(cur.t1 < end.to_pydatetime())
+    if by is not None:
+        r1 = s1.select(**{f"r_{k}": s1[k] for k in keys}, te=s1[_T], g=s1[by].cast("string"))
+        j = cur.left_join(r1, [*on(cur, r1), r1.te == cur.t1])
+        cur = j.group_by([*keys, "t1"]).agg(group=j.g.min())
+    else:
+        cur = cur.mutate(group=ibis.null("string"))
+    names = [*keys, "t1", "group"]
+    if order == "any":
+        labelled = base.filter(base.event_type.isin(all_types))
+        step_of = ibis.cases(*[(labelled.event_type.isin(list(s.types)), i + 1) for i, s in enumerate(steps)])
+        r = labelled.select(**{f"r_{k}": labelled[k] for k in keys}, te=labelled[_T], step=step_of)
+        j = cur.left_join(r, [*on(cur, r), r.te <= cur.t1 + win])
+        aggs = {f"s{i + 1}": ibis.ifelse(j.step == i + 1, j.te, ibis.null()).min() for i in range(len(steps))}
+        cur = j.group_by(names).agg(**aggs)
+    else:
+        cur = cur.mutate(s1=cur.t1)
+        names.append("s1")
+        others = base.select(**right, tx=base[_T], kind=base.event_type)
+        for i in range(1, len(steps)):
+            prev, now = f"s{i}", f"s{i + 1}"
+            types = list(steps[i].types)
+            if order == "strict":
+                # the unit's first chat event of another kind strictly after the previous step
+                o = others.filter(~others.kind.isin(types))
+                jo = cur.left_join(o, [*on(cur, o), o.tx > cur[prev]])
+                cur = jo.group_by(names).agg(nxt=jo.tx.min())
+            sk = base.filter(base.event_type.isin(types)).select(**right, te=base[_T])
+            cond = [*on(cur, sk), sk.te >= cur[prev], sk.te <= cur.t1 + win]
+            if gaps[i - 1] is not None:
+                cond.append(sk.te <= cur[prev] + _interval(gaps[i - 1]))
+            if order == "strict":
+                cond.append(ibis.or_(cur.nxt.isnull(), sk.te <= cur.nxt))
+            j = cur.left_join(sk, cond)
+            cur = j.group_by(names).agg(**{now: j.te.min()})
+            if excluded:
+                x = base.filter(base.event_type.isin(excluded)).select(**right, tx=base[_T])
+                jx = cur.left_join(x, [*on(cur, x), x.tx > cur[prev], x.tx < cur[now]])
+                cur = jx.group_by([*names, now]).agg(nx=jx.tx.count())
+                cur = cur.mutate(**{now: ibis.ifelse(cur.nx > 0, ibis.null(), cur[now])}).drop("nx")
+            names.append(now)
+    frame = cur.order_by(keys).to_pyarrow().to_pandas()
+    data_end = t[_T].max().to_pyarrow().as_py()
+    return frame, (pd.Timestamp(data_end) if data_end is not None else None)
+
+
+def _reached(units: pd.DataFrame, n: int, order: str, keys: list[str]) -> pd.DataFrame:
+    """Add ``reached_k`` flags and ``entered_at`` to the per-unit times, in a stable order."""
+    out = units  # already ordered by the unit's keys
+    times = [pd.to_datetime(out[f"s{k}"], utc=True) for k in range(1, n + 1)]
+    reached = np.ones(len(out), dtype=bool)
+    for k in range(1, n + 1):
+        reached = reached & times[k - 1].notna().to_numpy()
+        out[f"reached_{k}"] = reached
+        out[f"s{k}"] = times[k - 1]
+    out["reached_0"] = True
+    out["entered_at"] = pd.to_datetime(out["t1"], utc=True)
+    for key in keys:
+        out[key] = out[key].astype(STRING)
+    out["group"] = out["group"].astype(STRING).fillna(NONE)
+    return out
+
+
+def _top_groups(groups: pd.Series, top: int) -> pd.Series:
+    counts = groups.value_counts()
+    ranked = sorted(counts.index, key=lambda g: (-counts[g], str(g)))
+    keep = set(ranked[:top])
+    return groups.where(groups.isin(keep), OTHER).astype(STRING)
+
+
+def _aggregate(
+    u: pd.DataFrame, steps: list[Step], order: str, window: pd.Timedelta, data_end: pd.Timestamp | None
+) -> pd.DataFrame:
+    n = len(steps)
+    if len(u) == 0:  # nobody entered: one row per step, all zero
+        empty = pd.DataFrame({"group": pd.Series(["All"] * n, dtype=STRING), "step": np.arange(1, n + 1)})
+        for c in ("entered", "converted", "dropped", "still_open"):
+            empty[c] = np.zeros(n, dtype="int64")
+        for c in (
+            "conversion_rate",
+            "conversion_rate_low",
+            "conversion_rate_high",
+            "overall_rate",
+            "overall_rate_low",
+            "overall_rate_high",
+            "median_seconds",
+            "p90_seconds",
+        ):
+            empty[c] = np.nan
+        empty.insert(2, "step_name", pd.Series([s.name for s in steps], dtype=STRING))
+        return empty[_COLUMNS]
+    counts = u["group"].value_counts()
+    groups = sorted(counts.index, key=lambda g: (g == OTHER, -counts[g], str(g)))
+    rows = []
+    open_window = (
+        (u["entered_at"] + window > data_end).to_numpy() if data_end is not None else np.zeros(len(u), bool)
+    )
+    for k in range(1, n + 1):
+        prev_reached = u[f"reached_{k - 1}"].to_numpy()
+        now = u[f"reached_{k}"].to_numpy()
+        if order == "any":
+            latest = pd.concat([u[f"s{j}"] for j in range(1, k + 1)], axis=1).max(axis=1)
+            secs = (latest - u["entered_at"]).dt.total_seconds()
+        else:
+            secs = (
+                (u[f"s{k}"] - u[f"s{k - 1}"]).dt.total_seconds() if k > 1 else pd.Series(0.0, index=u.index)
+            )
+        frame = pd.DataFrame(
+            {
+                "group": u["group"],
+                "entered": prev_reached,
+                "converted": now,
+                "still_open": prev_reached & ~now & open_window,
+                "seconds": secs.where(now),
+            }
+        )
+        g = frame.groupby("group", sort=False)
+        agg = g[["entered", "converted", "still_open"]].sum()
+        agg["median_seconds"] = g["seconds"].median()
+        agg["p90_seconds"] = g["seconds"].quantile(0.9)
+        agg["step"] = k
+        rows.append(agg)
+    out = pd.concat(rows).reset_index()
+    first = out[out["step"] == 1].set_index("group")["entered"]
+    out["units"] = out["group"].map(first)
+    out["dropped"] = out["entered"] - out["converted"]
+    out["step_name"] = out["step"].map({i + 1: s.name for i, s in enumerate(steps)}).astype(STRING)
+    out["group"] = out["group"].astype(STRING)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["conversion_rate"] = out["converted"] / out["entered"]
+        out["overall_rate"] = out["converted"] / out["units"]
+    out["conversion_rate_low"], out["conversion_rate_high"] = wilson(out["converted"], out["entered"])
+    out["overall_rate_low"], out["overall_rate_high"] = wilson(out["converted"], out["units"])
+    out["_order"] = out["group"].map({g: i for i, g in enumerate(groups)})
+    out = out.sort_values(["_order", "step"]).reset_index(drop=True)
+    out = out[_COLUMNS]
+    for c in ("entered", "converted", "dropped", "still_open"):
+        out[c] = out[c].astype("int64")
+    return out
