@@ -4,7 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
-from .analysis import FunnelResult, event_counts, funnel
+from .analysis import FunnelResult, adobe_metrics, event_counts, funnel
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -34,6 +34,7 @@ __all__ = [
     "LoadReport",
     "LoaderError",
     "SchemaError",
+    "adobe_metrics",
     "event_counts",
     "funnel",
     "load_report",

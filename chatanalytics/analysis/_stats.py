@@ -26,3 +26,40 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = Z95) -> tuple[n
         lo = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
         hi = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
     return lo, hi
+
+
+def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival at each distinct event time.
+
+    Ties are handled exactly: all events at a time leave together, and censorings at the same time are
+    taken to happen just after the events (the usual convention). The result depends only on the data,
+    never on row order.
+
+    Returns
+    -------
+    event_times, survival : numpy arrays
+        Distinct times with at least one event, ascending, and S(t) just after each.
+
+    Examples
+    --------
+    >>> t, s = kaplan_meier(np.array([1.0, 2, 2, 3, 4]), np.array([True, True, False, True, False]))
+    >>> t.tolist(), [round(x, 4) for x in s]
+    ([1.0, 2.0, 3.0], [0.8, 0.6, 0.3])
+    """
+    times = np.asarray(times, dtype=float)
+    observed = np.asarray(observed, dtype=bool)
+    if len(times) == 0:
+        return np.empty(0), np.empty(0)
+    uniq, inverse = np.unique(times, return_inverse=True)
+    deaths = np.bincount(inverse, weights=observed, minlength=len(uniq))
+    leaving = np.bincount(inverse, minlength=len(uniq))
+    at_risk = len(times) - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    has = deaths > 0
+    factors = 1.0 - deaths[has] / at_risk[has]
+    return uniq[has], np.cumprod(factors)
+
+
+def km_quantile(event_times: np.ndarray, cdf: np.ndarray, q: float) -> float:
+    """Smallest event time at which ``cdf`` reaches ``q`` (``nan`` when it never does)."""
+    hit = np.flatnonzero(cdf >= q - 1e-12)
+    return float(event_times[hit[0]]) if len(hit) else float("nan")

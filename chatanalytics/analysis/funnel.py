@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
 from ._engine import as_table, duration
-from ._stats import wilson
+from ._stats import kaplan_meier, km_quantile, wilson
 
 __all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel"]
 
@@ -118,11 +118,80 @@ class FunnelResult:
 
     table: pd.DataFrame
     unit_table: pd.DataFrame = field(repr=False)
+    curves: pd.DataFrame = field(repr=False)
     params: dict[str, Any]
+    data_end: pd.Timestamp | None = None
 
     def frame(self) -> pd.DataFrame:
         """The tidy table (a copy)."""
         return self.table.copy()
+
+    def time_curves(self) -> pd.DataFrame:
+        """Kaplan-Meier share of units that reached each step by a given time since the previous step.
+
+        Columns ``group``, ``step`` (from 2; from 1 for ``any`` order, timed from the first step event),
+        ``step_name``, ``seconds`` and ``converted_share``: one row per distinct conversion time.
+        Units still inside their window, or whose window or gap ran out, are censored at that moment,
+        so slow converters are not hidden by recent data.
+        """
+        return self.curves.copy()
+
+    def over_time(self, freq: str = "day", tz: str = "UTC") -> pd.DataFrame:
+        """Conversion by the period in which units entered the funnel.
+
+        Parameters
+        ----------
+        freq : {"day", "week"}
+            Calendar day, or week starting Monday, of the unit's first step, in ``tz``.
+        tz : str
+            Time zone of the periods.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``group``, ``period`` (local start), ``step``, ``step_name``, ``entered`` (units entering step 1
+            in the period), ``converted``, ``overall_rate`` with ``_low`` / ``_high`` 95% Wilson bounds, and
+            ``immature``: the period's last entrants were still inside their window when the data end,
+            so its rates may still rise.
+        """
+        freqs = {"day": "D", "week": "W-MON"}
+        if freq not in freqs:
+            raise InvalidParameterError("freq", freq, list(freqs))
+        u = self.unit_table
+        try:
+            local = u["entered_at"].dt.tz_convert(tz)
+        except Exception:
+            raise InvalidParameterError("tz", tz, reason="not a time zone") from None
+        periods = local.dt.tz_localize(None).dt.to_period(freqs[freq])
+        n = len(self.params["steps"])
+        names = self.params["steps"]
+        frames = []
+        for k in range(1, n + 1):
+            part = pd.DataFrame({"group": u["group"], "period": periods, "converted": u[f"reached_{k}"]})
+            agg = part.groupby(["group", "period"], sort=True, observed=True).agg(
+                entered=("converted", "size"), converted=("converted", "sum")
+            )
+            agg["step"] = k
+            frames.append(agg.reset_index())
+        columns = ["group", "period", "step", "step_name", "entered", "converted", "overall_rate"]
+        if not frames or all(len(f) == 0 for f in frames):
+            return pd.DataFrame(columns=[*columns, "overall_rate_low", "overall_rate_high", "immature"])
+        out = pd.concat(frames, ignore_index=True)
+        ends = out["period"].dt.end_time.dt.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward")
+        window = pd.Timedelta(self.params["window"])
+        out["immature"] = (ends + window > self.data_end).to_numpy() if self.data_end is not None else False
+        out["period"] = out["period"].dt.start_time
+        out["step_name"] = out["step"].map({i + 1: s for i, s in enumerate(names)}).astype(STRING)
+        out["group"] = out["group"].astype(STRING)
+        out["overall_rate"] = out["converted"] / out["entered"]
+        out["overall_rate_low"], out["overall_rate_high"] = wilson(out["converted"], out["entered"])
+        out["converted"] = out["converted"].astype("int64")
+        out["entered"] = out["entered"].astype("int64")
+        order = {g: i for i, g in enumerate(dict.fromkeys(self.table["group"]))}
+        out = out.sort_values(
+            ["group", "period", "step"], key=lambda c: c.map(order) if c.name == "group" else c
+        )
+        return out[[*columns, "overall_rate_low", "overall_rate_high", "immature"]].reset_index(drop=True)
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers: units, last-step conversions, overall rate and interval, biggest drop."""
@@ -291,8 +360,8 @@ def funnel(
     units, data_end = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
     unit_table = _reached(units, len(step_list), order, keys)
     unit_table["group"] = _top_groups(unit_table["group"], top) if by else "All"
-    out = _aggregate(unit_table, step_list, order, win, data_end)
-    return FunnelResult(table=out, unit_table=unit_table, params=params)
+    out, curves = _aggregate(unit_table, step_list, order, win, gaps, data_end)
+    return FunnelResult(table=out, unit_table=unit_table, curves=curves, params=params, data_end=data_end)
 
 
 def _gaps(max_gap: Any, n: int) -> list[pd.Timedelta | None]:
@@ -411,8 +480,21 @@ def _top_groups(groups: pd.Series, top: int) -> pd.Series:
 
 
 def _aggregate(
-    u: pd.DataFrame, steps: list[Step], order: str, window: pd.Timedelta, data_end: pd.Timestamp | None
-) -> pd.DataFrame:
+    u: pd.DataFrame,
+    steps: list[Step],
+    order: str,
+    window: pd.Timedelta,
+    gaps: list[pd.Timedelta | None],
+    data_end: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The funnel table and the Kaplan-Meier curves of time to each step.
+
+    Time to step k runs from the previous step (``any`` order: from the first step event). Units that
+    reached the previous step but not step k are censored when their chance ended: at the end of their
+    window, their maximum gap or the data, whichever comes first. Medians and 90th percentiles are
+    those of the time to convert among units that convert: the smallest time at which the estimated
+    share converted reaches half (nine tenths) of its final value.
+    """
     n = len(steps)
     if len(u) == 0:  # nobody entered: one row per step, all zero
         empty = pd.DataFrame({"group": pd.Series(["All"] * n, dtype=STRING), "step": np.arange(1, n + 1)})
@@ -430,36 +512,54 @@ def _aggregate(
         ):
             empty[c] = np.nan
         empty.insert(2, "step_name", pd.Series([s.name for s in steps], dtype=STRING))
-        return empty[_COLUMNS]
+        return empty[_COLUMNS], _curves([], steps)
     counts = u["group"].value_counts()
     groups = sorted(counts.index, key=lambda g: (g == OTHER, -counts[g], str(g)))
     rows = []
+    curves = []
+    end_at = u["entered_at"] + window
+    if data_end is not None:
+        end_at = end_at.clip(upper=data_end)
     open_window = (
         (u["entered_at"] + window > data_end).to_numpy() if data_end is not None else np.zeros(len(u), bool)
     )
+    group_codes, group_names = pd.factorize(u["group"])
     for k in range(1, n + 1):
         prev_reached = u[f"reached_{k - 1}"].to_numpy()
         now = u[f"reached_{k}"].to_numpy()
         if order == "any":
-            latest = pd.concat([u[f"s{j}"] for j in range(1, k + 1)], axis=1).max(axis=1)
-            secs = (latest - u["entered_at"]).dt.total_seconds()
+            origin = u["entered_at"]
+            reached_at = pd.concat([u[f"s{j}"] for j in range(1, k + 1)], axis=1).max(axis=1)
         else:
-            secs = (
-                (u[f"s{k}"] - u[f"s{k - 1}"]).dt.total_seconds() if k > 1 else pd.Series(0.0, index=u.index)
-            )
+            origin = u[f"s{k - 1}"] if k > 1 else u["entered_at"]
+            reached_at = u[f"s{k}"]
+        limit = end_at if k == 1 or gaps[k - 2] is None else end_at.clip(upper=origin + gaps[k - 2])
+        secs = (reached_at - origin).dt.total_seconds().to_numpy()
+        wait = (limit - origin).dt.total_seconds().to_numpy()
         frame = pd.DataFrame(
             {
                 "group": u["group"],
                 "entered": prev_reached,
                 "converted": now,
                 "still_open": prev_reached & ~now & open_window,
-                "seconds": secs.where(now),
             }
         )
-        g = frame.groupby("group", sort=False)
-        agg = g[["entered", "converted", "still_open"]].sum()
-        agg["median_seconds"] = g["seconds"].median()
-        agg["p90_seconds"] = g["seconds"].quantile(0.9)
+        agg = frame.groupby("group", sort=False)[["entered", "converted", "still_open"]].sum()
+        agg["median_seconds"] = np.nan
+        agg["p90_seconds"] = np.nan
+        if k > 1 or order == "any":
+            for code, name in enumerate(group_names):
+                at_risk = prev_reached & (group_codes == code)
+                times = np.where(now, secs, wait)[at_risk]
+                event_times, survival = kaplan_meier(times, now[at_risk])
+                if len(event_times) == 0:
+                    continue
+                share = 1.0 - survival
+                agg.loc[name, "median_seconds"] = km_quantile(event_times, share / share[-1], 0.5)
+                agg.loc[name, "p90_seconds"] = km_quantile(event_times, share / share[-1], 0.9)
+                curves.append(
+                    pd.DataFrame({"group": name, "step": k, "seconds": event_times, "converted_share": share})
+                )
         agg["step"] = k
         rows.append(agg)
     out = pd.concat(rows).reset_index()
@@ -478,4 +578,21 @@ def _aggregate(
     out = out[_COLUMNS]
     for c in ("entered", "converted", "dropped", "still_open"):
         out[c] = out[c].astype("int64")
-    return out
+    return out, _curves(curves, steps)
+
+
+def _curves(parts: list[pd.DataFrame], steps: list[Step]) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(
+            {
+                "group": pd.Series([], dtype=STRING),
+                "step": pd.Series([], dtype="int64"),
+                "step_name": pd.Series([], dtype=STRING),
+                "seconds": pd.Series([], dtype=float),
+                "converted_share": pd.Series([], dtype=float),
+            }
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["group"] = out["group"].astype(STRING)
+    out["step_name"] = out["step"].map({i + 1: s.name for i, s in enumerate(steps)}).astype(STRING)
+    return out[["group", "step", "step_name", "seconds", "converted_share"]]

@@ -59,9 +59,12 @@ def test_ordered_funnel_worked_by_hand():
     assert t["dropped"].tolist() == [0, 2, 1]
     assert t["conversion_rate"].tolist() == [1.0, 0.5, 0.5]
     assert t["overall_rate"].tolist() == [1.0, 0.5, 0.25]
-    # engaged: A after 0 s, B after 600 s; completed: A 1800 s after engaging
-    assert t["median_seconds"].tolist()[1:] == [300.0, 1800.0]
-    assert t["p90_seconds"].iloc[1] == pytest.approx(540.0)
+    # time to engage: A 0 s and B 600 s convert; C and D are censored at their window's end (1800 s).
+    # Kaplan-Meier share converted: 0.25 at 0 s, 0.5 at 600 s, so half of the final 0.5 is reached at 0 s
+    # and nine tenths at 600 s. Time to complete: B is censored at 1200 s (09:10 to 09:30), A converts at
+    # 1800 s, so both quantiles are 1800 s.
+    assert t["median_seconds"].tolist() == pytest.approx([np.nan, 0.0, 1800.0], nan_ok=True)
+    assert t["p90_seconds"].tolist() == pytest.approx([np.nan, 600.0, 1800.0], nan_ok=True)
     # Wilson interval for 2 of 4 (z = 1.96): 0.15003 .. 0.84997
     assert t["conversion_rate_low"].iloc[1] == pytest.approx(0.150035, abs=1e-5)
     assert t["conversion_rate_high"].iloc[1] == pytest.approx(0.849965, abs=1e-5)
