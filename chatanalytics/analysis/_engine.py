@@ -30,8 +30,7 @@ def connection() -> Any:
 def as_table(events: Any, columns: list[str]) -> Any:
     """``events`` (a canonical pandas frame or an Ibis table) as an Ibis table of ``columns``.
 
-    A pandas frame is handed to DuckDB through Arrow without copying its strings; ``event_type``
-    travels as text.
+    A pandas frame is handed to DuckDB through Arrow without copying its strings.
     """
     import ibis
 
@@ -39,11 +38,8 @@ def as_table(events: Any, columns: list[str]) -> Any:
         validate_events(events)
         if len(events) == 0:
             raise EmptyDataError("no events: the frame is empty")
-        table = pa.Table.from_pandas(events[columns], preserve_index=False)
-        if "event_type" in columns:
-            i = table.column_names.index("event_type")
-            table = table.set_column(i, "event_type", table.column(i).cast(pa.string()))
-        return ibis.memtable(table)
+        # categoricals travel as Arrow dictionaries, which DuckDB reads as text without expanding them
+        return ibis.memtable(pa.Table.from_pandas(events[columns], preserve_index=False))
     if isinstance(events, ibis.expr.types.Table):
         missing = [c for c in columns if c not in events.columns]
         if missing:

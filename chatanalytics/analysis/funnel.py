@@ -232,7 +232,8 @@ class FunnelResult:
             else ~reached
         )
         keys = list(UNITS[self.params["unit"]])
-        return u.loc[mask, [*keys, "group", "entered_at"]].reset_index(drop=True)
+        listed = u.loc[mask, [*keys, "group", "entered_at"]]
+        return listed.sort_values([*keys], kind="stable").reset_index(drop=True)
 
     def _line(self) -> str:
         s = self.summary()
@@ -450,14 +451,14 @@ def _unit_times(
                 cur = jx.group_by([*names, now]).agg(nx=jx.tx.count())
                 cur = cur.mutate(**{now: ibis.ifelse(cur.nx > 0, ibis.null(), cur[now])}).drop("nx")
             names.append(now)
-    frame = cur.order_by(keys).to_pyarrow().to_pandas()
+    frame = cur.to_pyarrow().to_pandas()  # in no particular order; units() sorts what it lists
     data_end = t[_T].max().to_pyarrow().as_py()
     return frame, (pd.Timestamp(data_end) if data_end is not None else None)
 
 
 def _reached(units: pd.DataFrame, n: int, order: str, keys: list[str]) -> pd.DataFrame:
     """Add ``reached_k`` flags and ``entered_at`` to the per-unit times, in a stable order."""
-    out = units  # already ordered by the unit's keys
+    out = units
     times = [pd.to_datetime(out[f"s{k}"], utc=True) for k in range(1, n + 1)]
     reached = np.ones(len(out), dtype=bool)
     for k in range(1, n + 1):
