@@ -4,7 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
-from .analysis import FunnelResult, adobe_metrics, event_counts, funnel
+from .analysis import FunnelResult, adobe_metrics, event_counts, funnel, optional
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -40,6 +40,7 @@ __all__ = [
     "load_report",
     "load_sample",
     "make_events",
+    "optional",
     "read_events",
     "simulate",
     "validate_events",

@@ -2,6 +2,6 @@
 
 from ._overview import event_counts
 from .adobe import adobe_metrics
-from .funnel import FunnelResult, funnel
+from .funnel import FunnelResult, funnel, optional
 
-__all__ = ["FunnelResult", "adobe_metrics", "event_counts", "funnel"]
+__all__ = ["FunnelResult", "adobe_metrics", "event_counts", "funnel", "optional"]

@@ -14,7 +14,7 @@ from ..schema import COLUMNS, STRING, EventType
 from ._engine import as_table, duration
 from ._stats import kaplan_meier, km_quantile, wilson
 
-__all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel"]
+__all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel", "optional"]
 
 #: What is counted once: a conversation in a session, a session, or a visitor.
 UNITS: dict[str, tuple[str, ...]] = {
@@ -52,10 +52,43 @@ class Step:
     """One funnel step: one event type, or several alternatives (``email_input | phone_input``)."""
 
     types: tuple[str, ...]
+    optional: bool = False
 
     @property
     def name(self) -> str:
-        return " | ".join(EventType(t).alias for t in self.types)
+        return " | ".join(EventType(t).alias for t in self.types) + (" (optional)" if self.optional else "")
+
+
+@dataclass(frozen=True)
+class _Optional:
+    step: Any
+
+
+def optional(step: Any) -> _Optional:
+    """Mark a funnel step as optional: units may skip it.
+
+    An optional step counts the units that did it after the previous required step (and before the
+    next required step, when they reach it); the steps after it follow on from the previous required
+    step, so skipping it costs nothing. Not for the first or last step, nor with ``order="strict"``.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> steps = ["triggered", "engaged", ca.optional("email_input"), "completed"]
+    >>> ca.funnel(ca.load_sample(), steps=steps).frame()["step_name"].tolist()[2]
+    'email_input (optional)'
+    """
+    return _Optional(step)
+
+
+def _anchors(steps: list[Step]) -> list[int]:
+    """For each step (1-based position), the position of the last required step before it (0: none)."""
+    out, last = [0], 0
+    for i, s in enumerate(steps, start=1):
+        out.append(last)
+        if not s.optional:
+            last = i
+    return out
 
 
 def _parse_steps(steps: Any) -> list[Step]:
@@ -64,12 +97,19 @@ def _parse_steps(steps: Any) -> list[Step]:
             "steps", steps, reason='give a list of steps, e.g. ["triggered", "engaged", "completed"]'
         )
     out: list[Step] = []
-    for step in steps:
+    for i, step in enumerate(steps):
+        is_optional = isinstance(step, _Optional)
+        if is_optional:
+            if i in (0, len(steps) - 1):
+                raise InvalidParameterError(
+                    "steps", step.step, reason="the first and last steps cannot be optional"
+                )
+            step = step.step
         alternatives = [step] if isinstance(step, (str, EventType)) else list(step)
         if not alternatives:
             raise InvalidParameterError("steps", step, reason="an empty list of alternatives")
         types = tuple(dict.fromkeys(EventType.parse(a, param="steps").value for a in alternatives))
-        out.append(Step(types))
+        out.append(Step(types, optional=is_optional))
     seen: dict[str, int] = {}
     for i, s in enumerate(out):
         for t in s.types:
@@ -224,13 +264,7 @@ class FunnelResult:
                 raise InvalidParameterError("group", group, groups)
             u = u[u["group"] == group]
         reached = u[f"reached_{step}"]
-        mask = (
-            reached
-            if outcome == "converted"
-            else (u[f"reached_{step - 1}"] & ~reached)
-            if step > 1
-            else ~reached
-        )
+        mask = reached if outcome == "converted" else u[f"entered_{step}"] & ~reached
         keys = list(UNITS[self.params["unit"]])
         listed = u.loc[mask, [*keys, "group", "entered_at"]]
         return listed.sort_values([*keys], kind="stable").reset_index(drop=True)
@@ -327,6 +361,8 @@ def funnel(
     step_list = _parse_steps(steps)
     if order not in ORDERS:
         raise InvalidParameterError("order", order, ORDERS)
+    if order == "strict" and any(s.optional for s in step_list):
+        raise InvalidParameterError("order", order, reason="optional steps need order='ordered' or 'any'")
     if unit not in UNITS:
         raise InvalidParameterError("unit", unit, list(UNITS))
     win = duration("window", window)
@@ -359,7 +395,7 @@ def funnel(
         "end": t_end,
     }
     units, data_end = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
-    unit_table = _reached(units, len(step_list), order, keys)
+    unit_table = _reached(units, step_list, keys)
     unit_table["group"] = _top_groups(unit_table["group"], top) if by else "All"
     out, curves = _aggregate(unit_table, step_list, order, win, gaps, data_end)
     return FunnelResult(table=out, unit_table=unit_table, curves=curves, params=params, data_end=data_end)
@@ -429,8 +465,10 @@ def _unit_times(
         cur = cur.mutate(s1=cur.t1)
         names.append("s1")
         others = base.select(**right, tx=base[_T], kind=base.event_type)
+        anchors = _anchors(steps)
+        pending: list[str] = []  # optional steps waiting for the next required step
         for i in range(1, len(steps)):
-            prev, now = f"s{i}", f"s{i + 1}"
+            prev, now = f"s{anchors[i + 1]}", f"s{i + 1}"
             types = list(steps[i].types)
             if order == "strict":
                 # the unit's first chat event of another kind strictly after the previous step
@@ -450,22 +488,37 @@ def _unit_times(
                 jx = cur.left_join(x, [*on(cur, x), x.tx > cur[prev], x.tx < cur[now]])
                 cur = jx.group_by([*names, now]).agg(nx=jx.tx.count())
                 cur = cur.mutate(**{now: ibis.ifelse(cur.nx > 0, ibis.null(), cur[now])}).drop("nx")
+            if steps[i].optional:
+                pending.append(now)
+            else:
+                # an optional step done only after the next required step was not done on the way
+                cur = cur.mutate(
+                    **{
+                        o: ibis.ifelse(cur[now].isnull() | (cur[o] <= cur[now]), cur[o], ibis.null())
+                        for o in pending
+                    }
+                )
+                pending = []
             names.append(now)
     frame = cur.to_pyarrow().to_pandas()  # in no particular order; units() sorts what it lists
     data_end = t[_T].max().to_pyarrow().as_py()
     return frame, (pd.Timestamp(data_end) if data_end is not None else None)
 
 
-def _reached(units: pd.DataFrame, n: int, order: str, keys: list[str]) -> pd.DataFrame:
-    """Add ``reached_k`` flags and ``entered_at`` to the per-unit times, in a stable order."""
+def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.DataFrame:
+    """Add ``entered_k`` / ``reached_k`` flags and ``entered_at`` to the per-unit times.
+
+    A unit enters step k when it reached the last required step before it; it reaches step k when it
+    entered it and has the step's time.
+    """
     out = units
-    times = [pd.to_datetime(out[f"s{k}"], utc=True) for k in range(1, n + 1)]
-    reached = np.ones(len(out), dtype=bool)
-    for k in range(1, n + 1):
-        reached = reached & times[k - 1].notna().to_numpy()
-        out[f"reached_{k}"] = reached
-        out[f"s{k}"] = times[k - 1]
+    anchors = _anchors(steps)
     out["reached_0"] = True
+    for k in range(1, len(steps) + 1):
+        out[f"s{k}"] = pd.to_datetime(out[f"s{k}"], utc=True)
+        entered = out[f"reached_{anchors[k]}"].to_numpy()
+        out[f"entered_{k}"] = entered
+        out[f"reached_{k}"] = entered & out[f"s{k}"].notna().to_numpy()
     out["entered_at"] = pd.to_datetime(out["t1"], utc=True)
     for key in keys:
         out[key] = out[key].astype(STRING)
@@ -525,14 +578,16 @@ def _aggregate(
         (u["entered_at"] + window > data_end).to_numpy() if data_end is not None else np.zeros(len(u), bool)
     )
     group_codes, group_names = pd.factorize(u["group"])
+    anchors = _anchors(steps)
     for k in range(1, n + 1):
-        prev_reached = u[f"reached_{k - 1}"].to_numpy()
+        prev_reached = u[f"entered_{k}"].to_numpy()
         now = u[f"reached_{k}"].to_numpy()
         if order == "any":
             origin = u["entered_at"]
-            reached_at = pd.concat([u[f"s{j}"] for j in range(1, k + 1)], axis=1).max(axis=1)
+            required = [j for j in range(1, k) if not steps[j - 1].optional] + [k]
+            reached_at = pd.concat([u[f"s{j}"] for j in required], axis=1).max(axis=1)
         else:
-            origin = u[f"s{k - 1}"] if k > 1 else u["entered_at"]
+            origin = u[f"s{anchors[k]}"] if k > 1 else u["entered_at"]
             reached_at = u[f"s{k}"]
         limit = end_at if k == 1 or gaps[k - 2] is None else end_at.clip(upper=origin + gaps[k - 2])
         secs = (reached_at - origin).dt.total_seconds().to_numpy()

@@ -374,3 +374,35 @@ def test_properties(events, order, seed):
     shuffled = events.sample(frac=1, random_state=seed).reset_index(drop=True)
     again = ca.funnel(shuffled, steps=steps, order=order, window="20min", by="conversation_name").frame()
     pd.testing.assert_frame_equal(again, t)
+
+
+def test_optional_steps_can_be_skipped():
+    rows = [
+        ("09:00", "triggered", "A", "c"),
+        ("09:01", "engaged", "A", "c"),
+        ("09:02", "email_input", "A", "c"),
+        ("09:03", "completed", "A", "c"),  # every step
+        ("09:00", "triggered", "B", "c"),
+        ("09:01", "engaged", "B", "c"),
+        ("09:03", "completed", "B", "c"),  # skips the email
+        ("09:00", "triggered", "C", "c"),
+        ("09:01", "engaged", "C", "c"),
+        ("09:03", "completed", "C", "c"),
+        ("09:05", "email_input", "C", "c"),  # email after the end
+        ("09:00", "triggered", "D", "c"),
+    ]
+    steps = ["triggered", "engaged", ca.optional("email_input"), "completed"]
+    f = ca.funnel(ev(rows), steps=steps)
+    t = f.frame()
+    assert t["step_name"].tolist() == ["triggered", "engaged", "email_input (optional)", "completed"]
+    assert t["entered"].tolist() == [4, 4, 3, 3]
+    assert t["converted"].tolist() == [4, 3, 1, 3]
+    assert f.units(3, outcome="dropped")["session_id"].tolist() == ["B", "C"]
+    # completed is timed from engaged (the last required step): 120 s for each
+    assert t["median_seconds"].iloc[3] == 120.0
+    anyorder = ca.funnel(ev(rows), steps=steps, order="any")
+    assert anyorder.frame()["converted"].tolist() == [4, 3, 2, 3]  # in any order C's late email counts
+    with pytest.raises(ca.InvalidParameterError, match="first and last"):
+        ca.funnel(ev(rows), steps=[ca.optional("triggered"), "engaged"])
+    with pytest.raises(ca.InvalidParameterError, match="optional"):
+        ca.funnel(ev(rows), steps=steps, order="strict")
