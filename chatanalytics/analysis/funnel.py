@@ -571,43 +571,54 @@ def _aggregate(
     groups = sorted(counts.index, key=lambda g: (g == OTHER, -counts[g], str(g)))
     rows = []
     curves = []
-    end_at = u["entered_at"] + window
+    entered_at = _seconds(u["entered_at"])
+    end_at = entered_at + window.total_seconds()
     if data_end is not None:
-        end_at = end_at.clip(upper=data_end)
+        end_at = np.minimum(end_at, data_end.timestamp())
     open_window = (
-        (u["entered_at"] + window > data_end).to_numpy() if data_end is not None else np.zeros(len(u), bool)
+        entered_at + window.total_seconds() > data_end.timestamp()
+        if data_end is not None
+        else np.zeros(len(u), bool)
     )
     group_codes, group_names = pd.factorize(u["group"])
+    n_groups = len(group_names)
+    by_group = np.argsort(group_codes, kind="stable")
+    bounds = np.searchsorted(group_codes[by_group], np.arange(n_groups + 1))
+    times_of = {k: _seconds(u[f"s{k}"]) for k in range(1, n + 1)}
     anchors = _anchors(steps)
     for k in range(1, n + 1):
         prev_reached = u[f"entered_{k}"].to_numpy()
         now = u[f"reached_{k}"].to_numpy()
         if order == "any":
-            origin = u["entered_at"]
+            origin = entered_at
             required = [j for j in range(1, k) if not steps[j - 1].optional] + [k]
-            reached_at = pd.concat([u[f"s{j}"] for j in required], axis=1).max(axis=1)
+            reached_at = np.max(np.vstack([times_of[j] for j in required]), axis=0)
         else:
-            origin = u[f"s{anchors[k]}"] if k > 1 else u["entered_at"]
-            reached_at = u[f"s{k}"]
-        limit = end_at if k == 1 or gaps[k - 2] is None else end_at.clip(upper=origin + gaps[k - 2])
-        secs = (reached_at - origin).dt.total_seconds().to_numpy()
-        wait = (limit - origin).dt.total_seconds().to_numpy()
-        frame = pd.DataFrame(
-            {
-                "group": u["group"],
-                "entered": prev_reached,
-                "converted": now,
-                "still_open": prev_reached & ~now & open_window,
-            }
+            origin = times_of[anchors[k]] if k > 1 else entered_at
+            reached_at = times_of[k]
+        limit = (
+            end_at
+            if k == 1 or gaps[k - 2] is None
+            else np.minimum(end_at, origin + gaps[k - 2].total_seconds())
         )
-        agg = frame.groupby("group", sort=False)[["entered", "converted", "still_open"]].sum()
-        agg["median_seconds"] = np.nan
-        agg["p90_seconds"] = np.nan
+        times = np.where(now, reached_at - origin, limit - origin)
+        agg = pd.DataFrame(
+            {
+                "entered": np.bincount(group_codes, weights=prev_reached, minlength=n_groups),
+                "converted": np.bincount(group_codes, weights=now, minlength=n_groups),
+                "still_open": np.bincount(
+                    group_codes, weights=prev_reached & ~now & open_window, minlength=n_groups
+                ),
+                "median_seconds": np.nan,
+                "p90_seconds": np.nan,
+            },
+            index=pd.Index(group_names, name="group"),
+        )
         if k > 1 or order == "any":
             for code, name in enumerate(group_names):
-                at_risk = prev_reached & (group_codes == code)
-                times = np.where(now, secs, wait)[at_risk]
-                event_times, survival = kaplan_meier(times, now[at_risk])
+                rows_of = by_group[bounds[code] : bounds[code + 1]]
+                rows_of = rows_of[prev_reached[rows_of]]
+                event_times, survival = kaplan_meier(np.round(times[rows_of], 6), now[rows_of])
                 if len(event_times) == 0:
                     continue
                 share = 1.0 - survival
@@ -635,6 +646,14 @@ def _aggregate(
     for c in ("entered", "converted", "dropped", "still_open"):
         out[c] = out[c].astype("int64")
     return out, _curves(curves, steps)
+
+
+def _seconds(times: pd.Series) -> np.ndarray:
+    """Unix seconds (float, microsecond precision kept) of a UTC datetime column; NaN where missing."""
+    raw = times.to_numpy(dtype="datetime64[us]")
+    out = raw.astype("int64").astype(float) / 1e6
+    out[np.isnat(raw)] = np.nan
+    return out
 
 
 def _curves(parts: list[pd.DataFrame], steps: list[Step]) -> pd.DataFrame:
