@@ -596,11 +596,8 @@ def _aggregate(
         else:
             origin = times_of[anchors[k]] if k > 1 else entered_at
             reached_at = times_of[k]
-        limit = (
-            end_at
-            if k == 1 or gaps[k - 2] is None
-            else np.minimum(end_at, origin + gaps[k - 2].total_seconds())
-        )
+        gap = gaps[k - 2] if k > 1 else None
+        limit = end_at if gap is None else np.minimum(end_at, origin + gap.total_seconds())
         times = np.where(now, reached_at - origin, limit - origin)
         agg = pd.DataFrame(
             {
