@@ -15,6 +15,7 @@ from .errors import (
     LoaderError,
     SchemaError,
 )
+from .export import save, save_all
 from .io import FORMATS, LoadReport, load_report, read_events
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
@@ -42,6 +43,8 @@ __all__ = [
     "make_events",
     "optional",
     "read_events",
+    "save",
+    "save_all",
     "simulate",
     "validate_events",
 ]

@@ -36,3 +36,9 @@ def test_notebook_runs_top_to_bottom(path):
     if path.name == "01-quickstart.ipynb":
         text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
         assert "LoadReport:" in text and "duplicates" in text
+        assert "Funnel (ordered, per conversation, window 30min)" in text
+        kinds = {k for o in outputs for k in o.get("data", {})}
+        assert "application/vnd.plotly.v1+json" in kinds  # the funnel result shows its figure
+        assert "application/vnd.jupyter.widget-view+json" in kinds  # and its widget
+        state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        assert any(m["model_module"] == "anywidget" for m in state.values())  # the FigureWidget

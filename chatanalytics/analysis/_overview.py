@@ -7,7 +7,12 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..schema import EVENT_TYPES, STRING, validate_events
 
-_FREQS = {"day": "D", "week": "W-MON", "month": "MS", "hour": "h"}
+_FREQS = {
+    "day": "D",
+    "week": "W-SUN",
+    "month": "MS",
+    "hour": "h",
+}  # W-SUN: weeks ending Sunday, starting Monday
 
 
 def event_counts(events: pd.DataFrame, *, freq: str | None = None, tz: str = "UTC") -> pd.DataFrame:

@@ -43,7 +43,7 @@ def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, n
     Examples
     --------
     >>> t, s = kaplan_meier(np.array([1.0, 2, 2, 3, 4]), np.array([True, True, False, True, False]))
-    >>> t.tolist(), [round(x, 4) for x in s]
+    >>> t.tolist(), [round(float(x), 4) for x in s]
     ([1.0, 2.0, 3.0], [0.8, 0.6, 0.3])
     """
     times = np.asarray(times, dtype=float)

@@ -161,6 +161,46 @@ class FunnelResult:
     curves: pd.DataFrame = field(repr=False)
     params: dict[str, Any]
     data_end: pd.Timestamp | None = None
+    events: Any = field(default=None, repr=False)  # the input, for widget() to recompute
+    call: dict[str, Any] = field(default_factory=dict, repr=False)  # funnel()'s arguments as given
+
+    def figure(self, kind: str = "funnel", **style: Any) -> Any:
+        """A plotly Figure: ``"funnel"`` (bars per step and group), ``"over_time"`` or ``"time"``.
+
+        Style arguments (``value="overall_rate"``, ``title``, ``height``, ``width``; for ``over_time``
+        also ``freq`` and ``tz``) change the drawing, never the numbers. Every figure states its unit,
+        window, order and time basis in its subtitle.
+        """
+        from ..viz import funnel_figure, over_time_figure, time_figure
+
+        if kind == "funnel":
+            return funnel_figure(self.table, self.params, **style)
+        if kind == "over_time":
+            freq, tz = style.pop("freq", "day"), style.get("tz", "UTC")
+            return over_time_figure(self.over_time(freq, tz=tz), self.params, **style)
+        if kind == "time":
+            return time_figure(self.curves, self.params, **style)
+        raise InvalidParameterError("kind", kind, ["funnel", "over_time", "time"])
+
+    def widget(self) -> Any:
+        """Controls for steps, window, order, unit, breakdown and dates around a live figure; clicking a
+        bar lists the units that dropped there. Changing a data control recomputes on the same events."""
+        from ..widgets import FunnelWidget
+
+        if self.events is None:
+            raise InvalidParameterError("widget", None, reason="this result does not hold its events")
+        return FunnelWidget(self.events, **self.call)
+
+    def save(self, path: Any, **options: Any) -> Any:
+        """Write the funnel figure (.png, .svg, .pdf, .html, .json) or table (.csv, .parquet) to ``path``."""
+        from ..export import save
+
+        return save(self, path, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
+        bundle["text/plain"] = self._line()
+        return bundle
 
     def frame(self) -> pd.DataFrame:
         """The tidy table (a copy)."""
@@ -194,7 +234,7 @@ class FunnelResult:
             ``immature``: the period's last entrants were still inside their window when the data end,
             so its rates may still rise.
         """
-        freqs = {"day": "D", "week": "W-MON"}
+        freqs = {"day": "D", "week": "W-SUN"}  # weeks ending on Sunday, so starting on Monday
         if freq not in freqs:
             raise InvalidParameterError("freq", freq, list(freqs))
         u = self.unit_table
@@ -398,7 +438,27 @@ def funnel(
     unit_table = _reached(units, step_list, keys)
     unit_table["group"] = _top_groups(unit_table["group"], top) if by else "All"
     out, curves = _aggregate(unit_table, step_list, order, win, gaps, data_end)
-    return FunnelResult(table=out, unit_table=unit_table, curves=curves, params=params, data_end=data_end)
+    call = {
+        "steps": list(steps),
+        "order": order,
+        "unit": unit,
+        "window": window,
+        "max_gap": max_gap,
+        "exclude": list(exclude) if exclude else None,
+        "by": by,
+        "top": top,
+        "start": start,
+        "end": end,
+    }
+    return FunnelResult(
+        table=out,
+        unit_table=unit_table,
+        curves=curves,
+        params=params,
+        data_end=data_end,
+        events=events,
+        call=call,
+    )
 
 
 def _gaps(max_gap: Any, n: int) -> list[pd.Timedelta | None]:

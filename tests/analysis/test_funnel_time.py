@@ -95,3 +95,21 @@ def test_adobe_metrics_count_once_per_session():
     assert by.set_index("group").loc["c2", "engaged"] == 1
     with pytest.raises(ca.InvalidParameterError):
         ca.adobe_metrics(ev(rows), by="agent_id")
+
+
+def test_over_time_weeks_start_on_monday():
+    # Wednesday 2026-11-04 and Sunday 2026-11-08 are in the week of Monday 2026-11-02; Monday the 9th is not
+    rows = [
+        {
+            "event_time_utc": f"2026-11-{d:02d} 12:00",
+            "event_type": "triggered",
+            "session_id": f"s{d}",
+            "conversation_id": "c",
+        }
+        for d in (4, 8, 9)
+    ]
+    f = ca.funnel(ca.make_events(rows), steps=["triggered", "engaged"])
+    o = f.over_time("week")
+    step1 = o[o["step"] == 1]
+    assert step1["period"].tolist() == [pd.Timestamp("2026-11-02"), pd.Timestamp("2026-11-09")]
+    assert step1["entered"].tolist() == [2, 1]

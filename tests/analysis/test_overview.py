@@ -43,3 +43,10 @@ def test_bad_parameters_are_named():
         ca.event_counts(events(), freq="dya")
     with pytest.raises(ca.InvalidParameterError, match="tz"):
         ca.event_counts(events(), freq="day", tz="Mars/Olympus")
+
+
+def test_weeks_start_on_monday():
+    # 2026-11-04 is a Wednesday; its week starts on Monday 2026-11-02
+    e = ca.make_events([{"event_time_utc": "2026-11-04 12:00", "event_type": "triggered"}])
+    t = ca.event_counts(e, freq="week")
+    assert t["period"].unique().tolist() == [pd.Timestamp("2026-11-02")]

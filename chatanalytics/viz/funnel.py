@@ -1,0 +1,639 @@
+"""Funnel figures: pure functions from a funnel table (and its ``params``) to a plotly Figure.
+
+Nothing here computes a metric: every number drawn is read from the table given (see the data contracts
+of :class:`chatanalytics.FunnelResult`). Style arguments (``value``, ``title``, sizes) only change how the
+table is shown. Every figure carries its definition, :func:`caption`, as its subtitle.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..errors import InvalidParameterError
+from ._theme import COLORS, apply_theme
+
+__all__ = ["VALUES", "caption", "funnel_figure", "over_time_figure", "time_figure"]
+
+#: What a funnel bar can show: the count of units that reached the step, or a rate.
+VALUES: dict[str, str] = {
+    "converted": "Units that reached the step",
+    "conversion_rate": "Conversion from the previous step",
+    "overall_rate": "Overall conversion (of units entering step 1)",
+}
+_UNIT_WORDS = {
+    "conversation": ("a conversation in a session", "conversations"),
+    "session": ("a session", "sessions"),
+    "visitor": ("a visitor", "visitors"),
+}
+_ORDER_WORDS = {
+    "ordered": "steps in order, other events allowed between",
+    "strict": "steps in order, no other chat event between",
+    "any": "steps in any order",
+}
+_FUNNEL_COLUMNS = [
+    "group",
+    "step",
+    "step_name",
+    "entered",
+    "converted",
+    "dropped",
+    "still_open",
+    "conversion_rate",
+    "conversion_rate_low",
+    "conversion_rate_high",
+    "overall_rate",
+    "overall_rate_low",
+    "overall_rate_high",
+]
+_OVER_TIME_COLUMNS = [
+    "group",
+    "period",
+    "step",
+    "step_name",
+    "entered",
+    "converted",
+    "overall_rate",
+    "overall_rate_low",
+    "overall_rate_high",
+    "immature",
+]
+_CURVE_COLUMNS = ["group", "step", "step_name", "seconds", "converted_share"]
+# a horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room)
+_LEGEND_BELOW = {
+    "orientation": "h",
+    "x": 0,
+    "xanchor": "left",
+    "yref": "container",
+    "y": 0.01,
+    "yanchor": "bottom",
+}
+_IMMATURE_NOTE = "open markers, dotted: the period's funnel window had not ended when the data end"
+
+
+# --------------------------------------------------------------------------------------------------
+# The definition line
+# --------------------------------------------------------------------------------------------------
+
+
+def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
+    unit = params.get("unit", "conversation")
+    unit_text = _UNIT_WORDS.get(unit, (str(unit), str(unit)))[0]
+    order = params.get("order", "ordered")
+    first = "the unit's first step event" if order == "any" else "step 1"
+    parts = [
+        f"unit: {unit_text}",
+        f"window {params.get('window', '?')} measured from {first}",
+        _ORDER_WORDS.get(order, f"order {order}"),
+    ]
+    gap = params.get("max_gap")
+    if gap is not None:
+        shown = ", ".join("no limit" if g is None else str(g) for g in gap) if isinstance(gap, list) else gap
+        parts.append(f"max gap between steps {shown}")
+    exclude = list(params.get("exclude") or [])
+    parts.append(f"progress ends at {', '.join(exclude)}" if exclude else "no exclusions")
+    by = params.get("by")
+    if by:
+        top = params.get("top")
+        rest = f" (top {top}, the rest as Other)" if top is not None else ""
+        parts.append(f"by {by} at the first step{rest}")
+    start, end = params.get("start"), params.get("end")
+    if start is not None or end is not None:
+        parts.append(
+            f"entries in [{_date(start) if start is not None else '…'}, "
+            f"{_date(end) if end is not None else '…'})"
+        )
+    parts.append(f"time basis: entry time, {tz}")
+    if any(str(s).endswith("(optional)") for s in params.get("steps") or []):
+        parts.append(
+            "optional steps may be skipped: conversion from the previous required step; "
+            "overall = of units entering step 1"
+        )
+    else:
+        parts.append("conversion from the previous step; overall = of units entering step 1")
+    return parts
+
+
+def _date(ts: Any) -> str:
+    ts = pd.Timestamp(ts)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def caption(params: Mapping[str, Any]) -> str:
+    """The definition line of a funnel: what is counted, over what window, in what order, and of what.
+
+    Parameters
+    ----------
+    params : dict
+        ``FunnelResult.params``: ``steps``, ``order``, ``unit``, ``window``, ``max_gap``, ``exclude``,
+        ``by``, ``top``, ``start``, ``end``.
+
+    Returns
+    -------
+    str
+        Clauses separated by ``"; "``: counting unit, window, order mode, exclusions, breakdown
+        attribution, date range (when set), time basis and denominator.
+
+    Examples
+    --------
+    >>> from chatanalytics.viz import caption
+    >>> caption({"steps": ["triggered", "engaged"], "order": "ordered", "unit": "session",
+    ...          "window": "30min", "exclude": [], "by": None})
+    'unit: a session; window 30min measured from step 1; steps in order, other events allowed between; ...'
+    """
+    return "; ".join(_parts(params))
+
+
+def _subtitle(params: Mapping[str, Any], extra: Sequence[str] = (), tz: str = "UTC") -> str:
+    """The caption wrapped at word boundaries into lines of at most 100 characters (plotly does not wrap)."""
+    text = "; ".join([*_parts(params, tz), *extra])
+    return "<br>".join(textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False))
+
+
+def _check(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidParameterError(name, type(table).__name__, reason="expected a pandas DataFrame")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InvalidParameterError(name, missing, columns, reason="missing columns")
+
+
+def _layout(
+    fig: go.Figure,
+    params: Mapping[str, Any],
+    title: str,
+    extra: Sequence[str],
+    height: int | None,
+    width: int | None,
+    tz: str = "UTC",
+) -> go.Figure:
+    sub = _subtitle(params, extra, tz)
+    n_lines = sub.count("<br>") + 1
+    title_lines = title.count("<br>") + 1
+    apply_theme(fig)
+    fig.update_layout(
+        # anchored at the top of the figure, so the subtitle grows down into a margin sized for it
+        title={
+            "text": title,
+            "subtitle": {"text": sub},
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": {"t": 14 + 22 * (title_lines - 1)},
+        },
+        margin={
+            "t": 54 + 22 * title_lines + 15 * n_lines,
+            "b": 120 if fig.layout.showlegend and fig.layout.legend.orientation == "h" else 60,
+        },
+        height=height,
+        width=width,
+    )
+    return fig
+
+
+def _wrap_label(text: str, width: int = 16) -> str:
+    return "<br>".join(textwrap.wrap(text, width, break_long_words=False)) or text
+
+
+def _groups(table: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(table["group"].astype(str)))
+
+
+def _color(i: int, group: str) -> str:
+    return COLORS[-1] if group == "Other" else COLORS[i % (len(COLORS) - 1)]
+
+
+def _steps_title(params: Mapping[str, Any], table: pd.DataFrame) -> str:
+    steps = params.get("steps") or list(dict.fromkeys(table["step_name"].astype(str)))
+    text = "Funnel: " + " → ".join(str(s) for s in steps)
+    return "<br>".join(textwrap.wrap(text, 70, break_long_words=False, break_on_hyphens=False))
+
+
+# --------------------------------------------------------------------------------------------------
+# Funnel bars
+# --------------------------------------------------------------------------------------------------
+
+
+def funnel_figure(
+    table: pd.DataFrame,
+    params: Mapping[str, Any],
+    *,
+    value: str = "converted",
+    title: str | None = None,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
+    """Grouped bars of a funnel table: one trace per group, one bar per step.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``FunnelResult.frame()``: ``group``, ``step``, ``step_name``, ``entered``, ``converted``,
+        ``dropped``, ``still_open`` and the rates with their ``_low`` / ``_high`` bounds, ordered by group
+        (in the order groups are shown) then step.
+    params : dict
+        ``FunnelResult.params``; drawn as the subtitle (:func:`caption`).
+    value : {"converted", "conversion_rate", "overall_rate"}, default "converted"
+        What the bar height shows. Rates get 95% interval error bars from the table's bounds.
+    title : str, optional
+        Defaults to ``"Funnel: step → step → ..."``.
+    height, width : int, optional
+        Figure size in pixels.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Each bar's ``customdata`` starts with ``(group, step)``, so a click maps back to a table row.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> from chatanalytics.viz import funnel_figure
+    >>> f = ca.funnel(ca.load_sample(), steps=["triggered", "engaged", "completed"])
+    >>> fig = funnel_figure(f.frame(), f.params, value="overall_rate")
+    >>> [t.type for t in fig.data], list(fig.data[0].x)
+    (['bar'], ['triggered', 'engaged', 'completed'])
+    """
+    if value not in VALUES:
+        raise InvalidParameterError("value", value, list(VALUES))
+    _check(table, _FUNNEL_COLUMNS, "table")
+    is_rate = value != "converted"
+    step_names = list(dict.fromkeys(table.sort_values("step", kind="stable")["step_name"].astype(str)))
+    groups = _groups(table)
+    fig = go.Figure()
+    hover = (
+        "<b>%{customdata[0]}</b><br>step %{customdata[1]}: %{x}<br>"
+        "entered %{customdata[2]:,}, converted %{customdata[3]:,}, dropped %{customdata[4]:,} "
+        "(still open %{customdata[5]:,})<br>"
+        "conversion from previous %{customdata[6]:.1%} (95% CI %{customdata[7]:.1%}–%{customdata[8]:.1%})<br>"
+        "overall %{customdata[9]:.1%} (95% CI %{customdata[10]:.1%}–%{customdata[11]:.1%})<extra></extra>"
+    )
+    for i, g in enumerate(groups):
+        sub = table[table["group"].astype(str) == g]
+        y = sub[value].to_numpy(dtype=float)
+        custom = np.empty((len(sub), 12), dtype=object)
+        custom[:, 0] = g
+        custom[:, 1] = sub["step"].to_numpy(dtype=int)
+        for j, c in enumerate(_FUNNEL_COLUMNS[3:], start=2):
+            col = sub[c].to_numpy()
+            custom[:, j] = [int(v) for v in col] if j <= 5 else [float(v) for v in col]
+        if is_rate:
+            text = [("" if math.isnan(v) else f"{v:.0%}") for v in y]
+            low = sub[f"{value}_low"].to_numpy(dtype=float)
+            high = sub[f"{value}_high"].to_numpy(dtype=float)
+            error_y = {
+                "type": "data",
+                "array": np.nan_to_num(high - y),
+                "arrayminus": np.nan_to_num(y - low),
+                "visible": True,
+                "thickness": 1.2,
+                "width": 3,
+                "color": "#555555",
+            }
+        else:
+            text = [f"{int(v):,}" for v in y]
+            error_y = {"visible": False}
+        fig.add_trace(
+            go.Bar(
+                x=sub["step_name"].astype(str).tolist(),
+                y=y,
+                name=g,
+                marker={"color": _color(i, g)},
+                customdata=custom,
+                text=text,
+                textposition="outside",
+                cliponaxis=False,
+                error_y=error_y,
+                hovertemplate=hover,
+            )
+        )
+    by = params.get("by")
+    yaxis: dict[str, Any] = {"title": {"text": VALUES[value]}, "rangemode": "tozero"}
+    if is_rate:
+        yaxis.update(tickformat=".0%", range=[0, 1.08])
+    else:
+        yaxis.update(tickformat=",d", range=None, autorange=True)
+    fig.update_layout(
+        barmode="group",
+        xaxis={
+            "title": {"text": "Step"},
+            "categoryorder": "array",
+            "categoryarray": step_names,
+            # long step names ("email_input | phone_input (optional)") wrap instead of overlapping
+            "tickmode": "array",
+            "tickvals": step_names,
+            "ticktext": [_wrap_label(n) for n in step_names],
+            "tickangle": 0,
+        },
+        yaxis=yaxis,
+        showlegend=len(groups) > 1,
+        legend={"title": {"text": by if by else ""}, **_LEGEND_BELOW},
+        uniformtext={"minsize": 9, "mode": "hide"},
+        clickmode="event",
+    )
+    extra = ["bars: 95% Wilson intervals"] if is_rate else []
+    return _layout(fig, params, title or _steps_title(params, table), extra, height, width)
+
+
+# --------------------------------------------------------------------------------------------------
+# Conversion over time
+# --------------------------------------------------------------------------------------------------
+
+
+def _period_word(periods: pd.Series) -> str:
+    p = pd.Series(pd.to_datetime(periods).unique()).sort_values()
+    if len(p) > 1 and (p.diff().dropna() % pd.Timedelta(days=7) == pd.Timedelta(0)).all():
+        return "week"
+    return "day"
+
+
+def over_time_figure(
+    over_time: pd.DataFrame,
+    params: Mapping[str, Any],
+    *,
+    step: int | None = None,
+    tz: str = "UTC",
+    title: str | None = None,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
+    """Overall conversion by period of entry, one line per group, with its 95% interval as a band.
+
+    Parameters
+    ----------
+    over_time : pandas.DataFrame
+        ``FunnelResult.over_time()``: ``group``, ``period`` (local start of the day or week of entry),
+        ``step``, ``step_name``, ``entered``, ``converted``, ``overall_rate`` with ``_low`` / ``_high``,
+        and ``immature`` (the period's funnel window had not fully elapsed at the end of the data).
+    params : dict
+        ``FunnelResult.params``; drawn as the subtitle.
+    step : int, optional
+        Which step's overall conversion to draw; the last step by default.
+    tz : str, default "UTC"
+        The time zone the periods are in (the ``tz`` given to ``over_time()``); only labels the axis.
+    title : str, optional
+    height, width : int, optional
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Per group: a band trace (``fill="toself"``), a solid line of the mature periods and, when there
+        are immature periods, a dotted line with open markers (``name`` ends in ``(immature)``).
+    """
+    _check(over_time, _OVER_TIME_COLUMNS, "over_time")
+    steps = sorted(int(s) for s in over_time["step"].unique())
+    if not steps:
+        raise InvalidParameterError("over_time", "empty table", reason="nothing to draw")
+    chosen = steps[-1] if step is None else step
+    if chosen not in steps:
+        raise InvalidParameterError("step", step, steps)
+    data = over_time[over_time["step"] == chosen].sort_values("period", kind="stable")
+    step_name = str(data["step_name"].iloc[0]) if len(data) else str(chosen)
+    groups = list(dict.fromkeys(over_time["group"].astype(str)))
+    fig = go.Figure()
+    hover = (
+        "<b>%{customdata[0]}</b> %{x|%Y-%m-%d}<br>entered step 1: %{customdata[1]:,}, "
+        "reached: %{customdata[2]:,}<br>overall %{y:.1%} (95% CI %{customdata[3]:.1%}–%{customdata[4]:.1%})"
+        "%{customdata[5]}<extra></extra>"
+    )
+    for i, g in enumerate(groups):
+        sub = data[data["group"].astype(str) == g]
+        if sub.empty:
+            continue
+        color = _color(i, g)
+        x = pd.to_datetime(sub["period"]).to_numpy()
+        y = sub["overall_rate"].to_numpy(dtype=float)
+        low = sub["overall_rate_low"].to_numpy(dtype=float)
+        high = sub["overall_rate_high"].to_numpy(dtype=float)
+        imm = sub["immature"].to_numpy(dtype=bool)
+        custom = np.empty((len(sub), 6), dtype=object)
+        custom[:, 0] = g
+        custom[:, 1] = [int(v) for v in sub["entered"]]
+        custom[:, 2] = [int(v) for v in sub["converted"]]
+        custom[:, 3] = [float(v) for v in low]
+        custom[:, 4] = [float(v) for v in high]
+        custom[:, 5] = np.where(imm, "<br><i>immature: window not over at the end of the data</i>", "")
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([x, x[::-1]]),
+                y=np.concatenate([high, low[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(color, 0.15),
+                line={"width": 0},
+                mode="lines",
+                name=f"{g} 95% CI",
+                legendgroup=g,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=np.where(imm, np.nan, y),
+                customdata=custom,
+                mode="lines+markers",
+                name=g,
+                legendgroup=g,
+                line={"color": color, "width": 2},
+                marker={"color": color, "size": 7, "symbol": "circle"},
+                hovertemplate=hover,
+                connectgaps=False,
+            )
+        )
+        if imm.any():
+            # the dotted segment starts at the last mature period before the first immature one
+            idx = np.flatnonzero(imm)
+            first = idx[0]
+            keep = np.concatenate([[first - 1], idx]) if first > 0 and not imm[first - 1] else idx
+            joined = np.isin(keep, idx)
+            fig.add_trace(
+                go.Scatter(
+                    x=x[keep],
+                    y=y[keep],
+                    customdata=custom[keep],
+                    mode="lines+markers",
+                    name=f"{g} (immature)",
+                    legendgroup=g,
+                    line={"color": color, "width": 2, "dash": "dot"},
+                    marker={
+                        "color": color,
+                        "size": np.where(joined, 8, 0).tolist(),
+                        "symbol": "circle-open",
+                        "line": {"width": 2, "color": color},
+                    },
+                    hovertemplate=hover,
+                )
+            )
+    word = _period_word(data["period"]) if len(data) else "day"
+    fig.update_layout(
+        xaxis={
+            "title": {"text": f"{word.capitalize()} of entry (start, {tz})"},
+            "tickformat": "%b %d",
+            # weekly periods: one tick per period start (plotly's automatic ticks fall on Sundays)
+            **(
+                {"tick0": pd.Timestamp(data["period"].min()).isoformat(), "dtick": 7 * 86_400_000}
+                if word == "week"
+                else {}
+            ),
+        },
+        yaxis={
+            "title": {"text": f"Overall conversion to '{step_name}'"},
+            "tickformat": ".0%",
+            "rangemode": "tozero",
+        },
+        showlegend=True,
+        legend=_LEGEND_BELOW,
+        hovermode="closest",
+    )
+    extra = [f"x: the {word} in which units entered step 1", "band: 95% Wilson interval", _IMMATURE_NOTE]
+    return _layout(
+        fig, params, title or f"Overall conversion to '{step_name}' by {word}", extra, height, width, tz
+    )
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+# --------------------------------------------------------------------------------------------------
+# Time to convert (Kaplan-Meier)
+# --------------------------------------------------------------------------------------------------
+
+_NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+
+
+def _fmt_seconds(s: float) -> str:
+    s = float(s)
+    if s < 60:
+        return f"{s:g}s"
+    if s < 3600:
+        m, r = divmod(s, 60)
+        return f"{m:g}min" + (f" {r:g}s" if r else "")
+    if s < 86400:
+        h, r = divmod(s, 3600)
+        return f"{h:g}h" + (f" {r / 60:g}min" if r else "")
+    d, r = divmod(s, 86400)
+    return f"{d:g}d" + (f" {r / 3600:g}h" if r else "")
+
+
+_LOG_SECONDS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 86400, 604800)
+
+
+def _ticks(max_seconds: float, log: bool, min_seconds: float = 1.0) -> tuple[list[float], list[str]]:
+    if not np.isfinite(max_seconds) or max_seconds <= 0:
+        return [0.0], ["0s"]
+    if log:
+        vals = [float(v) for v in _LOG_SECONDS if min_seconds * 0.95 <= v <= max_seconds * 1.05]
+    else:
+        size = next((v for v in _NICE_SECONDS if max_seconds / v <= 7), 86400.0)
+        while max_seconds / size > 7:
+            size *= 2
+        vals = [float(v) for v in np.arange(0, max_seconds + size, size)]
+    return vals, [_fmt_seconds(v) for v in vals]
+
+
+def time_figure(
+    curves: pd.DataFrame,
+    params: Mapping[str, Any],
+    *,
+    log_x: bool = False,
+    title: str | None = None,
+    height: int | None = None,
+    width: int | None = None,
+) -> go.Figure:
+    """Step curves of the share of units that reached each step by a given time since the previous one.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        ``FunnelResult.time_curves()``: ``group``, ``step`` (2 or more), ``step_name``, ``seconds`` and
+        ``converted_share`` (Kaplan-Meier estimate, censored units counted), one row per event time,
+        ascending.
+    params : dict
+        ``FunnelResult.params``; drawn as the subtitle.
+    log_x : bool, default False
+        Logarithmic time axis (ticks stay in readable units: 10s, 1min, 5min, ...).
+    title : str, optional
+    height, width : int, optional
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``line_shape="hv"`` trace per step and group, named by the step. With one group, colour marks
+        the step; with several, colour marks the group (also the legend group and its title) and the dash
+        pattern the step.
+    """
+    _check(curves, _CURVE_COLUMNS, "curves")
+    groups = list(dict.fromkeys(curves["group"].astype(str)))
+    steps = sorted(int(s) for s in curves["step"].unique())
+    names = dict(zip(curves["step"].astype(int), curves["step_name"].astype(str), strict=False))
+    dashes = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+    fig = go.Figure()
+    for gi, g in enumerate(groups):
+        for si, s in enumerate(steps):
+            sub = curves[(curves["group"].astype(str) == g) & (curves["step"].astype(int) == s)]
+            if sub.empty:
+                continue
+            sub = sub.sort_values("seconds", kind="stable")
+            many = len(groups) > 1
+            color = _color(gi, g) if many else COLORS[si % len(COLORS)]
+            label = f"{g}: {names[s]}" if many else names[s]
+            fig.add_trace(
+                go.Scatter(
+                    x=sub["seconds"].to_numpy(dtype=float),
+                    y=sub["converted_share"].to_numpy(dtype=float),
+                    mode="lines",
+                    line={
+                        "shape": "hv",
+                        "color": color,
+                        "width": 2,
+                        "dash": dashes[si % len(dashes)] if many else "solid",
+                    },
+                    name=names[s],
+                    legendgroup=g if many else label,
+                    legendgrouptitle={"text": g} if many else None,
+                    customdata=np.array([[g, s]] * len(sub), dtype=object),
+                    hovertemplate=(
+                        f"<b>{label}</b><br>%{{x:,.1f}} s after the previous step<br>"
+                        "reached: %{y:.1%}<extra></extra>"
+                    ),
+                )
+            )
+    max_s = float(curves["seconds"].max()) if len(curves) else 0.0
+    positive = curves.loc[curves["seconds"] > 0, "seconds"]
+    vals, text = _ticks(max_s, log_x, float(positive.min()) if len(positive) else 1.0)
+    xaxis: dict[str, Any] = {
+        "title": {"text": "Time since the previous step"},
+        "tickmode": "array",
+        "tickvals": vals,
+        "ticktext": text,
+    }
+    if log_x:
+        xaxis["type"] = "log"
+        if len(positive):
+            xaxis["range"] = [math.log10(max(float(positive.min()), 0.1)), math.log10(max_s * 1.05)]
+    fig.update_layout(
+        xaxis=xaxis,
+        yaxis={
+            "title": {"text": "Share of units that reached the step"},
+            "tickformat": ".0%",
+            "range": [0, 1.02],
+        },
+        showlegend=True,
+        # several groups: a legend block per group (title = group, entries = steps) on the right
+        legend=_LEGEND_BELOW if len(groups) == 1 else {"orientation": "v", "groupclick": "toggleitem"},
+        hovermode="closest",
+    )
+    extra = ["curves: Kaplan-Meier, units still open counted as censored"]
+    return _layout(fig, params, title or "Time to reach each step", extra, height, width)

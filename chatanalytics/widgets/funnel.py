@@ -1,0 +1,361 @@
+"""An interactive funnel: ipywidgets controls around a plotly ``FigureWidget``.
+
+Data controls (steps, window, order, unit, breakdown, date range) recompute the funnel with
+:func:`chatanalytics.funnel`; the style control (counts or overall rate) only redraws the current result.
+Clicking a bar lists the units that dropped at that step. plotly and ipywidgets are imported when a widget
+is built, never by ``import chatanalytics``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ..errors import ChatAnalyticsError, InvalidParameterError
+
+__all__ = ["BY_COLUMNS", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
+
+#: Windows offered by the window control (the current value is added when it is not one of them).
+WINDOWS: tuple[str, ...] = ("5min", "15min", "30min", "1h", "1D")
+#: Canonical columns offered by the breakdown control.
+BY_COLUMNS: tuple[str, ...] = ("conversation_name", "conversation_type", "ui_type", "page_url", "agent_name")
+_DEFAULT_STEPS = ["triggered", "engaged", "completed"]
+_MAX_UNITS_SHOWN = 200
+_UNIT_LABEL = {"conversation": "conversations", "session": "sessions", "visitor": "visitors"}
+
+
+def parse_steps(text: str) -> list[Any]:
+    """Turn the steps text into the ``steps`` argument of :func:`chatanalytics.funnel`.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated event names; ``|`` separates alternatives within one step, and a step ending in
+        ``?`` or ``(optional)`` is optional (:func:`chatanalytics.analysis.funnel.optional`).
+
+    Returns
+    -------
+    list
+        One entry per step: a name, a list of alternative names, or an optional step.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the text is empty or a step is empty.
+
+    Examples
+    --------
+    >>> parse_steps("triggered, engaged, email_input|phone_input, completed")
+    ['triggered', 'engaged', ['email_input', 'phone_input'], 'completed']
+    >>> parse_steps("triggered, email_input?, completed")[1].step
+    'email_input'
+    """
+    from ..analysis.funnel import optional
+
+    if not str(text).strip():
+        raise InvalidParameterError("steps", text, reason="give at least one step")
+    steps: list[Any] = []
+    for i, raw in enumerate(str(text).split(",")):
+        piece = raw.strip()
+        is_optional = piece.endswith(("?", "(optional)"))
+        piece = piece.removesuffix("?").removesuffix("(optional)").strip()
+        alternatives = [a.strip() for a in piece.split("|")]
+        if not any(alternatives):
+            raise InvalidParameterError("steps", text, reason=f"step {i + 1} is empty")
+        if not all(alternatives):
+            raise InvalidParameterError("steps", raw.strip(), reason="an empty alternative around '|'")
+        step: Any = alternatives[0] if len(alternatives) == 1 else alternatives
+        steps.append(optional(step) if is_optional else step)
+    return steps
+
+
+def format_steps(step_names: Sequence[str]) -> str:
+    """The steps text for ``FunnelResult.params["steps"]`` (names like ``"email_input | phone_input"``).
+
+    Examples
+    --------
+    >>> format_steps(["triggered", "email_input | phone_input (optional)", "completed"])
+    'triggered, email_input|phone_input (optional), completed'
+    """
+    out = []
+    for name in step_names:
+        text = str(name).strip()
+        suffix = " (optional)" if text.endswith("(optional)") else ""
+        text = text.removesuffix("(optional)").strip()
+        out.append("|".join(p.strip() for p in text.split("|")) + suffix)
+    return ", ".join(out)
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC")
+    return ts.date()
+
+
+class FunnelWidget:
+    """A funnel with controls, a clickable figure and a list of the units behind a bar.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events.
+    **funnel_kwargs
+        Passed to :func:`chatanalytics.funnel` (``steps`` defaults to triggered, engaged, completed).
+        ``value`` (``"converted"`` or ``"overall_rate"``) and ``height`` set the initial style.
+
+    Attributes
+    ----------
+    result : FunnelResult
+        The current result; kept when a control holds an invalid value.
+    figure : plotly.graph_objects.FigureWidget
+        Updated in place.
+    controls : dict
+        Name -> ipywidgets control: ``steps``, ``window``, ``order``, ``unit``, ``by``, ``start``, ``end``
+        (data controls) and ``value`` (style: counts or overall rate, redraws without recomputing).
+    message : ipywidgets.HTML
+        Errors from the last change, or empty.
+    units_output : ipywidgets.HTML
+        The units listed by the last click (:meth:`show_units`).
+    selected_units : pandas.DataFrame or None
+        The table behind ``units_output``.
+    container : ipywidgets.VBox
+        Everything, as shown in a notebook.
+    n_computes : int
+        How many times the funnel was computed (the initial one included).
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> from chatanalytics.widgets import FunnelWidget
+    >>> w = FunnelWidget(ca.load_sample(), steps=["triggered", "engaged", "completed"])
+    >>> w.controls["by"].value = "ui_type"
+    >>> w.result.params["by"]
+    'ui_type'
+    """
+
+    def __init__(self, events: Any, **funnel_kwargs: Any) -> None:
+        import ipywidgets as widgets
+        import plotly.graph_objects as go
+
+        from ..analysis.funnel import ORDERS, UNITS
+
+        self._events = events
+        style = {"value": funnel_kwargs.pop("value", "converted"), "height": funnel_kwargs.pop("height", 480)}
+        if style["value"] not in ("converted", "overall_rate"):
+            raise InvalidParameterError("value", style["value"], ["converted", "overall_rate"])
+        self._height = style["height"]
+        self._kwargs: dict[str, Any] = {"steps": _DEFAULT_STEPS, **funnel_kwargs}
+        self.n_computes = 0
+        self.selected_units: pd.DataFrame | None = None
+        self.result = self._compute(self._kwargs)
+        p = self.result.params
+
+        windows = list(WINDOWS) if p["window"] in WINDOWS else [*WINDOWS, p["window"]]
+        columns = list(getattr(events, "columns", BY_COLUMNS))
+        by_options: list[Any] = [("None", None)] + [c for c in BY_COLUMNS if c in columns]
+        if p["by"] is not None and p["by"] not in BY_COLUMNS:
+            by_options.append(p["by"])
+        wide = widgets.Layout(width="auto")
+        self.controls: dict[str, Any] = {
+            "steps": widgets.Text(
+                value=format_steps(p["steps"]),
+                description="Steps",
+                placeholder="triggered, engaged, email_input|phone_input?, completed",
+                continuous_update=False,
+                layout=widgets.Layout(width="98%"),
+            ),
+            "window": widgets.Dropdown(options=windows, value=p["window"], description="Window", layout=wide),
+            "order": widgets.Dropdown(
+                options=list(ORDERS), value=p["order"], description="Order", layout=wide
+            ),
+            "unit": widgets.Dropdown(options=list(UNITS), value=p["unit"], description="Unit", layout=wide),
+            "by": widgets.Dropdown(options=by_options, value=p["by"], description="By", layout=wide),
+            "start": widgets.DatePicker(value=_date(p["start"]), description="From (UTC)", layout=wide),
+            "end": widgets.DatePicker(
+                value=_date(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
+                description="To (incl.)",
+                layout=wide,
+            ),
+            "value": widgets.ToggleButtons(
+                options=[("counts", "converted"), ("overall rate", "overall_rate")],
+                value=style["value"],
+                description="Show",
+            ),
+        }
+        for name in ("steps", "window", "order", "unit", "by", "start", "end"):
+            self.controls[name].observe(self._on_data_change, names="value")
+        self.controls["value"].observe(self._on_style_change, names="value")
+
+        self.message = widgets.HTML(value="")
+        self.units_output = widgets.HTML(
+            value="<i>Click a bar to list the units that dropped at that step.</i>",
+            layout=widgets.Layout(max_height="320px", overflow="auto"),
+        )
+        self.figure = go.FigureWidget(self._figure())
+        self._connect_clicks(self.figure.data)
+        c = self.controls
+        self.container = widgets.VBox(
+            [
+                c["steps"],
+                widgets.HBox([c["window"], c["order"], c["unit"], c["by"]]),
+                widgets.HBox([c["start"], c["end"], c["value"]]),
+                self.message,
+                self.figure,
+                self.units_output,
+            ]
+        )
+        self._sync_snapshot()
+
+    # ---------------------------------------------------------------------------------------------
+    # computing and drawing
+    # ---------------------------------------------------------------------------------------------
+
+    def _compute(self, kwargs: dict[str, Any]) -> Any:
+        from ..analysis.funnel import funnel
+
+        result = funnel(self._events, **kwargs)
+        self.n_computes += 1
+        return result
+
+    def _figure(self) -> Any:
+        from ..viz.funnel import funnel_figure
+
+        value = self.controls["value"].value if hasattr(self, "controls") else "converted"
+        return funnel_figure(self.result.frame(), self.result.params, value=value, height=self._height)
+
+    def _data_kwargs(self) -> dict[str, Any]:
+        c = self.controls
+        kwargs = dict(self._kwargs)
+        kwargs.update(
+            steps=parse_steps(c["steps"].value),
+            window=c["window"].value,
+            order=c["order"].value,
+            unit=c["unit"].value,
+            by=c["by"].value,
+        )
+        start, end = c["start"].value, c["end"].value
+        kwargs["start"] = pd.Timestamp(start, tz="UTC") if start is not None else None
+        kwargs["end"] = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None
+        return kwargs
+
+    def update(self) -> None:
+        """Recompute from the data controls and redraw.
+
+        On an invalid value, show the error in :attr:`message` and keep the current result and figure.
+        """
+        try:
+            kwargs = self._data_kwargs()
+            result = self._compute(kwargs)
+        except ChatAnalyticsError as exc:
+            self.message.value = f'<div style="color:#B00020">Not updated: {html.escape(str(exc))}</div>'
+            return
+        self._kwargs = kwargs
+        self.result = result
+        self.message.value = ""
+        self.selected_units = None
+        self.units_output.value = "<i>Click a bar to list the units that dropped at that step.</i>"
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the current result with the current style, updating the FigureWidget in place."""
+        new = self._figure()
+        fw = self.figure
+        with fw.batch_update():
+            if len(fw.data) == len(new.data):
+                for old, trace in zip(fw.data, new.data, strict=True):
+                    props = trace.to_plotly_json()
+                    props.pop("type", None)
+                    old.update(props)
+                added: Sequence[Any] = ()
+            else:
+                fw.data = []
+                fw.add_traces(list(new.data))
+                added = fw.data
+            fw.layout.update(new.layout.to_plotly_json())
+            # properties unset in the new layout are not in its JSON: carry them over explicitly
+            fw.layout.yaxis.range = new.layout.yaxis.range
+            fw.layout.yaxis.autorange = new.layout.yaxis.autorange
+        self._connect_clicks(added)
+        self._sync_snapshot()
+
+    def _sync_snapshot(self) -> None:
+        # The saved widget state holds the figure as first displayed; re-sync it after every change
+        # (stack recipe, section 4). Private plotly attributes, checked on plotly 7.1.
+        fw = self.figure
+        fw._widget_data = copy.deepcopy(fw._data)
+        fw._widget_layout = copy.deepcopy(fw._layout_obj._props)
+
+    def _on_data_change(self, change: dict[str, Any]) -> None:
+        self.update()
+
+    def _on_style_change(self, change: dict[str, Any]) -> None:
+        self.redraw()
+
+    # ---------------------------------------------------------------------------------------------
+    # clicks
+    # ---------------------------------------------------------------------------------------------
+
+    def _connect_clicks(self, traces: Sequence[Any]) -> None:
+        for trace in traces:
+            trace.on_click(self._on_click)
+
+    def _on_click(self, trace: Any, points: Any, selector: Any) -> None:
+        if not points.point_inds:
+            return
+        group, step = trace.customdata[points.point_inds[0]][:2]
+        self.show_units(str(group), int(step))
+
+    def show_units(self, group: str, step: int) -> pd.DataFrame:
+        """List the units of ``group`` that dropped at ``step`` in :attr:`units_output`.
+
+        Parameters
+        ----------
+        group : str
+            A group of the current result (``"All"`` without a breakdown).
+        step : int
+            1-based step.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``result.units(step, group, "dropped")``, also kept as :attr:`selected_units`.
+        """
+        units = self.result.units(int(step), group, "dropped")
+        self.selected_units = units
+        names = self.result.params["steps"]
+        label = _UNIT_LABEL.get(self.result.params["unit"], "units")
+        head = (
+            f"<b>{len(units):,} {label}</b> in <b>{html.escape(str(group))}</b> dropped at step {int(step)} "
+            f"(<b>{html.escape(str(names[int(step) - 1]))}</b>)"
+        )
+        if len(units) > _MAX_UNITS_SHOWN:
+            head += f"; the first {_MAX_UNITS_SHOWN} by entry time:"
+        shown = units.sort_values("entered_at", kind="stable").head(_MAX_UNITS_SHOWN)
+        table = shown.to_html(index=False, border=0, classes="chatanalytics-units") if len(units) else ""
+        self.units_output.value = f"<div>{head}</div>{table}"
+        return units
+
+    # ---------------------------------------------------------------------------------------------
+    # display
+    # ---------------------------------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._sync_snapshot()
+        return self.container._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        self._sync_snapshot()
+        display(self.container)
+
+    def __repr__(self) -> str:
+        return f"FunnelWidget({self.result._line()})"

@@ -1,0 +1,153 @@
+"""Export: HTML, JSON, static images through kaleido and the system Chromium, and tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import chatanalytics as ca
+from chatanalytics import export
+from chatanalytics.errors import ExportError, InvalidParameterError
+from chatanalytics.viz import funnel_figure
+
+CHROMIUM = "/usr/bin/chromium"
+# CI installs Debian's chromium: there, a missing browser is a failure, never a skip
+needs_browser = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason=f"static export needs Chromium and {CHROMIUM} is missing (apt-get install chromium); "
+    "these tests always run when CI is set",
+)
+TITLE = "Sample funnel for export"
+
+
+class Report:
+    """Anything with .figure() and .frame(), like a result object."""
+
+    def __init__(self, result) -> None:
+        self.result = result
+
+    def figure(self):
+        return funnel_figure(self.result.frame(), self.result.params, title=TITLE)
+
+    def frame(self) -> pd.DataFrame:
+        return self.result.frame()
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    result = ca.funnel(ca.load_sample(), steps=["triggered", "engaged", "completed"], by="ui_type")
+    return Report(result)
+
+
+def test_html_is_self_contained(report, tmp_path):
+    path = export.save(report, tmp_path / "funnel.html")
+    text = path.read_text(encoding="utf-8")
+    assert "plotly" in text and TITLE in text
+    assert not re.search(r"<script[^>]*src=", text)  # plotly.js embedded, nothing loaded: renders offline
+    assert len(text) > 1_000_000
+    assert "a conversation in a session" in text
+
+
+def test_json_round_trips(report, tmp_path):
+    fig = report.figure()
+    path = export.save(fig, tmp_path / "funnel.json", width=640, height=400)
+    back = pio.from_json(path.read_text(encoding="utf-8"))
+    assert back.layout.title.text == TITLE
+    assert (back.layout.width, back.layout.height) == (640, 400)
+    sized = go.Figure(fig).update_layout(width=640, height=400)
+    assert json.loads(pio.to_json(back)) == json.loads(pio.to_json(sized))
+    assert fig.layout.width is None  # the caller's figure is not changed
+
+
+def test_tables(report, tmp_path):
+    frame = report.frame()
+    pd.testing.assert_frame_equal(pd.read_parquet(export.save(report, tmp_path / "f.parquet")), frame)
+    csv = pd.read_csv(export.save(report, tmp_path / "f.csv"))
+    pd.testing.assert_frame_equal(csv, frame, check_dtype=False)
+
+
+def test_unknown_suffix_lists_the_formats(report, tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"\.xlsx.*'\.html'.*'\.png'.*'\.parquet'"):
+        export.save(report, tmp_path / "f.xlsx")
+    with pytest.raises(InvalidParameterError, match="no suffix"):
+        export.save(report, tmp_path / "funnel")
+    assert not list(tmp_path.iterdir())
+
+
+def test_tables_need_a_frame(report, tmp_path):
+    with pytest.raises(InvalidParameterError, match=r"\.frame\(\)"):
+        export.save(report.figure(), tmp_path / "f.csv")
+    with pytest.raises(InvalidParameterError, match=r"\.figure\(\)"):
+        export.save(object(), tmp_path / "f.html")
+
+
+def test_no_browser_is_an_export_error(monkeypatch):
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    monkeypatch.setattr(export.shutil, "which", lambda name: None)
+    monkeypatch.setattr(export, "_BROWSER_PATHS", ())
+    with pytest.raises(ExportError, match="apt-get install chromium") as info:
+        export.find_browser()
+    assert "BROWSER_PATH" in str(info.value)
+
+
+def test_bad_browser_path_fails_saving_png_in_a_fresh_process(tmp_path):
+    code = textwrap.dedent(
+        f"""
+        import plotly.graph_objects as go
+        from chatanalytics.errors import ExportError
+        from chatanalytics.export import save
+        try:
+            save(go.Figure(go.Bar(y=[1])), {str(tmp_path / "x.png")!r})
+        except ExportError as exc:
+            assert "apt-get install chromium" in str(exc) and "BROWSER_PATH" in str(exc), exc
+        else:
+            raise SystemExit("no ExportError")
+        """
+    )
+    env = {**os.environ, "BROWSER_PATH": str(tmp_path / "no-such-browser")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+@needs_browser
+def test_static_images(report, tmp_path):
+    png = export.save(report, tmp_path / "f.png", scale=2, width=600, height=400)
+    assert png.read_bytes().startswith(b"\x89PNG")
+    width = int.from_bytes(png.read_bytes()[16:20], "big")
+    assert width == 1200  # 600 px at scale 2
+    svg = export.save(report, tmp_path / "f.svg")
+    assert "<svg" in svg.read_text(encoding="utf-8")
+    pdf = export.save(report, tmp_path / "f.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert export._server["running"]  # one persistent browser, reused
+
+
+@needs_browser
+def test_save_all_shares_one_browser(report, tmp_path):
+    paths = export.save_all({"a": report, "b": report.figure()}, tmp_path / "out", formats=["png", ".svg"])
+    assert [p.name for p in paths] == ["a.png", "a.svg", "b.png", "b.svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+    unnamed = export.save_all([report], tmp_path / "more", formats=["html", "csv"])
+    assert [p.name for p in unnamed] == ["figure-1.html", "figure-1.csv"]
+    with pytest.raises(InvalidParameterError, match="formats"):
+        export.save_all([report], tmp_path, formats=["gif"])
+
+
+def test_save_all_tables_and_html_need_no_browser(report, tmp_path, monkeypatch):
+    def fail():
+        raise AssertionError("no browser needed")
+
+    monkeypatch.setattr(export, "_start_server", fail)
+    paths = export.save_all({"r": report}, tmp_path, formats=["html", "json", "parquet"])
+    assert all(Path(p).exists() for p in paths)

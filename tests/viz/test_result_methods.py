@@ -1,0 +1,45 @@
+"""FunnelResult's figure(), widget(), save() and notebook display, wired to viz/, widgets/ and export."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import chatanalytics as ca
+
+
+@pytest.fixture(scope="module")
+def result():
+    steps = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
+    return ca.funnel(ca.simulate(400, seed=3), steps=steps, by="ui_type", window="30min")
+
+
+def test_figure_kinds(result):
+    fig = result.figure()
+    assert isinstance(fig, go.Figure)
+    assert [t.name for t in fig.data] == list(dict.fromkeys(result.frame()["group"]))
+    assert "a conversation in a session" in fig.layout.title.subtitle.text
+    rate = result.figure(value="overall_rate")
+    assert list(rate.data[0].y) == pytest.approx(
+        result.frame().query("group == @rate.data[0].name")["overall_rate"]
+    )
+    assert isinstance(result.figure("over_time", freq="week"), go.Figure)
+    assert all(t.line.shape == "hv" for t in result.figure("time").data if t.mode and "lines" in t.mode)
+    with pytest.raises(ca.InvalidParameterError, match="Did you mean 'funnel'"):
+        result.figure("funel")
+
+
+def test_widget_starts_from_the_same_funnel(result):
+    w = result.widget()
+    pd.testing.assert_frame_equal(w.result.frame(), result.frame())
+    w.controls["order"].value = "strict"
+    assert w.result.params["order"] == "strict"
+
+
+def test_save_writes_the_figure_or_the_table(result, tmp_path):
+    html = result.save(tmp_path / "f.html")
+    assert "plotly" in html.read_text()[:100000].lower()
+    csv = result.save(tmp_path / "f.csv")
+    back = pd.read_csv(csv)
+    assert back["converted"].tolist() == result.frame()["converted"].tolist()
