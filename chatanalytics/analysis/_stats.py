@@ -48,15 +48,14 @@ def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, n
     """
     times = np.asarray(times, dtype=float)
     observed = np.asarray(observed, dtype=bool)
-    if len(times) == 0:
+    if len(times) == 0 or not observed.any():
         return np.empty(0), np.empty(0)
-    uniq, inverse = np.unique(times, return_inverse=True)
-    deaths = np.bincount(inverse, weights=observed, minlength=len(uniq))
-    leaving = np.bincount(inverse, minlength=len(uniq))
-    at_risk = len(times) - np.concatenate([[0], np.cumsum(leaving)[:-1]])
-    has = deaths > 0
-    factors = 1.0 - deaths[has] / at_risk[has]
-    return uniq[has], np.cumprod(factors)
+    everyone = np.sort(times)
+    events = np.sort(times[observed])
+    event_times, deaths = np.unique(events, return_counts=True)
+    # at risk at t: everyone whose time is t or later (censorings at t leave after the events at t)
+    at_risk = len(everyone) - np.searchsorted(everyone, event_times, side="left")
+    return event_times, np.cumprod(1.0 - deaths / at_risk)
 
 
 def km_quantile(event_times: np.ndarray, cdf: np.ndarray, q: float) -> float:

@@ -239,7 +239,7 @@ class FunnelResult:
             raise InvalidParameterError("freq", freq, list(freqs))
         u = self.unit_table
         try:
-            local = u["entered_at"].dt.tz_convert(tz)
+            local = _datetimes(u["t1"]).dt.tz_convert(tz)
         except Exception:
             raise InvalidParameterError("tz", tz, reason="not a time zone") from None
         periods = local.dt.tz_localize(None).dt.to_period(freqs[freq])
@@ -306,7 +306,7 @@ class FunnelResult:
         reached = u[f"reached_{step}"]
         mask = reached if outcome == "converted" else u[f"entered_{step}"] & ~reached
         keys = list(UNITS[self.params["unit"]])
-        listed = u.loc[mask, [*keys, "group", "entered_at"]]
+        listed = u.loc[mask, [*keys, "group"]].assign(entered_at=_datetimes(u.loc[mask, "t1"]))
         return listed.sort_values([*keys], kind="stable").reset_index(drop=True)
 
     def _line(self) -> str:
@@ -575,11 +575,11 @@ def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.Data
     anchors = _anchors(steps)
     out["reached_0"] = True
     for k in range(1, len(steps) + 1):
-        out[f"s{k}"] = pd.to_datetime(out[f"s{k}"], utc=True)
+        out[f"s{k}"] = _micros(out[f"s{k}"])  # microseconds since the epoch, NaN when not reached
         entered = out[f"reached_{anchors[k]}"].to_numpy()
         out[f"entered_{k}"] = entered
-        out[f"reached_{k}"] = entered & out[f"s{k}"].notna().to_numpy()
-    out["entered_at"] = pd.to_datetime(out["t1"], utc=True)
+        out[f"reached_{k}"] = entered & ~np.isnan(out[f"s{k}"].to_numpy())
+    out["t1"] = _micros(out["t1"])
     for key in keys:
         out[key] = out[key].astype(STRING)
     out["group"] = out["group"].astype(STRING).fillna(NONE)
@@ -631,7 +631,7 @@ def _aggregate(
     groups = sorted(counts.index, key=lambda g: (g == OTHER, -counts[g], str(g)))
     rows = []
     curves = []
-    entered_at = _seconds(u["entered_at"])
+    entered_at = u["t1"].to_numpy() / 1e6  # seconds since the epoch
     end_at = entered_at + window.total_seconds()
     if data_end is not None:
         end_at = np.minimum(end_at, data_end.timestamp())
@@ -642,9 +642,9 @@ def _aggregate(
     )
     group_codes, group_names = pd.factorize(u["group"])
     n_groups = len(group_names)
-    by_group = np.argsort(group_codes, kind="stable")
+    by_group = np.argsort(group_codes.astype(np.int16), kind="stable")  # a radix sort on small ints
     bounds = np.searchsorted(group_codes[by_group], np.arange(n_groups + 1))
-    times_of = {k: _seconds(u[f"s{k}"]) for k in range(1, n + 1)}
+    times_of = {k: u[f"s{k}"].to_numpy() / 1e6 for k in range(1, n + 1)}
     anchors = _anchors(steps)
     for k in range(1, n + 1):
         prev_reached = u[f"entered_{k}"].to_numpy()
@@ -705,12 +705,17 @@ def _aggregate(
     return out, _curves(curves, steps)
 
 
-def _seconds(times: pd.Series) -> np.ndarray:
-    """Unix seconds (float, microsecond precision kept) of a UTC datetime column; NaN where missing."""
+def _micros(times: pd.Series) -> np.ndarray:
+    """Microseconds since the epoch as float64 (exact below 2**53), NaN where missing."""
     raw = times.to_numpy(dtype="datetime64[us]")
-    out = raw.astype("int64").astype(float) / 1e6
+    out = raw.view("int64").astype(float)
     out[np.isnat(raw)] = np.nan
     return out
+
+
+def _datetimes(micros: pd.Series) -> pd.Series:
+    """UTC datetimes from microseconds since the epoch."""
+    return pd.to_datetime(micros.to_numpy(dtype="int64"), unit="us", utc=True).to_series(index=micros.index)
 
 
 def _curves(parts: list[pd.DataFrame], steps: list[Step]) -> pd.DataFrame:
