@@ -28,12 +28,15 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = Z95) -> tuple[n
     return lo, hi
 
 
-def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier survival at each distinct event time.
+def kaplan_meier(
+    times: np.ndarray, events: np.ndarray, counts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kaplan-Meier survival at each distinct event time, from raw or aggregated observations.
 
-    Ties are handled exactly: all events at a time leave together, and censorings at the same time are
-    taken to happen just after the events (the usual convention). The result depends only on the data,
-    never on row order.
+    Each row is a time, the number of events at it (a bool for one observation) and, aggregated, the
+    number of observations it stands for (``counts``; the rest are censored at that time). Ties are
+    handled exactly: all events at a time leave together, and censorings at that time leave just after
+    them. The result depends only on the data, never on row order.
 
     Returns
     -------
@@ -45,17 +48,21 @@ def kaplan_meier(times: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, n
     >>> t, s = kaplan_meier(np.array([1.0, 2, 2, 3, 4]), np.array([True, True, False, True, False]))
     >>> t.tolist(), [round(float(x), 4) for x in s]
     ([1.0, 2.0, 3.0], [0.8, 0.6, 0.3])
+    >>> t, s = kaplan_meier(np.array([2.0, 1, 3, 4]), np.array([1, 1, 1, 0]), np.array([2, 1, 1, 1]))
+    >>> [round(float(x), 4) for x in s]
+    [0.8, 0.6, 0.3]
     """
     times = np.asarray(times, dtype=float)
-    observed = np.asarray(observed, dtype=bool)
-    if len(times) == 0 or not observed.any():
+    events = np.asarray(events, dtype=float)
+    counts = np.ones(len(times)) if counts is None else np.asarray(counts, dtype=float)
+    if len(times) == 0 or not (events > 0).any():
         return np.empty(0), np.empty(0)
-    everyone = np.sort(times)
-    events = np.sort(times[observed])
-    event_times, deaths = np.unique(events, return_counts=True)
-    # at risk at t: everyone whose time is t or later (censorings at t leave after the events at t)
-    at_risk = len(everyone) - np.searchsorted(everyone, event_times, side="left")
-    return event_times, np.cumprod(1.0 - deaths / at_risk)
+    uniq, inverse = np.unique(times, return_inverse=True)
+    deaths = np.bincount(inverse, weights=events, minlength=len(uniq))
+    leaving = np.bincount(inverse, weights=counts, minlength=len(uniq))
+    at_risk = leaving.sum() - np.concatenate([[0.0], np.cumsum(leaving)[:-1]])
+    has = deaths > 0
+    return uniq[has], np.cumprod(1.0 - deaths[has] / at_risk[has])
 
 
 def km_quantile(event_times: np.ndarray, cdf: np.ndarray, q: float) -> float:

@@ -149,20 +149,37 @@ class FunnelResult:
                                   still convert, so recent data understate conversion
     ``conversion_rate``           ``converted / entered``, with ``_low`` / ``_high`` 95% Wilson bounds
     ``overall_rate``              ``converted / units at step 1``, with ``_low`` / ``_high``
-    ``median_seconds``            median time from the previous step, among units that converted
-    ``p90_seconds``               90th percentile of the same (``any`` order: from the first step event)
+    ``median_seconds``            time from the previous required step (``any``: from the first step
+                                  event) by which half of the converting units converted, read off a
+                                  Kaplan-Meier curve in which units still inside their window, or whose
+                                  window or gap ran out, are censored: recent data do not hide slow
+                                  converters
+    ``p90_seconds``               the same for nine tenths
     ============================  ==========================================================================
 
     ``units(step, group, outcome)`` lists the units behind a cell; ``summary()`` gives the headline.
     """
 
     table: pd.DataFrame
-    unit_table: pd.DataFrame = field(repr=False)
+    units_arrow: Any = field(repr=False)  # per unit: keys, t1, group, step times (pyarrow.Table)
+    kept_groups: list[str] | None = field(repr=False)  # the top groups, None without a breakdown
     curves: pd.DataFrame = field(repr=False)
     params: dict[str, Any]
     data_end: pd.Timestamp | None = None
     events: Any = field(default=None, repr=False)  # the input, for widget() to recompute
     call: dict[str, Any] = field(default_factory=dict, repr=False)  # funnel()'s arguments as given
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def unit_table(self) -> pd.DataFrame:
+        """One row per unit: keys, group, first-step time and ``entered_k`` / ``reached_k`` flags (built on
+        first use, for the drill-down and the periods of :meth:`over_time`)."""
+        if "units" not in self._cache:
+            steps = _parse_steps(self.call["steps"])
+            u = _reached(self.units_arrow.to_pandas(), steps, list(UNITS[self.params["unit"]]))
+            u["group"] = _grouped(u["group"], self.kept_groups)
+            self._cache["units"] = u
+        return self._cache["units"]
 
     def figure(self, kind: str = "funnel", **style: Any) -> Any:
         """A plotly Figure: ``"funnel"`` (bars per step and group), ``"over_time"`` or ``"time"``.
@@ -434,10 +451,13 @@ def funnel(
         "start": t_start,
         "end": t_end,
     }
-    units, data_end = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
-    unit_table = _reached(units, step_list, keys)
-    unit_table["group"] = _top_groups(unit_table["group"], top) if by else "All"
-    out, curves = _aggregate(unit_table, step_list, order, win, gaps, data_end)
+    units = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
+    # the end of the data (read off the frame, or one more query on a database table)
+    pandas_input = isinstance(events, pd.DataFrame)
+    last = events[_T].max() if pandas_input else table[_T].max().to_pyarrow().as_py()
+    data_end = None if pd.isna(last) else pd.Timestamp(last)
+    kept = _top(units, top) if by else None
+    out, curves = _summarise(units, step_list, order, win, gaps, data_end, kept)
     call = {
         "steps": list(steps),
         "order": order,
@@ -452,7 +472,8 @@ def funnel(
     }
     return FunnelResult(
         table=out,
-        unit_table=unit_table,
+        units_arrow=units,
+        kept_groups=kept,
         curves=curves,
         params=params,
         data_end=data_end,
@@ -488,7 +509,7 @@ def _unit_times(
     by: str | None,
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
-) -> tuple[pd.DataFrame, pd.Timestamp | None]:
+) -> Any:
     """Per unit: the time of each step (null when not reached) and the breakdown value (Ibis)."""
     import ibis
 
@@ -560,9 +581,8 @@ def _unit_times(
                 )
                 pending = []
             names.append(now)
-    frame = cur.to_pyarrow().to_pandas()  # in no particular order; units() sorts what it lists
-    data_end = t[_T].max().to_pyarrow().as_py()
-    return frame, (pd.Timestamp(data_end) if data_end is not None else None)
+    frame = cur.to_pyarrow()  # in no particular order; units() sorts what it lists
+    return frame
 
 
 def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.DataFrame:
@@ -586,122 +606,142 @@ def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.Data
     return out
 
 
-def _top_groups(groups: pd.Series, top: int) -> pd.Series:
-    counts = groups.value_counts()
-    ranked = sorted(counts.index, key=lambda g: (-counts[g], str(g)))
-    keep = set(ranked[:top])
-    return groups.where(groups.isin(keep), OTHER).astype(STRING)
+def _top(units: Any, top: int) -> list[str]:
+    """The ``top`` breakdown values with the most units (ties by name); missing values are ``(none)``."""
+    import pyarrow.compute as pc
+
+    counts = pc.value_counts(pc.fill_null(units.column("group"), NONE)).to_pylist()
+    ranked = sorted(counts, key=lambda c: (-c["counts"], str(c["values"])))
+    return [c["values"] for c in ranked[:top]]
 
 
-def _aggregate(
-    u: pd.DataFrame,
+def _grouped(groups: pd.Series, kept: list[str] | None) -> pd.Series:
+    if kept is None:
+        return pd.Series("All", index=groups.index, dtype=STRING)
+    named = groups.astype(STRING).fillna(NONE)
+    return named.where(named.isin(kept), OTHER).astype(STRING)
+
+
+def _summarise(
+    units: Any,
     steps: list[Step],
     order: str,
     window: pd.Timedelta,
     gaps: list[pd.Timedelta | None],
     data_end: pd.Timestamp | None,
+    kept: list[str] | None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The funnel table and the Kaplan-Meier curves of time to each step.
+    """Counts and Kaplan-Meier inputs per group and step, aggregated by DuckDB over the per-unit rows.
 
-    Time to step k runs from the previous step (``any`` order: from the first step event). Units that
-    reached the previous step but not step k are censored when their chance ended: at the end of their
-    window, their maximum gap or the data, whichever comes first. Medians and 90th percentiles are
-    those of the time to convert among units that convert: the smallest time at which the estimated
-    share converted reaches half (nine tenths) of its final value.
+    Time to step k runs from the last required step before it (``any`` order: from the first step
+    event). A unit that entered step k but did not reach it is censored when its chance ended: at the
+    end of its window, its maximum gap or the data, whichever comes first.
     """
+    import ibis
+
     n = len(steps)
-    if len(u) == 0:  # nobody entered: one row per step, all zero
-        empty = pd.DataFrame({"group": pd.Series(["All"] * n, dtype=STRING), "step": np.arange(1, n + 1)})
-        for c in ("entered", "converted", "dropped", "still_open"):
-            empty[c] = np.zeros(n, dtype="int64")
-        for c in (
-            "conversion_rate",
-            "conversion_rate_low",
-            "conversion_rate_high",
-            "overall_rate",
-            "overall_rate_low",
-            "overall_rate_high",
-            "median_seconds",
-            "p90_seconds",
-        ):
-            empty[c] = np.nan
-        empty.insert(2, "step_name", pd.Series([s.name for s in steps], dtype=STRING))
-        return empty[_COLUMNS], _curves([], steps)
-    counts = u["group"].value_counts()
-    groups = sorted(counts.index, key=lambda g: (g == OTHER, -counts[g], str(g)))
-    rows = []
-    curves = []
-    entered_at = u["t1"].to_numpy() / 1e6  # seconds since the epoch
-    end_at = entered_at + window.total_seconds()
-    if data_end is not None:
-        end_at = np.minimum(end_at, data_end.timestamp())
-    open_window = (
-        entered_at + window.total_seconds() > data_end.timestamp()
-        if data_end is not None
-        else np.zeros(len(u), bool)
-    )
-    group_codes, group_names = pd.factorize(u["group"])
-    n_groups = len(group_names)
-    by_group = np.argsort(group_codes.astype(np.int16), kind="stable")  # a radix sort on small ints
-    bounds = np.searchsorted(group_codes[by_group], np.arange(n_groups + 1))
-    times_of = {k: u[f"s{k}"].to_numpy() / 1e6 for k in range(1, n + 1)}
+    u = ibis.memtable(units)
+    if kept is None:
+        group = ibis.literal("All")
+    else:
+        named = u.group.fill_null(NONE)
+        group = ibis.ifelse(named.isin(kept), named, ibis.literal(OTHER))
+    u = u.mutate(g=group)
+    end = ibis.literal(data_end.to_pydatetime()) if data_end is not None else None
+    win = _interval(window)
     anchors = _anchors(steps)
+    reached: dict[int, Any] = {0: u.t1.notnull()}  # every unit has entered the funnel
+    entered: dict[int, Any] = {}
     for k in range(1, n + 1):
-        prev_reached = u[f"entered_{k}"].to_numpy()
-        now = u[f"reached_{k}"].to_numpy()
+        entered[k] = reached[anchors[k]]
+        reached[k] = entered[k] & u[f"s{k}"].notnull()
+    closes = u.t1 + win if end is None else ibis.least(u.t1 + win, end)
+    still = (u.t1 + win > end) if end is not None else ibis.literal(False)
+    parts = []
+    for k in range(1, n + 1):
         if order == "any":
-            origin = entered_at
+            origin = u.t1
             required = [j for j in range(1, k) if not steps[j - 1].optional] + [k]
-            reached_at = np.max(np.vstack([times_of[j] for j in required]), axis=0)
+            at = ibis.greatest(*[u[f"s{j}"] for j in required]) if len(required) > 1 else u[f"s{k}"]
+        elif k == 1:
+            origin = at = u.t1  # the first step of an ordered funnel is not timed
         else:
-            origin = times_of[anchors[k]] if k > 1 else entered_at
-            reached_at = times_of[k]
+            origin, at = u[f"s{anchors[k]}"], u[f"s{k}"]
         gap = gaps[k - 2] if k > 1 else None
-        limit = end_at if gap is None else np.minimum(end_at, origin + gap.total_seconds())
-        times = np.where(now, reached_at - origin, limit - origin)
-        agg = pd.DataFrame(
-            {
-                "entered": np.bincount(group_codes, weights=prev_reached, minlength=n_groups),
-                "converted": np.bincount(group_codes, weights=now, minlength=n_groups),
-                "still_open": np.bincount(
-                    group_codes, weights=prev_reached & ~now & open_window, minlength=n_groups
-                ),
-                "median_seconds": np.nan,
-                "p90_seconds": np.nan,
-            },
-            index=pd.Index(group_names, name="group"),
+        limit = closes if gap is None else ibis.least(closes, origin + _interval(gap))
+        until = ibis.ifelse(reached[k], at, limit).delta(origin, unit="microsecond")
+        # one row per group and time: units leaving the risk set then (n), of which converted (events)
+        # and of which still inside their window at the end of the data (open)
+        parts.append(
+            u.filter(entered[k])
+            .group_by(["g", until.name("d")])
+            .agg(
+                events=reached[k].cast("int64").sum(),
+                n=ibis._.count(),
+                open=(~reached[k] & still).cast("int64").sum(),
+            )
+            .mutate(step=ibis.literal(k, type="int64"))
         )
-        if k > 1 or order == "any":
-            for code, name in enumerate(group_names):
-                rows_of = by_group[bounds[code] : bounds[code + 1]]
-                rows_of = rows_of[prev_reached[rows_of]]
-                event_times, survival = kaplan_meier(np.round(times[rows_of], 6), now[rows_of])
-                if len(event_times) == 0:
-                    continue
-                share = 1.0 - survival
-                agg.loc[name, "median_seconds"] = km_quantile(event_times, share / share[-1], 0.5)
-                agg.loc[name, "p90_seconds"] = km_quantile(event_times, share / share[-1], 0.9)
-                curves.append(
-                    pd.DataFrame({"group": name, "step": k, "seconds": event_times, "converted_share": share})
-                )
-        agg["step"] = k
-        rows.append(agg)
-    out = pd.concat(rows).reset_index()
-    first = out[out["step"] == 1].set_index("group")["entered"]
-    out["units"] = out["group"].map(first)
+    km = ibis.union(*parts).to_pyarrow().to_pandas()
+    return _tables(km, steps, order, units.num_rows)
+
+
+def _tables(
+    km: pd.DataFrame, steps: list[Step], order: str, n_units: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The funnel table and the curves from rows of (group, step, time, leaving, converted, open)."""
+    n = len(steps)
+    totals = km.groupby(["g", "step"], sort=False)[["n", "events", "open"]].sum()
+    if len(totals) == 0:  # nobody entered: one row per step, all zero
+        totals = pd.DataFrame(
+            {"n": 0, "events": 0, "open": 0},
+            index=pd.MultiIndex.from_product([["All"], range(1, n + 1)], names=["g", "step"]),
+        )
+    sizes = {g: int(totals.loc[(g, 1), "n"]) for g in totals.index.get_level_values("g").unique()}
+    groups = sorted(sizes, key=lambda g: (g == OTHER, -sizes[g], str(g)))
+    rows = []
+    for g in groups:
+        for k in range(1, n + 1):
+            t = totals.loc[(g, k)] if (g, k) in totals.index else {"n": 0, "events": 0, "open": 0}
+            rows.append(
+                {
+                    "group": g,
+                    "step": k,
+                    "entered": int(t["n"]),
+                    "converted": int(t["events"]),
+                    "still_open": int(t["open"]),
+                    "median_seconds": np.nan,
+                    "p90_seconds": np.nan,
+                }
+            )
+    out = pd.DataFrame(rows)
+    curves = []
+    timed = km if order == "any" else km[km["step"] > 1]
+    if len(timed):
+        for (g, k), part in timed.groupby(["g", "step"], sort=False):
+            times, survival = kaplan_meier(part["d"].to_numpy() / 1e6, part["events"], part["n"])
+            if len(times) == 0:
+                continue
+            share = 1.0 - survival
+            row = (out["group"] == g) & (out["step"] == k)
+            out.loc[row, "median_seconds"] = km_quantile(times, share / share[-1], 0.5)
+            out.loc[row, "p90_seconds"] = km_quantile(times, share / share[-1], 0.9)
+            curves.append(
+                pd.DataFrame({"group": g, "step": int(k), "seconds": times, "converted_share": share})
+            )
+    out["units"] = out["group"].map(sizes)
     out["dropped"] = out["entered"] - out["converted"]
     out["step_name"] = out["step"].map({i + 1: s.name for i, s in enumerate(steps)}).astype(STRING)
     out["group"] = out["group"].astype(STRING)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["conversion_rate"] = out["converted"] / out["entered"]
-        out["overall_rate"] = out["converted"] / out["units"]
+        out["conversion_rate"] = out["converted"] / out["entered"].where(out["entered"] > 0)
+        out["overall_rate"] = out["converted"] / out["units"].where(out["units"] > 0)
     out["conversion_rate_low"], out["conversion_rate_high"] = wilson(out["converted"], out["entered"])
     out["overall_rate_low"], out["overall_rate_high"] = wilson(out["converted"], out["units"])
-    out["_order"] = out["group"].map({g: i for i, g in enumerate(groups)})
-    out = out.sort_values(["_order", "step"]).reset_index(drop=True)
-    out = out[_COLUMNS]
-    for c in ("entered", "converted", "dropped", "still_open"):
-        out[c] = out[c].astype("int64")
+    out = out[_COLUMNS].reset_index(drop=True)
+    for col in ("entered", "converted", "dropped", "still_open"):
+        out[col] = out[col].astype("int64")
+    out["step"] = out["step"].astype("int64")
     return out, _curves(curves, steps)
 
 
