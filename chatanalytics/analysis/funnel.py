@@ -439,7 +439,7 @@ def funnel(
     t_start, t_end = _timestamp("start", start), _timestamp("end", end)
     keys = list(UNITS[unit])
     columns = list(dict.fromkeys([_T, "event_type", *keys, *([by] if by else [])]))
-    table = as_table(events, columns)
+    table = as_table(events, columns, micros=True)
     params = {
         "steps": [s.name for s in step_list],
         "order": order,
@@ -455,8 +455,12 @@ def funnel(
     units = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end)
     # the end of the data (read off the frame, or one more query on a database table)
     pandas_input = isinstance(events, pd.DataFrame)
-    last = events[_T].max() if pandas_input else table[_T].max().to_pyarrow().as_py()
-    data_end = None if pd.isna(last) else pd.Timestamp(last)
+    if pandas_input:
+        last = events[_T].max()
+    else:
+        micros = table[_T].max().to_pyarrow().as_py()
+        last = None if micros is None else pd.Timestamp(micros, unit="us", tz="UTC")
+    data_end = None if last is None or pd.isna(last) else pd.Timestamp(last)
     kept = _top(units, top) if by else None
     out, curves = _summarise(units, step_list, order, win, gaps, data_end, kept)
     call = {
@@ -493,10 +497,10 @@ def _gaps(max_gap: Any, n: int) -> list[pd.Timedelta | None]:
     return [duration("max_gap", max_gap)] * (n - 1)
 
 
-def _interval(td: pd.Timedelta) -> Any:
-    import ibis
-
-    return ibis.interval(microseconds=int(td / _US))
+def _micros_of(td: pd.Timedelta | None) -> int:
+    """A duration in whole microseconds (times inside the funnel's queries are integer microseconds)."""
+    assert td is not None
+    return int(td / _US)
 
 
 def _unit_times(
@@ -514,7 +518,7 @@ def _unit_times(
     """Per unit: the time of each step (null when not reached) and the breakdown value (Ibis)."""
     import ibis
 
-    win = _interval(window)
+    win = _micros_of(window)
     base = t.filter([t[k].notnull() for k in keys])
     right = {f"r_{k}": base[k] for k in keys}
 
@@ -526,9 +530,9 @@ def _unit_times(
     s1 = base.filter(base.event_type.isin(first_types))
     cur = s1.group_by(keys).agg(t1=s1[_T].min())
     if start is not None:
-        cur = cur.filter(cur.t1 >= start.to_pydatetime())
+        cur = cur.filter(cur.t1 >= start.value // 1000)
     if end is not None:
-        cur = cur.filter(cur.t1 < end.to_pydatetime())
+        cur = cur.filter(cur.t1 < end.value // 1000)
     if by is not None:
         r1 = s1.select(**{f"r_{k}": s1[k] for k in keys}, te=s1[_T], g=s1[by].cast("string"))
         j = cur.left_join(r1, [*on(cur, r1), r1.te == cur.t1])
@@ -560,7 +564,7 @@ def _unit_times(
             sk = base.filter(base.event_type.isin(types)).select(**right, te=base[_T])
             cond = [*on(cur, sk), sk.te >= cur[prev], sk.te <= cur.t1 + win]
             if gaps[i - 1] is not None:
-                cond.append(sk.te <= cur[prev] + _interval(gaps[i - 1]))
+                cond.append(sk.te <= cur[prev] + _micros_of(gaps[i - 1]))
             if order == "strict":
                 cond.append(ibis.or_(cur.nxt.isnull(), sk.te <= cur.nxt))
             j = cur.left_join(sk, cond)
@@ -596,11 +600,11 @@ def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.Data
     anchors = _anchors(steps)
     out["reached_0"] = True
     for k in range(1, len(steps) + 1):
-        out[f"s{k}"] = _micros(out[f"s{k}"])  # microseconds since the epoch, NaN when not reached
+        out[f"s{k}"] = out[f"s{k}"].astype(float)  # microseconds since the epoch, NaN when not reached
         entered = out[f"reached_{anchors[k]}"].to_numpy()
         out[f"entered_{k}"] = entered
         out[f"reached_{k}"] = entered & ~np.isnan(out[f"s{k}"].to_numpy())
-    out["t1"] = _micros(out["t1"])
+    out["t1"] = out["t1"].astype(float)
     for key in keys:
         out[key] = out[key].astype(STRING)
     out["group"] = out["group"].astype(STRING).fillna(NONE)
@@ -644,7 +648,9 @@ def _summarise(
     # times as integer microseconds since the epoch (a zero-copy cast): integer arithmetic is much
     # cheaper for DuckDB than timestamp functions over millions of units
     times = ["t1", *[f"s{k}" for k in range(1, n + 1)]]
-    arrays = {c: units.column(c).cast(pa.int64()) if c in times else units.column(c) for c in units.column_names}
+    arrays = {
+        c: units.column(c).cast(pa.int64()) if c in times else units.column(c) for c in units.column_names
+    }
     u = ibis.memtable(pa.table(arrays))
     if kept is None:
         group = ibis.literal("All")
@@ -653,7 +659,7 @@ def _summarise(
         group = ibis.ifelse(named.isin(kept), named, ibis.literal(OTHER))
     u = u.mutate(g=group)
     end = ibis.literal(int(data_end.value // 1000), type="int64") if data_end is not None else None
-    win = ibis.literal(int(window / _US), type="int64")
+    win = ibis.literal(_micros_of(window), type="int64")
     anchors = _anchors(steps)
     reached: dict[int, Any] = {0: u.t1.notnull()}  # every unit has entered the funnel
     entered: dict[int, Any] = {}
@@ -673,7 +679,7 @@ def _summarise(
         else:
             origin, at = u[f"s{anchors[k]}"], u[f"s{k}"]
         gap = gaps[k - 2] if k > 1 else None
-        limit = closes if gap is None else ibis.least(closes, origin + int(gap / _US))
+        limit = closes if gap is None else ibis.least(closes, origin + _micros_of(gap))
         until = ibis.ifelse(reached[k], at, limit) - origin
         # one row per group and time: units leaving the risk set then (n), of which converted (events)
         # and of which still inside their window at the end of the data (open)
@@ -748,14 +754,6 @@ def _tables(
         out[col] = out[col].astype("int64")
     out["step"] = out["step"].astype("int64")
     return out, _curves(curves, steps)
-
-
-def _micros(times: pd.Series) -> np.ndarray:
-    """Microseconds since the epoch as float64 (exact below 2**53), NaN where missing."""
-    raw = times.to_numpy(dtype="datetime64[us]")
-    out = raw.view("int64").astype(float)
-    out[np.isnat(raw)] = np.nan
-    return out
 
 
 def _datetimes(micros: pd.Series) -> pd.Series:

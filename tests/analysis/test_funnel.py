@@ -406,3 +406,16 @@ def test_optional_steps_can_be_skipped():
         ca.funnel(ev(rows), steps=[ca.optional("triggered"), "engaged"])
     with pytest.raises(ca.InvalidParameterError, match="optional"):
         ca.funnel(ev(rows), steps=steps, order="strict")
+
+
+def test_an_ibis_table_gives_the_same_funnel_as_the_pandas_frame():
+    import ibis
+    import pyarrow as pa
+
+    events = ca.simulate(300, seed=9)
+    table = ibis.memtable(pa.Table.from_pandas(events, preserve_index=False))
+    steps = ["triggered", "engaged", "completed"]
+    for order in ("ordered", "any"):
+        a = ca.funnel(events, steps=steps, order=order, by="ui_type").frame()
+        b = ca.funnel(table, steps=steps, order=order, by="ui_type").frame()
+        pd.testing.assert_frame_equal(a, b)
