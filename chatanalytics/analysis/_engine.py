@@ -12,19 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import EmptyDataError, InvalidParameterError
-from ..schema import COLUMNS, validate_events
-
-_CON: Any = None
-
-
-def connection() -> Any:
-    """The in-process DuckDB connection shared by the analyses (pinned to UTC by Ibis)."""
-    global _CON
-    if _CON is None:
-        import ibis
-
-        _CON = ibis.duckdb.connect()
-    return _CON
+from ..schema import validate_events
 
 
 def as_table(events: Any, columns: list[str], *, micros: bool = False) -> Any:
@@ -78,5 +66,3 @@ def duration(param: str, value: Any, *, allow_none: bool = False) -> pd.Timedelt
         raise InvalidParameterError(param, value, reason="must be a positive duration")
     return out
 
-
-CANONICAL = list(COLUMNS)

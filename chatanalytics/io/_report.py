@@ -250,11 +250,3 @@ def load_report(events: pd.DataFrame) -> LoadReport:
             ),
         )
     return report
-
-
-def empty_report_frames() -> dict[str, pd.DataFrame]:
-    return {
-        "files": _empty(FILES_COLUMNS),
-        "rejected": _empty(REJECTED_COLUMNS),
-        "ignored": _empty(IGNORED_COLUMNS),
-    }
