@@ -29,7 +29,8 @@ ORDERS: tuple[str, ...] = ("ordered", "strict", "any")
 _T = "event_time_utc"
 _US = pd.Timedelta(microseconds=1)
 OTHER, NONE = "Other", "(none)"
-_COLUMNS = [
+#: The columns of ``FunnelResult.frame()``, in order.
+FRAME_COLUMNS = [
     "group",
     "step",
     "step_name",
@@ -749,7 +750,7 @@ def _tables(
         out["overall_rate"] = out["converted"] / out["units"].where(out["units"] > 0)
     out["conversion_rate_low"], out["conversion_rate_high"] = wilson(out["converted"], out["entered"])
     out["overall_rate_low"], out["overall_rate_high"] = wilson(out["converted"], out["units"])
-    out = out[_COLUMNS].reset_index(drop=True)
+    out = out[FRAME_COLUMNS].reset_index(drop=True)
     for col in ("entered", "converted", "dropped", "still_open"):
         out[col] = out[col].astype("int64")
     out["step"] = out["step"].astype("int64")

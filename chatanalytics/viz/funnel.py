@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..analysis.funnel import FRAME_COLUMNS
 from ..errors import InvalidParameterError
 from ._theme import COLORS, apply_theme
 
@@ -37,21 +38,8 @@ _ORDER_WORDS = {
     "strict": "steps in order, no other chat event between",
     "any": "steps in any order",
 }
-_FUNNEL_COLUMNS = [
-    "group",
-    "step",
-    "step_name",
-    "entered",
-    "converted",
-    "dropped",
-    "still_open",
-    "conversion_rate",
-    "conversion_rate_low",
-    "conversion_rate_high",
-    "overall_rate",
-    "overall_rate_low",
-    "overall_rate_high",
-]
+# the columns this figure draws: the funnel table without the times
+_FUNNEL_COLUMNS = [c for c in FRAME_COLUMNS if not c.endswith("_seconds")]
 _OVER_TIME_COLUMNS = [
     "group",
     "period",
