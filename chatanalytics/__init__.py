@@ -4,7 +4,15 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
-from .analysis import FunnelResult, adobe_metrics, event_counts, funnel, optional
+from .analysis import (
+    AgentPerformanceResult,
+    FunnelResult,
+    adobe_metrics,
+    agent_performance,
+    event_counts,
+    funnel,
+    optional,
+)
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -25,6 +33,7 @@ __all__ = [
     "COLUMNS",
     "EVENT_TYPES",
     "FORMATS",
+    "AgentPerformanceResult",
     "ChatAnalyticsError",
     "DataQualityWarning",
     "EmptyDataError",
@@ -36,6 +45,7 @@ __all__ = [
     "LoaderError",
     "SchemaError",
     "adobe_metrics",
+    "agent_performance",
     "event_counts",
     "funnel",
     "load_report",

@@ -2,6 +2,15 @@
 
 from ._overview import event_counts
 from .adobe import adobe_metrics
+from .agents import AgentPerformanceResult, agent_performance
 from .funnel import FunnelResult, funnel, optional
 
-__all__ = ["FunnelResult", "adobe_metrics", "event_counts", "funnel", "optional"]
+__all__ = [
+    "AgentPerformanceResult",
+    "FunnelResult",
+    "adobe_metrics",
+    "agent_performance",
+    "event_counts",
+    "funnel",
+    "optional",
+]

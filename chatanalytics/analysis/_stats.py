@@ -69,3 +69,38 @@ def km_quantile(event_times: np.ndarray, cdf: np.ndarray, q: float) -> float:
     """Smallest event time at which ``cdf`` reaches ``q`` (``nan`` when it never does)."""
     hit = np.flatnonzero(cdf >= q - 1e-12)
     return float(event_times[hit[0]]) if len(hit) else float("nan")
+
+
+def beta_binomial_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]:
+    """Beta prior ``(a, b)`` for groups' binomial rates, fitted by the method of moments.
+
+    The between-group spread is the weighted spread of the observed rates less what binomial noise
+    alone would give (the ANOVA estimator of the intra-class correlation ``rho = 1 / (a + b + 1)``).
+    When the groups vary no more than noise explains, ``rho`` is 0 and the prior is the pooled rate
+    with weight ``1e9`` (every group's rate becomes the pooled one). Adding ``a`` successes and ``b``
+    failures to a group's counts gives its empirical-Bayes rate.
+
+    Examples
+    --------
+    >>> a, b = beta_binomial_prior(np.array([2.0, 8.0]), np.array([10.0, 10.0]))
+    >>> round(a / (a + b), 3), round(a + b, 3)
+    (0.5, 0.452)
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    total = n.sum()
+    if total == 0:
+        return 0.0, 0.0
+    p = k.sum() / total
+    if p <= 0 or p >= 1 or len(n) < 2:
+        return p * 1e9, (1 - p) * 1e9
+    groups = len(n)
+    spread = float((n * (k / n - p) ** 2).sum()) / (p * (1 - p))
+    denom = total - (n**2).sum() / total - (groups - 1)
+    rho = (spread - (groups - 1)) / denom if denom > 0 else 0.0
+    if rho <= 0:
+        return p * 1e9, (1 - p) * 1e9
+    weight = min(1.0 / min(rho, 1.0) - 1.0, 1e9)
+    return p * weight, (1 - p) * weight

@@ -1,0 +1,409 @@
+"""Live-chat requests rebuilt from the callback events: who was offered each request, what became of it.
+
+Shared by the agent-performance and timeout analyses. The per-event work (ordering each conversation's
+events, cutting them into requests, pairing each request and each offer with its outcome) is one Ibis
+expression; what comes back is one row per request and one row per offer.
+
+Rules (Adobe's live-chat rules are in the project's ``dynamic-chat.md`` section 2.4)
+------------------------------------------------------------------------------------
+* Events are read per conversation in a session (``session_id`` + ``conversation_id``), ordered by time;
+  events at the same instant are taken in lifecycle order: ``LIVE_CHAT_REQUESTED``, ``LIVE_CHAT_INITIATED``,
+  email / phone input and meeting booked, ``LIVE_CHAT_ENDED`` and ``LIVE_CHAT_REQUEST_TIMEOUT``, then
+  ``CLOSED`` and ``COMPLETED`` (then by event type and agent id), so row order never matters.
+* A ``LIVE_CHAT_REQUESTED`` starts a new request unless the conversation's previous lifecycle event is also
+  a ``LIVE_CHAT_REQUESTED``: then it is a second offer within the same request (Team routing tries one
+  more agent when the first does not accept within the 100-second window, and no timeout fires between).
+* The first lifecycle event after a request's offers decides its outcome: ``LIVE_CHAT_INITIATED``:
+  **accepted** (by that event's agent); ``LIVE_CHAT_REQUEST_TIMEOUT``: **missed** (no agent accepted in
+  time); ``CLOSED`` or ``COMPLETED``: **left** (the visitor left while waiting); nothing: **open** at the
+  end of the data. A ``LIVE_CHAT_ENDED`` there means the accept was not recorded: the request counts as
+  accepted with an unknown accept time and is reported as an anomaly.
+* Each offer's outcome is the next lifecycle event after it: the accept (**accepted**), another offer or
+  a timeout (**missed**), the visitor leaving (**left**) or nothing (**open**). The offered agent is
+  credited with it.
+* After an accept, the chat ends at the first ``LIVE_CHAT_ENDED`` (**ended**), ``LIVE_CHAT_REQUEST_TIMEOUT``
+  (**idle_timeout**: neither side was active for 10 minutes), ``CLOSED`` or ``COMPLETED`` (**closed**). A
+  chat with none of them has an **unobserved** end: by Adobe's idle rule it was over at most 10 minutes
+  after the conversation's last recorded event, so for agent load it is taken to end then (or at the end
+  of the data, if sooner); it has no handle time.
+* Email, phone and meeting events between the accept and the chat's end happened in the chat.
+
+Sequences that break these rules are counted in :func:`anomalies`, never dropped: two accepts in one
+request, an accept after the request's outcome, a chat ended with no accept, an accept by an agent
+other than the one offered, and live-chat events with no request before them in their conversation or
+without a session or conversation id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyDataError
+from ._engine import as_table
+
+__all__ = [
+    "ACCEPT_WINDOW_SECONDS",
+    "AGENT_CHAT_CAP",
+    "IDLE_TIMEOUT_SECONDS",
+    "OFFER_OUTCOMES",
+    "REQUEST_OUTCOMES",
+    "Requests",
+    "concurrency_points",
+    "rebuild_requests",
+]
+
+#: Adobe: an agent has 100 seconds to accept a live-chat request before it times out.
+ACCEPT_WINDOW_SECONDS = 100
+#: Adobe: at most 10 concurrent live chats per agent.
+AGENT_CHAT_CAP = 10
+#: Adobe: a live chat with no activity from either side for 10 minutes times out.
+IDLE_TIMEOUT_SECONDS = 600
+
+REQUEST_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")
+OFFER_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")
+CHAT_ENDS: tuple[str, ...] = ("ended", "idle_timeout", "closed", "unobserved")
+
+_T = "event_time_utc"
+_REQ = "CONVERSATION_LIVE_CHAT_REQUESTED"
+_INIT = "CONVERSATION_LIVE_CHAT_INITIATED"
+_ENDED = "CONVERSATION_LIVE_CHAT_ENDED"
+_TIMEOUT = "CONVERSATION_LIVE_CHAT_REQUEST_TIMEOUT"
+_CLOSED = "CONVERSATION_CLOSED"
+_COMPLETED = "CONVERSATION_COMPLETED"
+_EMAIL = "CONVERSATION_INPUT_EMAIL"
+_PHONE = "CONVERSATION_INPUT_PHONE"
+_MEETING = "CONVERSATION_MEETING_BOOKED"
+_LIVE = (_REQ, _INIT, _ENDED, _TIMEOUT)
+_LIFECYCLE = (*_LIVE, _CLOSED, _COMPLETED)
+_ACTIVITY = (_EMAIL, _PHONE, _MEETING)
+_RANK = {
+    _REQ: 0,
+    _INIT: 1,
+    _EMAIL: 2,
+    _PHONE: 2,
+    _MEETING: 2,
+    _ENDED: 3,
+    _TIMEOUT: 3,
+    _CLOSED: 4,
+    _COMPLETED: 4,
+}
+_KEYS = ["session_id", "conversation_id"]
+_REQUEST_OUTCOME_OF = {
+    _INIT: "accepted",
+    _ENDED: "accepted",
+    _TIMEOUT: "missed",
+    _CLOSED: "left",
+    _COMPLETED: "left",
+}
+_OFFER_OUTCOME_OF = {**_REQUEST_OUTCOME_OF, _REQ: "missed"}
+_END_OF = {_ENDED: "ended", _TIMEOUT: "idle_timeout", _CLOSED: "closed", _COMPLETED: "closed"}
+ANOMALIES: dict[str, str] = {
+    "two_accepts": "a request with more than one LIVE_CHAT_INITIATED (the first counts)",
+    "accept_after_outcome": "a LIVE_CHAT_INITIATED after the request had timed out or the visitor had left",
+    "ended_without_accept": "answered by LIVE_CHAT_ENDED with no LIVE_CHAT_INITIATED (accept time unknown)",
+    "accepted_by_other_agent": "an accept by an agent other than the one last offered the request",
+    "live_chat_without_request": "INITIATED, ENDED or TIMEOUT with no earlier request in its conversation",
+    "live_chat_without_ids": "a live-chat event without a session or conversation id (cannot be paired)",
+}
+
+
+@dataclass(frozen=True)
+class Requests:
+    """The reconstruction: one row per request, one row per offer, and the anomalies found.
+
+    Times are ``datetime64[us, UTC]``; durations are float seconds.
+    """
+
+    requests: pd.DataFrame
+    offers: pd.DataFrame
+    anomalies: pd.DataFrame
+    data_end: pd.Timestamp
+
+
+def rebuild_requests(events: Any) -> Requests:
+    """Rebuild live-chat requests and offers from canonical events (a pandas frame or an Ibis table).
+
+    ``requests`` columns: ``session_id``, ``conversation_id``, ``request`` (1-based within the
+    conversation), ``requested_at`` (first offer), ``offers``, ``first_agent_id``, ``last_agent_id``
+    (offered agents; null when the request named none), ``outcome`` (``accepted`` / ``missed`` / ``left``
+    / ``open``), ``outcome_at``, ``wait_seconds`` (request to outcome; for ``open``, to the end of the
+    data), ``agent_id`` (the accepting agent), ``accepted_at``, ``accept_seconds``, ``chat_end``
+    (``ended`` / ``idle_timeout`` / ``closed`` / ``unobserved``), ``ended_at``, ``handle_seconds`` (accept
+    to end; null when unobserved), ``released_at`` (when the chat stopped holding its agent, see the
+    module rules), ``last_event_at``, ``emails_in_chat``, ``phones_in_chat``, ``meetings_in_chat``.
+
+    ``offers`` columns: ``session_id``, ``conversation_id``, ``request``, ``offer`` (1-based),
+    ``offered_at``, ``agent_id``, ``outcome``, ``outcome_at``, ``accepted_by``, ``accept_seconds``.
+
+    ``anomalies`` columns: ``anomaly``, ``count``, ``description``; one row per kind, zeros included.
+    """
+    import ibis
+
+    table = as_table(events, [_T, "event_type", *_KEYS, "agent_id"], micros=True)
+    live = table.filter(table.event_type.isin(list(_LIVE)))
+    keyless = live.filter(live.session_id.isnull() | live.conversation_id.isnull())
+    t = table.filter(
+        table.event_type.isin([*_LIFECYCLE, *_ACTIVITY]),
+        table.session_id.notnull(),
+        table.conversation_id.notnull(),
+    )
+    with_request = t.filter(t.event_type == _REQ).select(*_KEYS).distinct()
+    orphans_elsewhere = t.filter(t.event_type.isin([_INIT, _ENDED, _TIMEOUT])).anti_join(with_request, _KEYS)
+    t = t.semi_join(with_request, _KEYS)
+
+    rank = ibis.cases(*[(t.event_type == k, v) for k, v in _RANK.items()], else_=9)
+    life = t.event_type.isin(list(_LIFECYCLE))
+    t = t.mutate(rank=rank, life=life, agent_id=t.agent_id.cast("string"))
+    order = [t[_T], t.rank, t.event_type, t.agent_id]
+    w_all = ibis.window(group_by=_KEYS, order_by=order)
+    w_life = ibis.window(group_by=[*_KEYS, "life"], order_by=order)
+    t = t.mutate(
+        seq=ibis.row_number().over(w_all),
+        prev_life=t.event_type.lag().over(w_life),
+        next_life=t.event_type.lead().over(w_life),
+        next_at=t[_T].lead().over(w_life),
+        next_agent=t.agent_id.lead().over(w_life),
+    )
+    start = (t.event_type == _REQ) & (t.prev_life.isnull() | (t.prev_life != _REQ))
+    # a running count: the frame must be spelled out (Ibis' default frame is the whole partition)
+    w_run = ibis.window(group_by=_KEYS, order_by=t.seq, rows=(None, 0))
+    t = t.mutate(request=start.cast("int64").sum().over(w_run))
+    before = t.filter((t.request == 0) & t.event_type.isin([_INIT, _ENDED, _TIMEOUT]))
+    r = t.filter(t.request > 0)
+
+    w_req = ibis.window(group_by=[*_KEYS, "request"])
+    # window aggregates over a request take ifelse(...) rather than where=: a FILTER clause is not
+    # available for every window function on every backend
+    nothing = ibis.null("int64")
+    out_seq = ibis.ifelse(r.life & (r.event_type != _REQ), r.seq, nothing).min().over(w_req)
+    r = r.mutate(out_seq=out_seq)
+    r = r.mutate(
+        out_type=ibis.ifelse(r.seq == r.out_seq, r.event_type, ibis.null("string")).max().over(w_req)
+    )
+    accepted = r.out_type == _INIT
+    end_types = [_ENDED, _TIMEOUT, _CLOSED, _COMPLETED]
+    is_end = accepted & r.life & r.event_type.isin(end_types) & (r.seq > r.out_seq)
+    r = r.mutate(end_seq=ibis.ifelse(is_end, r.seq, nothing).min().over(w_req))
+    in_chat = (r.out_type == _INIT) & (r.seq > r.out_seq) & (r.end_seq.isnull() | (r.seq < r.end_seq))
+
+    is_req = r.event_type == _REQ
+    at_out = r.seq == r.out_seq
+    at_end = r.seq == r.end_seq
+    req = r.group_by([*_KEYS, "request"]).agg(
+        requested_at=r[_T].min(where=is_req),
+        offers=is_req.sum(),
+        first_agent_id=r.agent_id.argmin(r.seq, where=is_req),
+        last_agent_id=r.agent_id.argmax(r.seq, where=is_req),
+        out_type=r.out_type.max(),
+        outcome_at=r[_T].max(where=at_out),
+        out_agent=r.agent_id.max(where=at_out),
+        end_type=r.event_type.max(where=at_end),
+        ended_at=r[_T].max(where=at_end),
+        last_event_at=r[_T].max(),
+        accepts=(r.event_type == _INIT).sum(),
+        emails_in_chat=(in_chat & (r.event_type == _EMAIL)).sum(),
+        phones_in_chat=(in_chat & (r.event_type == _PHONE)).sum(),
+        meetings_in_chat=(in_chat & (r.event_type == _MEETING)).sum(),
+    )
+    o = r.filter(is_req)
+    offers = o.select(
+        *_KEYS,
+        "request",
+        "seq",
+        offered_at=o[_T],
+        agent_id=o.agent_id,
+        next_life=o.next_life,
+        outcome_at=o.next_at,
+        next_agent=o.next_agent,
+    )
+    orphan = ibis.union(
+        before.select(n=ibis.literal(1)), orphans_elsewhere.select(n=ibis.literal(1)), distinct=False
+    ).count()
+    # run the queries; the results are per request and per offer, much smaller than the events
+    req_df = req.to_pyarrow().to_pandas()
+    off_df = offers.to_pyarrow().to_pandas()
+    n_orphan = int(orphan.to_pyarrow().as_py())
+    n_keyless = int(keyless.count().to_pyarrow().as_py())
+    if isinstance(events, pd.DataFrame):
+        data_end = events[_T].max()
+        if pd.isna(data_end):
+            raise EmptyDataError("no events with a time")
+    else:
+        micros = table[_T].max().to_pyarrow().as_py()
+        if micros is None:
+            raise EmptyDataError("no events with a time")
+        data_end = pd.Timestamp(micros, unit="us", tz="UTC")
+    data_end = pd.Timestamp(data_end)
+    return _finish(req_df, off_df, n_orphan, n_keyless, data_end)
+
+
+def _times(micros: pd.Series) -> pd.Series:
+    return pd.to_datetime(micros.astype("Int64").astype("float64"), unit="us", utc=True).astype(
+        "datetime64[us, UTC]"
+    )
+
+
+def _finish(
+    req: pd.DataFrame, off: pd.DataFrame, n_orphan: int, n_keyless: int, data_end: pd.Timestamp
+) -> Requests:
+    end_us = data_end.value // 1000
+    req = req.sort_values([*_KEYS, "request"], kind="stable").reset_index(drop=True)
+    off = off.sort_values([*_KEYS, "request", "seq"], kind="stable").reset_index(drop=True)
+
+    out_type = req["out_type"]
+    outcome = out_type.map(_REQUEST_OUTCOME_OF).fillna("open")
+    accepted = outcome == "accepted"
+    acc_init = out_type == _INIT
+    requested = req["requested_at"].astype("float64")
+    outcome_at = req["outcome_at"].astype("float64")
+    wait_end = np.where(outcome == "open", float(end_us), outcome_at)
+    accepted_at = outcome_at.where(acc_init)
+    end_type = req["end_type"]
+    chat_end = pd.Series(
+        np.where(
+            ~accepted,
+            None,
+            np.where(acc_init, end_type.map(_END_OF).fillna("unobserved").to_numpy(object), "ended"),
+        ),
+        index=req.index,
+        dtype="object",
+    )
+    ended_at = req["ended_at"].astype("float64").where(acc_init, outcome_at.where(accepted))
+    last = req["last_event_at"].astype("float64")
+    assumed = np.minimum(last + IDLE_TIMEOUT_SECONDS * 1e6, float(end_us))
+    released = np.where(chat_end == "unobserved", assumed, ended_at)
+    released = np.where(accepted & acc_init, released, np.nan)
+
+    out = pd.DataFrame(
+        {
+            "session_id": req["session_id"],
+            "conversation_id": req["conversation_id"],
+            "request": req["request"].astype("int64"),
+            "requested_at": _times(requested),
+            "offers": req["offers"].astype("int64"),
+            "first_agent_id": req["first_agent_id"],
+            "last_agent_id": req["last_agent_id"],
+            "outcome": pd.Categorical(outcome, categories=list(REQUEST_OUTCOMES)),
+            "outcome_at": _times(pd.Series(wait_end).where(outcome != "open")),
+            "wait_seconds": (wait_end - requested) / 1e6,
+            "agent_id": req["out_agent"].where(accepted),
+            "accepted_at": _times(accepted_at),
+            "accept_seconds": (accepted_at - requested) / 1e6,
+            "chat_end": pd.Categorical(chat_end, categories=list(CHAT_ENDS)),
+            "ended_at": _times(ended_at.where(chat_end != "unobserved")),
+            "handle_seconds": ((ended_at - accepted_at) / 1e6).where(chat_end != "unobserved"),
+            "released_at": _times(pd.Series(released, index=req.index)),
+            "last_event_at": _times(last),
+            "emails_in_chat": req["emails_in_chat"].astype("int64"),
+            "phones_in_chat": req["phones_in_chat"].astype("int64"),
+            "meetings_in_chat": req["meetings_in_chat"].astype("int64"),
+        }
+    )
+    for c in ("session_id", "conversation_id", "first_agent_id", "last_agent_id", "agent_id"):
+        out[c] = out[c].astype("str")
+
+    offer_no = off.groupby([*_KEYS, "request"], sort=False).cumcount() + 1
+    o_out = off["next_life"].map(_OFFER_OUTCOME_OF).fillna("open")
+    o_at = off["outcome_at"].astype("float64").where(o_out != "open")
+    o_acc = o_out == "accepted"
+    offers = pd.DataFrame(
+        {
+            "session_id": off["session_id"].astype("str"),
+            "conversation_id": off["conversation_id"].astype("str"),
+            "request": off["request"].astype("int64"),
+            "offer": offer_no.astype("int64"),
+            "offered_at": _times(off["offered_at"]),
+            "agent_id": off["agent_id"].astype("str"),
+            "outcome": pd.Categorical(o_out, categories=list(OFFER_OUTCOMES)),
+            "outcome_at": _times(o_at),
+            "accepted_by": off["next_agent"].where(o_acc).astype("str"),
+            "accept_seconds": ((o_at - off["offered_at"].astype("float64")) / 1e6).where(
+                off["next_life"] == _INIT
+            ),
+        }
+    )
+
+    other = (
+        o_acc
+        & offers["agent_id"].notna()
+        & offers["accepted_by"].notna()
+        & (offers["agent_id"] != offers["accepted_by"])
+    )
+    counts = {
+        "two_accepts": int((req["accepts"] > 1).sum()),
+        "accept_after_outcome": int(((req["accepts"] > 0) & ~acc_init).sum()),
+        "ended_without_accept": int((out_type == _ENDED).sum()),
+        "accepted_by_other_agent": int(other.sum()),
+        "live_chat_without_request": n_orphan,
+        "live_chat_without_ids": n_keyless,
+    }
+    anomalies = pd.DataFrame(
+        {
+            "anomaly": list(counts),
+            "count": np.array(list(counts.values()), dtype="int64"),
+            "description": [ANOMALIES[k] for k in counts],
+        }
+    )
+    return Requests(requests=out, offers=offers, anomalies=anomalies, data_end=data_end)
+
+
+def concurrency_points(
+    requests: pd.DataFrame, boundaries: np.ndarray | None = None, *, by_agent: bool = True
+) -> pd.DataFrame:
+    """Concurrent accepted chats over time, from the chats' ``[accepted_at, released_at)`` intervals.
+
+    Returns one row per change point (``agent_id`` when ``by_agent``, ``at``, ``chats``: the number of
+    chats held from ``at`` until the next row of the same agent, ``seconds``: that span; the last row of
+    an agent has 0 chats and no span). ``boundaries`` (UTC microseconds) adds points where nothing
+    changes, so spans can be cut at period edges. Half-open intervals: a chat ending at the instant
+    another starts does not overlap it. Vectorised: one sort and one cumulative sum.
+    """
+    chats = requests[requests["accepted_at"].notna() & requests["released_at"].notna()]
+    agents = chats["agent_id"].astype("object").fillna("") if by_agent else pd.Series("", index=chats.index)
+    start = chats["accepted_at"].dt.as_unit("us").astype("int64").to_numpy()
+    stop = chats["released_at"].dt.as_unit("us").astype("int64").to_numpy()
+    codes, names = pd.factorize(agents, sort=True)
+    if len(names) == 0:
+        return pd.DataFrame(
+            {
+                "agent_id": pd.Series([], dtype="str"),
+                "at": pd.Series([], dtype="datetime64[us, UTC]"),
+                "chats": pd.Series([], dtype="int64"),
+                "seconds": pd.Series([], dtype="float64"),
+            }
+        )
+    a = np.concatenate([codes, codes])
+    t = np.concatenate([start, stop])
+    d = np.concatenate([np.ones(len(start), np.int64), -np.ones(len(stop), np.int64)])
+    if boundaries is not None and len(boundaries):
+        b = np.asarray(boundaries, dtype=np.int64)
+        lo = np.full(len(names), np.iinfo(np.int64).max)
+        hi = np.full(len(names), np.iinfo(np.int64).min)
+        np.minimum.at(lo, codes, start)
+        np.maximum.at(hi, codes, stop)
+        ga, gb = np.meshgrid(np.arange(len(names)), b, indexing="ij")
+        keep = (gb > lo[ga]) & (gb < hi[ga])
+        a = np.concatenate([a, ga[keep]])
+        t = np.concatenate([t, gb[keep]])
+        d = np.concatenate([d, np.zeros(int(keep.sum()), np.int64)])
+    # by agent, then time; at one instant ends (-1) before boundaries (0) before starts (+1)
+    order = np.lexsort((d, t, a))
+    a, t, d = a[order], t[order], d[order]
+    level = np.cumsum(d)  # each agent's deltas sum to zero, so the running sum restarts per agent
+    same_next = np.append(a[1:] == a[:-1], False)
+    span = np.where(same_next, np.append(t[1:], 0) - t, 0) / 1e6
+    out = pd.DataFrame(
+        {
+            "agent_id": pd.Series(np.asarray(names, dtype=object)[a], dtype="str").replace("", np.nan),
+            "at": pd.to_datetime(t, unit="us", utc=True).astype("datetime64[us, UTC]"),
+            "chats": level.astype("int64"),
+            "seconds": np.where(same_next, span, np.nan),
+        }
+    )
+    if not by_agent:
+        out = out.drop(columns="agent_id")
+    return out

@@ -1,0 +1,650 @@
+"""Live-chat agent performance: offers, accepts, misses, speed, handle time, load and outcomes per agent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EmptyDataError, InvalidParameterError
+from ._engine import as_table
+from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
+from ._stats import beta_binomial_prior, wilson
+
+__all__ = ["FREQS", "METRICS", "AgentPerformanceResult", "agent_performance"]
+
+_T = "event_time_utc"
+#: Period lengths: calendar day, week starting Monday, calendar month (in the result's time zone).
+FREQS: dict[str, str] = {"day": "D", "week": "W-SUN", "month": "M"}
+NO_AGENT = "(no agent)"
+NO_TEAM = "(no team)"
+ALL = "All"
+#: Rates with their success and trial columns (the trial column is the number the rate rests on).
+RATES: dict[str, tuple[str, str]] = {
+    "acceptance_rate": ("accepted_offers", "offers"),
+    "meeting_rate": ("chats_with_meeting", "accepted"),
+    "email_rate": ("chats_with_email", "accepted"),
+}
+#: Metrics a leaderboard can rank by, with what they count and their denominator (for captions).
+METRICS: dict[str, str] = {
+    "offers": "requests offered to the agent (each routing attempt is one offer)",
+    "accepted": "chats the agent accepted (LIVE_CHAT_INITIATED)",
+    "acceptance_rate": "offers the agent accepted / offers to the agent",
+    "missed": "offers that timed out or were passed to another agent",
+    "accept_median_seconds": "median time from the offer to the agent's accept, accepted offers",
+    "accept_p90_seconds": "90th percentile time from the offer to the accept, accepted offers",
+    "handle_median_seconds": "median time from accept to the chat's end, chats with an observed end",
+    "handle_total_seconds": "total time from accept to end, chats with an observed end",
+    "idle_timeouts": "accepted chats ended by the 10-minute idle timeout",
+    "peak_concurrent_chats": f"most chats held at once (cap {AGENT_CHAT_CAP})",
+    "mean_concurrent_chats": "chat-seconds / seconds with at least one chat",
+    "at_cap_rate": f"seconds at {AGENT_CHAT_CAP} chats / seconds with at least one chat",
+    "meetings_booked": "meetings booked with the agent, in chats or not",
+    "meeting_rate": "accepted chats with a meeting booked / accepted chats",
+    "email_rate": "accepted chats in which an email was captured / accepted chats",
+}
+_COUNTS = [
+    "offers",
+    "accepted_offers",
+    "missed",
+    "left",
+    "open",
+    "accepted",
+    "chats_ended",
+    "idle_timeouts",
+    "meetings_booked",
+    "meetings_in_chats",
+    "chats_with_meeting",
+    "chats_with_email",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class AgentPerformanceResult:
+    """Per-agent live-chat performance (and per period with ``freq``).
+
+    ``frame()`` has one row per agent (and period); ``frame("team")`` the same columns per team:
+
+    ==========================  ==========================================================================
+    ``period``                  local start of the period (only with ``freq``); offers count in the
+                                period of the offer, chats in the period of their accept
+    ``agent_id``, ``agent_name``  the agent and the latest name recorded for the id; offers that named no
+                                agent (none available) are the row ``(no agent)`` with a null id
+    ``team``                    from the ``teams`` mapping (only with one); ``frame("team")`` has the teams,
+                                ``All`` for every agent without a mapping, and ``(no agent)``
+    ``offers``                  requests offered to the agent; a Team-routing retry is a second offer
+    ``accepted_offers``         offers the agent accepted
+    ``acceptance_rate``         ``accepted_offers / offers``, with ``_low`` / ``_high`` 95% Wilson bounds
+    ``missed``                  offers that timed out (100 s) or passed to another agent unaccepted
+    ``left``, ``open``          offers during which the visitor left; offers still open at the data end
+    ``accepted``                chats the agent accepted (``LIVE_CHAT_INITIATED`` with their id)
+    ``accept_median_seconds``   median time from offer to accept over accepted offers; also
+                                ``accept_p90_seconds`` (linear interpolation between order statistics)
+    ``chats_ended``             accepted chats whose end was recorded (ended, idle timeout or closed)
+    ``handle_median_seconds``   median accept-to-end time of those chats; ``handle_total_seconds`` their
+                                sum. A chat ended by the idle timeout ends at the timeout event, 10
+                                minutes after its last activity
+    ``idle_timeouts``           accepted chats ended by the 10-minute idle timeout
+    ``peak_concurrent_chats``   most accepted chats held at one instant (Adobe's cap is 10)
+    ``mean_concurrent_chats``   time-weighted mean chats held while holding at least one
+    ``busy_seconds``            seconds with at least one chat
+    ``at_cap_rate``             share of ``busy_seconds`` at the cap of 10 chats
+    ``meetings_booked``         ``MEETING_BOOKED`` events naming the agent, in a chat or not (Adobe's
+                                Meeting Performance count)
+    ``meetings_in_chats``       meetings booked during the agent's accepted chats
+    ``chats_with_meeting``      accepted chats with at least one meeting; ``meeting_rate`` =
+                                ``chats_with_meeting / accepted`` with ``_low`` / ``_high``
+    ``chats_with_email``        accepted chats in which an email was captured; ``email_rate`` =
+                                ``chats_with_email / accepted`` with ``_low`` / ``_high``
+    ==========================  ==========================================================================
+
+    With ``shrink=True`` each ``*_rate`` is the empirical-Bayes estimate (the agent's counts plus a
+    beta prior fitted to all agents, so agents with few observations are pulled toward the team rate),
+    its bounds are Wilson bounds on those pooled counts, and the raw rate is kept as
+    ``observed_<rate>``. A rate rests on the count in its denominator column (``offers`` or
+    ``accepted``). Every metric here is derived from the callback events; Adobe documents none of them
+    except meetings per agent.
+    """
+
+    table: pd.DataFrame
+    team_table: pd.DataFrame
+    offers: pd.DataFrame = field(repr=False)  # one row per offer, with agent_name, team, period
+    reconstruction: Requests = field(repr=False)
+    points: pd.DataFrame = field(repr=False)  # concurrency change points per agent
+    params: dict[str, Any]
+    events: Any = field(default=None, repr=False)
+    call: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ tables
+    def frame(self, level: str = "agent") -> pd.DataFrame:
+        """The tidy table (a copy): per ``"agent"`` (default) or per ``"team"``."""
+        if level == "agent":
+            return self.table.copy()
+        if level == "team":
+            return self.team_table.copy()
+        raise InvalidParameterError("level", level, ["agent", "team"])
+
+    @property
+    def anomalies(self) -> pd.DataFrame:
+        """Sequences that break the live-chat rules, counted by kind (see the request rules)."""
+        return self.reconstruction.anomalies.copy()
+
+    def requests(self, agent_id: Any = None) -> pd.DataFrame:
+        """The offers behind the table with their request's outcome: all, or those made to one agent.
+
+        Columns: ``offered_at``, ``agent_id``, ``agent_name``, ``offer`` (1 = first routing attempt),
+        ``outcome`` of the offer, ``accept_seconds``, the request's ``request_outcome``,
+        ``handle_seconds``, ``chat_end``, ``emails_in_chat``, ``meetings_in_chat``, and the keys
+        ``session_id``, ``conversation_id``, ``request``. Sorted by time.
+        """
+        o = self.offers
+        if agent_id is not None:
+            known = o["agent_id"].dropna().unique().tolist()
+            if agent_id not in known:
+                raise InvalidParameterError("agent_id", agent_id, sorted(known))
+            o = o[o["agent_id"] == agent_id]
+        keys = ["session_id", "conversation_id", "request"]
+        req = self.reconstruction.requests[
+            [*keys, "outcome", "handle_seconds", "chat_end", "emails_in_chat", "meetings_in_chat"]
+        ].rename(columns={"outcome": "request_outcome"})
+        out = o.merge(req, on=keys, how="left", validate="many_to_one")
+        cols = [
+            "offered_at",
+            "agent_id",
+            "agent_name",
+            "offer",
+            "outcome",
+            "accept_seconds",
+            "request_outcome",
+            "handle_seconds",
+            "chat_end",
+            "emails_in_chat",
+            "meetings_in_chat",
+            *keys,
+        ]
+        return out[cols].sort_values(["offered_at", *keys, "offer"], kind="stable").reset_index(drop=True)
+
+    def accept_times(self) -> pd.DataFrame:
+        """Time from offer to accept for every accepted offer: ``agent_id``, ``agent_name``,
+        ``accept_seconds`` (the data of the box and violin plots)."""
+        o = self.offers
+        o = o[o["accept_seconds"].notna()]
+        return o[["agent_id", "agent_name", "accept_seconds"]].reset_index(drop=True)
+
+    def hour_weekday(self) -> pd.DataFrame:
+        """Offers and missed offers by local weekday and hour of the offer (in the result's ``tz``).
+
+        Columns ``weekday`` (0 = Monday), ``weekday_name``, ``hour``, ``offers``, ``missed`` and
+        ``miss_rate`` (``missed / offers``); all 168 cells, empty ones with 0 offers.
+        """
+        local = self.offers["offered_at"].dt.tz_convert(self.params["tz"])
+        cell = (local.dt.weekday * 24 + local.dt.hour).to_numpy()
+        offers = np.bincount(cell, minlength=168)
+        missed = np.bincount(
+            cell, weights=(self.offers["outcome"] == "missed").to_numpy(float), minlength=168
+        )
+        idx = np.arange(168)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(offers > 0, missed / np.maximum(offers, 1), np.nan)
+        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+        return pd.DataFrame(
+            {
+                "weekday": idx // 24,
+                "weekday_name": pd.Series(np.array(names)[idx // 24], dtype="str"),
+                "hour": idx % 24,
+                "offers": offers.astype("int64"),
+                "missed": missed.astype("int64"),
+                "miss_rate": rate,
+            }
+        )
+
+    def concurrency(self, agent_id: Any = None) -> pd.DataFrame:
+        """Chats held over time: one agent's (``agent_id``) or all agents' together (``None``).
+
+        Columns ``at`` and ``chats``: the number of accepted chats held from ``at`` until the next row.
+        """
+        req = self.reconstruction.requests
+        if agent_id is None:
+            pts = concurrency_points(req, by_agent=False)
+        else:
+            known = self.points["agent_id"].dropna().unique().tolist()
+            if agent_id not in known:
+                raise InvalidParameterError("agent_id", agent_id, sorted(known))
+            pts = self.points[self.points["agent_id"] == agent_id]
+        start, end = self.params["start"], self.params["end"]
+        if start is not None or end is not None:
+            req = req[_in_range(req["accepted_at"], start, end)]
+            pts = concurrency_points(req, by_agent=agent_id is not None)
+            if agent_id is not None:
+                pts = pts[pts["agent_id"] == agent_id]
+        pts = pts[pts["seconds"].fillna(1) > 0]  # drop zero-length spans at shared instants
+        return pts[["at", "chats"]].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ headline
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers: agents, offers, acceptance rate with its interval, missed offers, median time
+        to accept, and the highest concurrency reached."""
+        o = self.offers
+        n = len(o)
+        k = int((o["outcome"] == "accepted").sum())
+        lo, hi = wilson(np.array([k]), np.array([n]))
+        acc = o["accept_seconds"].dropna()
+        peak = self.table["peak_concurrent_chats"].max() if len(self.table) else 0
+        return {
+            "agents": int(o["agent_id"].dropna().nunique()),
+            "offers": n,
+            "acceptance_rate": k / n if n else float("nan"),
+            "acceptance_rate_low": float(lo[0]),
+            "acceptance_rate_high": float(hi[0]),
+            "missed": int((o["outcome"] == "missed").sum()),
+            "accept_median_seconds": float(acc.median()) if len(acc) else float("nan"),
+            "peak_concurrent_chats": int(peak) if pd.notna(peak) else 0,
+        }
+
+    def _line(self) -> str:
+        s = self.summary()
+        return (
+            f"Agent performance: {s['agents']} agents, {s['offers']:,} offers, "
+            f"{s['acceptance_rate']:.1%} accepted (95% CI {s['acceptance_rate_low']:.1%}-"
+            f"{s['acceptance_rate_high']:.1%}), {s['missed']:,} missed, median "
+            f"{s['accept_median_seconds']:.0f} s to accept, peak {s['peak_concurrent_chats']} chats at once"
+        )
+
+    # ------------------------------------------------------------------ views
+    def figure(self, kind: str = "leaderboard", **style: Any) -> Any:
+        """A plotly Figure: ``"leaderboard"`` (``metric=``), ``"accept_time"`` (``style="box"`` or
+        ``"violin"``), ``"heatmap"`` (``value="offers"``, ``"missed"`` or ``"miss_rate"``) or
+        ``"concurrency"`` (``agent_id=`` one agent, default all). Style arguments change the drawing,
+        never the numbers; every caption names the metric's denominator."""
+        from ..viz import agents as v
+
+        if kind == "leaderboard":
+            return v.leaderboard_figure(self.table, self.params, **style)
+        if kind == "accept_time":
+            return v.accept_time_figure(self.accept_times(), self.params, **style)
+        if kind == "heatmap":
+            return v.hour_weekday_figure(self.hour_weekday(), self.params, **style)
+        if kind == "concurrency":
+            agent_id = style.pop("agent_id", None)
+            return v.concurrency_figure(self.concurrency(agent_id), self.params, agent_id=agent_id, **style)
+        raise InvalidParameterError("kind", kind, ["leaderboard", "accept_time", "heatmap", "concurrency"])
+
+    def widget(self) -> Any:
+        """Metric, period, agent and date-range controls around a live leaderboard; picking an agent
+        lists their requests. Changing the dates recomputes on the same events."""
+        from ..widgets import AgentWidget
+
+        if self.events is None:
+            raise InvalidParameterError("widget", None, reason="this result does not hold its events")
+        return AgentWidget(self.events, **self.call)
+
+    def save(self, path: Any, **options: Any) -> Any:
+        """Write the leaderboard (.png, .svg, .pdf, .html, .json) or table (.csv, .parquet) to ``path``."""
+        from ..export import save
+
+        return save(self, path, **options)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
+        bundle["text/plain"] = self._line()
+        return bundle
+
+    def __repr__(self) -> str:
+        cols = [
+            c
+            for c in (
+                "period",
+                "agent_id",
+                "agent_name",
+                "offers",
+                "accepted",
+                "acceptance_rate",
+                "missed",
+                "accept_median_seconds",
+            )
+            if c in self.table.columns
+        ]
+        return self._line() + "\n" + self.table[cols].to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<p>{html.escape(self._line())}</p>" + self.table.to_html(
+            index=False, float_format="{:.3f}".format
+        )
+
+
+def agent_performance(
+    events: Any,
+    *,
+    freq: str | None = None,
+    tz: str = "UTC",
+    teams: dict[str, str] | None = None,
+    shrink: bool = False,
+    start: Any = None,
+    end: Any = None,
+) -> AgentPerformanceResult:
+    """How each live-chat agent handles the requests offered to them.
+
+    Requests are rebuilt from the callback events (the rules are in ``chatanalytics.analysis._requests``
+    and in :class:`AgentPerformanceResult`): each ``LIVE_CHAT_REQUESTED`` is an offer to the agent it
+    names, a Team-routing retry is a second offer in the same request, and the next lifecycle event says
+    whether the offer was accepted, missed (timed out or passed on), or the visitor left.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events.
+    freq : {"day", "week", "month"}, optional
+        Also split by period: offers by the time of the offer, chats by the time of the accept, load by
+        the time it was carried, in ``tz``.
+    tz : str, default "UTC"
+        Time zone of the periods and of :meth:`AgentPerformanceResult.hour_weekday`.
+    teams : dict, optional
+        ``agent_id -> team name``; agents not in it are ``(no team)``. ``frame("team")`` rolls up by it.
+    shrink : bool, default False
+        Pull small-count agents' rates toward the team rate (empirical Bayes, beta-binomial prior fitted
+        by the method of moments across agents).
+    start, end : date or time, optional
+        Count offers, chats and meetings in ``[start, end)`` (UTC unless an offset is given); requests
+        are rebuilt from all events, so a chat accepted just before ``start`` still holds its agent.
+
+    Returns
+    -------
+    AgentPerformanceResult
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> a = ca.agent_performance(ca.load_sample())
+    >>> t = a.frame()
+    >>> int(t["offers"].sum()) == a.summary()["offers"]
+    True
+    >>> bool(((t["acceptance_rate"] >= 0) & (t["acceptance_rate"] <= 1)).all())
+    True
+    """
+    if freq is not None and freq not in FREQS:
+        raise InvalidParameterError("freq", freq, [*FREQS, None])
+    try:
+        pd.Timestamp("2026-01-01", tz=tz)
+    except Exception:
+        raise InvalidParameterError("tz", tz, reason="not a time zone") from None
+    if teams is not None and not isinstance(teams, dict):
+        raise InvalidParameterError("teams", type(teams).__name__, reason="a dict of agent_id -> team name")
+    t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+
+    rec = rebuild_requests(events)
+    if len(rec.requests) == 0:
+        raise EmptyDataError(
+            "no live-chat requests (CONVERSATION_LIVE_CHAT_REQUESTED) with a session and conversation id: "
+            "agent performance needs live chat"
+        )
+    names, meetings = _agent_facts(events)
+
+    def team_of(ids: pd.Series) -> pd.Series:
+        named = ids.map(teams).fillna(NO_TEAM) if teams is not None else pd.Series(ALL, index=ids.index)
+        return named.where(ids.notna(), NO_AGENT).astype("str")
+
+    def period_of(times: pd.Series) -> pd.Series:
+        return _periods(times, freq, tz)
+
+    offers = rec.offers.copy()
+    offers["agent_name"] = offers["agent_id"].map(names).astype("str")
+    offers["team"] = team_of(offers["agent_id"])
+    chats = rec.requests[rec.requests["outcome"] == "accepted"].copy()
+    chats["team"] = team_of(chats["agent_id"])
+    meetings["team"] = team_of(meetings["agent_id"])
+    offers = offers[_in_range(offers["offered_at"], t_start, t_end)].reset_index(drop=True)
+    chats = chats[_in_range(chats["accepted_at"].fillna(chats["outcome_at"]), t_start, t_end)]
+    meetings = meetings[_in_range(meetings["at"], t_start, t_end)]
+    if freq is not None:
+        offers["period"] = period_of(offers["offered_at"])
+        chats["period"] = period_of(chats["accepted_at"].fillna(chats["outcome_at"]))
+        meetings["period"] = period_of(meetings["at"])
+
+    boundaries = _boundaries(rec.requests, freq, tz, t_start, t_end)
+    points = concurrency_points(rec.requests, boundaries)
+    spans = points[points["seconds"].notna()].copy()
+    spans = spans[_in_range(spans["at"], t_start, t_end)]
+    spans["team"] = team_of(spans["agent_id"])
+    if freq is not None:
+        spans["period"] = period_of(spans["at"])
+
+    per = ["period"] if freq is not None else []
+    table = _aggregate(offers, chats, meetings, spans, [*per, "agent_id", "team"], shrink)
+    table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).fillna(NO_AGENT).astype("str"))
+    team_table = _aggregate(offers, chats, meetings, spans, [*per, "team"], shrink)
+    if teams is None:
+        table = table.drop(columns="team")
+
+    params = {
+        "freq": freq,
+        "tz": tz,
+        "teams": None if teams is None else dict(teams),
+        "shrink": shrink,
+        "start": t_start,
+        "end": t_end,
+        "cap": AGENT_CHAT_CAP,
+        "data_end": rec.data_end,
+    }
+    call = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
+    return AgentPerformanceResult(
+        table=table,
+        team_table=team_table,
+        offers=offers,
+        reconstruction=rec,
+        points=points,
+        params=params,
+        events=events,
+        call=call,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _timestamp(param: str, value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(param, value, reason="not a date or time") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _in_range(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.Series:
+    keep = pd.Series(True, index=times.index)
+    if start is not None:
+        keep &= times >= start
+    if end is not None:
+        keep &= times < end
+    return keep
+
+
+def _periods(times: pd.Series, freq: str | None, tz: str) -> pd.Series:
+    local = times.dt.tz_convert(tz).dt.tz_localize(None)
+    return local.dt.to_period(FREQS[freq or "day"]).dt.start_time
+
+
+def _boundaries(
+    requests: pd.DataFrame, freq: str | None, tz: str, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> np.ndarray:
+    """UTC microseconds of the period edges (and of ``start`` / ``end``) across the chats' span."""
+    edges: list[int] = [ts.value // 1000 for ts in (start, end) if ts is not None]
+    a = requests["accepted_at"].dropna()
+    if freq is not None and len(a):
+        lo = _periods(pd.Series([a.min()]), freq, tz).iloc[0]
+        hi = requests["released_at"].max()
+        local_hi = hi.tz_convert(tz).tz_localize(None)
+        starts = pd.period_range(lo, local_hi, freq=FREQS[freq]).start_time
+        utc = starts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+        edges.extend(utc.as_unit("us").asi8.tolist())
+    return np.unique(np.asarray(edges, dtype=np.int64))
+
+
+def _agent_facts(events: Any) -> tuple[dict[str, str], pd.DataFrame]:
+    """Latest name per agent id, and the meetings booked with an agent (time, agent_id)."""
+    t = as_table(events, [_T, "event_type", "agent_id", "agent_name"], micros=True)
+    t = t.filter(t.agent_id.notnull())
+    named = t.group_by("agent_id").agg(agent_name=t.agent_name.argmax(t[_T], where=t.agent_name.notnull()))
+    names_df = named.to_pyarrow().to_pandas()
+    names = dict(zip(names_df["agent_id"].astype(str), names_df["agent_name"], strict=True))
+    names = {k: v for k, v in names.items() if isinstance(v, str)}
+    m = t.filter(t.event_type == "CONVERSATION_MEETING_BOOKED").select(at=t[_T], agent_id=t.agent_id)
+    mdf = m.to_pyarrow().to_pandas()
+    meetings = pd.DataFrame(
+        {
+            "at": pd.to_datetime(mdf["at"].to_numpy(np.int64), unit="us", utc=True).astype(
+                "datetime64[us, UTC]"
+            ),
+            "agent_id": mdf["agent_id"].astype("str"),
+        }
+    )
+    return names, meetings
+
+
+def _aggregate(
+    offers: pd.DataFrame,
+    chats: pd.DataFrame,
+    meetings: pd.DataFrame,
+    spans: pd.DataFrame,
+    keys: list[str],
+    shrink: bool,
+) -> pd.DataFrame:
+    """One row per ``keys`` value: counts from offers, chats and meetings, load from the spans."""
+
+    def grouped(df: pd.DataFrame) -> Any:
+        return df.groupby(keys, dropna=False, sort=True, observed=True)
+
+    outcome = offers["outcome"]
+    o = offers.assign(
+        accepted_offer=(outcome == "accepted").astype("int64"),
+        missed_offer=(outcome == "missed").astype("int64"),
+        left_offer=(outcome == "left").astype("int64"),
+        open_offer=(outcome == "open").astype("int64"),
+    )
+    go = grouped(o)
+    out = go.agg(
+        offers=("outcome", "size"),
+        accepted_offers=("accepted_offer", "sum"),
+        missed=("missed_offer", "sum"),
+        left=("left_offer", "sum"),
+        open=("open_offer", "sum"),
+    )
+    acc = grouped(o[o["accept_seconds"].notna()])["accept_seconds"]
+    out = out.join(acc.median().rename("accept_median_seconds"), how="outer")
+    out = out.join(acc.quantile(0.9).rename("accept_p90_seconds"), how="outer")
+
+    c = chats.assign(
+        ended_flag=chats["handle_seconds"].notna().astype("int64"),
+        idle=(chats["chat_end"] == "idle_timeout").astype("int64"),
+        with_meeting=(chats["meetings_in_chat"] > 0).astype("int64"),
+        with_email=(chats["emails_in_chat"] > 0).astype("int64"),
+    )
+    gc = grouped(c)
+    chat_counts = gc.agg(
+        accepted=("outcome", "size"),
+        chats_ended=("ended_flag", "sum"),
+        handle_median_seconds=("handle_seconds", "median"),
+        handle_total_seconds=("handle_seconds", "sum"),
+        idle_timeouts=("idle", "sum"),
+        meetings_in_chats=("meetings_in_chat", "sum"),
+        chats_with_meeting=("with_meeting", "sum"),
+        chats_with_email=("with_email", "sum"),
+    )
+    out = out.join(chat_counts, how="outer")
+    out = out.join(grouped(meetings).size().rename("meetings_booked"), how="outer")
+
+    s = spans.assign(
+        chat_seconds=spans["chats"] * spans["seconds"],
+        busy=np.where(spans["chats"] > 0, spans["seconds"], 0.0),
+        at_cap=np.where(spans["chats"] >= AGENT_CHAT_CAP, spans["seconds"], 0.0),
+    )
+    if "agent_id" in keys:
+        load = grouped(s).agg(
+            peak_concurrent_chats=("chats", "max"),
+            chat_seconds=("chat_seconds", "sum"),
+            busy_seconds=("busy", "sum"),
+            cap_seconds=("at_cap", "sum"),
+        )
+    else:  # a team's load is its agents' load: the highest agent peak, seconds summed over agents
+        per_agent = s.groupby([*keys, "agent_id"], dropna=False, sort=True, observed=True).agg(
+            peak=("chats", "max"),
+            chat_seconds=("chat_seconds", "sum"),
+            busy_seconds=("busy", "sum"),
+            cap_seconds=("at_cap", "sum"),
+        )
+        load = per_agent.groupby(keys, dropna=False, sort=True, observed=True).agg(
+            peak_concurrent_chats=("peak", "max"),
+            chat_seconds=("chat_seconds", "sum"),
+            busy_seconds=("busy_seconds", "sum"),
+            cap_seconds=("cap_seconds", "sum"),
+        )
+    out = out.join(load, how="outer")
+    for col in _COUNTS:
+        out[col] = out[col].fillna(0).astype("int64")
+    out["peak_concurrent_chats"] = out["peak_concurrent_chats"].fillna(0).astype("int64")
+    out["busy_seconds"] = out["busy_seconds"].fillna(0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        busy = out["busy_seconds"].to_numpy()
+        out["mean_concurrent_chats"] = np.where(busy > 0, out["chat_seconds"].fillna(0) / busy, np.nan)
+        out["at_cap_rate"] = np.where(busy > 0, out["cap_seconds"].fillna(0) / busy, np.nan)
+    out = out.reset_index()
+    if "agent_id" in out.columns:
+        out["agent_id"] = out["agent_id"].astype("str")
+    prior_rows = out["agent_id"].notna() if "agent_id" in out.columns else pd.Series(True, index=out.index)
+    for rate, (k_col, n_col) in RATES.items():
+        k = out[k_col].to_numpy(float)
+        n = out[n_col].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+        if shrink:
+            a, b = beta_binomial_prior(k[prior_rows.to_numpy()], n[prior_rows.to_numpy()])
+            k, n = k + a, n + a + b
+            out[f"observed_{rate}"] = observed
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[rate] = np.where(np.isnan(observed), np.nan, k / n)  # no observations, no rate
+            k, n = np.where(np.isnan(observed), 0, k), np.where(np.isnan(observed), 0, n)
+        else:
+            out[rate] = observed
+        out[f"{rate}_low"], out[f"{rate}_high"] = wilson(k, n)
+    columns = [
+        *keys,
+        "offers",
+        "accepted_offers",
+        "acceptance_rate",
+        "acceptance_rate_low",
+        "acceptance_rate_high",
+        *(["observed_acceptance_rate"] if shrink else []),
+        "missed",
+        "left",
+        "open",
+        "accepted",
+        "accept_median_seconds",
+        "accept_p90_seconds",
+        "chats_ended",
+        "handle_median_seconds",
+        "handle_total_seconds",
+        "idle_timeouts",
+        "peak_concurrent_chats",
+        "mean_concurrent_chats",
+        "busy_seconds",
+        "at_cap_rate",
+        "meetings_booked",
+        "meetings_in_chats",
+        "chats_with_meeting",
+        "meeting_rate",
+        "meeting_rate_low",
+        "meeting_rate_high",
+        *(["observed_meeting_rate"] if shrink else []),
+        "chats_with_email",
+        "email_rate",
+        "email_rate_low",
+        "email_rate_high",
+        *(["observed_email_rate"] if shrink else []),
+    ]
+    out["handle_total_seconds"] = out["handle_total_seconds"].fillna(0.0)
+    return out[columns].reset_index(drop=True)
