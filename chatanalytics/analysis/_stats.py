@@ -93,7 +93,7 @@ def beta_binomial_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[floa
     total = n.sum()
     if total == 0:
         return 0.0, 0.0
-    p = k.sum() / total
+    p = float(k.sum() / total)
     if p <= 0 or p >= 1 or len(n) < 2:
         return p * 1e9, (1 - p) * 1e9
     groups = len(n)
@@ -103,4 +103,4 @@ def beta_binomial_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[floa
     if rho <= 0:
         return p * 1e9, (1 - p) * 1e9
     weight = min(1.0 / min(rho, 1.0) - 1.0, 1e9)
-    return p * weight, (1 - p) * weight
+    return float(p * weight), float((1 - p) * weight)
