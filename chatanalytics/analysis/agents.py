@@ -414,7 +414,7 @@ def agent_performance(
 
     per = ["period"] if freq is not None else []
     table = _aggregate(offers, chats, meetings, spans, [*per, "agent_id", "team"], shrink)
-    table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).fillna(NO_AGENT).astype("str"))
+    table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).astype("str").fillna(NO_AGENT))
     team_table = _aggregate(offers, chats, meetings, spans, [*per, "team"], shrink)
     if teams is None:
         table = table.drop(columns="team")
