@@ -65,4 +65,3 @@ def duration(param: str, value: Any, *, allow_none: bool = False) -> pd.Timedelt
     if pd.isna(out) or out <= pd.Timedelta(0):
         raise InvalidParameterError(param, value, reason="must be a positive duration")
     return out
-

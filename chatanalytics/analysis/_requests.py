@@ -36,7 +36,7 @@ without a session or conversation id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,8 @@ class Requests:
     offers: pd.DataFrame
     anomalies: pd.DataFrame
     data_end: pd.Timestamp
+    agent_names: dict[str, str] = field(default_factory=dict)  # agent id -> latest name recorded
+    meetings: pd.DataFrame | None = None  # every meeting booked with an agent: at, agent_id
 
 
 def rebuild_requests(events: Any) -> Requests:
@@ -143,91 +145,140 @@ def rebuild_requests(events: Any) -> Requests:
     """
     import ibis
 
-    table = as_table(events, [_T, "event_type", *_KEYS, "agent_id"], micros=True)
-    live = table.filter(table.event_type.isin(list(_LIVE)))
-    keyless = live.filter(live.session_id.isnull() | live.conversation_id.isnull())
-    t = table.filter(
-        table.event_type.isin([*_LIFECYCLE, *_ACTIVITY]),
-        table.session_id.notnull(),
-        table.conversation_id.notnull(),
-    )
-    with_request = t.filter(t.event_type == _REQ).select(*_KEYS).distinct()
-    orphans_elsewhere = t.filter(t.event_type.isin([_INIT, _ENDED, _TIMEOUT])).anti_join(with_request, _KEYS)
-    t = t.semi_join(with_request, _KEYS)
-
-    rank = ibis.cases(*[(t.event_type == k, v) for k, v in _RANK.items()], else_=9)
-    life = t.event_type.isin(list(_LIFECYCLE))
-    t = t.mutate(rank=rank, life=life, agent_id=t.agent_id.cast("string"))
-    order = [t[_T], t.rank, t.event_type, t.agent_id]
-    w_all = ibis.window(group_by=_KEYS, order_by=order)
-    w_life = ibis.window(group_by=[*_KEYS, "life"], order_by=order)
-    t = t.mutate(
-        seq=ibis.row_number().over(w_all),
-        prev_life=t.event_type.lag().over(w_life),
-        next_life=t.event_type.lead().over(w_life),
-        next_at=t[_T].lead().over(w_life),
-        next_agent=t.agent_id.lead().over(w_life),
-    )
-    start = (t.event_type == _REQ) & (t.prev_life.isnull() | (t.prev_life != _REQ))
-    # a running count: the frame must be spelled out (Ibis' default frame is the whole partition)
-    w_run = ibis.window(group_by=_KEYS, order_by=t.seq, rows=(None, 0))
-    t = t.mutate(request=start.cast("int64").sum().over(w_run))
-    before = t.filter((t.request == 0) & t.event_type.isin([_INIT, _ENDED, _TIMEOUT]))
-    r = t.filter(t.request > 0)
-
-    w_req = ibis.window(group_by=[*_KEYS, "request"])
-    # window aggregates over a request take ifelse(...) rather than where=: a FILTER clause is not
-    # available for every window function on every backend
-    nothing = ibis.null("int64")
-    out_seq = ibis.ifelse(r.life & (r.event_type != _REQ), r.seq, nothing).min().over(w_req)
-    r = r.mutate(out_seq=out_seq)
-    r = r.mutate(
-        out_type=ibis.ifelse(r.seq == r.out_seq, r.event_type, ibis.null("string")).max().over(w_req)
-    )
-    accepted = r.out_type == _INIT
-    end_types = [_ENDED, _TIMEOUT, _CLOSED, _COMPLETED]
-    is_end = accepted & r.life & r.event_type.isin(end_types) & (r.seq > r.out_seq)
-    r = r.mutate(end_seq=ibis.ifelse(is_end, r.seq, nothing).min().over(w_req))
-    in_chat = (r.out_type == _INIT) & (r.seq > r.out_seq) & (r.end_seq.isnull() | (r.seq < r.end_seq))
-
-    is_req = r.event_type == _REQ
-    at_out = r.seq == r.out_seq
-    at_end = r.seq == r.end_seq
-    req = r.group_by([*_KEYS, "request"]).agg(
-        requested_at=r[_T].min(where=is_req),
-        offers=is_req.sum(),
-        first_agent_id=r.agent_id.argmin(r.seq, where=is_req),
-        last_agent_id=r.agent_id.argmax(r.seq, where=is_req),
-        out_type=r.out_type.max(),
-        outcome_at=r[_T].max(where=at_out),
-        out_agent=r.agent_id.max(where=at_out),
-        end_type=r.event_type.max(where=at_end),
-        ended_at=r[_T].max(where=at_end),
-        last_event_at=r[_T].max(),
-        accepts=(r.event_type == _INIT).sum(),
-        emails_in_chat=(in_chat & (r.event_type == _EMAIL)).sum(),
-        phones_in_chat=(in_chat & (r.event_type == _PHONE)).sum(),
-        meetings_in_chat=(in_chat & (r.event_type == _MEETING)).sum(),
-    )
-    o = r.filter(is_req)
-    offers = o.select(
+    table = as_table(events, [_T, "event_type", *_KEYS, "agent_id", "agent_name"], micros=True)
+    keyed = table.session_id.notnull() & table.conversation_id.notnull()
+    # conversations with a request
+    reqs = table.filter(table.event_type == _REQ, keyed)
+    with_request = reqs.select(*_KEYS).distinct().mutate(has_request=True)
+    # one pass keeps: the chat events of those conversations, live-chat events anywhere (elsewhere
+    # they are orphans, without ids they cannot be paired) and meetings anywhere (for the agents)
+    t = table.filter(table.event_type.isin([*_LIFECYCLE, *_ACTIVITY]))
+    j = t.left_join(with_request, _KEYS)
+    j = j.filter(j.has_request.notnull() | j.event_type.isin([*_LIVE, _MEETING]))
+    base = j.select(
+        _T,
+        "event_type",
         *_KEYS,
-        "request",
-        "seq",
+        agent_id=j.agent_id.cast("string"),
+        agent_name=j.agent_name.cast("string"),
+        has_request=j.has_request.notnull(),
+    )
+    in_process = isinstance(events, pd.DataFrame)
+    if in_process:
+        # the queries below run on these rows only; on a remote backend each result stays one lazy
+        # expression over the events
+        base = ibis.memtable(base.to_pyarrow())
+    keyless = base.filter(
+        base.event_type.isin(list(_LIVE)), base.session_id.isnull() | base.conversation_id.isnull()
+    )
+    agents = base.filter(base.agent_id.notnull())
+    named = agents.group_by("agent_id").agg(
+        agent_name=agents.agent_name.argmax(agents[_T], where=agents.agent_name.notnull())
+    )
+    meetings = agents.filter(agents.event_type == _MEETING).select(at=agents[_T], agent_id=agents.agent_id)
+    base = base.filter(
+        base.session_id.notnull(),
+        base.conversation_id.notnull(),
+        base.has_request | (base.event_type != _MEETING),
+    )
+
+    life = base.filter(base.event_type.isin(list(_LIFECYCLE)))
+    rank = ibis.cases(*[(life.event_type == k, v) for k, v in _RANK.items()], else_=9)
+    life = life.mutate(rank=rank)
+    w = ibis.window(group_by=_KEYS, order_by=[life[_T], life.rank, life.event_type, life.agent_id])
+    life = life.mutate(seq=ibis.row_number().over(w), prev=life.event_type.lag().over(w))
+    start = (life.event_type == _REQ) & (life.prev.isnull() | (life.prev != _REQ))
+    # a running count: the frame must be spelled out (Ibis' default frame is the whole partition)
+    w_run = ibis.window(group_by=_KEYS, order_by=life.seq, rows=(None, 0))
+    life = life.mutate(request=start.cast("int64").sum().over(w_run)).drop("prev", "rank")
+    if in_process:
+        life = ibis.memtable(life.to_pyarrow())
+    before = life.filter((life.request == 0) & life.event_type.isin([_INIT, _ENDED, _TIMEOUT]))
+    r = life.filter(life.request > 0)
+
+    # each offer with the lifecycle event right after it (a self-join on the position: arg_min and
+    # lead are avoided because arg_min skips null values, and agent ids may be null)
+    is_req = r.event_type == _REQ
+    o = r.filter(is_req)
+    nxt = r.select(*_KEYS, n_seq=r.seq - 1, next_life=r.event_type, outcome_at=r[_T], next_agent=r.agent_id)
+    oj = o.left_join(
+        nxt, [o.session_id == nxt.session_id, o.conversation_id == nxt.conversation_id, o.seq == nxt.n_seq]
+    )
+    offers = oj.select(
+        o.session_id,
+        o.conversation_id,
+        o.request,
+        o.seq,
         offered_at=o[_T],
         agent_id=o.agent_id,
-        next_life=o.next_life,
-        outcome_at=o.next_at,
-        next_agent=o.next_agent,
+        next_life=oj.next_life,
+        outcome_at=oj.outcome_at,
+        next_agent=oj.next_agent,
     )
-    orphan = ibis.union(
-        before.select(n=ibis.literal(1)), orphans_elsewhere.select(n=ibis.literal(1)), distinct=False
-    ).count()
+
+    # per request: when it was made, how many offers, and its outcome event (never null: safe for argmin)
+    not_req = r.event_type != _REQ
+    keys = [*_KEYS, "request"]
+    agg = r.group_by(keys).agg(
+        requested_at=r[_T].min(where=is_req),
+        offers=is_req.sum(),
+        out_seq=r.seq.min(where=not_req),
+        out_type=r.event_type.argmin(r.seq, where=not_req),
+        outcome_at=r[_T].argmin(r.seq, where=not_req),
+        accepts=(r.event_type == _INIT).sum(),
+        last_life_at=r[_T].max(),
+    )
+    # after an accept, the first end event
+    e = r.inner_join(agg.select(*keys, "out_seq", "out_type"), keys)
+    e = e.filter(
+        e.out_type == _INIT, e.seq > e.out_seq, e.event_type.isin([_ENDED, _TIMEOUT, _CLOSED, _COMPLETED])
+    )
+    ends = e.group_by(keys).agg(end_type=e.event_type.argmin(e.seq), ended_at=e[_T].argmin(e.seq))
+    req = agg.left_join(ends, keys).select(*agg.columns, "end_type", "ended_at")
+    # the next request of the conversation bounds this one
+    follow = req.select(*_KEYS, p_request=req.request - 1, next_request_at=req.requested_at)
+    req = req.left_join(
+        follow,
+        [
+            req.session_id == follow.session_id,
+            req.conversation_id == follow.conversation_id,
+            req.request == follow.p_request,
+        ],
+    ).select(*req.columns, "next_request_at")
+    # email, phone and meeting events: in the request's span, and in its chat (ties: an activity at
+    # the accept's instant is after it, one at the end's instant before it)
+    act = base.filter(base.event_type.isin(list(_ACTIVITY)))
+    aj = req.inner_join(
+        act.select(*_KEYS, a_type=act.event_type, a_at=act[_T]),
+        [req.session_id == act.session_id, req.conversation_id == act.conversation_id],
+    )
+    aj = aj.filter(aj.a_at >= aj.requested_at, aj.next_request_at.isnull() | (aj.a_at < aj.next_request_at))
+    in_chat = (
+        (aj.out_type == _INIT)
+        & (aj.a_at >= aj.outcome_at)
+        & (aj.ended_at.isnull() | (aj.a_at <= aj.ended_at))
+    )
+    acts = aj.group_by(keys).agg(
+        last_activity_at=aj.a_at.max(),
+        emails_in_chat=(in_chat & (aj.a_type == _EMAIL)).sum(),
+        phones_in_chat=(in_chat & (aj.a_type == _PHONE)).sum(),
+        meetings_in_chat=(in_chat & (aj.a_type == _MEETING)).sum(),
+    )
+    req = req.left_join(acts, keys).select(
+        *req.columns, "last_activity_at", "emails_in_chat", "phones_in_chat", "meetings_in_chat"
+    )
+    orphan = before.count()
     # run the queries; the results are per request and per offer, much smaller than the events
     req_df = req.to_pyarrow().to_pandas()
     off_df = offers.to_pyarrow().to_pandas()
     n_orphan = int(orphan.to_pyarrow().as_py())
     n_keyless = int(keyless.count().to_pyarrow().as_py())
+    names_df = named.to_pyarrow().to_pandas()
+    names = {
+        a: n for a, n in zip(names_df["agent_id"], names_df["agent_name"], strict=True) if isinstance(n, str)
+    }
+    mdf = meetings.to_pyarrow().to_pandas()
+    meeting_frame = pd.DataFrame({"at": _times(mdf["at"]), "agent_id": mdf["agent_id"].astype("str")})
     if isinstance(events, pd.DataFrame):
         data_end = events[_T].max()
         if pd.isna(data_end):
@@ -238,7 +289,8 @@ def rebuild_requests(events: Any) -> Requests:
             raise EmptyDataError("no events with a time")
         data_end = pd.Timestamp(micros, unit="us", tz="UTC")
     data_end = pd.Timestamp(data_end)
-    return _finish(req_df, off_df, n_orphan, n_keyless, data_end)
+    out = _finish(req_df, off_df, n_orphan, n_keyless, data_end)
+    return Requests(out.requests, out.offers, out.anomalies, data_end, names, meeting_frame)
 
 
 def _times(micros: pd.Series) -> pd.Series:
@@ -253,6 +305,18 @@ def _finish(
     end_us = data_end.value // 1000
     req = req.sort_values([*_KEYS, "request"], kind="stable").reset_index(drop=True)
     off = off.sort_values([*_KEYS, "request", "seq"], kind="stable").reset_index(drop=True)
+    # the offered agents and the agent of the outcome event come from the first and last offers
+    keys = [*_KEYS, "request"]
+    first = off.drop_duplicates(keys, keep="first").set_index(keys)
+    last_offer = off.drop_duplicates(keys, keep="last").set_index(keys)
+    at = pd.MultiIndex.from_frame(req[keys])
+    req["first_agent_id"] = first["agent_id"].reindex(at).to_numpy()
+    req["last_agent_id"] = last_offer["agent_id"].reindex(at).to_numpy()
+    req["out_agent"] = last_offer["next_agent"].reindex(at).to_numpy()
+    last_act = req["last_activity_at"].astype("float64")
+    req["last_event_at"] = np.fmax(req["last_life_at"].astype("float64"), last_act)
+    for c in ("emails_in_chat", "phones_in_chat", "meetings_in_chat"):
+        req[c] = req[c].fillna(0)
 
     out_type = req["out_type"]
     outcome = out_type.map(_REQUEST_OUTCOME_OF).fillna("open")

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyDataError, InvalidParameterError
-from ._engine import as_table
 from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
 from ._stats import beta_binomial_prior, wilson
 
@@ -381,7 +380,7 @@ def agent_performance(
             "no live-chat requests (CONVERSATION_LIVE_CHAT_REQUESTED) with a session and conversation id: "
             "agent performance needs live chat"
         )
-    names, meetings = _agent_facts(events)
+    names, meetings = rec.agent_names, rec.meetings.copy()
 
     def team_of(ids: pd.Series) -> pd.Series:
         named = ids.map(teams).fillna(NO_TEAM) if teams is not None else pd.Series(ALL, index=ids.index)
@@ -483,27 +482,6 @@ def _boundaries(
         utc = starts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
         edges.extend(utc.as_unit("us").asi8.tolist())
     return np.unique(np.asarray(edges, dtype=np.int64))
-
-
-def _agent_facts(events: Any) -> tuple[dict[str, str], pd.DataFrame]:
-    """Latest name per agent id, and the meetings booked with an agent (time, agent_id)."""
-    t = as_table(events, [_T, "event_type", "agent_id", "agent_name"], micros=True)
-    t = t.filter(t.agent_id.notnull())
-    named = t.group_by("agent_id").agg(agent_name=t.agent_name.argmax(t[_T], where=t.agent_name.notnull()))
-    names_df = named.to_pyarrow().to_pandas()
-    names = dict(zip(names_df["agent_id"].astype(str), names_df["agent_name"], strict=True))
-    names = {k: v for k, v in names.items() if isinstance(v, str)}
-    m = t.filter(t.event_type == "CONVERSATION_MEETING_BOOKED").select(at=t[_T], agent_id=t.agent_id)
-    mdf = m.to_pyarrow().to_pandas()
-    meetings = pd.DataFrame(
-        {
-            "at": pd.to_datetime(mdf["at"].to_numpy(np.int64), unit="us", utc=True).astype(
-                "datetime64[us, UTC]"
-            ),
-            "agent_id": mdf["agent_id"].astype("str"),
-        }
-    )
-    return names, meetings
 
 
 def _aggregate(

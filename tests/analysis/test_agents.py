@@ -447,3 +447,17 @@ def test_agrees_with_an_independent_recomputation():
     # per-agent offers add up to all offers
     t = ca.agent_performance(events).frame()
     assert int(t["offers"].sum()) == int(rec["offers"].sum())
+
+
+def test_a_first_offer_to_no_agent_keeps_its_null():
+    # arg_min-style shortcuts skip null values; the first offered agent here really is nobody
+    e = ev(
+        [
+            ("09:00:00", "live_chat_requested", "s1", "c1", None, None),
+            ("09:01:40", "live_chat_requested", "s1", "c1", "B", "Ben"),
+            ("09:02:00", "live_chat_initiated", "s1", "c1", None, None),
+        ]
+    )
+    r = rebuild_requests(e).requests.iloc[0]
+    assert pd.isna(r["first_agent_id"]) and r["last_agent_id"] == "B"
+    assert pd.isna(r["agent_id"]) and r["outcome"] == "accepted"
