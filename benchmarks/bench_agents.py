@@ -60,9 +60,10 @@ for _ in range(3):
     t = time.perf_counter()
     if sys.argv[1] == "agents":
         out = ca.agent_performance(events).frame()
+        cols = zip(out["agent_id"].astype(object), out["offers"], out["accepted_offers"], out["missed"],
+                   out["accept_median_seconds"])
         rows = [[None if a != a else a, int(o), int(k), int(m), None if s != s else round(float(s), 6)]
-                for a, o, k, m, s in zip(out["agent_id"].astype(object), out["offers"], out["accepted_offers"],
-                                         out["missed"], out["accept_median_seconds"])]
+                for a, o, k, m, s in cols]
     else:
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
@@ -87,7 +88,9 @@ def run(kind: str, path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)")
+    parser.add_argument(
+        "--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)"
+    )
     args = parser.parse_args()
     path = CACHE / f"synthetic-{args.size}.parquet"
     if not path.exists():

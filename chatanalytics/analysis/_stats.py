@@ -23,8 +23,9 @@ def wilson(successes: np.ndarray, trials: np.ndarray, z: float = Z95) -> tuple[n
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-        lo = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        hi = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+        # exact ends at 0 and n successes (the formula leaves rounding noise of 1e-17 there)
+        lo = np.where(n > 0, np.where(k <= 0, 0.0, np.clip(centre - half, 0, 1)), np.nan)
+        hi = np.where(n > 0, np.where(k >= n, 1.0, np.clip(centre + half, 0, 1)), np.nan)
     return lo, hi
 
 
@@ -76,9 +77,10 @@ def beta_binomial_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[floa
 
     The between-group spread is the weighted spread of the observed rates less what binomial noise
     alone would give (the ANOVA estimator of the intra-class correlation ``rho = 1 / (a + b + 1)``).
-    When the groups vary no more than noise explains, ``rho`` is 0 and the prior is the pooled rate
-    with weight ``1e9`` (every group's rate becomes the pooled one). Adding ``a`` successes and ``b``
-    failures to a group's counts gives its empirical-Bayes rate.
+    The prior's weight ``a + b`` is at most the total number of trials: when the groups vary no more
+    than noise explains (``rho`` is 0), every group's rate is pulled to the pooled rate, but the prior
+    is never worth more than all the data together, so intervals on the pooled counts stay honest.
+    Adding ``a`` successes and ``b`` failures to a group's counts gives its empirical-Bayes rate.
 
     Examples
     --------
@@ -95,12 +97,10 @@ def beta_binomial_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[floa
         return 0.0, 0.0
     p = float(k.sum() / total)
     if p <= 0 or p >= 1 or len(n) < 2:
-        return p * 1e9, (1 - p) * 1e9
+        return p * total, (1 - p) * total
     groups = len(n)
     spread = float((n * (k / n - p) ** 2).sum()) / (p * (1 - p))
     denom = total - (n**2).sum() / total - (groups - 1)
     rho = (spread - (groups - 1)) / denom if denom > 0 else 0.0
-    if rho <= 0:
-        return p * 1e9, (1 - p) * 1e9
-    weight = min(1.0 / min(rho, 1.0) - 1.0, 1e9)
+    weight = total if rho <= 0 else min(1.0 / min(rho, 1.0) - 1.0, total)
     return float(p * weight), float((1 - p) * weight)

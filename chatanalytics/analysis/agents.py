@@ -131,7 +131,8 @@ class AgentPerformanceResult:
         return self.reconstruction.anomalies.copy()
 
     def requests(self, agent_id: Any = None) -> pd.DataFrame:
-        """The offers behind the table with their request's outcome: all, or those made to one agent.
+        """The offers behind the table with their request's outcome: all, those made to one agent, or
+        (``"(no agent)"``) those that named no agent.
 
         Columns: ``offered_at``, ``agent_id``, ``agent_name``, ``offer`` (1 = first routing attempt),
         ``outcome`` of the offer, ``accept_seconds``, the request's ``request_outcome``,
@@ -139,10 +140,12 @@ class AgentPerformanceResult:
         ``session_id``, ``conversation_id``, ``request``. Sorted by time.
         """
         o = self.offers
-        if agent_id is not None:
-            known = o["agent_id"].dropna().unique().tolist()
+        if agent_id == NO_AGENT:
+            o = o[o["agent_id"].isna()]
+        elif agent_id is not None:
+            known = sorted(set(self.table["agent_id"].dropna()) | set(o["agent_id"].dropna()))
             if agent_id not in known:
-                raise InvalidParameterError("agent_id", agent_id, sorted(known))
+                raise InvalidParameterError("agent_id", agent_id, [*known, NO_AGENT])
             o = o[o["agent_id"] == agent_id]
         keys = ["session_id", "conversation_id", "request"]
         req = self.reconstruction.requests[
@@ -179,7 +182,7 @@ class AgentPerformanceResult:
         ``miss_rate`` (``missed / offers``); all 168 cells, empty ones with 0 offers.
         """
         local = self.offers["offered_at"].dt.tz_convert(self.params["tz"])
-        cell = (local.dt.weekday * 24 + local.dt.hour).to_numpy()
+        cell = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
         offers = np.bincount(cell, minlength=168)
         missed = np.bincount(
             cell, weights=(self.offers["outcome"] == "missed").to_numpy(float), minlength=168
@@ -373,6 +376,8 @@ def agent_performance(
     if teams is not None and not isinstance(teams, dict):
         raise InvalidParameterError("teams", type(teams).__name__, reason="a dict of agent_id -> team name")
     t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+    if t_start is not None and t_end is not None and t_end <= t_start:
+        raise InvalidParameterError("end", end, reason=f"must be after start ({start})")
 
     rec = rebuild_requests(events)
     if len(rec.requests) == 0:
@@ -573,14 +578,23 @@ def _aggregate(
     out = out.reset_index()
     if "agent_id" in out.columns:
         out["agent_id"] = out["agent_id"].astype("str")
-    prior_rows = out["agent_id"].notna() if "agent_id" in out.columns else pd.Series(True, index=out.index)
+    # the prior is fitted on the agents (or teams) of each period; offers to nobody are not shrunk
+    if "agent_id" in out.columns:
+        prior_rows = out["agent_id"].notna().to_numpy()
+    else:
+        prior_rows = (out["team"] != NO_AGENT).to_numpy()
+    fits = out["period"].to_numpy() if "period" in out.columns else np.zeros(len(out))
     for rate, (k_col, n_col) in RATES.items():
         k = out[k_col].to_numpy(float)
         n = out[n_col].to_numpy(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             observed = np.where(n > 0, k / np.maximum(n, 1), np.nan)
         if shrink:
-            a, b = beta_binomial_prior(k[prior_rows.to_numpy()], n[prior_rows.to_numpy()])
+            a = np.zeros(len(out))
+            b = np.zeros(len(out))
+            for fit in pd.unique(fits):  # one prior per period: a loop over periods, not rows
+                rows = (fits == fit) & prior_rows
+                a[rows], b[rows] = beta_binomial_prior(k[rows], n[rows])
             k, n = k + a, n + a + b
             out[f"observed_{rate}"] = observed
             with np.errstate(invalid="ignore", divide="ignore"):

@@ -461,3 +461,49 @@ def test_a_first_offer_to_no_agent_keeps_its_null():
     r = rebuild_requests(e).requests.iloc[0]
     assert pd.isna(r["first_agent_id"]) and r["last_agent_id"] == "B"
     assert pd.isna(r["agent_id"]) and r["outcome"] == "accepted"
+
+
+def test_shrinkage_without_spread_is_no_more_certain_than_all_the_data():
+    # three agents at 5/10 each: no spread beyond noise, so all are pulled to 0.5; the prior weighs
+    # as much as the 30 offers together, so each interval is Wilson's for 20 of 40
+    rows = []
+    for agent in "ABC":
+        for i in range(10):
+            sid = f"{agent}{i}"
+            rows.append(("09:00:00", "live_chat_requested", sid, "c1", agent, agent))
+            kind = "live_chat_initiated" if i < 5 else "live_chat_timeout"
+            rows.append(("09:00:30", kind, sid, "c1", agent, agent))
+    t = ca.agent_performance(ev(rows), shrink=True).frame()
+    lo, hi = ca.analysis._stats.wilson(np.array([20.0]), np.array([40.0]))
+    assert np.allclose(t["acceptance_rate"], 0.5)
+    assert np.allclose(t["acceptance_rate_low"], lo[0]) and np.allclose(t["acceptance_rate_high"], hi[0])
+
+
+def test_offers_to_nobody_are_not_shrunk_and_can_be_listed():
+    e = ev(
+        [
+            ("09:00:00", "live_chat_requested", "s1", "c1", None, None),
+            ("09:01:40", "live_chat_timeout", "s1", "c1", None, None),
+            ("09:05:00", "live_chat_requested", "s2", "c1", "A", "Ann"),
+            ("09:05:05", "live_chat_initiated", "s2", "c1", "A", "Ann"),
+            ("09:06:00", "live_chat_requested", "s3", "c1", "B", "Ben"),
+            ("09:07:40", "live_chat_timeout", "s3", "c1", "B", "Ben"),
+        ]
+    )
+    res = ca.agent_performance(e, shrink=True)
+    t = res.frame()
+    assert t.loc[t["agent_id"].isna(), "acceptance_rate"].tolist() == [0.0]
+    assert res.requests("(no agent)")["session_id"].tolist() == ["s1"]
+    assert len(res.requests("A")) == 1
+
+
+def test_end_before_start_is_refused(log):
+    with pytest.raises(ca.InvalidParameterError, match="end"):
+        ca.agent_performance(log, start=D + "12:00", end=D + "09:00")
+
+
+def test_wilson_ends_are_exact():
+    from chatanalytics.analysis._stats import wilson
+
+    lo, hi = wilson(np.array([0.0, 7.0]), np.array([7.0, 7.0]))
+    assert lo[0] == 0.0 and hi[1] == 1.0
