@@ -20,8 +20,9 @@ def _read(args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Read exports and write the load report and event counts under --out."""
-    from .analysis import event_counts
+    """Read exports and write the load report, event counts, funnel and agent tables under --out."""
+    from .analysis import agent_performance, event_counts, funnel
+    from .errors import EmptyDataError
     from .io import load_report
 
     events = _read(args)
@@ -39,11 +40,30 @@ def cmd_report(args: argparse.Namespace) -> int:
     by_day.pivot(index="period", columns="event_type", values="events")[list(_types())].rename_axis(
         f"day ({args.tz})"
     ).to_csv(out / "events_by_day.csv")
+    written = [
+        "load_report.txt",
+        "load_report_files.csv",
+        "rejected.csv",
+        "ignored_event_names.csv",
+        "events_by_type.csv",
+        "events_by_day.csv",
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            funnel(events, steps=["triggered", "engaged", "completed"]).frame().to_csv(
+                out / "funnel.csv", index=False
+            )
+            written.append("funnel.csv")
+        except EmptyDataError:
+            pass
+        try:
+            agent_performance(events, tz=args.tz).frame().to_csv(out / "agents.csv", index=False)
+            written.append("agents.csv")
+        except EmptyDataError as exc:
+            print(f"no agent table: {exc}")
     print(repr(rep))
-    print(
-        f"wrote {out}/: load_report.txt, load_report_files.csv, rejected.csv, ignored_event_names.csv, "
-        "events_by_type.csv, events_by_day.csv"
-    )
+    print(f"wrote {out}/: {', '.join(written)}")
     return 0
 
 

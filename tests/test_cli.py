@@ -63,3 +63,16 @@ def test_python_dash_m_runs_the_cli(tmp_path):
     )
     assert "SYNTHETIC" in res.stdout
     assert len(ca.read_events(out, warn=False)) > 50
+
+
+def test_report_on_the_sample_writes_funnel_and_agents(tmp_path):
+    from chatanalytics.datasets import SAMPLE_PATH
+
+    out = tmp_path / "out"
+    assert main(["report", str(SAMPLE_PATH), "--out", str(out), "--tz", "America/New_York"]) == 0
+    agents = pd.read_csv(out / "agents.csv")
+    direct = ca.agent_performance(ca.load_sample(), tz="America/New_York").frame()
+    assert agents["offers"].tolist() == direct["offers"].tolist()
+    assert agents["agent_name"].tolist() == direct["agent_name"].tolist()
+    funnel = pd.read_csv(out / "funnel.csv")
+    assert funnel["step_name"].tolist() == ["triggered", "engaged", "completed"]

@@ -42,3 +42,11 @@ def test_notebook_runs_top_to_bottom(path):
         assert "application/vnd.jupyter.widget-view+json" in kinds  # and its widget
         state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
         assert any(m["model_module"] == "anywidget" for m in state.values())  # the FigureWidget
+    if path.name == "03-agents.ipynb":
+        text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+        assert "Agent performance:" in text and "two_accepts" in text
+        kinds = [k for o in outputs for k in o.get("data", {})]
+        assert kinds.count("application/vnd.plotly.v1+json") >= 4  # leaderboard, violin, heatmap, load
+        state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        assert any(m["model_module"] == "anywidget" for m in state.values())  # the FigureWidget
+        assert (path.parent / "out" / "agents.png").stat().st_size > 10_000
