@@ -32,6 +32,8 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py
+	$(BIN)/python benchmarks/bench_funnel.py
+	$(BIN)/python benchmarks/bench_agents.py
 
 # regenerate the bundled synthetic sample (deterministic)
 sample: $(VENV)/.installed

@@ -86,6 +86,27 @@ def run(kind: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+WIDGET = r"""
+import datetime as dt, json, statistics, time, warnings
+warnings.simplefilter("ignore")
+import chatanalytics as ca
+from chatanalytics.widgets import AgentWidget
+events = ca.simulate(40_000, seed=1)  # about 100k synthetic events
+w = AgentWidget(events, freq="week", tz="America/New_York")
+data, style = [], []
+for day in (8, 12, 15, 19, 22, 26):
+    t = time.perf_counter()
+    w.controls["start"].value = dt.date(2026, 10, day)
+    data.append(time.perf_counter() - t)
+for metric in ("offers", "acceptance_rate", "missed", "accept_median_seconds", "meeting_rate", "offers"):
+    t = time.perf_counter()
+    w.controls["metric"].value = metric
+    style.append(time.perf_counter() - t)
+med = statistics.median
+print(json.dumps({"events": len(events), "data_s": med(data), "style_s": med(style)}))
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -108,6 +129,14 @@ def main() -> None:
     )
     offers = sum(r[1] for r in ours["rows"])
     print(f"agents: {len(ours['rows'])} rows, {offers:,} offers")
+    out = subprocess.run([sys.executable, "-c", WIDGET], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr)
+    w = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"widget on {w['events']:,} events: a date change (recomputes) median {w['data_s'] * 1000:.0f} ms, "
+        f"a metric change (redraws) median {w['style_s'] * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -196,10 +196,25 @@ def rebuild_requests(events: Any) -> Requests:
     before = life.filter((life.request == 0) & life.event_type.isin([_INIT, _ENDED, _TIMEOUT]))
     r = life.filter(life.request > 0)
 
-    # each offer with the lifecycle event right after it (a self-join on the position: arg_min and
-    # lead are avoided because arg_min skips null values, and agent ids may be null)
+    # per request: when it was made, its offers, and its outcome event (never null: safe for argmin)
     is_req = r.event_type == _REQ
+    not_req = r.event_type != _REQ
+    keys = [*_KEYS, "request"]
+    agg = r.group_by(keys).agg(
+        requested_at=r[_T].min(where=is_req),
+        offers=is_req.sum(),
+        first_seq=r.seq.min(where=is_req),
+        last_seq=r.seq.max(where=is_req),
+        out_seq=r.seq.min(where=not_req),
+        out_type=r.event_type.argmin(r.seq, where=not_req),
+        outcome_at=r[_T].argmin(r.seq, where=not_req),
+        accepts=(r.event_type == _INIT).sum(),
+        last_life_at=r[_T].max(),
+    )
+    # each offer with the lifecycle event right after it: self-joins on the position (arg_min would
+    # skip null agent ids). A request's offers are consecutive, so its n-th offer is at first_seq + n - 1.
     o = r.filter(is_req)
+    o = o.inner_join(agg.select(*keys, "first_seq", "last_seq"), keys)
     nxt = r.select(*_KEYS, n_seq=r.seq - 1, next_life=r.event_type, outcome_at=r[_T], next_agent=r.agent_id)
     oj = o.left_join(
         nxt, [o.session_id == nxt.session_id, o.conversation_id == nxt.conversation_id, o.seq == nxt.n_seq]
@@ -208,25 +223,13 @@ def rebuild_requests(events: Any) -> Requests:
         o.session_id,
         o.conversation_id,
         o.request,
-        o.seq,
+        offer=o.seq - o.first_seq + 1,
+        last=o.seq == o.last_seq,
         offered_at=o[_T],
         agent_id=o.agent_id,
         next_life=oj.next_life,
         outcome_at=oj.outcome_at,
         next_agent=oj.next_agent,
-    )
-
-    # per request: when it was made, how many offers, and its outcome event (never null: safe for argmin)
-    not_req = r.event_type != _REQ
-    keys = [*_KEYS, "request"]
-    agg = r.group_by(keys).agg(
-        requested_at=r[_T].min(where=is_req),
-        offers=is_req.sum(),
-        out_seq=r.seq.min(where=not_req),
-        out_type=r.event_type.argmin(r.seq, where=not_req),
-        outcome_at=r[_T].argmin(r.seq, where=not_req),
-        accepts=(r.event_type == _INIT).sum(),
-        last_life_at=r[_T].max(),
     )
     # after an accept, the first end event
     e = r.inner_join(agg.select(*keys, "out_seq", "out_type"), keys)
@@ -267,12 +270,15 @@ def rebuild_requests(events: Any) -> Requests:
     req = req.left_join(acts, keys).select(
         *req.columns, "last_activity_at", "emails_in_chat", "phones_in_chat", "meetings_in_chat"
     )
-    orphan = before.count()
     # run the queries; the results are per request and per offer, much smaller than the events
-    req_df = req.to_pyarrow().to_pandas()
-    off_df = offers.to_pyarrow().to_pandas()
-    n_orphan = int(orphan.to_pyarrow().as_py())
-    n_keyless = int(keyless.count().to_pyarrow().as_py())
+    req_df = req.order_by(keys).to_pyarrow().to_pandas()
+    off_df = offers.order_by([*keys, "offer"]).to_pyarrow().to_pandas()
+    counts = ibis.union(
+        before.aggregate(kind=ibis.literal("orphan"), n=before.count()),
+        keyless.aggregate(kind=ibis.literal("keyless"), n=keyless.count()),
+    ).to_pyarrow()
+    found = dict(zip(counts.column("kind").to_pylist(), counts.column("n").to_pylist(), strict=True))
+    n_orphan, n_keyless = int(found["orphan"]), int(found["keyless"])
     names_df = named.to_pyarrow().to_pandas()
     names = {
         a: n for a, n in zip(names_df["agent_id"], names_df["agent_name"], strict=True) if isinstance(n, str)
@@ -303,16 +309,18 @@ def _finish(
     req: pd.DataFrame, off: pd.DataFrame, n_orphan: int, n_keyless: int, data_end: pd.Timestamp
 ) -> Requests:
     end_us = data_end.value // 1000
-    req = req.sort_values([*_KEYS, "request"], kind="stable").reset_index(drop=True)
-    off = off.sort_values([*_KEYS, "request", "seq"], kind="stable").reset_index(drop=True)
-    # the offered agents and the agent of the outcome event come from the first and last offers
-    keys = [*_KEYS, "request"]
-    first = off.drop_duplicates(keys, keep="first").set_index(keys)
-    last_offer = off.drop_duplicates(keys, keep="last").set_index(keys)
-    at = pd.MultiIndex.from_frame(req[keys])
-    req["first_agent_id"] = first["agent_id"].reindex(at).to_numpy()
-    req["last_agent_id"] = last_offer["agent_id"].reindex(at).to_numpy()
-    req["out_agent"] = last_offer["next_agent"].reindex(at).to_numpy()
+    # both come ordered by conversation and request from the queries, and every request has a first
+    # and a last offer: the offered agents and the agent of the outcome line up by position
+    first = off[off["offer"] == 1]
+    last_offer = off[off["last"].astype(bool)]
+    if not (len(first) == len(last_offer) == len(req)) or not (
+        (first["request"].to_numpy() == req["request"].to_numpy()).all()
+        and (first["session_id"].to_numpy() == req["session_id"].to_numpy()).all()
+    ):
+        raise AssertionError("offers and requests do not line up")  # pragma: no cover
+    req["first_agent_id"] = first["agent_id"].to_numpy()
+    req["last_agent_id"] = last_offer["agent_id"].to_numpy()
+    req["out_agent"] = last_offer["next_agent"].to_numpy()
     last_act = req["last_activity_at"].astype("float64")
     req["last_event_at"] = np.fmax(req["last_life_at"].astype("float64"), last_act)
     for c in ("emails_in_chat", "phones_in_chat", "meetings_in_chat"):
@@ -370,7 +378,6 @@ def _finish(
     for c in ("session_id", "conversation_id", "first_agent_id", "last_agent_id", "agent_id"):
         out[c] = out[c].astype("str")
 
-    offer_no = off.groupby([*_KEYS, "request"], sort=False).cumcount() + 1
     o_out = off["next_life"].map(_OFFER_OUTCOME_OF).fillna("open")
     o_at = off["outcome_at"].astype("float64").where(o_out != "open")
     o_acc = o_out == "accepted"
@@ -379,7 +386,7 @@ def _finish(
             "session_id": off["session_id"].astype("str"),
             "conversation_id": off["conversation_id"].astype("str"),
             "request": off["request"].astype("int64"),
-            "offer": offer_no.astype("int64"),
+            "offer": off["offer"].astype("int64"),
             "offered_at": _times(off["offered_at"]),
             "agent_id": off["agent_id"].astype("str"),
             "outcome": pd.Categorical(o_out, categories=list(OFFER_OUTCOMES)),

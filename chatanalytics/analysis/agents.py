@@ -108,13 +108,14 @@ class AgentPerformanceResult:
     """
 
     table: pd.DataFrame
-    team_table: pd.DataFrame
+    parts: dict[str, Any] = field(repr=False)  # offers, chats, meetings and load spans, for the team roll-up
     offers: pd.DataFrame = field(repr=False)  # one row per offer, with agent_name, team, period
     reconstruction: Requests = field(repr=False)
     points: pd.DataFrame = field(repr=False)  # concurrency change points per agent
     params: dict[str, Any]
     events: Any = field(default=None, repr=False)
     call: dict[str, Any] = field(default_factory=dict, repr=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ tables
     def frame(self, level: str = "agent") -> pd.DataFrame:
@@ -122,7 +123,13 @@ class AgentPerformanceResult:
         if level == "agent":
             return self.table.copy()
         if level == "team":
-            return self.team_table.copy()
+            if "team" not in self._cache:
+                p = self.parts
+                keys = [*(["period"] if self.params["freq"] else []), "team"]
+                self._cache["team"] = _aggregate(
+                    p["offers"], p["chats"], p["meetings"], p["spans"], keys, self.params["shrink"]
+                )
+            return self._cache["team"].copy()
         raise InvalidParameterError("level", level, ["agent", "team"])
 
     @property
@@ -419,7 +426,6 @@ def agent_performance(
     per = ["period"] if freq is not None else []
     table = _aggregate(offers, chats, meetings, spans, [*per, "agent_id", "team"], shrink)
     table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).astype("str").fillna(NO_AGENT))
-    team_table = _aggregate(offers, chats, meetings, spans, [*per, "team"], shrink)
     if teams is None:
         table = table.drop(columns="team")
 
@@ -436,7 +442,7 @@ def agent_performance(
     call = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
     return AgentPerformanceResult(
         table=table,
-        team_table=team_table,
+        parts={"offers": offers, "chats": chats, "meetings": meetings, "spans": spans},
         offers=offers,
         reconstruction=rec,
         points=points,
