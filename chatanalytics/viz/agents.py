@@ -143,6 +143,10 @@ def _layout(
         title={
             "text": title,
             "subtitle": {"text": sub},
+            # from the figure's left edge: agent names widen the left margin, and plotly does not wrap
+            "xref": "container",
+            "x": 0.02,
+            "xanchor": "left",
             "yref": "container",
             "y": 1,
             "yanchor": "top",
