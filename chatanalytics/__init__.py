@@ -7,11 +7,13 @@ everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 from .analysis import (
     AgentPerformanceResult,
     FunnelResult,
+    TimeoutResult,
     adobe_metrics,
     agent_performance,
     event_counts,
     funnel,
     optional,
+    timeouts,
 )
 from .datasets import load_sample, simulate
 from .errors import (
@@ -44,6 +46,7 @@ __all__ = [
     "LoadReport",
     "LoaderError",
     "SchemaError",
+    "TimeoutResult",
     "adobe_metrics",
     "agent_performance",
     "event_counts",
@@ -56,5 +59,6 @@ __all__ = [
     "save",
     "save_all",
     "simulate",
+    "timeouts",
     "validate_events",
 ]

@@ -4,13 +4,16 @@ from ._overview import event_counts
 from .adobe import adobe_metrics
 from .agents import AgentPerformanceResult, agent_performance
 from .funnel import FunnelResult, funnel, optional
+from .timeouts import TimeoutResult, timeouts
 
 __all__ = [
     "AgentPerformanceResult",
     "FunnelResult",
+    "TimeoutResult",
     "adobe_metrics",
     "agent_performance",
     "event_counts",
     "funnel",
     "optional",
+    "timeouts",
 ]

@@ -126,26 +126,32 @@ class Requests:
     meetings: pd.DataFrame | None = None  # every meeting booked with an agent: at, agent_id
 
 
-def rebuild_requests(events: Any) -> Requests:
+def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
     """Rebuild live-chat requests and offers from canonical events (a pandas frame or an Ibis table).
 
     ``requests`` columns: ``session_id``, ``conversation_id``, ``request`` (1-based within the
     conversation), ``requested_at`` (first offer), ``offers``, ``first_agent_id``, ``last_agent_id``
-    (offered agents; null when the request named none), ``outcome`` (``accepted`` / ``missed`` / ``left``
-    / ``open``), ``outcome_at``, ``wait_seconds`` (request to outcome; for ``open``, to the end of the
-    data), ``agent_id`` (the accepting agent), ``accepted_at``, ``accept_seconds``, ``chat_end``
-    (``ended`` / ``idle_timeout`` / ``closed`` / ``unobserved``), ``ended_at``, ``handle_seconds`` (accept
-    to end; null when unobserved), ``released_at`` (when the chat stopped holding its agent, see the
-    module rules), ``last_event_at``, ``emails_in_chat``, ``phones_in_chat``, ``meetings_in_chat``.
+    (offered agents; null when the request named none), ``last_offered_at``, ``outcome`` (``accepted`` /
+    ``missed`` / ``left`` / ``open``), ``outcome_at``, ``wait_seconds`` (request to outcome; for ``open``,
+    to the end of the data), ``agent_id`` (the accepting agent), ``accepted_at``, ``accept_seconds``,
+    ``chat_end`` (``ended`` / ``idle_timeout`` / ``closed`` / ``unobserved``), ``ended_at``,
+    ``handle_seconds`` (accept to end; null when unobserved), ``released_at`` (when the chat stopped
+    holding its agent, see the module rules), ``last_event_at``, ``emails_in_chat``, ``phones_in_chat``,
+    ``meetings_in_chat``.
 
     ``offers`` columns: ``session_id``, ``conversation_id``, ``request``, ``offer`` (1-based),
     ``offered_at``, ``agent_id``, ``outcome``, ``outcome_at``, ``accepted_by``, ``accept_seconds``.
 
     ``anomalies`` columns: ``anomaly``, ``count``, ``description``; one row per kind, zeros included.
+
+    ``columns`` names other canonical columns to carry, as text, from each request's first
+    ``LIVE_CHAT_REQUESTED`` event into ``requests`` (and from each offer's event into ``offers``).
     """
     import ibis
 
-    table = as_table(events, [_T, "event_type", *_KEYS, "agent_id", "agent_name"], micros=True)
+    own = [_T, "event_type", *_KEYS, "agent_id", "agent_name"]
+    extra = [c for c in dict.fromkeys(columns) if c not in own]
+    table = as_table(events, [*own, *extra], micros=True)
     keyed = table.session_id.notnull() & table.conversation_id.notnull()
     # conversations with a request
     reqs = table.filter(table.event_type == _REQ, keyed)
@@ -162,6 +168,7 @@ def rebuild_requests(events: Any) -> Requests:
         agent_id=j.agent_id.cast("string"),
         agent_name=j.agent_name.cast("string"),
         has_request=j.has_request.notnull(),
+        **{c: j[c].cast("string") for c in extra},
     )
     in_process = isinstance(events, pd.DataFrame)
     if in_process:
@@ -230,6 +237,7 @@ def rebuild_requests(events: Any) -> Requests:
         next_life=oj.next_life,
         outcome_at=oj.outcome_at,
         next_agent=oj.next_agent,
+        **{c: o[c] for c in extra},
     )
     # after an accept, the first end event
     e = r.inner_join(agg.select(*keys, "out_seq", "out_type"), keys)
@@ -295,7 +303,7 @@ def rebuild_requests(events: Any) -> Requests:
             raise EmptyDataError("no events with a time")
         data_end = pd.Timestamp(micros, unit="us", tz="UTC")
     data_end = pd.Timestamp(data_end)
-    out = _finish(req_df, off_df, n_orphan, n_keyless, data_end)
+    out = _finish(req_df, off_df, n_orphan, n_keyless, data_end, extra)
     return Requests(out.requests, out.offers, out.anomalies, data_end, names, meeting_frame)
 
 
@@ -306,7 +314,12 @@ def _times(micros: pd.Series) -> pd.Series:
 
 
 def _finish(
-    req: pd.DataFrame, off: pd.DataFrame, n_orphan: int, n_keyless: int, data_end: pd.Timestamp
+    req: pd.DataFrame,
+    off: pd.DataFrame,
+    n_orphan: int,
+    n_keyless: int,
+    data_end: pd.Timestamp,
+    extra: list[str] = (),  # type: ignore[assignment]
 ) -> Requests:
     end_us = data_end.value // 1000
     # both come ordered by conversation and request from the queries, and every request has a first
@@ -321,6 +334,9 @@ def _finish(
     req["first_agent_id"] = first["agent_id"].to_numpy()
     req["last_agent_id"] = last_offer["agent_id"].to_numpy()
     req["out_agent"] = last_offer["next_agent"].to_numpy()
+    req["last_offered_at"] = last_offer["offered_at"].to_numpy()
+    for c in extra:
+        req[c] = first[c].to_numpy()
     last_act = req["last_activity_at"].astype("float64")
     req["last_event_at"] = np.fmax(req["last_life_at"].astype("float64"), last_act)
     for c in ("emails_in_chat", "phones_in_chat", "meetings_in_chat"):
@@ -359,6 +375,7 @@ def _finish(
             "offers": req["offers"].astype("int64"),
             "first_agent_id": req["first_agent_id"],
             "last_agent_id": req["last_agent_id"],
+            "last_offered_at": _times(req["last_offered_at"].astype("float64")),
             "outcome": pd.Categorical(outcome, categories=list(REQUEST_OUTCOMES)),
             "outcome_at": _times(pd.Series(wait_end).where(outcome != "open")),
             "wait_seconds": (wait_end - requested) / 1e6,
@@ -373,6 +390,7 @@ def _finish(
             "emails_in_chat": req["emails_in_chat"].astype("int64"),
             "phones_in_chat": req["phones_in_chat"].astype("int64"),
             "meetings_in_chat": req["meetings_in_chat"].astype("int64"),
+            **{c: req[c].astype("str") for c in extra},
         }
     )
     for c in ("session_id", "conversation_id", "first_agent_id", "last_agent_id", "agent_id"):
@@ -395,6 +413,7 @@ def _finish(
             "accept_seconds": ((o_at - off["offered_at"].astype("float64")) / 1e6).where(
                 off["next_life"] == _INIT
             ),
+            **{c: off[c].astype("str") for c in extra},
         }
     )
 
