@@ -470,9 +470,8 @@ def _outcomes(r: pd.DataFrame, by: str | None) -> pd.DataFrame:
     sort_group = day_or_hour.where(out["slice"] != "weekday", weekday_rank)
     out = out.assign(_s=out["slice"].map(order), _g=sort_group, _o=out["outcome"].map(rank))
     if by is not None:
-        sizes = r["group"].value_counts()
-        by_rank = out["group"].map(lambda g: f"{int(g == OTHER)}{-sizes.get(g, 0):012d}{g}")
-        out["_g"] = out["_g"].where(out["slice"] != by, by_rank)
+        rank_of = {g: f"{i:06d}" for i, g in enumerate(_group_order(r, by))}
+        out["_g"] = out["_g"].where(out["slice"] != by, out["group"].map(rank_of))
     out = out.sort_values(["_s", "_g", "_o"], kind="stable").drop(columns=["_s", "_g", "_o"])
     out["count"] = out["count"].astype("int64")
     out["denominator"] = out["denominator"].astype("int64")
