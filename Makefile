@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_agents.py
+	$(BIN)/python benchmarks/bench_timeouts.py
 
 # regenerate the bundled synthetic sample (deterministic)
 sample: $(VENV)/.installed

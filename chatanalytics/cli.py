@@ -20,8 +20,8 @@ def _read(args: argparse.Namespace):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Read exports and write the load report, event counts, funnel and agent tables under --out."""
-    from .analysis import agent_performance, event_counts, funnel
+    """Read exports and write the load report, event counts, funnel, agent and timeout tables under --out."""
+    from .analysis import agent_performance, event_counts, funnel, timeouts
     from .errors import EmptyDataError
     from .io import load_report
 
@@ -60,8 +60,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         try:
             agent_performance(events, tz=args.tz).frame().to_csv(out / "agents.csv", index=False)
             written.append("agents.csv")
+            waits = timeouts(events, tz=args.tz)
+            waits.frame("outcomes").to_csv(out / "timeouts.csv", index=False)
+            waits.frame("service_level").to_csv(out / "service_level.csv", index=False)
+            written += ["timeouts.csv", "service_level.csv"]
         except EmptyDataError as exc:
-            print(f"no agent table: {exc}")
+            print(f"no agent or timeout tables: {exc}")
     print(repr(rep))
     print(f"wrote {out}/: {', '.join(written)}")
     return 0

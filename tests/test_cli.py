@@ -76,3 +76,6 @@ def test_report_on_the_sample_writes_funnel_and_agents(tmp_path):
     assert agents["agent_name"].tolist() == direct["agent_name"].tolist()
     funnel = pd.read_csv(out / "funnel.csv")
     assert funnel["step_name"].tolist() == ["triggered", "engaged", "completed"]
+    outcomes = pd.read_csv(out / "timeouts.csv")
+    overall = outcomes[(outcomes["slice"] == "all") & (outcomes["basis"] == "requests")]
+    assert int(overall["count"].sum()) == ca.timeouts(ca.load_sample()).summary()["requests"]
