@@ -292,3 +292,12 @@ def test_bad_parameters(log):
         ca.timeouts(log, start=D + "10:00", end=D + "09:00")
     with pytest.raises(ca.EmptyDataError):
         ca.timeouts(log, where={"ui_type": "chatbot"})
+
+
+def test_ibis_table_input_gives_the_same_tables(log):
+    import ibis
+
+    expected = ca.timeouts(log, by="ui_type")
+    got = ca.timeouts(ibis.memtable(log), by="ui_type")
+    for kind in ("outcomes", "curves", "service_level", "waits", "causes"):
+        pd.testing.assert_frame_equal(got.frame(kind), expected.frame(kind))
