@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EmptyDataError, InvalidParameterError
+from ._engine import ResultViews, timestamp
 from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
 from ._stats import beta_binomial_prior, wilson
 
@@ -61,7 +62,7 @@ _COUNTS = [
 
 
 @dataclass(frozen=True, eq=False)
-class AgentPerformanceResult:
+class AgentPerformanceResult(ResultViews):
     """Per-agent live-chat performance (and per period with ``freq``).
 
     ``frame()`` has one row per agent (and period); ``frame("team")`` the same columns per team:
@@ -289,17 +290,6 @@ class AgentPerformanceResult:
             raise InvalidParameterError("widget", None, reason="this result does not hold its events")
         return AgentWidget(self.events, **self.call)
 
-    def save(self, path: Any, **options: Any) -> Any:
-        """Write the leaderboard (.png, .svg, .pdf, .html, .json) or table (.csv, .parquet) to ``path``."""
-        from ..export import save
-
-        return save(self, path, **options)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
-        bundle["text/plain"] = self._line()
-        return bundle
-
     def __repr__(self) -> str:
         cols = [
             c
@@ -382,7 +372,7 @@ def agent_performance(
         raise InvalidParameterError("tz", tz, reason="not a time zone") from None
     if teams is not None and not isinstance(teams, dict):
         raise InvalidParameterError("teams", type(teams).__name__, reason="a dict of agent_id -> team name")
-    t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+    t_start, t_end = timestamp("start", start), timestamp("end", end)
     if t_start is not None and t_end is not None and t_end <= t_start:
         raise InvalidParameterError("end", end, reason=f"must be after start ({start})")
 
@@ -453,16 +443,6 @@ def agent_performance(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _timestamp(param: str, value: Any) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(param, value, reason="not a date or time") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _in_range(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.Series:

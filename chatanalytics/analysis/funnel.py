@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from ..errors import InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
-from ._engine import as_table, duration
+from ._engine import ResultViews, as_table, duration, timestamp
 from ._stats import kaplan_meier, km_quantile, wilson
 
 __all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel", "optional"]
@@ -125,18 +125,8 @@ def _parse_steps(steps: Any) -> list[Step]:
     return out
 
 
-def _timestamp(param: str, value: Any) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(param, value, reason="not a date or time") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
 @dataclass(frozen=True, eq=False)
-class FunnelResult:
+class FunnelResult(ResultViews):
     """A computed funnel.
 
     ``frame()`` has one row per group and step:
@@ -209,17 +199,6 @@ class FunnelResult:
         if self.events is None:
             raise InvalidParameterError("widget", None, reason="this result does not hold its events")
         return FunnelWidget(self.events, **self.call)
-
-    def save(self, path: Any, **options: Any) -> Any:
-        """Write the funnel figure (.png, .svg, .pdf, .html, .json) or table (.csv, .parquet) to ``path``."""
-        from ..export import save
-
-        return save(self, path, **options)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
-        bundle["text/plain"] = self._line()
-        return bundle
 
     def frame(self) -> pd.DataFrame:
         """The tidy table (a copy)."""
@@ -437,7 +416,7 @@ def funnel(
         raise InvalidParameterError("by", by, list(COLUMNS))
     if not isinstance(top, (int, np.integer)) or top < 1:
         raise InvalidParameterError("top", top, reason="a positive whole number")
-    t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+    t_start, t_end = timestamp("start", start), timestamp("end", end)
     keys = list(UNITS[unit])
     columns = list(dict.fromkeys([_T, "event_type", *keys, *([by] if by else [])]))
     table = as_table(events, columns, micros=True)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import EmptyDataError, InvalidParameterError
 from ..schema import COLUMNS
+from ._engine import ResultViews, timestamp
 from ._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, Requests, rebuild_requests
 from ._stats import (
     aalen_johansen,
@@ -48,7 +49,7 @@ CENSORING = (
 
 
 @dataclass(frozen=True, eq=False)
-class TimeoutResult:
+class TimeoutResult(ResultViews):
     """Live-chat request outcomes and waits.
 
     ``frame(kind)`` returns one of these tables (a copy):
@@ -181,17 +182,6 @@ class TimeoutResult:
             raise InvalidParameterError("widget", None, reason="this result does not hold its events")
         return TimeoutWidget(self.events, **self.call)
 
-    def save(self, path: Any, **options: Any) -> Any:
-        """Write the headline figure (.png, .svg, .pdf, .html, .json) or outcomes (.csv, .parquet)."""
-        from ..export import save
-
-        return save(self, path, **options)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
-        bundle["text/plain"] = self._line()
-        return bundle
-
     def __repr__(self) -> str:
         out = self.tables["outcomes"]
         overall = out[out["slice"] == "all"][
@@ -283,7 +273,7 @@ def timeouts(
     for col in where:
         if col not in allowed:
             raise InvalidParameterError("where", col, allowed)
-    t_start, t_end = _timestamp("start", start), _timestamp("end", end)
+    t_start, t_end = timestamp("start", start), timestamp("end", end)
     if t_start is not None and t_end is not None and t_end <= t_start:
         raise InvalidParameterError("end", end, reason=f"must be after start ({start})")
 
@@ -357,16 +347,6 @@ def timeouts(
 
 
 # --------------------------------------------------------------------------- pieces
-
-
-def _timestamp(param: str, value: Any) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(param, value, reason="not a date or time") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _group_order(r: pd.DataFrame, by: str) -> list[str]:
