@@ -13,13 +13,7 @@ Usage: ``python benchmarks/bench_agents.py [--size 10M]``.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-CACHE = Path(__file__).resolve().parent / ".cache"
+from _harness import cached_input, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -79,13 +73,6 @@ print(json.dumps({"seconds": best, "rows": rows, "frame_mb": frame_mb, "peak_mb"
 """
 
 
-def run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 WIDGET = r"""
 import datetime as dt, json, statistics, time, warnings
 warnings.simplefilter("ignore")
@@ -108,15 +95,8 @@ print(json.dumps({"events": len(events), "data_s": med(data), "style_s": med(sty
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)"
-    )
-    args = parser.parse_args()
-    path = CACHE / f"synthetic-{args.size}.parquet"
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: run `make bench` (benchmarks/bench_read.py) first")
-    ours, sql = run("agents", path), run("duckdb_sql", path)
+    size, path = cached_input(__doc__.splitlines()[0])
+    ours, sql = run_child(CHILD, "agents", str(path)), run_child(CHILD, "duckdb_sql", str(path))
     if ours["rows"] != sql["rows"]:
         raise SystemExit(f"the two disagree:\n{ours['rows']}\n{sql['rows']}")
     print("| events | agent_performance | hand-written DuckDB SQL | ratio | frame | peak | peak/frame |")
@@ -124,15 +104,12 @@ def main() -> None:
     ratio = ours["seconds"] / sql["seconds"]
     peak = ours["peak_mb"] / ours["frame_mb"]
     print(
-        f"| {args.size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x "
+        f"| {size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x "
         f"| {ours['frame_mb']:,.0f} MiB | {ours['peak_mb']:,.0f} MiB | {peak:.2f}x |"
     )
     offers = sum(r[1] for r in ours["rows"])
     print(f"agents: {len(ours['rows'])} rows, {offers:,} offers")
-    out = subprocess.run([sys.executable, "-c", WIDGET], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr)
-    w = json.loads(out.stdout.strip().splitlines()[-1])
+    w = run_child(WIDGET)
     print(
         f"widget on {w['events']:,} events: a date change (recomputes) median {w['data_s'] * 1000:.0f} ms, "
         f"a metric change (redraws) median {w['style_s'] * 1000:.0f} ms"

@@ -11,13 +11,7 @@ Usage: ``python benchmarks/bench_funnel.py [--size 10M]``.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-CACHE = Path(__file__).resolve().parent / ".cache"
+from _harness import cached_input, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -72,13 +66,6 @@ print(json.dumps({"seconds": best, "counts": counts, "frame_mb": frame_mb, "peak
 """
 
 
-def run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 WIDGET = r"""
 import json, statistics, time, warnings
 warnings.simplefilter("ignore")
@@ -99,15 +86,8 @@ print(json.dumps(summary))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)"
-    )
-    args = parser.parse_args()
-    path = CACHE / f"synthetic-{args.size}.parquet"
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: run `make bench` (benchmarks/bench_read.py) first")
-    ours, sql = run("funnel", path), run("duckdb_sql", path)
+    size, path = cached_input(__doc__.splitlines()[0])
+    ours, sql = run_child(CHILD, "funnel", str(path)), run_child(CHILD, "duckdb_sql", str(path))
     if ours["counts"] != sql["counts"]:
         raise SystemExit(f"the two disagree: funnel {ours['counts']} vs SQL {sql['counts']}")
     print("| events | funnel | hand-written DuckDB SQL | ratio | frame | funnel peak | peak/frame |")
@@ -115,14 +95,11 @@ def main() -> None:
     ratio = ours["seconds"] / sql["seconds"]
     peak = ours["peak_mb"] / ours["frame_mb"]
     print(
-        f"| {args.size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x "
+        f"| {size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x "
         f"| {ours['frame_mb']:,.0f} MiB | {ours['peak_mb']:,.0f} MiB | {peak:.2f}x |"
     )
     print(f"counts (triggered, engaged, completed): {ours['counts']}")
-    out = subprocess.run([sys.executable, "-c", WIDGET], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr)
-    w = json.loads(out.stdout.strip().splitlines()[-1])
+    w = run_child(WIDGET)
     median, worst = w["median_update_s"] * 1000, w["max_update_s"] * 1000
     print(
         f"widget: one data-control change on {w['events']:,} events: median {median:.0f} ms, "

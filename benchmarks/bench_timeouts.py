@@ -13,13 +13,7 @@ Usage: ``python benchmarks/bench_timeouts.py [--size 10M]``.
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-CACHE = Path(__file__).resolve().parent / ".cache"
+from _harness import cached_input, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -77,29 +71,15 @@ print(json.dumps({"seconds": best, "counts": counts}))
 """
 
 
-def run(kind: str, path: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--size", default="10M", help="which cached file: 1M or 10M (make bench creates them)"
-    )
-    args = parser.parse_args()
-    path = CACHE / f"synthetic-{args.size}.parquet"
-    if not path.exists():
-        raise SystemExit(f"{path} is missing: run `make bench` (benchmarks/bench_read.py) first")
-    ours, sql = run("timeouts", path), run("duckdb_sql", path)
+    size, path = cached_input(__doc__.splitlines()[0])
+    ours, sql = run_child(CHILD, "timeouts", str(path)), run_child(CHILD, "duckdb_sql", str(path))
     if ours["counts"] != sql["counts"]:
         raise SystemExit(f"the two disagree: {ours['counts']} vs {sql['counts']}")
     print("| events | timeouts | hand-written DuckDB SQL | ratio |")
     print("|---|---|---|---|")
     ratio = ours["seconds"] / sql["seconds"]
-    print(f"| {args.size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x |")
+    print(f"| {size} | {ours['seconds']:.2f} s | {sql['seconds']:.2f} s | {ratio:.2f}x |")
     print(f"requests by outcome: {ours['counts']}")
 
 
