@@ -207,7 +207,10 @@ def curve_quantile(times: np.ndarray, share: np.ndarray, q: float) -> float:
 
 def step_value(times: np.ndarray, values: np.ndarray, at: np.ndarray, before: float = 0.0) -> np.ndarray:
     """The value of a right-continuous step function (``values`` from each of ``times`` on) at ``at``."""
-    idx = np.searchsorted(times, np.asarray(at, dtype=float), side="right") - 1
+    at = np.asarray(at, dtype=float)
+    if len(times) == 0:
+        return np.full(at.shape, before, dtype=float)
+    idx = np.searchsorted(times, at, side="right") - 1
     return np.where(idx >= 0, np.asarray(values)[np.maximum(idx, 0)], before)
 
 

@@ -43,8 +43,13 @@ SERVICE_LEVEL_VARIANT = (
     "requests still open are censored (Aalen-Johansen)"
 )
 CENSORING = (
-    "time from the request's first offer; visitors who left are censored when they left, missed requests "
-    "at the timeout, requests still open at the end of the data"
+    "time from the request's first offer; visitors who left are censored when they left and requests "
+    "still open at the end of the data; missed requests were never accepted and stay in the curve's "
+    "denominator"
+)
+COMPETING = (
+    "time from the request's first offer; accepted, missed and left compete, each ending the wait; "
+    "requests still open are censored at the end of the data"
 )
 
 
@@ -62,8 +67,9 @@ class TimeoutResult(ResultViews):
         95% Wilson bounds. Hours, weekdays and days are local to ``tz``, of the request's first offer.
     ``"curves"``
         Per ``group`` and distinct wait ``seconds``: ``at_risk``, ``accepted``, ``missed``, ``left``,
-        ``censored``; ``accepted_share`` = 1 - Kaplan-Meier survival of time to accept (missed, left and
-        open requests censored) with ``_low`` / ``_high`` (Greenwood, log-log); ``cif_accepted``,
+        ``censored``; ``accepted_share`` = 1 - Kaplan-Meier survival of time to accept (visitors who left
+        and open requests censored when last seen; missed requests never accepted, so they stay in the
+        denominator) with ``_low`` / ``_high`` (Greenwood, log-log); ``cif_accepted``,
         ``cif_missed``, ``cif_left``: cumulative incidence of each competing outcome (Aalen-Johansen,
         ties exact) with ``_low`` / ``_high``.
     ``"service_level"``
@@ -235,11 +241,11 @@ def timeouts(
     by : str, optional
         Compare groups: a canonical column taken from the request's first ``LIVE_CHAT_REQUESTED`` event
         (``"agent_id"`` is the first offered agent), or ``"hour"`` / ``"weekday"`` of the request in
-        ``tz``. The ``top`` largest groups are kept, the rest summed as ``Other``.
+        ``tz``. The ``top`` largest groups of a column are kept, the rest summed as ``Other``.
     tz : str, default "UTC"
         Time zone of hours, weekdays and days.
     top : int, default 8
-        Number of ``by`` groups kept.
+        Number of ``by`` groups kept (hours and weekdays are always kept whole).
     where : dict, optional
         Keep only requests whose first offer has these values: ``{"ui_type": "popup"}`` or a list of
         values per column (a slice); ``"hour"`` and ``"weekday"`` (0 = Monday) are allowed too.
@@ -314,7 +320,8 @@ def timeouts(
             raw = r[by].map(dict(enumerate(WEEKDAYS))).astype("str")
         raw = raw.fillna(NONE)
         sizes = raw.value_counts(sort=False)
-        kept = sorted(sizes.index, key=lambda g: (-sizes[g], g))[:top]
+        # hours and weekdays are kept whole (24 and 7 ordered groups); other columns keep the top ones
+        kept = list(sizes.index) if by in derived else sorted(sizes.index, key=lambda g: (-sizes[g], g))[:top]
         r["group"] = raw.where(raw.isin(kept), OTHER).astype("str")
     r["cause"] = _causes(r, rec.requests)
 
@@ -337,6 +344,7 @@ def timeouts(
         "end": t_end,
         "accept_window_seconds": ACCEPT_WINDOW_SECONDS,
         "censoring": CENSORING,
+        "competing": COMPETING,
         "service_level_variant": SERVICE_LEVEL_VARIANT,
         "data_end": rec.data_end,
     }
@@ -412,7 +420,7 @@ def _share_rows(counts: pd.DataFrame, denominators: pd.Series, basis: str) -> pd
 
 def _outcomes(r: pd.DataFrame, by: str | None) -> pd.DataFrame:
     slices = {"all": pd.Series(ALL, index=r.index, dtype="object")}
-    if by is not None:
+    if by is not None and by not in ("hour", "weekday"):  # those two are slices of their own below
         slices[by] = r["group"].astype("object")
     slices["hour"] = r["hour"].astype("str").astype("object")
     slices["weekday"] = r["weekday"].map(dict(enumerate(WEEKDAYS))).astype("object")
@@ -449,7 +457,7 @@ def _outcomes(r: pd.DataFrame, by: str | None) -> pd.DataFrame:
     weekday_rank = out["group"].map({w: f"{i}" for i, w in enumerate(WEEKDAYS)})
     sort_group = day_or_hour.where(out["slice"] != "weekday", weekday_rank)
     out = out.assign(_s=out["slice"].map(order), _g=sort_group, _o=out["outcome"].map(rank))
-    if by is not None:
+    if by is not None and by not in ("hour", "weekday"):
         rank_of = {g: f"{i:06d}" for i, g in enumerate(_group_order(r, by))}
         out["_g"] = out["_g"].where(out["slice"] != by, out["group"].map(rank_of))
     out = out.sort_values(["_s", "_g", "_o"], kind="stable").drop(columns=["_s", "_g", "_o"])
@@ -477,20 +485,28 @@ def _curves(r: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
         times, code = _wait_data(sub)
         if len(times) == 0:
             continue
-        km = kaplan_meier_ci(times, code == 1)
+        # time to accept: a missed request was never accepted, so it stays at risk for good (an
+        # infinite time); visitors who left and open requests are censored when last seen
+        km = kaplan_meier_ci(np.where(code == 2, np.inf, times), code == 1)
         aj = aalen_johansen(times, code, 3)
+        grid = aj["time"]
+        finite = np.isfinite(km["time"])
+        km_grid = {
+            k: step_value(km["time"][finite], km[k][finite], grid, before=1.0)
+            for k in ("survival", "low", "high")
+        }
         part = pd.DataFrame(
             {
                 "group": g,
-                "seconds": km["time"],
-                "at_risk": km["at_risk"].astype("int64"),
+                "seconds": grid,
+                "at_risk": aj["at_risk"].astype("int64"),
                 "accepted": aj["events"][0].astype("int64"),
                 "missed": aj["events"][1].astype("int64"),
                 "left": aj["events"][2].astype("int64"),
                 "censored": aj["censored"].astype("int64"),
-                "accepted_share": 1 - km["survival"],
-                "accepted_share_low": 1 - km["high"],
-                "accepted_share_high": 1 - km["low"],
+                "accepted_share": 1 - km_grid["survival"],
+                "accepted_share_low": 1 - km_grid["high"],
+                "accepted_share_high": 1 - km_grid["low"],
             }
         )
         for i, name in enumerate(("accepted", "missed", "left")):
@@ -611,7 +627,8 @@ def _logrank(r: pd.DataFrame, by: str) -> pd.DataFrame:
     known = ~((r["outcome"] == "accepted") & r["accept_seconds"].isna())
     sub = r[known]
     times, code = _wait_data(r)
-    names = [g for g in _group_order(sub, by)]
+    times = np.where(code == 2, np.inf, times)  # as in the curve: a missed request is never accepted
+    names = list(_group_order(sub, by))
     codes = sub["group"].map({g: i for i, g in enumerate(names)}).to_numpy(np.int64)
     if len(names) < 2:
         return _empty_logrank()

@@ -5,5 +5,14 @@ Importing this package does not import plotly or ipywidgets; building a widget d
 
 from .agents import AgentWidget
 from .funnel import BY_COLUMNS, WINDOWS, FunnelWidget, format_steps, parse_steps
+from .timeouts import TimeoutWidget
 
-__all__ = ["BY_COLUMNS", "WINDOWS", "AgentWidget", "FunnelWidget", "format_steps", "parse_steps"]
+__all__ = [
+    "BY_COLUMNS",
+    "WINDOWS",
+    "AgentWidget",
+    "FunnelWidget",
+    "TimeoutWidget",
+    "format_steps",
+    "parse_steps",
+]
