@@ -50,3 +50,11 @@ def test_notebook_runs_top_to_bottom(path):
         state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
         assert any(m["model_module"] == "anywidget" for m in state.values())  # the FigureWidget
         assert (path.parent / "out" / "agents.png").stat().st_size > 10_000
+    if path.name == "04-timeouts.ipynb":
+        text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+        assert "Live-chat timeouts:" in text and "all groups" in text
+        kinds = [k for o in outputs for k in o.get("data", {})]
+        assert kinds.count("application/vnd.plotly.v1+json") >= 6
+        state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+        assert any(m["model_module"] == "anywidget" for m in state.values())
+        assert (path.parent / "out" / "timeouts.png").stat().st_size > 10_000
