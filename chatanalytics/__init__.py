@@ -15,6 +15,7 @@ from .analysis import (
     optional,
     timeouts,
 )
+from .capture import capture_snippet
 from .datasets import load_sample, simulate
 from .errors import (
     ChatAnalyticsError,
@@ -49,6 +50,7 @@ __all__ = [
     "TimeoutResult",
     "adobe_metrics",
     "agent_performance",
+    "capture_snippet",
     "event_counts",
     "funnel",
     "load_report",
