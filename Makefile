@@ -21,8 +21,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps 'lifelines==0.30.3'
 	touch $@ $(VENV)/.installed
 
+# the report, its charts as PNG and the canonical Parquet of the bundled sample, under out/
 demo: $(VENV)/.installed
-	$(BIN)/chatanalytics report $(SAMPLE) --tz America/New_York --out out
+	$(BIN)/chatanalytics report $(SAMPLE) --tz America/New_York --out out --png out/charts
+	$(BIN)/chatanalytics convert $(SAMPLE) --out out/events.parquet
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check chatanalytics tests benchmarks

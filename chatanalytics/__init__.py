@@ -28,6 +28,7 @@ from .errors import (
 )
 from .export import save, save_all
 from .io import FORMATS, LoadReport, load_report, read_events
+from .report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
 __version__ = "0.1.0"
@@ -58,6 +59,7 @@ __all__ = [
     "make_events",
     "optional",
     "read_events",
+    "report",
     "save",
     "save_all",
     "simulate",

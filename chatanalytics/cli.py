@@ -1,80 +1,153 @@
-"""The ``chatanalytics`` command line (also ``python -m chatanalytics``)."""
+"""The ``chatanalytics`` command line (also ``python -m chatanalytics``).
+
+Exit codes: 0 when the job was done, 1 on bad input (the reason on stderr, no traceback), 2 on a usage
+error (unknown command or option, bad option value).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .errors import ChatAnalyticsError, DataQualityWarning
 
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A summary line on stdout, unless --quiet."""
+    if not args.quiet:
+        print(text)
+
+
+@contextmanager
+def _bar(args: argparse.Namespace, **options: Any) -> Iterator[Any]:
+    """A tqdm progress bar on stderr, or a silent stand-in with --quiet."""
+    from tqdm import tqdm
+
+    with tqdm(disable=args.quiet, file=sys.stderr, **options) as bar:
+        yield bar
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if nbytes < 1000 or unit == "GB":
+            return f"{nbytes:,.0f} {unit}" if unit == "B" else f"{nbytes:,.1f} {unit}"
+        nbytes /= 1000
+    return f"{nbytes:,.1f} GB"  # pragma: no cover
+
 
 def _read(args: argparse.Namespace):
+    """Read the inputs, with a progress bar over their bytes (advanced when they have been read)."""
     from .io import read_events
+    from .io._files import expand_paths
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)  # the report says it, in full
-        return read_events(args.paths, format=args.format)
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """Read exports and write the load report, event counts, funnel, agent and timeout tables under --out."""
-    from .analysis import agent_performance, event_counts, funnel, timeouts
-    from .errors import EmptyDataError
-    from .io import load_report
-
-    events = _read(args)
-    rep = load_report(events)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "load_report.txt").write_text(repr(rep) + "\n", encoding="utf-8")
-    rep.files.to_csv(out / "load_report_files.csv", index=False)
-    rep.rejected.drop(columns=["raw"]).to_csv(out / "rejected.csv", index=False)
-    rep.ignored_names().to_csv(out / "ignored_event_names.csv", index=False)
-    if len(rep.rejected):
-        rep.write_rejected(out / "rejected_records.jsonl")
-    event_counts(events).to_csv(out / "events_by_type.csv", index=False)
-    by_day = event_counts(events, freq="day", tz=args.tz)
-    by_day.pivot(index="period", columns="event_type", values="events")[list(_types())].rename_axis(
-        f"day ({args.tz})"
-    ).to_csv(out / "events_by_day.csv")
-    written = [
-        "load_report.txt",
-        "load_report_files.csv",
-        "rejected.csv",
-        "ignored_event_names.csv",
-        "events_by_type.csv",
-        "events_by_day.csv",
-    ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        try:
-            funnel(events, steps=["triggered", "engaged", "completed"]).frame().to_csv(
-                out / "funnel.csv", index=False
-            )
-            written.append("funnel.csv")
-        except EmptyDataError:
-            pass
-        try:
-            agent_performance(events, tz=args.tz).frame().to_csv(out / "agents.csv", index=False)
-            written.append("agents.csv")
-            waits = timeouts(events, tz=args.tz)
-            waits.frame("outcomes").to_csv(out / "timeouts.csv", index=False)
-            waits.frame("service_level").to_csv(out / "service_level.csv", index=False)
-            written += ["timeouts.csv", "service_level.csv"]
-        except EmptyDataError as exc:
-            print(f"no agent or timeout tables: {exc}")
-    print(repr(rep))
-    print(f"wrote {out}/: {', '.join(written)}")
-    return 0
+    files, _ = expand_paths(args.paths)
+    total = sum(p.stat().st_size for p in files)
+    desc = f"reading {len(files):,} file(s)"
+    with _bar(args, total=total, desc=desc, unit="B", unit_scale=True) as bar:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataQualityWarning)  # the load report says it, in full
+            events = read_events(args.paths, format=args.format)
+        bar.update(total)
+    return events
 
 
 def _types():
     from .schema import EVENT_TYPES
 
     return EVENT_TYPES
+
+
+# ---------------------------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    """Read exports and write the HTML report; with an --out directory, also the tables as CSV."""
+    from .analysis import event_counts
+    from .export import save_all
+    from .io import load_report
+    from .report import build
+
+    events = _read(args)
+    rep = load_report(events)
+    out = Path(args.out)
+    to_file = out.suffix.lower() in (".html", ".htm")
+    html_path = out if to_file else out / "report.html"
+    contents = build(events, tz=args.tz, title=args.title, progress=not args.quiet)
+    contents.write(html_path)
+    lines = [repr(rep)]
+    lines.append(f"wrote {html_path} ({_size(html_path.stat().st_size)}, {len(contents.figures)} charts)")
+    for name, reason in contents.unavailable.items():
+        lines.append(f"{name}: not available: {reason}")
+
+    if not to_file:
+        (out / "load_report.txt").write_text(repr(rep) + "\n", encoding="utf-8")
+        rep.files.to_csv(out / "load_report_files.csv", index=False)
+        rep.rejected.drop(columns=["raw"]).to_csv(out / "rejected.csv", index=False)
+        rep.ignored_names().to_csv(out / "ignored_event_names.csv", index=False)
+        written = ["load_report.txt", "load_report_files.csv", "rejected.csv", "ignored_event_names.csv"]
+        if len(rep.rejected):
+            rep.write_rejected(out / "rejected_records.jsonl")
+            written.append("rejected_records.jsonl")
+        event_counts(events).to_csv(out / "events_by_type.csv", index=False)
+        by_day = event_counts(events, freq="day", tz=args.tz)
+        by_day.pivot(index="period", columns="event_type", values="events")[list(_types())].rename_axis(
+            f"day ({args.tz})"
+        ).to_csv(out / "events_by_day.csv")
+        written += ["events_by_type.csv", "events_by_day.csv"]
+        r = contents.results
+        if r["funnel"] is not None:
+            r["funnel"].frame().to_csv(out / "funnel.csv", index=False)
+            written.append("funnel.csv")
+        if r["agents"] is not None:
+            r["agents"].frame().to_csv(out / "agents.csv", index=False)
+            written.append("agents.csv")
+        if r["timeouts"] is not None:
+            r["timeouts"].frame("outcomes").to_csv(out / "timeouts.csv", index=False)
+            r["timeouts"].frame("service_level").to_csv(out / "service_level.csv", index=False)
+            written += ["timeouts.csv", "service_level.csv"]
+        lines.append(f"wrote {out}/: {', '.join(written)}")
+
+    if args.png:
+        png_dir = Path(args.png)
+        paths: list[Path] = []
+        # one call per chart for the progress bar; the kaleido browser started by the first is reused
+        with _bar(args, total=len(contents.figures), desc="charts", unit="chart") as bar:
+            for name, fig in contents.figures.items():
+                paths += save_all({name: fig}, png_dir, formats=["png"], scale=args.scale)
+                bar.update(1)
+        lines.append(f"wrote {len(paths)} charts to {png_dir}/: {', '.join(p.name for p in paths)}")
+    for line in lines:
+        _say(args, line)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- others
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Read exports and print the load report and a summary; write nothing."""
+    from .analysis import event_counts
+    from .io import load_report
+    from .report import overview
+
+    events = _read(args)
+    print(repr(load_report(events)))
+    o = overview(events, args.tz)
+    if not o["rows"]:
+        print("no events")
+        return EXIT_OK
+    print(
+        f"{o['events']:,} events from {o['first']} to {o['last']} ({args.tz}): {o['sessions']:,} sessions, "
+        f"{o['conversations']:,} conversations, {o['visitors']:,} visitors, {o['agents']:,} live-chat agents"
+    )
+    counts = event_counts(events)
+    width = max(len(str(t)) for t in counts["event_type"])
+    for row in counts.itertuples(index=False):
+        print(f"  {row.event_type!s:<{width}}  {row.events:>10,}")
+    return EXIT_OK
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -86,11 +159,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     events.to_parquet(out, index=False)
     c = load_report(events).counts()
-    print(
+    _say(
+        args,
         f"wrote {len(events):,} events to {out} ({c['rejected']:,} rejected, {c['duplicates']:,} duplicates, "
-        f"{c['ignored']:,} ignored)"
+        f"{c['ignored']:,} ignored)",
     )
-    return 0
+    return EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -100,49 +174,117 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     events = simulate(
         args.sessions, seed=args.seed, start=args.start, days=args.days, tz=args.tz, path=args.out
     )
-    print(f"wrote SYNTHETIC events of {args.sessions:,} sessions to {args.out} ({len(events):,} events)")
-    return 0
+    _say(args, f"wrote SYNTHETIC events of {args.sessions:,} sessions to {args.out} ({len(events):,} events)")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------- parser
+def _time_zone(value: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"not a time zone: {value!r} (e.g. UTC, Europe/Berlin)") from None
+    return value
+
+
+def _parquet(value: str) -> str:
+    if not value.lower().endswith(".parquet"):
+        raise argparse.ArgumentTypeError(f"must end in .parquet: {value!r}")
+    return value
+
+
+def _positive(kind: type) -> Any:
+    def check(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
+        return number
+
+    check.__name__ = kind.__name__
+    return check
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .io import FORMATS
+
     parser = argparse.ArgumentParser(
-        prog="chatanalytics", description="Analyse Adobe Marketo Engage Dynamic Chat events."
+        prog="chatanalytics",
+        description="Analyse Adobe Marketo Engage Dynamic Chat events.",
+        epilog="exit codes: 0 done, 1 bad input (reason on stderr), 2 usage error",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary lines")
 
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("paths", nargs="+", help="files, globs or directories of exported events")
-        p.add_argument("--format", default=None, help="force an input format (default: detect)")
+        p.add_argument("--format", default=None, choices=list(FORMATS), help="input format (default: detect)")
 
-    p = sub.add_parser("report", help="load report and event counts for exported events")
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="the HTML report (and CSV tables, PNG charts) of exported events",
+        description="Read exported events and write a self-contained HTML report: the load report, the "
+        "funnel, live-chat agents and timeouts, with their figures, tables and definitions.",
+    )
     inputs(p)
-    p.add_argument("--out", default="out", help="output directory (default: out)")
-    p.add_argument("--tz", default="UTC", help="time zone of the daily counts (default: UTC)")
+    p.add_argument(
+        "--out",
+        default="out",
+        help="a .html file to write the report to, or a directory that receives report.html and the "
+        "tables as CSV (default: out)",
+    )
+    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of days and hours (default: UTC)")
+    p.add_argument("--png", metavar="DIR", default=None, help="also write each chart as PNG into DIR")
+    p.add_argument("--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)")
+    p.add_argument("--title", default=None, help="heading of the report")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("convert", help="write canonical events as Parquet")
+    p = sub.add_parser(
+        "inspect",
+        parents=[common],
+        help="print the load report and a summary of exported events; write nothing",
+    )
     inputs(p)
-    p.add_argument("--out", required=True, help="the .parquet file to write")
+    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the data span (default: UTC)")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("convert", parents=[common], help="write canonical events as Parquet")
+    inputs(p)
+    p.add_argument("--out", required=True, type=_parquet, help="the .parquet file to write")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("simulate", help="write synthetic capture-format events")
-    p.add_argument("--sessions", type=int, default=5000)
+    p = sub.add_parser("simulate", parents=[common], help="write synthetic capture-format events")
+    p.add_argument("--sessions", type=_positive(int), default=5000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--start", default="2026-10-05")
-    p.add_argument("--days", type=int, default=28)
-    p.add_argument("--tz", default="America/New_York")
+    p.add_argument("--days", type=_positive(int), default=28)
+    p.add_argument("--tz", default="America/New_York", type=_time_zone)
     p.add_argument("--out", required=True, help="file to write (.jsonl or .jsonl.gz)")
     p.set_defaults(func=cmd_simulate)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the command line; returns the exit code (0 done, 1 bad input, 2 usage error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage and the problem
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return int(args.func(args))
-    except ChatAnalyticsError as err:
+    except (ChatAnalyticsError, OSError) as err:
         print(f"chatanalytics {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"chatanalytics {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,7 +1,11 @@
+import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import chatanalytics as ca
 from chatanalytics.cli import main
@@ -37,9 +41,121 @@ def test_convert_then_read_parquet(write, tmp_path):
     assert back["conversation_id"].tolist() == ["4471902"]
 
 
-def test_errors_exit_2_with_a_message(tmp_path, capsys):
-    assert main(["report", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")]) == 2
-    assert "file not found" in capsys.readouterr().err
+def test_convert_round_trips_the_sample_exactly(tmp_path, capsys):
+    from chatanalytics.datasets import SAMPLE_PATH
+
+    dst = tmp_path / "deep" / "events.parquet"
+    assert main(["convert", str(SAMPLE_PATH), "--out", str(dst)]) == 0
+    assert f"to {dst} (0 rejected, 30 duplicates, 0 ignored)" in capsys.readouterr().out
+    original = ca.read_events(SAMPLE_PATH, warn=False)
+    back = ca.read_events(dst)
+    assert back.dtypes.to_dict() == original.dtypes.to_dict()
+    pd.testing.assert_frame_equal(back, original)  # values, dtypes, categories and provenance
+    assert ca.load_report(back).counts()["events"] == len(original)
+
+
+def test_bad_input_exits_1_with_the_reason_and_no_traceback(write, tmp_path, capsys):
+    assert main(["report", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "chatanalytics report: error: file not found" in err and "Traceback" not in err
+    garbage = write("notes.txt", ["hello, world"])
+    assert main(["inspect", str(garbage)]) == 1
+    assert "cannot tell the format" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_empty_input(write, tmp_path, capsys):
+    empty = write("empty.jsonl", [])
+    for command in (
+        ["inspect"],
+        ["convert", "--out", str(tmp_path / "e.parquet")],
+        ["report", "--out", str(tmp_path / "o")],
+    ):
+        assert main([command[0], str(empty), *command[1:]]) == 1
+        assert f"chatanalytics {command[0]}: error: no records in" in capsys.readouterr().err
+    broken = write("broken.jsonl", [b"{broken", b"not json"])
+    assert main(["report", str(broken), "--out", str(tmp_path / "o"), "--quiet"]) == 1
+    assert "of the 2 records read, 2 were rejected" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists() and not (tmp_path / "e.parquet").exists()
+    assert main(["inspect", str(broken)]) == 0  # the load report says why
+    out = capsys.readouterr().out
+    assert "2 records from 1 file(s): 0 events, 2 rejected" in out and "malformed JSON: 2" in out
+    assert out.rstrip().endswith("no events")
+
+
+def test_usage_errors_exit_2(write, tmp_path, capsys):
+    src = write("a.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+    for argv in (
+        [],
+        ["frobnicate"],
+        ["report"],
+        ["report", str(src), "--tz", "Mars/Base"],
+        ["report", str(src), "--format", "xml"],
+        ["report", str(src), "--scale", "0"],
+        ["convert", str(src), "--out", str(tmp_path / "events.csv")],
+        ["simulate", "--sessions", "ten", "--out", str(tmp_path / "s.jsonl")],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "usage: chatanalytics" in err and "error:" in err, argv
+    assert (
+        "not a time zone: 'Mars/Base'"
+        in (main(["inspect", str(src), "--tz", "Mars/Base"]), capsys.readouterr().err)[1]
+    )
+    assert main(["--help"]) == 0
+    assert "inspect" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl"]
+
+
+def test_inspect_prints_the_load_report_and_writes_nothing(write, tmp_path, monkeypatch, capsys):
+    src = write(
+        "logs/a.jsonl",
+        [
+            line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1", id=7),
+            line("2026-11-02T14:00:05Z", "CONVERSATION_ENGAGED", sid="s1", id=7),
+            line("2026-11-02T14:00:05Z", "CONVERSATION_ENGAGED", sid="s1", id=7),
+            line("2026-11-02T14:01:00Z", "CONVERSATION_ENGAGD", sid="s1", id=7),
+            b"{broken",
+        ],
+    )
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["inspect", str(src), "--tz", "Europe/Berlin"]) == 0
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "5 records from 1 file(s): 2 events, 1 rejected, 1 duplicates, 1 ignored" in out
+    assert "event CONVERSATION_ENGAGD: 1" in out
+    assert (
+        "2 events from 2026-11-02 15:00 to 2026-11-02 15:00 (Europe/Berlin): 1 sessions, 1 conversations"
+        in out
+    )
+    assert re.search(r"CONVERSATION_ENGAGED +1\n", out)
+    assert "reading 1 file(s)" in captured.err  # the progress bar
+    assert main(["inspect", str(src), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_quiet_report_prints_nothing(write, tmp_path, capsys):
+    src = write(
+        "a.jsonl",
+        [
+            line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1", id=7, name="<b>Pricing</b>"),
+            line("2026-11-02T14:00:05Z", "CONVERSATION_ENGAGED", sid="s1", id=7, name="<b>Pricing</b>"),
+        ],
+    )
+    html = tmp_path / "site" / "report.html"
+    assert main(["report", str(src), "--out", str(html), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert sorted(p.name for p in html.parent.iterdir()) == ["report.html"]  # no CSV beside a named file
+    text = html.read_text(encoding="utf-8")
+    assert "<td>&lt;b&gt;Pricing&lt;/b&gt;</td>" in text and "<b>Pricing</b>" not in text
+    assert "Agent performance is not available" in text
+    assert main(["report", str(src), "--out", str(tmp_path / "loud.html")]) == 0
+    captured = capsys.readouterr()
+    assert f"wrote {tmp_path / 'loud.html'}" in captured.out
+    assert "agents: not available: no live-chat requests" in captured.out
+    assert "reading 1 file(s)" in captured.err and "report" in captured.err
 
 
 def test_python_dash_m_runs_the_cli(tmp_path):
@@ -79,3 +195,45 @@ def test_report_on_the_sample_writes_funnel_and_agents(tmp_path):
     outcomes = pd.read_csv(out / "timeouts.csv")
     overall = outcomes[(outcomes["slice"] == "all") & (outcomes["basis"] == "requests")]
     assert int(overall["count"].sum()) == ca.timeouts(ca.load_sample()).summary()["requests"]
+
+
+def test_python_dash_m_exit_codes(tmp_path):
+    def run(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "chatanalytics", *argv], capture_output=True, text=True, timeout=120
+        )
+
+    usage = run("report")
+    assert usage.returncode == 2 and "usage:" in usage.stderr
+    bad = run("inspect", str(tmp_path / "missing.jsonl"))
+    assert bad.returncode == 1 and "file not found" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.stdout == ""
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason=f"PNG export needs Chromium and {CHROMIUM} is missing (apt-get install chromium); "
+    "this test always runs when CI is set",
+)
+def test_report_html_and_png_charts(tmp_path, capsys):
+    from chatanalytics.datasets import SAMPLE_PATH
+    from chatanalytics.report import FIGURES
+
+    html, charts = tmp_path / "report.html", tmp_path / "charts"
+    argv = ["report", str(SAMPLE_PATH), "--tz", "Europe/Berlin", "--out", str(html), "--png", str(charts)]
+    assert main([*argv, "--scale", "0.5"]) == 0
+    names = sorted(p.name for p in charts.iterdir())
+    assert len(names) == sum(len(k) for k in FIGURES.values()) == 11
+    assert "funnel.png" in names and "timeouts_service_level.png" in names
+    text = html.read_text(encoding="utf-8")
+    assert text.count('class="plotly-graph-div"') == len(names)
+    for name in names:
+        data = Path(charts / name).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert int.from_bytes(data[16:20], "big") == 350  # plotly's default 700 px wide, at scale 0.5
+    out = capsys.readouterr().out
+    assert f"wrote {html}" in out and f"wrote 11 charts to {charts}/: funnel.png" in out

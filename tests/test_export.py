@@ -8,7 +8,9 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -123,14 +125,32 @@ def test_bad_browser_path_fails_saving_png_in_a_fresh_process(tmp_path):
 @needs_browser
 def test_static_images(report, tmp_path):
     png = export.save(report, tmp_path / "f.png", scale=2, width=600, height=400)
-    assert png.read_bytes().startswith(b"\x89PNG")
-    width = int.from_bytes(png.read_bytes()[16:20], "big")
-    assert width == 1200  # 600 px at scale 2
-    svg = export.save(report, tmp_path / "f.svg")
-    assert "<svg" in svg.read_text(encoding="utf-8")
-    pdf = export.save(report, tmp_path / "f.pdf")
-    assert pdf.read_bytes().startswith(b"%PDF")
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert (width, height) == (1200, 800)  # 600 x 400 px at scale 2
+    svg = export.save(report, tmp_path / "f.svg", width=640, height=360)
+    root = ElementTree.parse(svg).getroot()  # well-formed XML
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert (root.get("width"), root.get("height")) == ("640", "360")
+    assert TITLE in "".join(root.itertext())
+    pdf = export.save(report, tmp_path / "f.pdf", width=600, height=400)
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert re.search(rb"/MediaBox\s*\[0 0 450 300\]", data)  # 600 x 400 px in points (3/4 pt a px)
     assert export._server["running"]  # one persistent browser, reused
+
+
+@pytest.mark.slow
+@needs_browser
+def test_twenty_charts_share_one_browser(report, tmp_path):
+    fig = report.figure()
+    export.save(fig, tmp_path / "warm.png")  # the browser is running from here on
+    started = time.perf_counter()
+    paths = export.save_all([fig] * 20, tmp_path / "deck", formats=["png"], width=500, height=300)
+    took = time.perf_counter() - started
+    assert len(paths) == 20 and all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+    assert took < 20, f"20 PNGs took {took:.1f} s: a new browser per chart?"
 
 
 @needs_browser
