@@ -43,19 +43,12 @@ def _size(nbytes: float) -> str:
 
 
 def _read(args: argparse.Namespace):
-    """Read the inputs, with a progress bar over their bytes (advanced when they have been read)."""
+    """Read the inputs, with a progress bar over their bytes advanced file by file (not with --quiet)."""
     from .io import read_events
-    from .io._files import expand_paths
 
-    files, _ = expand_paths(args.paths)
-    total = sum(p.stat().st_size for p in files)
-    desc = f"reading {len(files):,} file(s)"
-    with _bar(args, total=total, desc=desc, unit="B", unit_scale=True) as bar:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataQualityWarning)  # the load report says it, in full
-            events = read_events(args.paths, format=args.format)
-        bar.update(total)
-    return events
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # the load report says it, in full
+        return read_events(args.paths, format=args.format, progress=not args.quiet)
 
 
 def _types():

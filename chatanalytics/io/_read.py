@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,11 +73,26 @@ class FileTally:
     duplicates: int = 0
 
 
+def _each_file(files: list[Path], progress: bool) -> Iterator[tuple[int, Path]]:
+    """``enumerate(files)``, advancing a progress bar over their bytes after each one when asked."""
+    if not progress:
+        yield from enumerate(files)
+        return
+    from tqdm.auto import tqdm
+
+    sizes = [p.stat().st_size for p in files]
+    with tqdm(total=sum(sizes), desc=f"reading {len(files):,} file(s)", unit="B", unit_scale=True) as bar:
+        for fi, path in enumerate(files):
+            yield fi, path
+            bar.update(sizes[fi])
+
+
 def read_events(
     paths: PathLike | Iterable[PathLike],
     *,
     format: str | None = None,
     warn: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Read Dynamic Chat events into one canonical, typed DataFrame.
 
@@ -91,6 +106,9 @@ def read_events(
         The export format. ``None`` detects it per file from its content (``.parquet`` by name).
     warn : bool, default True
         Raise a :class:`DataQualityWarning` when records were rejected or de-duplicated.
+    progress : bool, default False
+        Show a progress bar over the bytes of the files (tqdm: a widget in a notebook, text on stderr
+        elsewhere), advanced as each file is read.
 
     Returns
     -------
@@ -132,7 +150,7 @@ def read_events(
         "SET arrow_large_buffer_size = true"
     )  # strings come out as large_string, as pandas keeps them
     try:
-        for fi, path in enumerate(files):
+        for fi, path in _each_file(files, progress):
             fmt = format or _detect(path)
             tally = FileTally(name=str(path), format=fmt)
             tallies.append(tally)
