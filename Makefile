@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample-synthetic.jsonl.gz
 
-.PHONY: demo test lint bench sample clean
+.PHONY: demo test lint bench sample lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_agents.py
 	$(BIN)/python benchmarks/bench_timeouts.py
+
+# JupyterLab on the notebooks (creates the environment first if needed)
+lab: $(VENV)/.installed-dev
+	$(BIN)/jupyter lab notebooks/
 
 # regenerate the bundled synthetic sample (deterministic)
 sample: $(VENV)/.installed
