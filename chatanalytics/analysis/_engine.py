@@ -50,6 +50,71 @@ def as_table(events: Any, columns: list[str], *, micros: bool = False) -> Any:
     )
 
 
+def events_table(table: Any) -> Any:
+    """Check an Ibis table against the canonical schema and return it with the canonical columns.
+
+    Any Ibis backend: DuckDB over Parquet files larger than memory, PySpark, BigQuery. Every analysis
+    accepts the result (or a pandas frame) and brings back only aggregated results.
+
+    Parameters
+    ----------
+    table : ibis Table
+        Canonical events (as written by ``chatanalytics convert`` or ``DataFrame.to_parquet``):
+        ``event_time_utc`` a timestamp, ``event_type`` text holding the 11 constants, the id and name
+        columns text; other canonical columns are optional and filled with nulls.
+
+    Returns
+    -------
+    ibis Table
+
+    Raises
+    ------
+    InvalidParameterError
+        Not an Ibis table, or a required column is missing or has the wrong type.
+
+    Examples
+    --------
+    >>> import ibis, chatanalytics as ca
+    >>> t = ca.events_table(ibis.memtable(ca.load_sample()))
+    >>> int(ca.funnel(t, steps=["triggered", "engaged"]).frame()["converted"].iloc[0]) > 0
+    True
+    """
+    import ibis
+
+    from ..schema import COLUMNS
+
+    if not isinstance(table, ibis.expr.types.Table):
+        raise InvalidParameterError("table", type(table).__name__, reason="expected an Ibis table")
+    required = ["event_time_utc", "event_type", "session_id", "conversation_id"]
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InvalidParameterError(
+            "table", ", ".join(missing), list(COLUMNS), reason="missing canonical column"
+        )
+    schema = table.schema()
+    if not schema["event_time_utc"].is_timestamp():
+        raise InvalidParameterError(
+            "table",
+            f"event_time_utc: {schema['event_time_utc']}",
+            reason="event_time_utc must be a timestamp",
+        )
+    for c in table.columns:
+        if (
+            c in COLUMNS
+            and c not in ("event_time_utc", "event_count", "source_record")
+            and not (schema[c].is_string())
+        ):
+            raise InvalidParameterError("table", f"{c}: {schema[c]}", reason=f"{c} must be text")
+    columns = {}
+    for c in COLUMNS:
+        if c in table.columns:
+            columns[c] = table[c]
+        else:
+            kind = "int64" if c in ("event_count", "source_record") else "string"
+            columns[c] = ibis.null(kind)
+    return table.select(**columns)
+
+
 def duration(param: str, value: Any, *, allow_none: bool = False) -> pd.Timedelta | None:
     """A duration given as text (``"30min"``) or a Timedelta; a bare number is refused (no unit)."""
     if value is None and allow_none:

@@ -1,0 +1,110 @@
+"""The same analyses on PySpark through Ibis: every table equals the one computed in process (DuckDB).
+
+One local Spark session (2 cores, UTC) reads the canonical Parquet of a simulated (synthetic) sample; each
+analysis runs on the pandas frame and on the Spark table, and the tables must agree (to 1e-9 for floats).
+Runs in CI (the dev install includes the Spark extra and ``.ci/run`` installs Java); elsewhere it skips
+when PySpark or Java is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import chatanalytics as ca
+
+pytestmark = pytest.mark.slow
+
+
+def _need(ok: bool, why: str) -> None:
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"{why}; CI installs it (see .ci/run and the Makefile)")
+        pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory):
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        _need(False, "PySpark is not installed (pip install 'chatanalytics[spark]')")
+    _need(shutil.which("java") is not None, "Java is not installed (apt-get install default-jre-headless)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("chatanalytics-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("warehouse")))
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def pair(spark, tmp_path_factory):
+    import ibis
+
+    events = ca.simulate(3000, seed=2)  # SYNTHETIC
+    path = tmp_path_factory.mktemp("spark") / "events.parquet"
+    events.to_parquet(path)
+    table = ca.events_table(ibis.pyspark.connect(spark).read_parquet(str(path)))
+    return events, table
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    assert list(a.columns) == list(b.columns)
+    for c in a.columns:
+        x, y = a[c], b[c]
+        if pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
+            np.testing.assert_allclose(x.astype(float), y.astype(float), rtol=1e-12, atol=1e-9, err_msg=c)
+        else:
+            assert (
+                x.astype(object).where(x.notna(), None).tolist()
+                == y.astype(object).where(y.notna(), None).tolist()
+            ), c
+
+
+def test_funnel_on_spark(pair):
+    events, table = pair
+    kwargs = {"steps": ["triggered", "engaged", ["email_input", "phone_input"], "completed"], "by": "ui_type"}
+    _same(ca.funnel(events, **kwargs).frame(), ca.funnel(table, **kwargs).frame())
+    strict = {"steps": ["triggered", "engaged", "completed"], "order": "strict", "window": "10min"}
+    _same(ca.funnel(events, **strict).frame(), ca.funnel(table, **strict).frame())
+
+
+def test_agent_performance_on_spark(pair):
+    events, table = pair
+    kwargs = {"freq": "week", "tz": "America/New_York"}
+    mine, theirs = ca.agent_performance(events, **kwargs), ca.agent_performance(table, **kwargs)
+    _same(mine.frame(), theirs.frame())
+    _same(mine.anomalies, theirs.anomalies)
+
+
+def test_timeouts_on_spark(pair):
+    events, table = pair
+    mine, theirs = ca.timeouts(events, by="ui_type"), ca.timeouts(table, by="ui_type")
+    for kind in ("outcomes", "curves", "service_level", "waits", "causes", "heatmap", "logrank"):
+        _same(mine.frame(kind), theirs.frame(kind))
+
+
+def test_events_table_checks_the_schema(spark):
+    import ibis
+
+    con = ibis.pyspark.connect(spark)
+    bad = con.create_table(
+        "no_time", pd.DataFrame({"event_type": ["CONVERSATION_TRIGGERED"]}), overwrite=True
+    )
+    with pytest.raises(ca.InvalidParameterError, match="missing canonical column"):
+        ca.events_table(bad)
