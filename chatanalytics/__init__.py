@@ -28,7 +28,7 @@ from .errors import (
     SchemaError,
 )
 from .export import save, save_all
-from .io import FORMATS, LoadReport, load_report, read_events
+from .io import FORMATS, LoadReport, TrackingPlan, load_report, read_events
 from .report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
@@ -50,6 +50,7 @@ __all__ = [
     "LoaderError",
     "SchemaError",
     "TimeoutResult",
+    "TrackingPlan",
     "adobe_metrics",
     "agent_performance",
     "capture_snippet",

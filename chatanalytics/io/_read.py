@@ -26,9 +26,10 @@ from ..schema import (
     ui_type_token,
     validate_events,
 )
-from . import _capture, _parquet
+from . import _capture, _datalayer, _ga4, _parquet
 from ._arrow import map_distinct
 from ._files import PathLike, StreamState, expand_paths, iter_blocks, read_head
+from ._plan import TrackingPlan
 from ._privacy import scrub_table
 from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadReport, attach_report
 
@@ -36,6 +37,8 @@ from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadRepor
 FORMATS: dict[str, str] = {
     "capture": "newline-delimited JSON of captured Dynamic Chat callbacks (.jsonl, .jsonl.gz)",
     "parquet": "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)",
+    "ga4_bigquery": "GA4 BigQuery export rows (events_*, events_intraday_*) as NDJSON (.gz too) or Parquet",
+    "datalayer": "a GTM dataLayer capture: a JSON array, or one object per line, of dataLayer.push objects",
 }
 
 #: Canonical string columns other than the provenance ones.
@@ -93,6 +96,7 @@ def read_events(
     format: str | None = None,
     warn: bool = True,
     progress: bool = False,
+    plan: TrackingPlan | None = None,
 ) -> pd.DataFrame:
     """Read Dynamic Chat events into one canonical, typed DataFrame.
 
@@ -102,13 +106,18 @@ def read_events(
         Files (gzip is detected and decompressed), glob patterns (``"logs/2026-11/*.jsonl.gz"``) and
         directories (every ``.jsonl``, ``.ndjson``, ``.json``, ``.log`` and ``.parquet`` file below
         it, optionally gzipped), read in sorted order. A file named twice is read once.
-    format : {None, "capture", "parquet"}
-        The export format. ``None`` detects it per file from its content (``.parquet`` by name).
+    format : {None, "capture", "parquet", "ga4_bigquery", "datalayer"}
+        The export format (see :data:`FORMATS`). ``None`` detects it per file from its content.
     warn : bool, default True
         Raise a :class:`DataQualityWarning` when records were rejected or de-duplicated.
     progress : bool, default False
         Show a progress bar over the bytes of the files (tqdm: a widget in a notebook, text on stderr
         elsewhere), advanced as each file is read.
+    plan : TrackingPlan, optional
+        The names a site's analytics data uses for the Dynamic Chat events and fields (read by the
+        ``ga4_bigquery`` and ``datalayer`` formats). ``None`` is :meth:`TrackingPlan.default`, the
+        names the capture snippet sends. Records whose event name the plan does not map are ignored
+        and listed, with their name, in the load report.
 
     Returns
     -------
@@ -125,7 +134,7 @@ def read_events(
     EmptyDataError
         The inputs hold no records at all.
     InvalidParameterError
-        ``format`` is not a known format.
+        ``format`` is not a known format, or ``plan`` is not a :class:`TrackingPlan`.
 
     Examples
     --------
@@ -137,7 +146,12 @@ def read_events(
     """
     if format is not None and format not in FORMATS:
         raise InvalidParameterError("format", format, list(FORMATS))
+    if plan is None:
+        plan = TrackingPlan.default()
+    elif not isinstance(plan, TrackingPlan):
+        raise InvalidParameterError("plan", plan, reason="a TrackingPlan is expected")
     files, notes = expand_paths(paths)
+    json_queries: dict[str, tuple[str, str]] = {}
     tallies: list[FileTally] = []
     parts: list[Part] = []
     rejected: list[tuple[int, int, str, bytes]] = []
@@ -160,6 +174,16 @@ def read_events(
                 if got.part is not None:
                     parts.append(Part(got.part, got.rows, fi, granularity=-1))
                 _account(fi, tally, got.rejected, got.ignored, rejected, ignored)
+                continue
+            if fmt in ("ga4_bigquery", "datalayer"):
+                if fmt not in json_queries:
+                    json_queries[fmt] = (
+                        _ga4.json_queries(plan) if fmt == "ga4_bigquery" else _datalayer.queries(plan)
+                    )
+                res = _read_plan_format(con, path, fmt, plan, json_queries[fmt], notes)
+                tally.records += res.records
+                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
+                parts.extend(Part(table, lines, fi) for table, lines in res.tables)
                 continue
             state = StreamState()
             last_line = 0
@@ -203,6 +227,68 @@ def read_events(
     return _finalize(parts, tallies, rejected, ignored, notes, warn=warn)
 
 
+def _read_plan_format(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: str,
+    plan: TrackingPlan,
+    queries: tuple[str, str],
+    notes: list[str],
+) -> _ga4.Result:
+    """Read one GA4 BigQuery export or dataLayer capture file (JSON lines, JSON array or Parquet)."""
+    if fmt == "ga4_bigquery" and _is_parquet(path):
+        result = _ga4.read_parquet(con, path, plan)
+    else:
+        result = _ga4.Result()
+        state = StreamState()
+        last_line = 0
+        head = _head(path)
+        fast = None
+        if fmt == "datalayer" and _datalayer.is_array(head):
+            data = b"".join(iter_block.data for iter_block in iter_blocks(path, state))
+            blocks: Iterable[Any] = [_datalayer.array_block(con, path, data)]
+        elif fmt == "ga4_bigquery" and not _is_gzip(path):
+            fast = _ga4.parse_file(con, path, plan)
+            blocks = [] if fast is not None else iter_blocks(path, state)
+        else:
+            blocks = iter_blocks(path, state)
+        if fast is not None:
+            result.add(fast)
+        for block in blocks:
+            result.add(_ga4.parse_block(con, block, queries, path))
+            last_line = block.first_line + len(block.starts) - 1
+        if state.corrupt_gzip:
+            result.rejected.append((last_line + 1, "unreadable compressed data", b""))
+            result.records += 1
+            notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+        if state.truncated_gzip:
+            notes.append(f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}")
+    if fmt == "ga4_bigquery":
+        limit = plan.to_dict()["ga4"]["limits"]["value"]
+        marker = plan.to_dict()["truncation_marker"]
+        long_values = sum(
+            _ga4.count_long_values(t, ("conversation_name", "meeting_info", "page_url"), limit, marker)
+            for t, _ in result.tables
+        )
+        if long_values:
+            notes.append(
+                f"{path}: {long_values:,} parameter value(s) are {limit} characters long or end in "
+                f"{marker!r}: GA4 cuts longer values, so they may be truncated (kept as read)"
+            )
+    return result
+
+
+def _head(path: Path) -> bytes:
+    try:
+        return read_head(path)
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.name.lower().endswith(".parquet") or _head(path)[:4] == b"PAR1"
+
+
 def _account(
     fi: int,
     tally: FileTally,
@@ -223,14 +309,20 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _detect(path: Path) -> str:
-    if path.name.lower().endswith(".parquet"):
-        return "parquet"
-    try:
-        head = read_head(path)
-    except OSError as err:
-        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
-    if head[:4] == b"PAR1":
-        return "parquet"
+    head = _head(path)
+    if path.name.lower().endswith(".parquet") or head[:4] == b"PAR1":
+        return _ga4.sniff_parquet(path) or "parquet"
+    if head[:4] == b"Obj\x01":
+        raise LoaderError(
+            f"{path} is an Avro file: Avro exports are not read; export the BigQuery table as "
+            "NEWLINE_DELIMITED_JSON or PARQUET instead",
+            path=path,
+        )
+    first = _first_line(head)
+    if b'"event_name"' in first and b'"event_timestamp"' in first:
+        return "ga4_bigquery"
+    if _datalayer.is_array(head) or _datalayer.sniff(first):
+        return "datalayer"
     if not head.strip() or _capture.sniff(head):
         return "capture"
     known = "; ".join(f"{k}: {v}" for k, v in FORMATS.items())
@@ -239,6 +331,11 @@ def _detect(path: Path) -> str:
         f"{known}. Pass format= to force one.",
         path=path,
     )
+
+
+def _first_line(head: bytes) -> bytes:
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return stripped.split(b"\n", 1)[0]
 
 
 def _finalize(

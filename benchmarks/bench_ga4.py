@@ -1,0 +1,119 @@
+"""Benchmark reading a GA4 BigQuery NDJSON export against a hand-written DuckDB query of the same file.
+
+The input is made once into ``benchmarks/.cache/ga4-<size>.json``: the events of ``ca.simulate`` (synthetic)
+written as GA4 BigQuery export rows as the capture snippet's gtag calls arrive (INT64 values as strings,
+``event_params`` with typed values, device, geo and batch columns). Each child process reads the file,
+best of 3: either ``ca.read_events`` (canonical frame, load report, de-duplication, privacy scrub), or a
+hand-written DuckDB query that reads the file with ``read_json``, unnests ``event_params`` and coalesces
+the typed values to text (the two the file holds), into Arrow.
+
+Target: at most 1.5x the hand-written query.
+Usage: ``python benchmarks/bench_ga4.py [--sessions 200000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from _harness import CACHE, run_child
+
+WRITE = r"""
+import sys, duckdb, pandas as pd, chatanalytics as ca
+n, out = int(sys.argv[1]), sys.argv[2]
+sim = ca.simulate(n, seed=11)
+plan = ca.TrackingPlan.default()
+names = {c: k for k, c in plan.events("ga4").items()}
+cols = {c: k for c, k in plan.columns("ga4").items() if c != "event_time_utc" and c in sim}
+frame = pd.DataFrame({
+    "us": sim["event_time_utc"].astype("datetime64[us, UTC]").astype("int64"),
+    "name": sim["event_type"].astype(str).map(names), "constant": sim["event_type"].astype(str),
+    "row": range(len(sim)), "visitor_id": sim["visitor_id"].astype(object),
+    "page_url": sim["page_url"].astype(object),
+    **{c: sim[c].astype(object) for c in cols},
+})
+def param(c, key):
+    return (f"{{'key': '{key}', 'value': {{'string_value': CASE WHEN NOT regexp_full_match({c}, '[0-9]+') "
+            f"THEN {c} END, 'int_value': CASE WHEN regexp_full_match({c}, '[0-9]+') THEN {c} END}}}}")
+params = [param(c, k) for c, k in cols.items()]
+params += [param("page_url", "page_location"), param("constant", "dc_event"),
+           param("CAST(us // 1000000 - 600 AS VARCHAR)", "ga_session_id"),
+           "{'key': 'engagement_time_msec', 'value': {'string_value': NULL, 'int_value': '100'}}"]
+con = duckdb.connect()
+con.register("frame", frame)
+con.execute(f'''
+COPY (SELECT strftime(make_timestamp(us), '%Y%m%d') AS event_date, CAST(us AS VARCHAR) AS event_timestamp,
+  name AS event_name,
+  list_filter([{", ".join(params)}], lambda p: coalesce(p.value.string_value, p.value.int_value) IS NOT NULL)
+    AS event_params,
+  visitor_id AS user_pseudo_id,
+  {{'analytics_storage': 'Yes', 'ads_storage': 'No', 'uses_transient_token': 'No'}} AS privacy_info,
+  {{'category': 'desktop', 'operating_system': 'Windows', 'language': 'en-us',
+    'web_info': {{'browser': 'Chrome', 'browser_version': '131.0',
+                  'hostname': 'www.example.com'}}}} AS device,
+  {{'country': 'United States', 'region': 'Massachusetts', 'city': 'Boston'}} AS geo,
+  '4178302551' AS stream_id, 'WEB' AS platform, [] AS items,
+  CAST(row % 7 AS VARCHAR) AS batch_event_index, CAST(1793681849512 + row // 7 AS VARCHAR) AS batch_page_id,
+  '1' AS batch_ordering_id
+  FROM frame ORDER BY row) TO '{out}' (FORMAT json)''')
+print(len(sim))
+"""
+
+CHILD = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import duckdb, chatanalytics as ca
+path = sys.argv[2]
+SQL = f'''
+SELECT e.event_timestamp, e.event_name, e.user_pseudo_id, p.key,
+       coalesce(p.value.string_value, CAST(p.value.int_value AS VARCHAR)) AS value
+FROM read_json('{path}', format = 'newline_delimited') AS e, unnest(e.event_params) AS u(p)
+'''
+best = None
+for _ in range(3):
+    t = time.perf_counter()
+    if sys.argv[1] == "read_events":
+        rows = len(ca.read_events(path))
+    else:
+        con = duckdb.connect()
+        rows = con.sql(SQL).to_arrow_table().num_rows
+        con.close()
+    s = time.perf_counter() - t
+    best = s if best is None else min(best, s)
+print(json.dumps({"seconds": best, "rows": rows}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=200_000, help="simulated sessions (~2.4 events each)")
+    n = parser.parse_args().sessions
+    CACHE.mkdir(exist_ok=True)
+    path = CACHE / f"ga4-{n}.json"
+    if not path.exists():
+        t = time.perf_counter()
+        import subprocess
+        import sys
+
+        out = subprocess.run([sys.executable, "-c", WRITE, str(n), str(path)], capture_output=True, text=True)
+        if out.returncode:
+            raise SystemExit(out.stderr)
+        print(f"wrote {path} ({out.stdout.strip()} events) in {time.perf_counter() - t:.1f} s")
+    size = path.stat().st_size / 2**20
+    ours = run_child(CHILD, "read_events", str(path))
+    raw = run_child(CHILD, "duckdb", str(path))
+    result = {
+        "file": path.name,
+        "MiB": round(size),
+        "events": ours["rows"],
+        "read_events_s": round(ours["seconds"], 2),
+        "duckdb_unnest_s": round(raw["seconds"], 2),
+        "param_rows": raw["rows"],
+        "ratio": round(ours["seconds"] / raw["seconds"], 2),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

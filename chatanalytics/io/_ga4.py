@@ -1,0 +1,381 @@
+"""GA4 BigQuery export rows (``events_YYYYMMDD`` and ``events_intraday_YYYYMMDD``) as canonical events.
+
+Files are BigQuery table exports: newline-delimited JSON (plain or gzip) or Parquet (Avro is not read).
+One row is one GA4 event. In JSON, INT64 values are written as strings and NULL columns are usually
+left out; both are read, and an absent key is read as null.
+
+Mapping (the names come from the :class:`~chatanalytics.io.TrackingPlan`'s ``ga4`` section):
+
+- ``event_time_utc`` <- ``event_timestamp`` (microseconds since the epoch, UTC; ``time_granularity``
+  ``exact``). ``event_date`` is in the property's time zone and is not used.
+- ``event_type`` <- ``event_name`` through the plan's event names, or else the action parameter (the
+  plan's ``event`` field, ``dc_event`` by default) holding the constant (any case) or an event name.
+  Rows matched by neither (``page_view``, ``session_start``, a renamed chat event the plan does not
+  know) are *ignored* and reported with their event name, so ``load_report(events).ignored`` shows
+  what the plan missed.
+- Other fields <- ``event_params``: each parameter's value is the first present of ``string_value``,
+  ``int_value``, ``double_value`` and ``float_value``, as text (``4471902`` stays ``4471902``; a
+  whole-number id written as a double loses its ``.0``). GA4 cuts parameter values at 100 characters;
+  such values are kept as read and counted in the report's notes.
+- ``page_url`` <- the plan's page URL parameter when it has one and it is set, else ``page_location``.
+- ``visitor_id`` <- ``user_pseudo_id``; ``analytics_session_id`` <- ``user_pseudo_id:ga_session_id``
+  (``ga_session_id`` is the session's start second, shared by many visitors).
+- ``event_id`` <- the plan's event id parameter (``dc_event_id``) when present, else the GA4 batch key
+  ``ga4:`` + ``user_pseudo_id|event_timestamp|event_name|batch_page_id|batch_ordering_id|
+  batch_event_index``. The loader's de-duplication on ``event_id`` then drops the second copy of an
+  event found in both a daily and an intraday table (or exported twice), and reports the row it repeats.
+
+Rows are parsed by DuckDB (``from_json`` with the few fields needed, the parameters looked up with list
+functions); no Python code runs per row.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..errors import LoaderError
+from ..schema import EVENT_TYPES
+from . import _capture
+from ._files import Block
+from ._plan import TrackingPlan
+
+FORMAT = "ga4_bigquery"
+DESTINATION = "ga4"
+
+_VALUE = (
+    '{"string_value": "VARCHAR", "int_value": "VARCHAR", "float_value": "VARCHAR", "double_value": "VARCHAR"}'
+)
+_STRUCTURE = (
+    '{"event_name": "VARCHAR", "event_timestamp": "VARCHAR", "user_pseudo_id": "VARCHAR", '
+    '"batch_event_index": "VARCHAR", "batch_page_id": "VARCHAR", "batch_ordering_id": "VARCHAR", '
+    f'"event_params": [{{"key": "VARCHAR", "value": {_VALUE}}}]}}'
+)
+#: Largest and smallest microsecond counts DuckDB turns into a timestamp (years 1 to 9999).
+_US_MIN, _US_MAX = -62135596800000000, 253402300799999999
+ID_COLUMNS = ("conversation_id", "session_id", "agent_id", "event_id", "visitor_id")
+_PARSE_ONLY = ["idx", "status", "event_name"]
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list(items: list[str]) -> str:
+    return "[" + ", ".join(_lit(i) for i in items) + "]"
+
+
+def lookup_code(names: dict[str, str], expr: str) -> str:
+    """SQL giving the event-type code (0-10) of ``expr`` through ``names`` (name -> constant), or NULL."""
+    if not names:
+        return "CAST(NULL AS TINYINT)"
+    keys = list(names)
+    codes = "[" + ", ".join(str(EVENT_TYPES.index(names[k])) for k in keys) + "]"
+    return f"{codes}[list_position({_list(keys)}, {expr})]"
+
+
+def _param(key: str) -> str:
+    return f"nullif(pv[list_position(pk, {_lit(key)})], '')"
+
+
+def _clean_id(expr: str) -> str:
+    whole = f"regexp_replace({expr}, '^(-?[0-9]+)\\.0+$', '\\1')"
+    return f"CASE WHEN suffix({expr}, '.0') THEN {whole} ELSE {expr} END"
+
+
+def _columns(plan: TrackingPlan) -> list[str]:
+    """SQL select items for the canonical string columns."""
+    cols = plan.columns(DESTINATION)
+    items: dict[str, str] = {}
+    for column, key in cols.items():
+        if column in ("event_time_utc", "event_id", "page_url"):
+            continue
+        items[column] = _param(key)
+    page = [_param(cols["page_url"])] if "page_url" in cols else []
+    items["page_url"] = f"coalesce({', '.join([*page, _param('page_location')])})"
+    items["visitor_id"] = "nullif(upid, '')"
+    items["analytics_session_id"] = f"nullif(upid, '') || ':' || {_param('ga_session_id')}"
+    batch = (
+        "'ga4:' || concat_ws('|', coalesce(upid, ''), CAST(us AS VARCHAR), ev, "
+        "coalesce(bpi, ''), coalesce(boi, ''), coalesce(bei, ''))"
+    )
+    own = [_param(cols["event_id"])] if "event_id" in cols else []
+    items["event_id"] = f"coalesce({', '.join([*own, batch])})"
+    out = []
+    for column, expr in items.items():
+        if column in ID_COLUMNS:
+            expr = _clean_id(f"({expr})")
+        out.append(f"{expr} AS {column}")
+    return out
+
+
+def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
+    """Classify and map the rows of ``source`` (idx, valid, text, ev_name, ts_raw, upid, bei, bpi, boi,
+    pk: parameter keys, pv: parameter values as text)."""
+    action = plan.action_key(DESTINATION)
+    action_expr = _param(action) if action else "CAST(NULL AS VARCHAR)"
+    by_name = lookup_code(plan.events(DESTINATION), "ev")
+    by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")
+    shown = f"' ({action}=' || action || ')'" if action else "NULL"
+    return f"""
+WITH f AS ({source}),
+g AS (
+  SELECT *, nullif(ts_raw, '') AS ts, nullif(ev_name, '') AS ev, {action_expr} AS action,
+         try_cast(ts_raw AS BIGINT) AS us0
+  FROM f
+),
+h AS (
+  SELECT *, CAST(coalesce({by_name}, {by_action}) AS TINYINT) AS code,
+         CASE WHEN us0 BETWEEN {_US_MIN} AND {_US_MAX} THEN us0 END AS us
+  FROM g
+)
+SELECT idx,
+  CAST(CASE WHEN NOT valid THEN 2
+       WHEN ts IS NULL THEN {object_check}
+       WHEN us IS NULL THEN 5
+       WHEN ev IS NULL THEN 6
+       WHEN code IS NULL THEN {_capture.IGNORED}
+       ELSE {_capture.OK} END AS TINYINT) AS status,
+  CAST(make_timestamp(us) AS TIMESTAMPTZ) AS event_time_utc, code,
+  CASE WHEN code IS NULL THEN ev || coalesce({shown}, '') END AS event_name,
+  {", ".join(_columns(plan))}
+FROM h
+"""
+
+
+def _json_source(guard: bool) -> str:
+    parse = f"from_json(text, {_lit(_STRUCTURE)})"
+    valid = "json_valid(text)" if guard else "true"
+    if guard:
+        parse = f"CASE WHEN json_valid(text) THEN {parse} END"
+    return f"""
+  SELECT idx, valid, text, r.event_name AS ev_name, r.event_timestamp AS ts_raw,
+         r.user_pseudo_id AS upid, r.batch_event_index AS bei, r.batch_page_id AS bpi,
+         r.batch_ordering_id AS boi,
+         list_transform(r.event_params, lambda p: p.key) AS pk,
+         list_transform(r.event_params, lambda p: coalesce(nullif(p.value.string_value, ''),
+           p.value.int_value, p.value.double_value, p.value.float_value)) AS pv
+  FROM (SELECT idx, text, {valid} AS valid, {parse} AS r FROM blk WHERE text IS NOT NULL)"""
+
+
+def json_queries(plan: TrackingPlan) -> tuple[str, str]:
+    """The fast query (every line valid JSON) and the guarded one, over ``blk(idx, text)``."""
+    check = "CASE WHEN json_type(text) <> 'OBJECT' THEN 3 ELSE 4 END"
+    return (
+        query(plan, _json_source(False), object_check=check),
+        query(plan, _json_source(True), object_check=check),
+    )
+
+
+_READ_COLUMNS = (
+    "{'event_name': 'VARCHAR', 'event_timestamp': 'VARCHAR', 'user_pseudo_id': 'VARCHAR', "
+    "'batch_event_index': 'VARCHAR', 'batch_page_id': 'VARCHAR', 'batch_ordering_id': 'VARCHAR', "
+    "'event_params': 'STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value VARCHAR, "
+    "float_value VARCHAR, double_value VARCHAR))[]'}"
+)
+
+
+def _file_source(path: Path) -> str:
+    quoted = str(path).replace("'", "''")
+    return f"""
+  SELECT CAST(0 AS INTEGER) AS idx, true AS valid, CAST(NULL AS VARCHAR) AS text, r.event_name AS ev_name,
+         r.event_timestamp AS ts_raw, r.user_pseudo_id AS upid, r.batch_event_index AS bei,
+         r.batch_page_id AS bpi, r.batch_ordering_id AS boi,
+         list_transform(r.event_params, lambda p: p.key) AS pk,
+         list_transform(r.event_params, lambda p: coalesce(nullif(p.value.string_value, ''),
+           p.value.int_value, p.value.double_value, p.value.float_value)) AS pv
+  FROM read_json('{quoted}', format = 'newline_delimited', columns = {_READ_COLUMNS},
+                 maximum_object_size = 134217728) AS r"""
+
+
+def parse_file(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> _capture.BlockResult | None:
+    """Read a whole uncompressed file with DuckDB's JSON reader and typed columns (the fast path).
+
+    Line numbers come from a newline scan run beside DuckDB (see :func:`_capture.parse_file`).
+    Returns None when the file needs the line-by-line path: a line that is not a JSON object of the
+    export's shape, bytes that are not UTF-8, or any disagreement in the count.
+    """
+    sql = query(plan, _file_source(path), object_check="4")
+    size = path.stat().st_size
+    if size == 0:
+        return _capture.BlockResult(events=pa.table({}), lines=np.empty(0, dtype=np.int64))
+    with path.open("rb", buffering=0) as fh:
+        source = _capture._FileBytes(fh.fileno())
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scan = pool.submit(_capture._scan_lines, fh.fileno(), size)
+            try:
+                out = _capture._stream(con, sql)
+            except (duckdb.Error, UnicodeDecodeError):
+                out = None
+            starts, ends, blank = scan.result()
+        if out is None:
+            return None
+        lines = np.flatnonzero(~blank)
+        if out.num_rows != len(lines):
+            return None
+        result = _capture._collect(out, lines, source, starts, ends, 1)
+        result.records = len(lines)
+        return result
+
+
+@dataclass
+class Result:
+    """Events (and their record numbers) read from one file, with its rejected and ignored records."""
+
+    tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
+    records: int = 0
+    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
+    ignored: list[tuple[int, str]] = field(default_factory=list)
+    long_values: int = 0
+
+    def add(self, res: _capture.BlockResult) -> None:
+        self.records += res.records
+        self.rejected.extend(res.rejected)
+        self.ignored.extend(res.ignored)
+        if res.events.num_rows:
+            events = res.events.drop_columns([c for c in _PARSE_ONLY if c in res.events.column_names])
+            self.tables.append((events, res.lines))
+
+
+def parse_block(
+    con: duckdb.DuckDBPyConnection, block: Block, queries: tuple[str, str], path: Path
+) -> _capture.BlockResult:
+    """Parse one block of whole lines with a (fast, guarded) pair of queries over ``blk(idx, text)``.
+
+    Every non-blank line becomes an event, a rejected record or an ignored one.
+    """
+    data, starts = block.data, block.starts
+    n = len(starts)
+    ends = _capture._ends(starts, len(data))
+    blank = _capture._blank_lines(data, starts, ends)
+    offsets = np.append(starts, len(data)).astype(np.int64)
+    try:
+        out = _capture._run(con, _capture._table(data, offsets, ~blank), queries[0])
+        bad_utf8 = np.zeros(n, dtype=bool)
+    except (duckdb.Error, UnicodeDecodeError):
+        bad_utf8 = _capture._non_utf8_lines(data, starts, ends) & ~blank
+        try:
+            out = _capture._run(con, _capture._table(data, offsets, ~blank & ~bad_utf8), queries[1])
+        except duckdb.Error as err:
+            raise LoaderError(
+                f"cannot read {path} (lines {block.first_line}-{block.first_line + n - 1}): {err}",
+                path=path,
+                record=block.first_line,
+            ) from err
+    row_line = out.column("idx").to_numpy().astype(np.int64)
+    result = _capture._collect(out, row_line, data, starts, ends, block.first_line)
+    result.records = int(n - blank.sum())
+    for i in np.flatnonzero(bad_utf8):
+        result.rejected.append((block.first_line + int(i), _capture.REASONS[1], data[starts[i] : ends[i]]))
+    result.rejected.sort()
+    return result
+
+
+def count_long_values(table: pa.Table, columns: tuple[str, ...], limit: int, marker: str) -> int:
+    """Values that GA4 may have cut: exactly ``limit`` characters long, or ending in the snippet's
+    truncation marker."""
+    n = 0
+    for c in columns:
+        if c in table.column_names:
+            col = table.column(c)
+            hit = pc.or_(pc.equal(pc.utf8_length(col), limit), pc.ends_with(col, marker))
+            n += int(pc.sum(hit.cast(pa.int64())).as_py() or 0)
+    return n
+
+
+# ----------------------------------------------------------------------------------------- Parquet
+_PARQUET_REQUIRED = ("event_name", "event_timestamp")
+
+
+def _parquet_source(path: Path, names: list[str], value_fields: list[str]) -> str:
+    quoted = path.as_posix().replace("'", "''")
+
+    def col(name: str) -> str:
+        return f"CAST({name} AS VARCHAR)" if name in names else "CAST(NULL AS VARCHAR)"
+
+    order = [f for f in ("string_value", "int_value", "double_value", "float_value") if f in value_fields]
+    values = ", ".join(
+        "nullif(p.value.string_value, '')" if f == "string_value" else f"CAST(p.value.{f} AS VARCHAR)"
+        for f in order
+    )
+    if "event_params" in names and order:
+        pk = "list_transform(event_params, lambda p: p.key)"
+        pv = f"list_transform(event_params, lambda p: coalesce({values}))"
+    else:
+        pk, pv = "CAST([] AS VARCHAR[])", "CAST([] AS VARCHAR[])"
+    return f"""
+  SELECT CAST(file_row_number AS BIGINT) AS idx, true AS valid, NULL AS text,
+         {col("event_name")} AS ev_name, {col("event_timestamp")} AS ts_raw,
+         {col("user_pseudo_id")} AS upid, {col("batch_event_index")} AS bei,
+         {col("batch_page_id")} AS bpi, {col("batch_ordering_id")} AS boi, {pk} AS pk, {pv} AS pv
+  FROM read_parquet('{quoted}', file_row_number = true)"""
+
+
+def sniff_parquet(path: Path) -> str | None:
+    """``"ga4_bigquery"`` when a Parquet file has GA4's columns (and no canonical ``event_time_utc``)."""
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # not readable as Parquet: the canonical reader reports it
+        return None
+    if all(c in names for c in _PARQUET_REQUIRED) and "event_time_utc" not in names:
+        return FORMAT
+    return None
+
+
+def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> Result:
+    """Read one Parquet file of GA4 BigQuery export rows."""
+    try:
+        schema = pq.read_schema(path)
+    except Exception as err:  # pyarrow raises several types for a file that is not Parquet
+        raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
+    names = schema.names
+    missing = [c for c in _PARQUET_REQUIRED if c not in names]
+    if missing:
+        raise LoaderError(
+            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
+            f"(it has {', '.join(names[:12])})",
+            path=path,
+        )
+    value_fields: list[str] = []
+    if "event_params" in names:
+        typ = schema.field("event_params").type
+        try:
+            value_type = typ.value_type.field("value").type
+            value_fields = [value_type.field(i).name for i in range(value_type.num_fields)]
+            typ.value_type.field("key")
+        except (AttributeError, KeyError) as err:
+            raise LoaderError(
+                f"{path}: event_params is {typ}, not a list of {{key, value}} records", path=path
+            ) from err
+    sql = query(plan, _parquet_source(path, names, value_fields), object_check="4")
+    try:
+        out = con.sql(sql).to_arrow_table()
+    except duckdb.Error as err:
+        raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
+    status = out.column("status").to_numpy()
+    rows = out.column("idx").to_numpy().astype(np.int64) + 1
+    result = Result(records=out.num_rows)
+    keep = status == _capture.OK
+    if not keep.all():
+        ign = status == _capture.IGNORED
+        names_ign = out.column("event_name").filter(pa.array(ign)).to_pylist()
+        result.ignored.extend(zip(rows[ign].tolist(), names_ign, strict=True))
+        bad = ~keep & ~ign
+        if bad.any():
+            sub = out.filter(pa.array(bad)).select(["idx", "status"]).to_pylist()
+            for r in sub:
+                raw = json.dumps({"row": r["idx"] + 1}).encode()
+                result.rejected.append((r["idx"] + 1, _capture.REASONS[int(r["status"])], raw))
+        out = out.filter(pa.array(keep))
+        rows = rows[keep]
+    if out.num_rows:
+        result.tables.append((out.drop_columns(_PARSE_ONLY), rows))
+    return result
