@@ -215,6 +215,20 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
     needs the isolation path (a record that is not a JSON object, bytes that are not UTF-8, or any
     disagreement in the count).
     """
+
+    def run() -> pa.Table:
+        out = _stream(con, _file_query(str(path), with_data=False))
+        if pc.any(out.column("has_data")).as_py():
+            out = _stream(con, _file_query(str(path), with_data=True))
+        return out
+
+    return read_with_line_scan(path, run)
+
+
+def read_with_line_scan(path: Path, run: Any) -> BlockResult | None:
+    """Run ``run()`` (a DuckDB read of the whole file giving one row per non-blank line, in order) while a
+    thread scans the file for line starts; pair rows with line numbers. None when the read fails (not
+    JSON objects, bytes that are not UTF-8) or the counts disagree: the caller then isolates lines."""
     size = path.stat().st_size
     if size == 0:
         return BlockResult(events=pa.table({}), lines=np.empty(0, dtype=np.int64))
@@ -223,9 +237,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> BlockResult | None
         with ThreadPoolExecutor(max_workers=1) as pool:
             scan = pool.submit(_scan_lines, fh.fileno(), size)
             try:
-                out = _stream(con, _file_query(str(path), with_data=False))
-                if pc.any(out.column("has_data")).as_py():
-                    out = _stream(con, _file_query(str(path), with_data=True))
+                out = run()
             except (duckdb.Error, UnicodeDecodeError):
                 out = None
             starts, ends, blank = scan.result()

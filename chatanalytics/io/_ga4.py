@@ -32,7 +32,6 @@ functions); no Python code runs per row.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,26 +203,7 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -
     export's shape, bytes that are not UTF-8, or any disagreement in the count.
     """
     sql = query(plan, _file_source(path), object_check="4")
-    size = path.stat().st_size
-    if size == 0:
-        return _capture.BlockResult(events=pa.table({}), lines=np.empty(0, dtype=np.int64))
-    with path.open("rb", buffering=0) as fh:
-        source = _capture._FileBytes(fh.fileno())
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            scan = pool.submit(_capture._scan_lines, fh.fileno(), size)
-            try:
-                out = _capture._stream(con, sql)
-            except (duckdb.Error, UnicodeDecodeError):
-                out = None
-            starts, ends, blank = scan.result()
-        if out is None:
-            return None
-        lines = np.flatnonzero(~blank)
-        if out.num_rows != len(lines):
-            return None
-        result = _capture._collect(out, lines, source, starts, ends, 1)
-        result.records = len(lines)
-        return result
+    return _capture.read_with_line_scan(path, lambda: _capture._stream(con, sql))
 
 
 @dataclass
