@@ -101,11 +101,12 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
 
 def sniff(first_line: bytes) -> bool:
     """True when the first line looks like a pushed object: an ``event`` key beside ``gtm.`` or ``dc_``
-    keys (and no capture-format ``payload``), or a gtag command."""
+    keys (and none of the capture format's ``ts`` or ``payload``), or a gtag command."""
     line = first_line.lstrip(b"\xef\xbb\xbf \t")
     if line.startswith(b'{"0":'):
         return True
-    return b'"event"' in line and (b'"gtm.' in line or b'"dc_' in line) and b'"payload"' not in line
+    capture = b'"payload"' in line or b'"ts"' in line
+    return b'"event"' in line and (b'"gtm.' in line or b'"dc_' in line) and not capture
 
 
 def is_array(head: bytes) -> bool:

@@ -147,3 +147,17 @@ def test_bad_input(tmp_path):
     mixed.write_text('[{"event": "gtm.js"}, 3, "text", null, [1]]')
     report = ca.load_report(read(mixed))
     assert report.counts() == {"records": 5, "events": 0, "rejected": 4, "duplicates": 0, "ignored": 1}
+
+
+def test_a_capture_file_starting_with_a_non_chat_event_is_still_capture(tmp_path):
+    # a capture line for gtm.js has the capture format's "ts": it is not a dataLayer push
+    path = tmp_path / "capture.jsonl"
+    path.write_text(
+        '{"ts": "2026-11-02T09:00:00Z", "event": "gtm.js"}\n'
+        '{"ts": "2026-11-02T09:00:00Z", "event": "CONVERSATION_TRIGGERED",'
+        ' "payload": {"sid": "s1", "id": 1}}\n'
+    )
+    events = ca.read_events(path, warn=False)
+    assert events["event_type"].tolist() == ["CONVERSATION_TRIGGERED"]
+    assert events["source_format"].tolist() == ["capture"]
+    assert ca.load_report(events).ignored_names()["event_name"].tolist() == ["gtm.js"]
