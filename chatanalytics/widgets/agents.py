@@ -8,8 +8,6 @@ ipywidgets are imported when a widget is built, never by ``import chatanalytics`
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ChatAnalyticsError, InvalidParameterError
+from ._base import WidgetDisplay, date_value
 
 __all__ = ["AgentWidget"]
 
@@ -24,16 +23,7 @@ _MAX_REQUESTS_SHOWN = 200
 _NO_DRILL = "<i>Pick an agent in “Drill into” (or click a bar) to list the offers made to them.</i>"
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC")
-    return ts.date()
-
-
-class AgentWidget:
+class AgentWidget(WidgetDisplay):
     """An agent leaderboard with controls, and the offers behind one agent.
 
     Parameters
@@ -131,9 +121,9 @@ class AgentWidget:
             "agents": widgets.SelectMultiple(
                 options=self._agent_options(), value=(), description="Agents", rows=6, layout=wide
             ),
-            "start": widgets.DatePicker(value=_date(p["start"]), description="From (UTC)", layout=wide),
+            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
             "end": widgets.DatePicker(
-                value=_date(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
+                value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
                 description="To (incl.)",
                 layout=wide,
             ),
@@ -294,13 +284,6 @@ class AgentWidget:
         self._connect_clicks(added)
         self._sync_snapshot()
 
-    def _sync_snapshot(self) -> None:
-        # The saved widget state holds the figure as first displayed; re-sync it after every change.
-        # Private plotly attributes, checked on plotly 7.1.
-        fw = self.figure
-        fw._widget_data = copy.deepcopy(fw._data)
-        fw._widget_layout = copy.deepcopy(fw._layout_obj._props)
-
     def _on_data_change(self, change: dict[str, Any]) -> None:
         if not self._syncing:
             self.update()
@@ -379,16 +362,6 @@ class AgentWidget:
     # ---------------------------------------------------------------------------------------------
     # display
     # ---------------------------------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        self._sync_snapshot()
-        return self.container._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        self._sync_snapshot()
-        display(self.container)
 
     def __repr__(self) -> str:
         return f"AgentWidget({self.result._line()})"

@@ -8,8 +8,6 @@ is built, never by ``import chatanalytics``.
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import html
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import ChatAnalyticsError, InvalidParameterError
+from ._base import WidgetDisplay, date_value
 
 __all__ = ["BY_COLUMNS", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
@@ -91,16 +90,7 @@ def format_steps(step_names: Sequence[str]) -> str:
     return ", ".join(out)
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC")
-    return ts.date()
-
-
-class FunnelWidget:
+class FunnelWidget(WidgetDisplay):
     """A funnel with controls, a clickable figure and a list of the units behind a bar.
 
     Parameters
@@ -178,9 +168,9 @@ class FunnelWidget:
             ),
             "unit": widgets.Dropdown(options=list(UNITS), value=p["unit"], description="Unit", layout=wide),
             "by": widgets.Dropdown(options=by_options, value=p["by"], description="By", layout=wide),
-            "start": widgets.DatePicker(value=_date(p["start"]), description="From (UTC)", layout=wide),
+            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
             "end": widgets.DatePicker(
-                value=_date(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
+                value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
                 description="To (incl.)",
                 layout=wide,
             ),
@@ -286,13 +276,6 @@ class FunnelWidget:
         self._connect_clicks(added)
         self._sync_snapshot()
 
-    def _sync_snapshot(self) -> None:
-        # The saved widget state holds the figure as first displayed; re-sync it after every change
-        # (stack recipe, section 4). Private plotly attributes, checked on plotly 7.1.
-        fw = self.figure
-        fw._widget_data = copy.deepcopy(fw._data)
-        fw._widget_layout = copy.deepcopy(fw._layout_obj._props)
-
     def _on_data_change(self, change: dict[str, Any]) -> None:
         self.update()
 
@@ -346,16 +329,6 @@ class FunnelWidget:
     # ---------------------------------------------------------------------------------------------
     # display
     # ---------------------------------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        self._sync_snapshot()
-        return self.container._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        self._sync_snapshot()
-        display(self.container)
 
     def __repr__(self) -> str:
         return f"FunnelWidget({self.result._line()})"

@@ -8,14 +8,13 @@ is built, never by ``import chatanalytics``.
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
 import html
 from typing import Any
 
 import pandas as pd
 
 from ..errors import ChatAnalyticsError, InvalidParameterError
+from ._base import WidgetDisplay, date_value
 
 __all__ = ["COMPARE_COLUMNS", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
 
@@ -45,15 +44,6 @@ _ALL = "All"
 _ERROR = '<div style="color:#B00020">Not updated: {}</div>'
 
 
-def _date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC")
-    return ts.date()
-
-
 def _request_values(events: Any, column: str) -> list[str]:
     """The values ``column`` takes on live-chat request events, sorted (the slice control's choices)."""
     if isinstance(events, pd.DataFrame):
@@ -68,7 +58,7 @@ def _request_values(events: Any, column: str) -> list[str]:
     return sorted(values, key=str.casefold)
 
 
-class TimeoutWidget:
+class TimeoutWidget(WidgetDisplay):
     """Live-chat timeouts with compare, slice and date controls around one live figure.
 
     Parameters
@@ -156,10 +146,10 @@ class TimeoutWidget:
                 options=options, value=value, description=label, disabled=len(options) == 1, layout=wide
             )
         self.controls["start"] = widgets.DatePicker(
-            value=_date(p["start"]), description="From (UTC)", layout=wide
+            value=date_value(p["start"]), description="From (UTC)", layout=wide
         )
         self.controls["end"] = widgets.DatePicker(
-            value=_date(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
+            value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
             description="To (incl.)",
             layout=wide,
         )
@@ -326,13 +316,6 @@ class TimeoutWidget:
                 fw.layout[key] = value
         self._sync_snapshot()
 
-    def _sync_snapshot(self) -> None:
-        # The saved widget state holds the figure as first displayed; re-sync it after every change.
-        # Private plotly attributes, checked on plotly 7.1.
-        fw = self.figure
-        fw._widget_data = copy.deepcopy(fw._data)
-        fw._widget_layout = copy.deepcopy(fw._layout_obj._props)
-
     def _on_data_change(self, change: dict[str, Any]) -> None:
         self.update()
 
@@ -342,16 +325,6 @@ class TimeoutWidget:
     # ---------------------------------------------------------------------------------------------
     # display
     # ---------------------------------------------------------------------------------------------
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        self._sync_snapshot()
-        return self.container._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        self._sync_snapshot()
-        display(self.container)
 
     def __repr__(self) -> str:
         return f"TimeoutWidget({self.result._line()})"
