@@ -19,6 +19,7 @@ from .analysis import (
 from .capture import capture_snippet
 from .datasets import load_sample, simulate
 from .errors import (
+    AggregatedDataError,
     ChatAnalyticsError,
     DataQualityWarning,
     EmptyDataError,
@@ -28,7 +29,7 @@ from .errors import (
     SchemaError,
 )
 from .export import save, save_all
-from .io import FORMATS, LoadReport, TrackingPlan, load_report, read_events
+from .io import FORMATS, LoadReport, TrackingPlan, load_report, open_events, read_events
 from .report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
@@ -39,6 +40,7 @@ __all__ = [
     "EVENT_TYPES",
     "FORMATS",
     "AgentPerformanceResult",
+    "AggregatedDataError",
     "ChatAnalyticsError",
     "DataQualityWarning",
     "EmptyDataError",
@@ -60,6 +62,7 @@ __all__ = [
     "load_report",
     "load_sample",
     "make_events",
+    "open_events",
     "optional",
     "read_events",
     "report",

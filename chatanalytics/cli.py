@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .errors import ChatAnalyticsError, DataQualityWarning
+from .errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -44,11 +44,14 @@ def _size(nbytes: float) -> str:
 
 def _read(args: argparse.Namespace):
     """Read the inputs, with a progress bar over their bytes advanced file by file (not with --quiet)."""
-    from .io import read_events
+    from .io import TrackingPlan, read_events
 
+    plan = TrackingPlan.from_file(args.plan) if args.plan else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # the load report says it, in full
-        return read_events(args.paths, format=args.format, progress=not args.quiet)
+        return read_events(
+            args.paths, format=args.format, progress=not args.quiet, plan=plan, timezone=args.source_tz
+        )
 
 
 def _types():
@@ -144,18 +147,30 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    """Read exports and write the canonical events as Parquet, for fast reloads."""
-    from .io import load_report
+    """Read exports and write the canonical events as Parquet: one file, or a dataset partitioned by day."""
+    from .io import load_report, write_dataset
 
-    events = _read(args)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    events.to_parquet(out, index=False)
+    dataset = not args.out.lower().endswith(".parquet")
+    if dataset and out.is_dir() and any(out.iterdir()) and not args.append:
+        raise InvalidParameterError(
+            "--out", args.out, reason="the folder is not empty: pass --append to add files to it"
+        )
+    if not dataset and args.append:
+        raise InvalidParameterError("--append", True, reason="only with a dataset folder as --out")
+    events = _read(args)
+    if dataset:
+        files = write_dataset(events, out, append=args.append)
+        where = f"{out}/ ({files:,} file(s) partitioned by UTC day)"
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        events.to_parquet(out, index=False)
+        where = str(out)
     c = load_report(events).counts()
     _say(
         args,
-        f"wrote {len(events):,} events to {out} ({c['rejected']:,} rejected, {c['duplicates']:,} duplicates, "
-        f"{c['ignored']:,} ignored)",
+        f"wrote {len(events):,} events to {where} ({c['rejected']:,} rejected, {c['duplicates']:,} "
+        f"duplicates, {c['ignored']:,} ignored)",
     )
     return EXIT_OK
 
@@ -182,10 +197,11 @@ def _time_zone(value: str) -> str:
     return value
 
 
-def _parquet(value: str) -> str:
-    if not value.lower().endswith(".parquet"):
-        raise argparse.ArgumentTypeError(f"must end in .parquet: {value!r}")
-    return value
+def _parquet_or_folder(value: str) -> str:
+    path = Path(value)
+    if value.lower().endswith(".parquet") or path.is_dir() or not path.suffix:
+        return value
+    raise argparse.ArgumentTypeError(f"must be a .parquet file or a folder: {value!r}")
 
 
 def _positive(kind: type) -> Any:
@@ -217,6 +233,15 @@ def build_parser() -> argparse.ArgumentParser:
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("paths", nargs="+", help="files, globs or directories of exported events")
         p.add_argument("--format", default=None, choices=list(FORMATS), help="input format (default: detect)")
+        p.add_argument(
+            "--plan", default=None, help="tracking plan (.toml or .json): the site's names for chat events"
+        )
+        p.add_argument(
+            "--source-tz",
+            default=None,
+            type=_time_zone,
+            help="time zone of the GA4 property / UA view / report suite, for exports with local dates",
+        )
 
     p = sub.add_parser(
         "report",
@@ -247,9 +272,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the data span (default: UTC)")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("convert", parents=[common], help="write canonical events as Parquet")
+    p = sub.add_parser(
+        "convert",
+        parents=[common],
+        help="write canonical events as Parquet: one file, or a dataset partitioned by day",
+        description="Read exports and write their canonical events as one .parquet file (fast reloads with "
+        "read_events) or, when --out is a folder, as a dataset of Parquet files partitioned by UTC day "
+        "(event_date=YYYY-MM-DD/), which ca.open_events analyses in DuckDB without loading it into memory.",
+    )
     inputs(p)
-    p.add_argument("--out", required=True, type=_parquet, help="the .parquet file to write")
+    p.add_argument(
+        "--out",
+        required=True,
+        type=_parquet_or_folder,
+        help="a .parquet file, or a folder that receives the partitioned dataset",
+    )
+    p.add_argument(
+        "--append", action="store_true", help="add to an existing dataset folder (new files beside the old)"
+    )
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("simulate", parents=[common], help="write synthetic capture-format events")

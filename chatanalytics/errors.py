@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 __all__ = [
+    "AggregatedDataError",
     "ChatAnalyticsError",
     "DataQualityWarning",
     "EmptyDataError",
@@ -94,6 +95,11 @@ class InvalidParameterError(ChatAnalyticsError, ValueError):
                 if close:
                     parts.append(f"Did you mean {close[0]!r}?")
         super().__init__(". ".join(parts))
+
+
+class AggregatedDataError(ChatAnalyticsError, ValueError):
+    """An analysis that follows sessions was given aggregated counts (a GA4 Explore CSV or Data API
+    report, a Universal Analytics report) instead of one row per event."""
 
 
 class EmptyDataError(ChatAnalyticsError, ValueError):

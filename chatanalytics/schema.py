@@ -21,7 +21,7 @@ column                      dtype                        meaning
 ``analytics_session_id``    ``str``                      the receiving tool's own session key
 ``event_id``                ``str``                      native unique id, when the source has one
 ``event_count``             ``Int64``                    1 for event-level sources
-``time_granularity``        ``category``                 ``exact`` / ``second`` / ``minute`` / ``day``
+``time_granularity``        ``category``                 ``exact``/``second``/``minute``/``hour``/``day``
 ``source_format``           ``category``                 the loader that read the record
 ``source_file``             ``str``                      the file it came from
 ``source_record``           ``Int64``                    1-based record (line) number in that file
@@ -89,7 +89,7 @@ EVENT_ALIASES: dict[str, str] = {
     "live_chat_timeout": "CONVERSATION_LIVE_CHAT_REQUEST_TIMEOUT",
 }
 
-TIME_GRANULARITIES: tuple[str, ...] = ("exact", "second", "minute", "day")
+TIME_GRANULARITIES: tuple[str, ...] = ("exact", "second", "minute", "hour", "day")
 CONVERSATION_TYPES: tuple[str, ...] = ("dialogue", "conversational_flow")
 UI_TYPES: tuple[str, ...] = ("popup", "chatbot", "inline")
 

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from ..errors import EmptyDataError, InvalidParameterError
+from ..errors import AggregatedDataError, EmptyDataError, InvalidParameterError
 from ..schema import validate_events
 
 
@@ -28,6 +28,7 @@ def as_table(events: Any, columns: list[str], *, micros: bool = False) -> Any:
         validate_events(events)
         if len(events) == 0:
             raise EmptyDataError("no events: the frame is empty")
+        refuse_aggregated(events)
         # categoricals travel as Arrow dictionaries, which DuckDB reads as text without expanding them
         table = pa.Table.from_pandas(events[columns], preserve_index=False)
         if micros and "event_time_utc" in columns:
@@ -47,6 +48,32 @@ def as_table(events: Any, columns: list[str], *, micros: bool = False) -> Any:
         return table
     raise InvalidParameterError(
         "events", type(events).__name__, reason="expected a canonical pandas DataFrame or an Ibis table"
+    )
+
+
+_COARSE = ("minute", "hour", "day")
+
+
+def refuse_aggregated(events: pd.DataFrame) -> None:
+    """Raise :class:`AggregatedDataError` when rows are counts over a period rather than single events.
+
+    Sessions, request lifecycles and times between events cannot be rebuilt from report rows such as
+    "57 dc_conversation_engaged on 2026-11-02": those rows have an ``event_count`` above 1 or a
+    ``time_granularity`` of a minute or more.
+    """
+    coarse = events["time_granularity"].isin(_COARSE).to_numpy()
+    counted = events["event_count"].fillna(1).to_numpy() != 1
+    bad = coarse | counted
+    if not bad.any():
+        return
+    formats = sorted({str(f) for f in events.loc[bad, "source_format"].dropna().unique()})
+    source = f" from {', '.join(formats)}" if formats else ""
+    periods = sorted({str(g) for g in events.loc[coarse, "time_granularity"].unique()})
+    what = f"counts per {' / '.join(periods)}" if periods else "rows with event_count above 1"
+    raise AggregatedDataError(
+        f"{int(bad.sum()):,} of {len(events):,} rows are aggregated {what}{source}. This analysis "
+        "follows sessions and needs one row per event (a GA4 BigQuery export, an Adobe Data Feed, a "
+        "capture file, ...). Count aggregated rows with ca.event_counts(events, freq='day')."
     )
 
 

@@ -132,10 +132,21 @@ from typing import Any
 from ..errors import InvalidParameterError
 from ..schema import EVENT_TYPES
 
-__all__ = ["DESTINATIONS", "FIELDS", "capture_snippet", "default_plan", "tracking_plan"]
+__all__ = [
+    "DESTINATIONS",
+    "FIELDS",
+    "LOADER_DESTINATIONS",
+    "capture_snippet",
+    "default_plan",
+    "tracking_plan",
+]
 
 #: The destinations :func:`capture_snippet` can forward to.
 DESTINATIONS: tuple[str, ...] = ("datalayer", "ga4", "websdk", "appmeasurement", "segment", "endpoint")
+
+#: Plan sections for data the snippet does not send but the loaders read: Universal Analytics events
+#: (``ga('send', 'event', category, action, label)``, the call on Adobe's callback page) and Snowplow.
+LOADER_DESTINATIONS: tuple[str, ...] = ("universal_analytics", "snowplow")
 
 #: The fields a plan maps for each destination: the snippet's own four, then the documented payload keys.
 FIELDS: tuple[str, ...] = (
@@ -392,6 +403,11 @@ def _check(plan: dict[str, Any]) -> None:
     _check_names(plan["datalayer"], "datalayer", reserved=("event",))
     _check_names(plan["websdk"], "websdk")
     _check_names(plan["segment"], "segment")
+    for name in LOADER_DESTINATIONS:
+        _check_names(plan[name], name)
+        for key, value in plan[name].items():
+            if key not in ("events", "fields"):
+                _text_or_none(value, f"plan[{name!r}][{key!r}]")
     _check_appmeasurement(plan["appmeasurement"])
     websdk = plan["websdk"]
     for key in ("data_path", "xdm_path"):

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import LoaderError
@@ -76,6 +77,7 @@ def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
             "event_time_utc": times,
             "code": checks.column("code"),
             "gran": checks.column("gran"),
+            "event_count": pc.coalesce(table.column("event_count").cast(pa.int64()), pa.scalar(1)),
             "source_record": table.column("source_record").cast(pa.int64()),
             "source_format": table.column("source_format"),
             **{c: _as_string(table.column(c)) for c in _STRINGS if c != "source_format"},

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..capture import DESTINATIONS, FIELDS, tracking_plan
+from ..capture import DESTINATIONS, FIELDS, LOADER_DESTINATIONS, tracking_plan
 from ..errors import InvalidParameterError, LoaderError
 from ..schema import EVENT_TYPES
 
@@ -47,15 +47,16 @@ _COLUMN_FIELDS = {column: name for name, column in FIELD_COLUMNS.items()}
 class TrackingPlan:
     """The names under which a site's data carries the Dynamic Chat events and their fields.
 
-    Each destination (``"ga4"``, ``"datalayer"``, ``"segment"``, ``"websdk"``, ``"appmeasurement"``)
-    has ``events`` (event type constant -> the tool's event name) and ``fields`` (field -> the tool's
-    key). Fields are named as in the capture plan (``id``, ``sid``, ``agentID``, ...) or by the canonical
-    column they fill (``conversation_id``, ``session_id``, ``agent_id``, ...). The field ``event`` is
-    the *action parameter*: a key whose value is the event type constant (``CONVERSATION_ENGAGED``,
-    any case) or the destination's event name for it. Loaders map a record by its event name first and
-    by its action parameter second, so a site that sends every callback as one event (``dynamic_chat``
-    with ``dc_event``) is read as well as one that sends a name per callback. An event name given to
-    several constants is decided by the action parameter alone.
+    Each destination (``"ga4"``, ``"datalayer"``, ``"segment"``, ``"websdk"``, ``"appmeasurement"``, and for
+    data the capture snippet does not send, ``"universal_analytics"`` and ``"snowplow"``) has ``events``
+    (event type constant -> the tool's event name) and ``fields`` (field -> the tool's key). Fields are named
+    as in the capture plan (``id``, ``sid``, ``agentID``, ...) or by the canonical column they fill
+    (``conversation_id``, ``session_id``, ``agent_id``, ...). The field ``event`` is the *action parameter*: a
+    key whose value is the event type constant (``CONVERSATION_ENGAGED``, any case) or the destination's event
+    name for it. Loaders map a record by its event name first and by its action parameter second, so a site
+    that sends every callback as one event (``dynamic_chat`` with ``dc_event``) is read as well as one that
+    sends a name per callback. An event name given to several constants is decided by the action parameter
+    alone.
 
     Build one with :meth:`default`, :meth:`from_dict` (overrides merged over the default) or
     :meth:`from_file` (the same overrides as TOML or JSON; in TOML, which has no null, an empty string
@@ -163,8 +164,9 @@ class TrackingPlan:
         return hash(json.dumps(self._plan, sort_keys=True))
 
     def _section(self, destination: str) -> dict[str, Any]:
-        if destination not in DESTINATIONS or "fields" not in self._plan[destination]:
-            known = [d for d in DESTINATIONS if "fields" in self._plan[d]]
+        every = (*DESTINATIONS, *LOADER_DESTINATIONS)
+        if destination not in every or "fields" not in self._plan[destination]:
+            known = [d for d in every if "fields" in self._plan[d]]
             raise InvalidParameterError("destination", destination, known)
         return self._plan[destination]
 

@@ -26,7 +26,7 @@ from ..schema import (
     ui_type_token,
     validate_events,
 )
-from . import _capture, _datalayer, _ga4, _parquet
+from . import _capture, _datalayer, _formats, _ga4, _parquet
 from ._arrow import map_distinct
 from ._files import PathLike, StreamState, expand_paths, iter_blocks, read_head
 from ._plan import TrackingPlan
@@ -39,6 +39,7 @@ FORMATS: dict[str, str] = {
     "parquet": "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)",
     "ga4_bigquery": "GA4 BigQuery export rows (events_*, events_intraday_*) as NDJSON (.gz too) or Parquet",
     "datalayer": "a GTM dataLayer capture: a JSON array, or one object per line, of dataLayer.push objects",
+    **{name: text for mod in _formats.readers() for name, text in mod.FORMATS.items()},
 }
 
 #: Canonical string columns other than the provenance ones.
@@ -97,6 +98,7 @@ def read_events(
     warn: bool = True,
     progress: bool = False,
     plan: TrackingPlan | None = None,
+    timezone: str | None = None,
 ) -> pd.DataFrame:
     """Read Dynamic Chat events into one canonical, typed DataFrame.
 
@@ -106,8 +108,9 @@ def read_events(
         Files (gzip is detected and decompressed), glob patterns (``"logs/2026-11/*.jsonl.gz"``) and
         directories (every ``.jsonl``, ``.ndjson``, ``.json``, ``.log`` and ``.parquet`` file below
         it, optionally gzipped), read in sorted order. A file named twice is read once.
-    format : {None, "capture", "parquet", "ga4_bigquery", "datalayer"}
-        The export format (see :data:`FORMATS`). ``None`` detects it per file from its content.
+    format : str, optional
+        The export format, one of :data:`FORMATS` (``"capture"``, ``"parquet"``, ``"ga4_bigquery"``,
+        ``"adobe_feed"``, ...). ``None`` detects it per file from its content.
     warn : bool, default True
         Raise a :class:`DataQualityWarning` when records were rejected or de-duplicated.
     progress : bool, default False
@@ -118,6 +121,10 @@ def read_events(
         ``ga4_bigquery`` and ``datalayer`` formats). ``None`` is :meth:`TrackingPlan.default`, the
         names the capture snippet sends. Records whose event name the plan does not map are ignored
         and listed, with their name, in the load report.
+    timezone : str, optional
+        The IANA time zone of the GA4 property, Universal Analytics view or Adobe report suite, for
+        exports whose dates and times are local (GA4 Explore CSV, Universal Analytics CSV; a GA4 Data
+        API response names its own zone, which this overrides).
 
     Returns
     -------
@@ -150,6 +157,9 @@ def read_events(
         plan = TrackingPlan.default()
     elif not isinstance(plan, TrackingPlan):
         raise InvalidParameterError("plan", plan, reason="a TrackingPlan is expected")
+    if timezone is not None:
+        _check_timezone(timezone)
+    readers = _formats.by_name()
     files, notes = expand_paths(paths)
     json_queries: dict[str, tuple[str, str]] = {}
     tallies: list[FileTally] = []
@@ -163,6 +173,7 @@ def read_events(
     con.execute(
         "SET arrow_large_buffer_size = true"
     )  # strings come out as large_string, as pandas keeps them
+    ctx = _formats.ReadContext(con, plan, timezone, notes)
     try:
         for fi, path in _each_file(files, progress):
             fmt = format or _detect(path)
@@ -174,6 +185,15 @@ def read_events(
                 if got.part is not None:
                     parts.append(Part(got.part, got.rows, fi, granularity=-1))
                 _account(fi, tally, got.rejected, got.ignored, rejected, ignored)
+                continue
+            if fmt in readers:
+                res = readers[fmt].read(ctx, path, fmt)
+                tally.records += res.records
+                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
+                parts.extend(
+                    Part(table, lines, fi, granularity=-1 if "gran" in table.column_names else 0)
+                    for table, lines in res.tables
+                )
                 continue
             if fmt in ("ga4_bigquery", "datalayer"):
                 if fmt not in json_queries:
@@ -321,16 +341,31 @@ def _detect(path: Path) -> str:
     first = _first_line(head)
     if b'"event_name"' in first and b'"event_timestamp"' in first:
         return "ga4_bigquery"
+    found = _formats.detect(path, head)
+    if found is not None:
+        return found
     if _datalayer.is_array(head) or _datalayer.sniff(first):
         return "datalayer"
     if not head.strip() or _capture.sniff(head):
         return "capture"
     known = "; ".join(f"{k}: {v}" for k, v in FORMATS.items())
     raise LoaderError(
-        f"cannot tell the format of {path} (it does not start with a JSON object); known formats: "
+        f"cannot tell the format of {path} (it matches none of the known formats' signatures); "
+        f"known formats: "
         f"{known}. Pass format= to force one.",
         path=path,
     )
+
+
+def _check_timezone(timezone: object) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidParameterError(
+            "timezone", timezone, reason="an IANA time zone such as 'America/New_York' is expected"
+        ) from None
 
 
 def _first_line(head: bytes) -> bytes:
@@ -513,12 +548,19 @@ def _to_pandas(
         table = table.set_column(table.column_names.index(col), col, new)
     if scrub:
         table, changed = scrub_table(table)
-    n = table.num_rows
     mapper = {pa.large_string(): STRING, pa.string(): STRING}.get
     frame = table.to_pandas(types_mapper=mapper)
     codes = np.concatenate([p.table.column("code").to_numpy(zero_copy_only=False) for p in parts])
     frame["event_type"] = pd.Categorical.from_codes(codes.astype(np.int8), dtype=EVENT_TYPE_DTYPE)
-    frame["event_count"] = pd.array(np.ones(n, dtype=np.int64), dtype="Int64")
+    counts = np.concatenate(
+        [
+            p.table.column("event_count").to_numpy(zero_copy_only=False).astype(np.int64)
+            if "event_count" in p.table.column_names
+            else np.ones(p.table.num_rows, dtype=np.int64)
+            for p in parts
+        ]
+    )
+    frame["event_count"] = pd.array(counts, dtype="Int64")
     gran = np.concatenate(
         [
             p.table.column("gran").to_numpy(zero_copy_only=False).astype(np.int8)

@@ -1,0 +1,129 @@
+"""Benchmark a funnel over a partitioned Parquet dataset on disk, analysed lazily through DuckDB.
+
+The first run writes about 50M **synthetic** events (``ca.simulate`` in chunks of 500,000 sessions with
+different seeds over the same 28 days) with ``chatanalytics.io.write_dataset`` into the git-ignored
+``benchmarks/.cache/dataset-50M/`` (one folder per UTC day). Each measurement then runs in a fresh process:
+``ca.funnel(ca.open_events(folder), ...)`` (three ordered steps, 30-minute window), against the same
+funnel as hand-written DuckDB SQL over ``read_parquet`` of the same files, and records the wall time and the
+process's peak resident memory (``VmHWM``), to show that the events never have to fit in memory.
+
+Target: the funnel completes on this 24 GB machine with a peak far below the size of the events in pandas,
+within 1.5x of the hand-written query.
+Usage: ``python benchmarks/bench_dataset.py [--events 50M]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from pathlib import Path
+
+from _harness import CACHE, run_child
+
+CHILD = r"""
+import json, sys, time, warnings
+warnings.simplefilter("ignore")
+import duckdb, chatanalytics as ca
+def hwm():
+    with open("/proc/self/status") as fh:
+        return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
+folder = sys.argv[2]
+SQL = '''
+WITH ev AS (SELECT event_time_utc, event_type, session_id, conversation_id
+            FROM read_parquet('{glob}', hive_partitioning = true)),
+firsts AS (
+  SELECT session_id, conversation_id, min(event_time_utc) AS t1 FROM ev
+  WHERE event_type = 'CONVERSATION_TRIGGERED' AND session_id IS NOT NULL AND conversation_id IS NOT NULL
+  GROUP BY ALL),
+s2 AS (
+  SELECT f.session_id, f.conversation_id, f.t1, min(e.event_time_utc) AS t2 FROM firsts f
+  LEFT JOIN ev e ON e.session_id = f.session_id AND e.conversation_id = f.conversation_id
+   AND e.event_type = 'CONVERSATION_ENGAGED' AND e.event_time_utc >= f.t1
+   AND e.event_time_utc <= f.t1 + INTERVAL 30 MINUTE
+  GROUP BY ALL),
+s3 AS (
+  SELECT s.*, min(e.event_time_utc) AS t3 FROM s2 s
+  LEFT JOIN ev e ON e.session_id = s.session_id AND e.conversation_id = s.conversation_id
+   AND e.event_type = 'CONVERSATION_COMPLETED' AND e.event_time_utc >= s.t2
+   AND e.event_time_utc <= s.t1 + INTERVAL 30 MINUTE
+  GROUP BY ALL)
+SELECT count(*) AS triggered, count(t2) AS engaged, count(t3) AS completed FROM s3
+'''
+base = hwm()
+t = time.perf_counter()
+if sys.argv[1] == "funnel":
+    events = ca.open_events(folder)
+    out = ca.funnel(events, steps=["triggered", "engaged", "completed"], window="30min").frame()
+    counts = [int(c) for c in out["converted"]]
+else:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    counts = list(con.sql(SQL.format(glob=folder + "/**/*.parquet")).fetchall()[0])
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "counts": counts, "base_mb": base, "peak_mb": hwm()}))
+"""
+
+COUNT = r"""
+import json, sys, duckdb
+con = duckdb.connect()
+glob = sys.argv[1] + "/**/*.parquet"
+sql = f"SELECT count(*), count(DISTINCT filename) FROM read_parquet('{glob}', filename = true)"
+n, files = con.sql(sql).fetchall()[0]
+print(json.dumps({"events": n, "files": files}))
+"""
+
+
+def _millions(text: str) -> int:
+    return int(float(text.rstrip("Mm")) * 1_000_000)
+
+
+def build(folder: Path, target: int) -> None:
+    """Write synthetic events in chunks until the folder holds at least ``target`` of them."""
+    import warnings
+
+    import chatanalytics as ca
+    from chatanalytics.io import write_dataset
+
+    warnings.simplefilter("ignore")
+    tmp = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    written, seed, start = 0, 1000, time.perf_counter()
+    while written < target:
+        events = ca.simulate(500_000, seed=seed)
+        write_dataset(events, tmp, append=True)
+        written += len(events)
+        seed += 1
+        print(
+            f"  {written / 1e6:,.1f}M synthetic events written ({time.perf_counter() - start:,.0f} s)",
+            flush=True,
+        )
+    tmp.rename(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", default="50M", help="size of the dataset to build and analyse")
+    size = parser.parse_args().events
+    folder = CACHE / f"dataset-{size}"
+    if not folder.exists():
+        print(f"building {folder} ...")
+        build(folder, _millions(size))
+    info = run_child(COUNT, str(folder))
+    disk = sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 2**30
+    ours = run_child(CHILD, "funnel", str(folder))
+    sql = run_child(CHILD, "duckdb_sql", str(folder))
+    if ours["counts"] != sql["counts"]:
+        raise SystemExit(f"the two disagree: funnel {ours['counts']} vs SQL {sql['counts']}")
+    print("| events | files | on disk | funnel | peak memory | hand-written DuckDB SQL | its peak | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {info['events'] / 1e6:,.1f}M | {info['files']:,} | {disk:,.2f} GiB | {ours['seconds']:.1f} s "
+        f"| {ours['peak_mb'] / 1024:,.2f} GiB | {sql['seconds']:.1f} s | {sql['peak_mb'] / 1024:,.2f} GiB "
+        f"| {ours['seconds'] / sql['seconds']:.2f}x |"
+    )
+    print(f"counts (triggered, engaged, completed): {ours['counts']}")
+
+
+if __name__ == "__main__":
+    main()
