@@ -29,7 +29,7 @@ from .errors import (
     SchemaError,
 )
 from .export import save, save_all
-from .io import FORMATS, LoadReport, TrackingPlan, load_report, open_events, read_events
+from .io import FORMATS, LoadReport, TrackingPlan, ga4_events, load_report, open_events, read_events
 from .report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
@@ -59,6 +59,7 @@ __all__ = [
     "event_counts",
     "events_table",
     "funnel",
+    "ga4_events",
     "load_report",
     "load_sample",
     "make_events",

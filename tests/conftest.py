@@ -32,3 +32,83 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+def write_ga4_raw_parquet(path: Path, sessions: int = 300, seed: int = 5) -> Path:
+    """A GA4 BigQuery export (Parquet form, typed) of simulated **synthetic** events, with quirks.
+
+    Every chat event is a row named as the capture snippet names it, its fields in ``event_params``
+    (numeric ids as ``int_value``); then: the first row's conversation id is a ``double_value``; the
+    first 40 rows come again as an intraday copy; a ``page_view`` row; some conversation types spelled
+    ``Conversation Flow``; an email address in one conversation name and one page URL.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import chatanalytics as ca
+
+    events = ca.simulate(sessions, seed=seed)
+    plan = ca.TrackingPlan.default()
+    names = {c: n for n, c in plan.events("ga4").items()}
+    keys = {c: k for c, k in plan.columns("ga4").items() if c not in ("event_time_utc", "event_id")}
+    rows = []
+
+    def add(params, key, value, *, number=False):
+        if value is None or value != value:
+            return
+        v = {"string_value": None, "int_value": None, "float_value": None, "double_value": None}
+        if number:
+            v["double_value"] = float(value)
+        elif str(value).isdigit():
+            v["int_value"] = int(value)
+        else:
+            v["string_value"] = str(value)
+        params.append({"key": key, "value": v})
+
+    for i, ev in enumerate(events.itertuples(index=False)):
+        params: list[dict] = []
+        for column, key in keys.items():
+            value = getattr(ev, column)
+            if column == "conversation_type" and value == "conversational_flow" and i % 3 == 0:
+                value = "Conversation Flow"
+            if column == "conversation_name" and i == 7:
+                value = "Pricing for jane.doe@example.com"
+            add(params, key, value, number=column == "conversation_id" and i == 0)
+        page = "https://www.example.com/p?email=jane.doe%40example.com" if i == 9 else ev.page_url
+        add(params, "page_location", page)
+        add(params, "dc_event", str(ev.event_type))
+        us = int(ev.event_time_utc.value // 1000)
+        add(params, "ga_session_id", str(us // 1_000_000 // 1800 * 1800))
+        rows.append(
+            {
+                "event_date": ev.event_time_utc.strftime("%Y%m%d"),
+                "event_timestamp": us,
+                "event_name": names[str(ev.event_type)],
+                "event_params": params,
+                "user_pseudo_id": ev.visitor_id,
+                "batch_event_index": i % 5,
+                "batch_page_id": 1793681849512 + i // 5,
+                "batch_ordering_id": 1,
+            }
+        )
+    rows += rows[:40]  # the intraday table's copies of the same events
+    page_view = [p for p in rows[0]["event_params"] if p["key"] != "dc_event"]
+    rows.append({**rows[0], "event_name": "page_view", "event_params": page_view, "batch_event_index": 9})
+    value = pa.struct(
+        [("string_value", pa.string()), ("int_value", pa.int64()), ("float_value", pa.float64()),
+         ("double_value", pa.float64())]
+    )  # fmt: skip
+    schema = pa.schema(
+        [
+            ("event_date", pa.string()),
+            ("event_timestamp", pa.int64()),
+            ("event_name", pa.string()),
+            ("event_params", pa.list_(pa.struct([("key", pa.string()), ("value", value)]))),
+            ("user_pseudo_id", pa.string()),
+            ("batch_event_index", pa.int64()),
+            ("batch_page_id", pa.int64()),
+            ("batch_ordering_id", pa.int64()),
+        ]
+    )
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), path)
+    return path

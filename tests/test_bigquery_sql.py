@@ -26,7 +26,9 @@ BIGQUERY_FUNCTIONS = {
     "LEAST", "GREATEST", "ABS", "FLOOR", "CEIL", "ROUND", "DIV", "MOD", "SAFE_DIVIDE", "IEEE_DIVIDE",
     "TIMESTAMP_DIFF", "TIMESTAMP_ADD", "TIMESTAMP_SUB", "TIMESTAMP_TRUNC", "TIMESTAMP_MICROS",
     "TIMESTAMP_SECONDS", "UNIX_MICROS", "UNIX_SECONDS", "DATE", "DATETIME", "EXTRACT", "FORMAT_TIMESTAMP",
-    "CONCAT", "LOWER", "UPPER", "TRIM", "STARTS_WITH", "ENDS_WITH", "REGEXP_CONTAINS", "SUBSTR", "LENGTH",
+    "CONCAT", "LOWER", "UPPER", "TRIM", "STARTS_WITH", "ENDS_WITH", "REGEXP_CONTAINS", "REGEXP_EXTRACT",
+    "REGEXP_REPLACE", "SUBSTR", "LENGTH", "TRUNC", "TIMESTAMP",
+    "ARRAY", "ARRAY_LENGTH", "ARRAY_TO_STRING", "UNNEST", "SAFE_OFFSET", "OFFSET",
 }  # fmt: skip
 
 #: Functions that other engines have and BigQuery lacks (or has only in another form), which an Ibis
@@ -96,3 +98,25 @@ def test_the_check_catches_functions_bigquery_lacks():
     }
     with pytest.raises(ibis.common.exceptions.OperationNotDefinedError):
         ibis.to_sql(t.x.median(), dialect="bigquery")  # no exact median in BigQuery
+
+
+def test_the_ga4_normalisation_compiles_for_bigquery():
+    value = "struct<string_value: string, int_value: int64, float_value: float64, double_value: float64>"
+    raw = ibis.table(
+        {
+            "event_date": "string",
+            "event_timestamp": "int64",
+            "event_name": "string",
+            "event_params": f"array<struct<key: string, value: {value}>>",
+            "user_pseudo_id": "string",
+            "batch_event_index": "int64",
+            "batch_page_id": "int64",
+            "batch_ordering_id": "int64",
+        },
+        name="events_20261103",
+    )
+    sql = ibis.to_sql(ca.ga4_events(raw), dialect="bigquery")
+    used = _functions(sql)
+    assert {"ARRAY_TO_STRING", "REGEXP_CONTAINS", "TIMESTAMP_ADD"} <= used
+    assert used <= BIGQUERY_FUNCTIONS, sorted(used - BIGQUERY_FUNCTIONS)
+    assert "UNNEST(`t0`.`event_params`)" in sql

@@ -123,3 +123,20 @@ def test_events_table_checks_the_schema(spark):
     )
     with pytest.raises(ca.InvalidParameterError, match="missing canonical column"):
         ca.events_table(bad)
+
+
+def test_ga4_export_normalised_on_spark(spark, tmp_path):
+    import ibis
+    from conftest import write_ga4_raw_parquet
+
+    raw_path = write_ga4_raw_parquet(tmp_path / "events_20261005.parquet")
+    raw = ibis.pyspark.connect(spark).read_parquet(str(raw_path))
+    on_spark = ca.ga4_events(raw)
+    on_duckdb = ca.ga4_events(ibis.duckdb.connect().read_parquet(str(raw_path)))
+    columns = [c for c in ca.COLUMNS if c not in ("event_count", "time_granularity", "source_record")]
+    a = on_spark.execute()[columns].sort_values("event_id").astype({"event_type": str})
+    b = on_duckdb.execute()[columns].sort_values("event_id").astype({"event_type": str})
+    assert len(a) == len(ca.read_events(raw_path, warn=False))
+    _same(a, b)
+    steps = {"steps": ["triggered", "engaged", "completed"], "by": "conversation_type"}
+    _same(ca.funnel(on_spark, **steps).frame(), ca.funnel(on_duckdb, **steps).frame())
