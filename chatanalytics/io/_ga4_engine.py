@@ -12,7 +12,7 @@ What differs from ``read_events``, which can afford per-value work in Python:
   agent name, or a meeting-info text, that may hold an email address or a phone number becomes
   ``[redacted]`` as a whole; a page URL whose query string or fragment may hold one keeps only its part
   before ``?`` / ``#``, followed by ``?[redacted]`` (and becomes ``[redacted]`` when an ``@`` precedes it);
-  an id holding ``@`` becomes ``[redacted]``.
+  an id holding ``@`` or ``%40`` becomes ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 from ..schema import _CONVERSATION_TYPE_TOKENS, _UI_TYPE_TOKENS
 from ._plan import TrackingPlan
-from ._privacy import _MAY_HOLD_PHONE, _PREFILTERS, REDACTED
+from ._privacy import _MAY_HOLD_PHONE, _PREFILTERS, ID_COLUMNS, REDACTED
 
 __all__ = ["ga4_events"]
 
@@ -176,7 +176,7 @@ def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
             ),
             else_=url,
         )
-    for column in ("visitor_id", "session_id", "analytics_session_id"):
+    for column in ID_COLUMNS:
         if column in out:
             x = out[column]
             out[column] = ibis.ifelse(x.re_search("@|%40"), REDACTED, x)

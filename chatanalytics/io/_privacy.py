@@ -10,8 +10,9 @@ read. Free-text values that can still carry contact details are scrubbed here:
 - ``meeting_info`` (raw JSON text): values under contact-like keys become ``"[redacted]"``; email
   addresses and phone numbers anywhere in its strings become ``[redacted]``.
 - ``conversation_name``, ``agent_name``: email addresses and phone numbers become ``[redacted]``.
-- ``visitor_id``, ``session_id``, ``analytics_session_id``: an id that is an email address is replaced by
-  ``redacted-`` and 16 hex digits of its SHA-256, so visitors stay distinct but unreadable.
+- ``visitor_id``, ``session_id``, ``analytics_session_id``, ``conversation_id``, ``agent_id``,
+  ``event_id``: an id that is an email address is replaced by ``redacted-`` and 16 hex digits of its
+  SHA-256, so visitors (and sessions, agents...) stay distinct but unreadable.
 
 A phone number is a value of 7 to 15 digits written with a leading ``+`` (or ``00``) or with separators
 (space, ``-``, ``.``, ``/``, parentheses): ``+1 555 0100 123``, ``(555) 010-0123``. A bare run of digits
@@ -37,6 +38,9 @@ from ..schema import STRING
 from ._arrow import map_distinct
 
 REDACTED = "[redacted]"
+
+#: Id columns: an id that is an email address is pseudonymised.
+ID_COLUMNS = ("visitor_id", "session_id", "analytics_session_id", "conversation_id", "agent_id", "event_id")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", re.I)
 _CONTACT_KEY = re.compile(r"e[-_]?mail|mail|phone|tel|mobile|cell|fax|sms|whatsapp", re.I)
@@ -129,25 +133,24 @@ _PREFILTERS: dict[str, str] = {
     "meeting_info": rf"@|(?i:{_CONTACT_WORDS})|{_MAY_HOLD_PHONE}",
     "conversation_name": rf"@|%40|{_MAY_HOLD_PHONE}",
     "agent_name": rf"@|%40|{_MAY_HOLD_PHONE}",
-    "visitor_id": "@|%40",
-    "session_id": "@|%40",
-    "analytics_session_id": "@|%40",
+    **dict.fromkeys(
+        ("visitor_id", "session_id", "analytics_session_id", "conversation_id", "agent_id", "event_id"),
+        "@|%40",
+    ),
 }
 _RULES: dict[str, Callable[[str], str]] = {
     "page_url": scrub_url,
     "meeting_info": scrub_json_text,
     "conversation_name": scrub_text,
     "agent_name": scrub_text,
-    "visitor_id": pseudonymise_id,
-    "session_id": pseudonymise_id,
-    "analytics_session_id": pseudonymise_id,
+    **dict.fromkeys(ID_COLUMNS, pseudonymise_id),
 }
 
 
 #: Id columns have many distinct values: their rows are searched for ``@`` directly. The free-text
 #: columns have few distinct values (or, for meeting_info, few non-null ones): their distinct values are
 #: found first and only those are searched.
-_ROW_SCAN = ("visitor_id", "session_id", "analytics_session_id")
+_ROW_SCAN = ID_COLUMNS
 
 
 def scrub_table(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:

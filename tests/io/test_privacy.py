@@ -72,3 +72,24 @@ def test_scrub_text_and_ids():
     assert token.startswith("redacted-") and len(token) == len("redacted-") + 16
     assert token == pseudonymise_id("jane@x.com") != pseudonymise_id("john@x.com")
     assert pseudonymise_id("v-123") == "v-123"
+
+
+def test_every_id_column_pseudonymises_an_email_address(write):
+    from conftest import capture_line
+
+    import chatanalytics as ca
+
+    path = write(
+        "ids.jsonl",
+        [
+            capture_line("2026-11-02T09:00:00Z", "CONVERSATION_LIVE_CHAT_INITIATED", sid="s1",
+                         id="jane@x.com", agentID="agent%40x.com", top_event_id="john@x.com"),
+            capture_line("2026-11-02T09:00:01Z", "CONVERSATION_LIVE_CHAT_ENDED", sid="s1",
+                         id="jane@x.com", agentID="a7", top_event_id="e2"),
+        ],
+    )  # fmt: skip
+    events = ca.read_events(path, warn=False)
+    assert events["conversation_id"].tolist() == [pseudonymise_id("jane@x.com")] * 2
+    assert events["agent_id"].tolist() == [pseudonymise_id("agent%40x.com"), "a7"]
+    assert events["event_id"].tolist() == [pseudonymise_id("john@x.com"), "e2"]
+    assert not events.astype(str).apply(lambda c: c.str.contains("@|%40")).any().any()
