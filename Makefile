@@ -38,6 +38,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_funnel.py
 	$(BIN)/python benchmarks/bench_agents.py
 	$(BIN)/python benchmarks/bench_timeouts.py
+	$(BIN)/python benchmarks/bench_ga4.py --sessions 4200000 --repeats 2
+	$(BIN)/python benchmarks/bench_dataset.py --events 50M
+	$(BIN)/python benchmarks/bench_dataset.py --events 5M
+	$(BIN)/python benchmarks/bench_engines.py --events 5M
 
 # JupyterLab on the notebooks (creates the environment first if needed)
 lab: $(VENV)/.installed-dev

@@ -1,14 +1,15 @@
 """Benchmark reading a GA4 BigQuery NDJSON export against a hand-written DuckDB query of the same file.
 
-The input is made once into ``benchmarks/.cache/ga4-<size>.json``: the events of ``ca.simulate`` (synthetic)
-written as GA4 BigQuery export rows as the capture snippet's gtag calls arrive (INT64 values as strings,
-``event_params`` with typed values, device, geo and batch columns). Each child process reads the file,
-best of 3: either ``ca.read_events`` (canonical frame, load report, de-duplication, privacy scrub), or a
-hand-written DuckDB query that reads the file with ``read_json``, unnests ``event_params`` and coalesces
-the typed values to text (the two the file holds), into Arrow.
+The input is made once into ``benchmarks/.cache/ga4-<sessions>-with-page-views.json``: the events of
+``ca.simulate`` (synthetic) written as GA4 BigQuery export rows as the capture snippet's gtag calls arrive
+(INT64 values as strings, ``event_params`` with typed values, device, geo and batch columns), each after a
+``page_view`` row of the same visitor, so half the rows are not chat events. Each child process reads the
+file, best of ``--repeats`` (3): either ``ca.read_events`` (canonical frame, load report, de-duplication,
+privacy scrub), or a hand-written DuckDB query that reads the file with ``read_json``, unnests
+``event_params`` and coalesces the typed values to text (the two the file holds), into Arrow.
 
 Target: at most 1.5x the hand-written query.
-Usage: ``python benchmarks/bench_ga4.py [--sessions 200000]``.
+Usage: ``python benchmarks/bench_ga4.py [--sessions 200000] [--repeats 3]``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ frame = pd.DataFrame({
     "page_url": sim["page_url"].astype(object),
     **{c: sim[c].astype(object) for c in cols},
 })
+# as many non-chat rows: a page_view 1 ms before each chat event, without the chat parameters
+noise = frame.assign(us=frame["us"] - 1000, name="page_view", constant=None, **{c: None for c in cols})
+frame = pd.concat([noise, frame], ignore_index=True).sort_values(["row", "us"], kind="stable")
 def param(c, key):
     return (f"{{'key': '{key}', 'value': {{'string_value': CASE WHEN NOT regexp_full_match({c}, '[0-9]+') "
             f"THEN {c} END, 'int_value': CASE WHEN regexp_full_match({c}, '[0-9]+') THEN {c} END}}}}")
@@ -56,7 +60,7 @@ COPY (SELECT strftime(make_timestamp(us), '%Y%m%d') AS event_date, CAST(us AS VA
   '4178302551' AS stream_id, 'WEB' AS platform, [] AS items,
   CAST(row % 7 AS VARCHAR) AS batch_event_index, CAST(1793681849512 + row // 7 AS VARCHAR) AS batch_page_id,
   '1' AS batch_ordering_id
-  FROM frame ORDER BY row) TO '{out}' (FORMAT json)''')
+  FROM frame) TO '{out}' (FORMAT json)''')
 print(len(sim))
 """
 
@@ -71,7 +75,7 @@ SELECT e.event_timestamp, e.event_name, e.user_pseudo_id, p.key,
 FROM read_json('{path}', format = 'newline_delimited') AS e, unnest(e.event_params) AS u(p)
 '''
 best = None
-for _ in range(3):
+for _ in range(int(sys.argv[3])):
     t = time.perf_counter()
     if sys.argv[1] == "read_events":
         rows = len(ca.read_events(path))
@@ -88,9 +92,11 @@ print(json.dumps({"seconds": best, "rows": rows}))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200_000, help="simulated sessions (~2.4 events each)")
-    n = parser.parse_args().sessions
+    parser.add_argument("--repeats", type=int, default=3, help="runs per reader in its process (best counts)")
+    args = parser.parse_args()
+    n, repeats = args.sessions, str(args.repeats)
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"ga4-{n}.json"
+    path = CACHE / f"ga4-{n}-with-page-views.json"
     if not path.exists():
         t = time.perf_counter()
         import subprocess
@@ -101,8 +107,8 @@ def main() -> None:
             raise SystemExit(out.stderr)
         print(f"wrote {path} ({out.stdout.strip()} events) in {time.perf_counter() - t:.1f} s")
     size = path.stat().st_size / 2**20
-    ours = run_child(CHILD, "read_events", str(path))
-    raw = run_child(CHILD, "duckdb", str(path))
+    ours = run_child(CHILD, "read_events", str(path), repeats)
+    raw = run_child(CHILD, "duckdb", str(path), repeats)
     result = {
         "file": path.name,
         "MiB": round(size),

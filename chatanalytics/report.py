@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ChatAnalyticsError, EmptyDataError, InvalidParameterError
+from .errors import AggregatedDataError, ChatAnalyticsError, EmptyDataError, InvalidParameterError
 
 __all__ = ["DEFAULT_STEPS", "FIGURES", "Contents", "Section", "build", "overview", "report"]
 
@@ -303,7 +303,7 @@ def build(
             bar.set_postfix_str(name)
             try:
                 results[name] = run()
-            except EmptyDataError as err:
+            except (EmptyDataError, AggregatedDataError) as err:
                 results[name] = None
                 unavailable[name] = str(err)
             bar.update(1)

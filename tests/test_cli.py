@@ -237,3 +237,21 @@ def test_report_html_and_png_charts(tmp_path, capsys):
         assert int.from_bytes(data[16:20], "big") == 350  # plotly's default 700 px wide, at scale 0.5
     out = capsys.readouterr().out
     assert f"wrote {html}" in out and f"wrote 11 charts to {charts}/: funnel.png" in out
+
+
+def test_report_on_an_aggregated_export_counts_and_explains(tmp_path, capsys):
+    explore = Path(__file__).parent / "data" / "ga4_reports" / "explore_dynamic_chat_20261101-20261102.csv"
+    out = tmp_path / "out"
+    assert main(["report", str(explore), "--out", str(out), "-q"]) == 1  # local dates need the zone
+    assert "timezone" in capsys.readouterr().err
+    assert main(["report", str(explore), "--source-tz", "America/New_York", "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "funnel: not available: 4 of 4 rows are aggregated counts per day from ga4_explore_csv" in said
+    counts = pd.read_csv(out / "events_by_type.csv").set_index("event_type")["events"]
+    # by hand from the file: 1,204 + 27 triggered, 310 engaged, 1 completed; the zero count is ignored
+    assert counts["CONVERSATION_TRIGGERED"] == 1231
+    assert counts["CONVERSATION_ENGAGED"] == 310
+    assert counts["CONVERSATION_COMPLETED"] == 1
+    assert counts.sum() == 1542
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "The funnel is not available: 4 of 4 rows are aggregated" in html

@@ -42,6 +42,13 @@ def test_notebook_runs_top_to_bottom(path):
         assert "application/vnd.jupyter.widget-view+json" in kinds  # and its widget
         state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
         assert any(m["model_module"] == "anywidget" for m in state.values())  # the FigureWidget
+    if path.name == "05-your-data.ipynb":
+        text = "\n".join(
+            str(o.get("data", {}).get("text/plain", "")) + str(o.get("text", "")) for o in outputs
+        )
+        assert "adobe_feed" in text  # the Data Feed archive was read
+        assert "rows are aggregated counts per day from ga4_explore_csv" in text  # the funnel refused
+        assert "1231" in text  # 1,204 + 27 triggered, summed from the report rows
     if path.name == "03-agents.ipynb":
         text = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
         assert "Agent performance:" in text and "two_accepts" in text

@@ -48,7 +48,9 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         path = Path(os.path.expanduser(text))
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and _is_data_name(p.name))
+            files = _without_feed_lookups(
+                sorted(p for p in path.rglob("*") if p.is_file() and _is_data_name(p))
+            )
             if not files:
                 raise LoaderError(
                     f"directory {text!r} holds no event files (looked for names ending in "
@@ -74,11 +76,45 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
     return unique, notes
 
 
-def _is_data_name(name: str) -> bool:
-    name = name.lower()
+def _is_data_name(path: Path) -> bool:
+    """Whether a file found in a directory is read: a known suffix (optionally .gz), or any gzip file
+    under a ``segment-logs`` folder (Segment's S3 destination names them ``<time>.<uuid>.gz``)."""
+    name = path.name.lower()
+    if name.endswith(".gz") and "segment-logs" in path.parts:
+        return True
     if name.endswith(".gz"):
         name = name[:-3]
     return name.endswith(DATA_SUFFIXES)
+
+
+#: Lookup archives of an Adobe Analytics Data Feed delivery (``[rsid]_[date]-lookup_data.tar.gz``).
+_FEED_LOOKUP_ARCHIVES = ("lookup_data.tar.gz", "lookup_data.tgz", "lookup_data.tar")
+
+
+def _without_feed_lookups(files: list[Path]) -> list[Path]:
+    """The files of a directory listing without the lookup files of Adobe Data Feed deliveries.
+
+    A folder holding ``column_headers.tsv`` or a ``*lookup_data.tar.gz`` is a Data Feed delivery: its
+    hit data (``hit_data*.tsv``, ``*.tsv.gz``, the daily ``*.tar.gz``) is read, and the adobe_feed
+    reader finds the lookups (column headers, event names) next to it. Its other plain ``.tsv`` files
+    (``column_headers.tsv``, ``event.tsv``, ``browser.tsv``, ...) and its lookup archives are not data.
+    Files in other folders are kept as they are.
+    """
+    feed_dirs = {
+        p.parent
+        for p in files
+        if p.name.lower() == "column_headers.tsv" or p.name.lower().endswith(_FEED_LOOKUP_ARCHIVES)
+    }
+    if not feed_dirs:
+        return files
+
+    def is_lookup(p: Path) -> bool:
+        name = p.name.lower()
+        if name.endswith(_FEED_LOOKUP_ARCHIVES):
+            return True
+        return name.endswith(".tsv") and not name.startswith("hit_data")
+
+    return [p for p in files if p.parent not in feed_dirs or not is_lookup(p)]
 
 
 @dataclass

@@ -38,7 +38,17 @@ class ReadContext:
 
 def readers() -> list[ModuleType]:
     """The format modules, in detection order (the most specific signatures first)."""
-    return []
+    from . import _adobe_feed, _ga4_reports, _marketo, _segment, _snowplow, _ua, _xdm
+
+    return [
+        _adobe_feed,
+        _marketo,
+        _snowplow,
+        _ga4_reports,
+        _ua,
+        _segment,
+        _xdm,
+    ]
 
 
 def by_name() -> dict[str, ModuleType]:

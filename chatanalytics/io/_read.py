@@ -106,8 +106,11 @@ def read_events(
     ----------
     paths : path, glob or list of them
         Files (gzip is detected and decompressed), glob patterns (``"logs/2026-11/*.jsonl.gz"``) and
-        directories (every ``.jsonl``, ``.ndjson``, ``.json``, ``.log`` and ``.parquet`` file below
-        it, optionally gzipped), read in sorted order. A file named twice is read once.
+        directories (every ``.jsonl``, ``.ndjson``, ``.json``, ``.log``, ``.parquet``, ``.csv``,
+        ``.tsv``, ``.tar`` and ``.tgz`` file below it, optionally gzipped, and every ``.gz`` file under
+        a ``segment-logs`` folder), read in sorted order. A file named twice is read once. In an Adobe
+        Data Feed folder (one holding ``column_headers.tsv`` or a ``*lookup_data.tar.gz``) only the
+        hit data is read; the lookups beside it name its columns and events.
     format : str, optional
         The export format, one of :data:`FORMATS` (``"capture"``, ``"parquet"``, ``"ga4_bigquery"``,
         ``"adobe_feed"``, ...). ``None`` detects it per file from its content.
@@ -117,8 +120,10 @@ def read_events(
         Show a progress bar over the bytes of the files (tqdm: a widget in a notebook, text on stderr
         elsewhere), advanced as each file is read.
     plan : TrackingPlan, optional
-        The names a site's analytics data uses for the Dynamic Chat events and fields (read by the
-        ``ga4_bigquery`` and ``datalayer`` formats). ``None`` is :meth:`TrackingPlan.default`, the
+        The names a site's analytics data uses for the Dynamic Chat events and fields: its ``ga4``
+        section for the GA4 formats, ``datalayer``, ``websdk`` for ``aep_xdm``, ``appmeasurement``
+        for ``adobe_feed``, ``segment``, ``snowplow`` and ``universal_analytics`` for ``ua_csv``
+        (Marketo's activity names are Adobe's own). ``None`` is :meth:`TrackingPlan.default`, the
         names the capture snippet sends. Records whose event name the plan does not map are ignored
         and listed, with their name, in the load report.
     timezone : str, optional

@@ -265,7 +265,7 @@ def test_int_and_string_timestamps_and_rejections(tmp_path):
 
 def test_detection_and_unknown_format(tmp_path):
     csv = tmp_path / "export.csv"
-    csv.write_text("Date,Event name,Event count\n20261102,page_view,3\n")
+    csv.write_text("Country,Users\nFrance,3\n")
     with pytest.raises(ca.LoaderError, match="known formats") as err:
         ca.read_events(csv)
     for name in ca.FORMATS:

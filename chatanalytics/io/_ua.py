@@ -1,0 +1,242 @@
+"""Universal Analytics custom reports exported as CSV: aggregated event counts as canonical events.
+
+Adobe's Dynamic Chat callback page forwards each callback to Universal Analytics as
+``ga('send', 'event', {eventCategory: 'Dynamic Chat Conversations', eventAction: 'Conversation
+Triggered', eventLabel: event.data.payload.id})``. UA stopped processing data on 2023-07-01; what an
+analyst still has is a report exported from the UA interface as CSV.
+
+File layout: ``#`` preamble lines (``# ----``, the view, the report, ``# YYYYMMDD-YYYYMMDD``, ``# ----``),
+a blank line, the table (a header row, data rows and a totals row whose dimension cells are empty),
+then, after a blank line, a ``Day Index`` block (locale dates and one metric) and other tables. The
+first table with an Event Action column is read; every row of the other tables (the ``Day Index`` block
+included) is an ignored record named ``<first header> table``, and a note says which table was read. A
+record is a data row; its number is its line in the file (header, ``#`` and blank lines are not
+records). Each line is parsed as one CSV row.
+
+Headers are read in English and in the Dutch and German of UA's interface, ignoring case, spaces and
+punctuation, and with or without the API's ``ga:`` prefix:
+
+==============================  ============================  ====================  =================
+English                         Dutch                         German                API
+==============================  ============================  ====================  =================
+Event Category                  Gebeurteniscategorie          Ereigniskategorie     ga:eventCategory
+Event Action                    Gebeurtenisactie              Ereignisaktion        ga:eventAction
+Event Label                     Gebeurtenislabel              Ereignislabel         ga:eventLabel
+Total Events                    Totaal aantal gebeurtenissen  Ereignisse insgesamt  ga:totalEvents
+Date (``YYYYMMDD``)             Datum                         Datum                 ga:date
+Hour (``00``-``23``)            Uur                           Stunde                ga:hour
+Minute (``00``-``59``)          Minuut                        Minute                ga:minute
+Hour of Day (``YYYYMMDDHH``)                                                        ga:dateHour
+Date Hour and Minute                                                                ga:dateHourMinute
+==============================  ============================  ====================  =================
+
+Other languages: rename the headers to English (or export in English).
+
+Mapping (names from the :class:`~chatanalytics.io.TrackingPlan`'s ``universal_analytics`` section):
+
+- ``event_count`` <- ``Total Events``: an integer with or without group separators (``2.546``,
+  ``"1,204"``, ``1 204``), as the interface's language writes it. 0 is ignored (``zero count``);
+  anything else that is not such an integer is rejected (``unparseable count``).
+- ``event_type`` <- ``Event Action`` through the plan's event names, ignoring case and surrounding
+  spaces (the constant, ``CONVERSATION_TRIGGERED``, is accepted too). Rows whose ``Event Category``
+  is not the plan's ``category`` (ignoring case) are ignored as ``<category> / <action>``, as are
+  rows of the chat category whose action the plan does not know. Without an Event Category column,
+  every row's action is matched (a note says so). An empty or ``(not set)`` action is rejected
+  (``missing event name``).
+- Other canonical columns <- the columns the plan's fields name: by default ``Event Label`` ->
+  ``conversation_id``; a site that added hit-level custom dimensions maps them by their header
+  (``{"universal_analytics": {"fields": {"sid": "Session ID"}}}``). ``(not set)`` and empty are null.
+- ``event_time_utc`` and ``time_granularity``: the start of the row's local period (``Date`` ->
+  ``day``, with ``Hour`` -> ``hour``, with ``Minute`` too -> ``minute``; ``Hour of Day`` -> ``hour``;
+  ``Date Hour and Minute`` -> ``minute``), converted to UTC from the view's time zone, which the file
+  does not carry: ``read_events(..., timezone="...")`` is required. The ``Day Index`` dates are not
+  used. A report without a date dimension (the standard Top Events report) raises a LoaderError
+  asking for one.
+- Totals rows (every dimension cell empty, or only a totals label) are ignored (``totals row``).
+- ``event_id`` <- ``agg:`` + 32 hex digits of the SHA-256 of
+  ``["ua","<period start in UTC>","<granularity>",[[<name>,<value>],...]]`` written as for GA4
+  reports, the pairs being every dimension but the date columns,
+  with the English API name in lower case (``eventcategory``, ``eventaction``, ``eventlabel``; other
+  headers in lower case with only letters, digits and ``:`` kept), sorted: as for GA4 reports
+  (:mod:`chatanalytics.io._ga4_reports`), overlapping exports of one view de-duplicate, in any of the
+  languages above, and no file name or raw value enters the id.
+- ``session_id``, ``visitor_id``, ``analytics_session_id`` and ``page_url`` are null unless a field
+  maps them.
+
+Aggregated reports are small: rows are read by a Python loop, a few look-ups and one hash per row.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import LoaderError
+from ..schema import EVENT_TYPES
+from ._formats import ReadContext
+from ._ga4 import Result
+from ._ga4_reports import Spec, find_period, head_lines, header_of, metrics_start, norm, read_report_csv
+
+FORMATS: dict[str, str] = {
+    "ua_csv": "a Universal Analytics custom report exported as CSV (aggregated Total Events per action)",
+}
+DESTINATION = "universal_analytics"
+
+#: Localised and API header names (normalised) -> the English name (normalised).
+_ALIASES: dict[str, str] = {
+    "gebeurteniscategorie": "eventcategory",
+    "ereigniskategorie": "eventcategory",
+    "gebeurtenisactie": "eventaction",
+    "ereignisaktion": "eventaction",
+    "gebeurtenislabel": "eventlabel",
+    "ereignislabel": "eventlabel",
+    "totaalaantalgebeurtenissen": "totalevents",
+    "ereignisseinsgesamt": "totalevents",
+    "uniekegebeurtenissen": "uniqueevents",
+    "eindeutigeereignisse": "uniqueevents",
+    "gebeurteniswaarde": "eventvalue",
+    "ereigniswert": "eventvalue",
+    "gemwaarde": "avgvalue",
+    "durchschnwert": "avgvalue",
+    "datum": "date",
+    "uur": "hour",
+    "stunde": "hour",
+    "minuut": "minute",
+    "datehour": "hourofday",
+    "datehourminute": "datehourandminute",
+}
+_METRICS = frozenset(
+    {"totalevents", "uniqueevents", "eventvalue", "avgvalue", "sessionswithevent", "eventssessionwithevent"}
+)
+_DATES = {
+    "date": "date",
+    "hourofday": "datehour",
+    "datehourandminute": "datehourminute",
+    "hour": "hour",
+    "minute": "minute",
+}
+_UA_RANGE = re.compile(r"#\s*\d{8}-\d{8}\s*")
+
+
+def key(name: str) -> str:
+    """A UA header's English name, normalised: ``Gebeurtenisactie``, ``ga:eventAction`` -> ``eventaction``."""
+    k = norm(name).removeprefix("ga:")
+    return _ALIASES.get(k, k)
+
+
+def sniff(path: Path, head: bytes) -> str | None:
+    """The format of a file from its first bytes.
+
+    Parameters
+    ----------
+    path : Path
+        The file (its name is not used).
+    head : bytes
+        Its first 4 KiB, decompressed.
+
+    Returns
+    -------
+    str or None
+        ``"ua_csv"`` for text with UA's ``# YYYYMMDD-YYYYMMDD`` preamble line or a header holding Event
+        Action and Total Events (in a language above), else None.
+    """
+    lines = head_lines(head)
+    if any(_UA_RANGE.fullmatch(line.strip()) for line in lines):
+        return "ua_csv"
+    header = {key(k) for k in header_of(lines)}
+    if "eventaction" in header and "totalevents" in header:
+        return "ua_csv"
+    return None
+
+
+def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
+    keys = [key(h) for h in header]
+    if "totalevents" not in keys:
+        raise LoaderError(f"{path}: the event table has no Total Events column", path=path)
+    dims = list(range(metrics_start(keys, _METRICS)))
+    plan = ctx.plan
+    wanted = {
+        key(src): column
+        for column, src in plan.columns(DESTINATION).items()
+        if column not in ("event_time_utc", "event_id")
+    }
+    roles: dict[str, int] = {}
+    fields: dict[str, int] = {}
+    event = category = None
+    for c in dims:
+        k = keys[c]
+        if k == "eventaction" and event is None:
+            event = c
+        elif k == "eventcategory" and category is None:
+            category = c
+        elif k in _DATES and _DATES[k] not in roles:
+            roles[_DATES[k]] = c
+        if k in wanted:
+            fields.setdefault(wanted[k], c)
+    period = find_period(roles)
+    if period is None:
+        raise LoaderError(
+            f"{path}: the report has no date dimension, so its rows have no time; add Date (or Hour of "
+            "Day, or Date Hour and Minute) as a dimension of the custom report and export it again",
+            path=path,
+        )
+    wanted_category = plan.to_dict()[DESTINATION].get("category")
+    if category is None and wanted_category:
+        ctx.notes.append(
+            f"{path}: the report has no Event Category column; every row's Event Action was matched "
+            f"without checking the category {wanted_category!r}"
+        )
+    codes = {v: EVENT_TYPES.index(c) for v, c in plan.action_values(DESTINATION).items()}
+    return Spec(
+        family="ua",
+        dims=dims,
+        names={c: keys[c] for c in dims},
+        count=keys.index("totalevents"),
+        event=event,
+        period=period,
+        fields=fields,
+        codes=codes,
+        fold_case=True,
+        category=category,
+        categories=frozenset({wanted_category.strip().lower()}) if wanted_category else frozenset(),
+        width=len(header),
+    )
+
+
+def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+    """Read one UA report CSV (see the module docstring).
+
+    Parameters
+    ----------
+    ctx : ReadContext
+        The tracking plan (its ``universal_analytics`` section), the ``timezone=`` of ``read_events``
+        (the view's time zone, required) and the notes of the load report.
+    path : Path
+        The file (gzip is decompressed).
+    fmt : str
+        ``"ua_csv"``.
+
+    Returns
+    -------
+    Result
+        One canonical row per chat data row, numbered by its line, and the rejected and ignored records.
+
+    Raises
+    ------
+    LoaderError
+        No table with an Event Action column or no Total Events column, no date dimension, no
+        ``timezone=``, or a truncated or corrupt gzip stream.
+    """
+
+    def pick(header: list[str]) -> bool:
+        keys = [key(h) for h in header]
+        return "eventaction" in keys[: metrics_start(keys, _METRICS)]
+
+    return read_report_csv(
+        ctx,
+        path,
+        pick=pick,
+        build=lambda header: _spec(ctx, path, header),
+        what="an Event Action column",
+        zone_hint="view",
+    )

@@ -1,0 +1,406 @@
+"""Adobe Experience Platform XDM ExperienceEvent rows (exported from a dataset) as canonical events.
+
+A file is newline-delimited JSON (plain or gzip), one ExperienceEvent per line, or a JSON array of them.
+Rows are as a dataset export writes them: the XDM fields at the top level (no ``xdm`` wrapper), custom
+fields under the tenant namespace (``_acme``), system columns such as ``_acp_system_metadata`` beside
+them (not read). The capture snippet's Web SDK destination sends ``alloy("sendEvent", {xdm: {eventType,
+timestamp, _id, web: {webInteraction: {name, type: "other", URL}}}, data: {dynamicChat: {...}}})``; the
+names below come from the :class:`~chatanalytics.io.TrackingPlan`'s ``websdk`` section.
+
+- The chat fields (the plan's ``fields``: ``eventName``, ``conversationID``, ``sessionID``, ...) are read
+  from one object. With the plan's ``xdm_path`` set (``_acme.dynamicChat``), that path only. Otherwise
+  the plan's ``data_path`` (``dynamicChat``): at the top level of the row, or else one level down, under
+  any top-level key (a tenant namespace such as ``_acme.dynamicChat``, or ``data.dynamicChat``), the
+  first such object found. ``data`` itself is not stored by Experience Platform: the fields reach a
+  dataset where the datastream's mapping puts them.
+- ``event_type`` <- ``eventType`` through the plan's ``events`` (``dynamicChat.conversationEngaged``),
+  else ``web.webInteraction.name`` through the plan's ``link_names`` (``Dynamic Chat Conversation
+  Engaged``), else the action field (``eventName``) holding the constant (any case), an event type or a
+  link name. Other rows (page views, other link clicks) are *ignored* and reported as their
+  ``eventType``, with the link name in parentheses (``web.webinteraction.linkClicks (Download
+  brochure)``) and the action value (``(eventName=...)``) when there is one.
+- ``event_time_utc`` <- ``timestamp``: ISO-8601 with any UTC offset (``...T23:58:00.250-05:00``), or
+  epoch seconds (10 digits) or milliseconds (13 digits); ``time_granularity`` ``exact``. A time without
+  an offset is read as UTC and counted in the load report's notes. Every ExperienceEvent has a
+  ``timestamp``: a row without one is *rejected* (missing time); a chat row whose time does not parse
+  is rejected (unparseable time). The chat field ``timestamp`` (a copy the snippet sends) is not read.
+- ``visitor_id`` <- ``identityMap.ECID``: the ``id`` of the entry with ``primary: true``, else of the
+  first entry that has an ``id``. Other namespaces (``Email``, ``CRM``) are never read.
+- ``page_url`` <- ``web.webPageDetails.URL``, else the chat field ``pageURL``, else
+  ``web.webInteraction.URL``.
+- ``event_id`` <- ``_id`` (else the chat field ``eventID``; the snippet sends the same id in both).
+  Experience Platform may keep re-ingested copies of a row: the loader's de-duplication on ``event_id``
+  drops them and reports the row each repeats.
+- ``session_id``, ``conversation_id``, ``conversation_name``, ``conversation_type``, ``ui_type``,
+  ``agent_id``, ``agent_name``, ``meeting_info`` <- the chat fields. Numbers are kept as text
+  (``4471902``; a whole number written as ``4471902.0`` loses its ``.0``); an object (``meetingInfo``)
+  is kept as its JSON text. ``analytics_session_id`` is not filled.
+
+A record number is the line (JSON lines) or the 1-based position in the array. Rows are parsed by DuckDB
+(``from_json`` with the few fields needed), in blocks of lines; no Python code runs per row. A file
+that yields no event and does not start with an ExperienceEvent row (another format forced with
+``format=``, garbage) raises :class:`~chatanalytics.errors.LoaderError`.
+
+The helpers :func:`read_json_records`, :func:`first_record`, :func:`time_sql` and :func:`naive_sql` are
+shared with the Segment reader (:mod:`chatanalytics.io._segment`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import LoaderError
+from . import _capture, _datalayer, _ga4
+from ._files import StreamState, iter_blocks, read_head
+from ._formats import ReadContext
+from ._ga4 import ID_COLUMNS, Result, _clean_id, _lit, lookup_code
+from ._plan import TrackingPlan
+
+FORMAT = "aep_xdm"
+DESTINATION = "websdk"
+FORMATS: dict[str, str] = {
+    FORMAT: "Adobe Experience Platform XDM ExperienceEvent rows exported from a dataset "
+    "(JSON lines, .gz too, or a JSON array)",
+}
+
+#: Top-level keys that, beside ``_id`` and ``timestamp``, mark an ExperienceEvent row.
+_XDM_KEYS = (
+    "eventType",
+    "identityMap",
+    "web",
+    "_experience",
+    "_acp_system_metadata",
+    "environment",
+    "device",
+    "placeContext",
+    "implementationDetails",
+    "producedBy",
+    "endUserIDs",
+)
+#: The primary ECID, else the first one with an id (``ecid``: the list of ``{id, primary}`` entries).
+_ECID_PRIMARY = "list_filter(ecid, lambda e: lower(e.\"primary\") = 'true' AND e.id <> '')[1].id"
+_ECID_FIRST = "list_filter(ecid, lambda e: e.id <> '')[1].id"
+#: Columns the queries add for the reader's notes; dropped before the tables are returned.
+_NOTE_COLUMNS = ("naive", "from_original")
+
+
+# ------------------------------------------------------------------------------------ shared helpers
+def ident(name: str) -> str:
+    """A quoted SQL identifier (a struct field name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def time_sql(expr: str) -> str:
+    """SQL turning a text time into TIMESTAMPTZ: ISO-8601 (any offset; none is UTC), or epoch seconds
+    (10 digits) or milliseconds (13 digits). NULL when it does not parse."""
+    return f"CAST(({_datalayer._time(f'trim({expr})')}) AS TIMESTAMPTZ)"
+
+
+def naive_sql(expr: str, parsed: str) -> str:
+    """SQL: true when ``expr`` parsed (``parsed`` is not NULL) as an ISO time carrying no UTC offset."""
+    offset = r"(?i)(z|utc|[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*[+-][0-9]{2}(:?[0-9]{2})?)$"
+    return (
+        f"({parsed} IS NOT NULL AND NOT regexp_full_match(trim({expr}), '[0-9]{{10}}|[0-9]{{13}}') "
+        f"AND NOT regexp_matches(trim({expr}), {_lit(offset)}))"
+    )
+
+
+def id_column(expr: str, column: str) -> str:
+    """``expr AS column``, ids without a ``.0`` decimal part."""
+    return f"{_clean_id(f'({expr})') if column in ID_COLUMNS else expr} AS {column}"
+
+
+def structure(tree: dict[str, Any]) -> str:
+    """A ``from_json`` structure (JSON text) from a nested dict of keys."""
+    return json.dumps(tree, ensure_ascii=False)
+
+
+def set_path(tree: dict[str, Any], path: list[str], leaf: dict[str, Any]) -> None:
+    """Merge ``leaf`` into ``tree`` at ``path`` (a list of keys), making the objects on the way."""
+    node = tree
+    for key in path:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node.update(leaf)
+
+
+def first_record(head: bytes) -> tuple[dict[str, Any] | None, bytes]:
+    """The first record of a JSON-lines file or JSON array, from the file's first bytes.
+
+    Returns the record when it is a whole JSON object within ``head``; otherwise None and the bytes
+    seen of it (the first line, or what follows the array's ``[``), for a check on its keys' text.
+    """
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] == b"[":
+        text = text[1:].lstrip(b" \t\r\n")
+        fragment = text
+    else:
+        fragment = text.split(b"\n", 1)[0]
+    if fragment[:1] != b"{":
+        return None, b""
+    try:
+        obj, _ = json.JSONDecoder().raw_decode(fragment.decode("utf-8", "ignore"))
+    except ValueError:
+        return None, fragment
+    return (obj, b"") if isinstance(obj, dict) else (None, b"")
+
+
+def has_key(fragment: bytes, key: str) -> bool:
+    """True when ``"key":`` occurs in the text (at any depth: the fallback for a record cut by the head)."""
+    return re.search(re.escape(json.dumps(key).encode()) + rb"\s*:", fragment) is not None
+
+
+def read_json_records(
+    ctx: ReadContext,
+    path: Path,
+    queries: tuple[str, str],
+    *,
+    sniff: Callable[[Path, bytes], str | None],
+    what: str,
+) -> Result:
+    """Read a JSON-lines file (plain or gzip) or a JSON array file with a (fast, guarded) pair of queries
+    over ``blk(idx, text)`` (see :func:`chatanalytics.io._ga4.parse_block`).
+
+    A gzip stream that ends early is read up to its last whole line and said so in ``ctx.notes``; corrupt
+    compressed data becomes one rejected record. Raises LoaderError when the file cannot be read, when a
+    JSON array is malformed or truncated, for a Parquet file, and when no record is an event and the file
+    does not start with a record of the format (``sniff``): ``what`` names the format in the messages.
+    """
+    try:
+        head = read_head(path)
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+    if head[:4] == b"PAR1":
+        raise LoaderError(
+            f"{path} is a Parquet file; {what} is read from JSON lines or a JSON array", path=path
+        )
+    result = Result()
+    state = StreamState()
+    last_line = 0
+    try:
+        if _datalayer.is_array(head):
+            data = b"".join(block.data for block in iter_blocks(path, state))
+            if state.truncated_gzip or state.corrupt_gzip:
+                raise LoaderError(
+                    f"{path}: the gzip stream is truncated or corrupt, so its JSON array cannot be read",
+                    path=path,
+                )
+            blocks: Any = [_datalayer.array_block(ctx.con, path, data)]
+        else:
+            blocks = iter_blocks(path, state)
+        for block in blocks:
+            result.add(_ga4.parse_block(ctx.con, block, queries, path))
+            last_line = block.first_line + len(block.starts) - 1
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+    if state.corrupt_gzip:
+        result.rejected.append((last_line + 1, "unreadable compressed data", b""))
+        result.records += 1
+        ctx.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+    if state.truncated_gzip:
+        ctx.notes.append(f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}")
+    if result.records and not result.tables and sniff(path, head) is None:
+        raise LoaderError(
+            f"{path} does not look like {what}: its first record is not one, and none of its "
+            f"{result.records:,} record(s) is a Dynamic Chat event (is format= right?)",
+            path=path,
+            record=1,
+        )
+    return result
+
+
+def note_counts(result: Result) -> dict[str, int]:
+    """Sum the note columns (``naive``, ``from_original``) of the event tables and drop them."""
+    counts = dict.fromkeys(_NOTE_COLUMNS, 0)
+    tables: list[tuple[pa.Table, np.ndarray]] = []
+    for table, lines in result.tables:
+        for column in _NOTE_COLUMNS:
+            if column in table.column_names:
+                counts[column] += int(pc.sum(table.column(column).cast(pa.int64())).as_py() or 0)
+        drop = [c for c in _NOTE_COLUMNS if c in table.column_names]
+        tables.append((table.drop_columns(drop), lines))
+    result.tables = tables
+    return counts
+
+
+def unique_names(table: dict[str, str | None]) -> dict[str, str]:
+    """Constant -> name, inverted, for names that stand for exactly one constant."""
+    names: dict[str, list[str]] = {}
+    for constant, name in table.items():
+        if name:
+            names.setdefault(name, []).append(constant)
+    return {name: cs[0] for name, cs in names.items() if len(cs) == 1}
+
+
+# ------------------------------------------------------------------------------------ XDM
+def sniff(path: Path, head: bytes) -> str | None:
+    """``"aep_xdm"`` when the first record has ``_id`` and ``timestamp`` and an XDM key (``eventType``,
+    ``identityMap``, ``web``, ...) or a tenant namespace (a top-level key starting with ``_``)."""
+    obj, fragment = first_record(head)
+    if obj is not None:
+        tenant = any(k.startswith("_") and k != "_id" for k in obj)
+        if "_id" in obj and "timestamp" in obj and (tenant or any(k in obj for k in _XDM_KEYS)):
+            return FORMAT
+        return None
+    keys = ("_id", "timestamp")
+    if fragment and all(has_key(fragment, k) for k in keys) and any(has_key(fragment, k) for k in _XDM_KEYS):
+        return FORMAT
+    return None
+
+
+def _chat_paths(plan: TrackingPlan) -> tuple[list[str] | None, bool]:
+    """The path of the chat-field object and whether it may also sit one level down (no xdm_path)."""
+    section = plan.to_dict()[DESTINATION]
+    if section.get("xdm_path"):
+        return section["xdm_path"].split("."), False
+    if section.get("data_path"):
+        return section["data_path"].split("."), True
+    return None, False
+
+
+def query(plan: TrackingPlan, *, guard: bool) -> str:
+    """The query over ``blk(idx, text)`` mapping ExperienceEvent rows to canonical rows."""
+    section = plan.to_dict()[DESTINATION]
+    fields = {f: k for f, k in section["fields"].items() if k}
+    chat = {k: "VARCHAR" for k in fields.values()}
+    tree: dict[str, Any] = {
+        "_id": "VARCHAR",
+        "timestamp": "VARCHAR",
+        "eventType": "VARCHAR",
+        "identityMap": {"ECID": [{"id": "VARCHAR", "primary": "VARCHAR"}]},
+        "web": {
+            "webPageDetails": {"URL": "VARCHAR"},
+            "webInteraction": {"name": "VARCHAR", "URL": "VARCHAR"},
+        },
+    }
+    path, nested = _chat_paths(plan)
+    if path and chat:
+        set_path(tree, path, chat)
+    valid = "json_valid(text)" if guard else "true"
+    parse = f"from_json(text, {_lit(structure(tree))})"
+    if guard:
+        parse = f"CASE WHEN json_valid(text) THEN {parse} END"
+    at = "r." + ".".join(ident(k) for k in path) if path and chat else None
+
+    def top(key: str) -> str:
+        return f"nullif({at}.{ident(key)}, '')" if at else "CAST(NULL AS VARCHAR)"
+
+    if nested and chat and path:
+        wildcard = "$.*." + ".".join(json.dumps(k) for k in path)
+        found = f"coalesce({', '.join(top(k) for k in chat)})"
+        down = (
+            f"CASE WHEN valid AND {found} IS NULL THEN "
+            f"from_json(json_extract(text, {_lit(wildcard)})[1], {_lit(structure(chat))}) END"
+        )
+    else:
+        down = "NULL"
+
+    def field(name: str) -> str:
+        key = fields.get(name)
+        if key is None:
+            return "CAST(NULL AS VARCHAR)"
+        if down == "NULL":
+            return top(key)
+        return f"coalesce({top(key)}, nullif(c2.{ident(key)}, ''))"
+
+    by_type = lookup_code(plan.events(DESTINATION), "etype")
+    by_link = lookup_code(unique_names(section.get("link_names") or {}), "link")
+    actions = plan.action_values(DESTINATION)
+    for name, constant in unique_names(section.get("link_names") or {}).items():
+        actions.setdefault(name.strip().upper(), constant)
+    by_action = lookup_code(actions, "upper(trim(action))")
+    action_key = fields.get("event")
+    shown = f"' ({action_key}=' || action || ')'" if action_key else "NULL"
+    columns = {
+        "session_id": field("sid"),
+        "conversation_id": field("id"),
+        "conversation_name": field("name"),
+        "conversation_type": field("type"),
+        "ui_type": field("uiType"),
+        "agent_id": field("agentID"),
+        "agent_name": field("agentName"),
+        "meeting_info": field("meetingInfo"),
+        "visitor_id": f"coalesce({_ECID_PRIMARY}, {_ECID_FIRST})",
+        "page_url": f"coalesce(page, {field('page_url')}, link_url)",
+        "event_id": f"coalesce(xid, {field('event_id')})",
+    }
+    raw = ", ".join(f"{expr} AS x_{c}" for c, expr in columns.items())
+    outs = ", ".join(id_column(f"x_{c}", c) for c in columns)
+    return f"""
+WITH f AS (
+  SELECT idx, valid, text, nullif(r."timestamp", '') AS ts_raw, nullif(r."eventType", '') AS etype,
+         nullif(r."web"."webInteraction"."name", '') AS link, nullif(r."_id", '') AS xid,
+         r."identityMap"."ECID" AS ecid, nullif(r."web"."webPageDetails"."URL", '') AS page,
+         nullif(r."web"."webInteraction"."URL", '') AS link_url{", r" if at else ""}
+  FROM (SELECT idx, text, {valid} AS valid, {parse} AS r FROM blk WHERE text IS NOT NULL)
+),
+g AS (SELECT *, {down} AS c2 FROM f),
+h AS (SELECT idx, valid, text, ts_raw, etype, link, {field("event")} AS action, {raw} FROM g),
+k AS (
+  SELECT *, CAST(coalesce({by_type}, {by_link}, {by_action}) AS TINYINT) AS code, {time_sql("ts_raw")} AS t
+  FROM h
+)
+SELECT idx,
+  CAST(CASE WHEN NOT valid THEN 2
+       WHEN ts_raw IS NULL THEN CASE WHEN json_type(text) <> 'OBJECT' THEN 3 ELSE 4 END
+       WHEN code IS NULL THEN {_capture.IGNORED}
+       WHEN t IS NULL THEN 5
+       ELSE {_capture.OK} END AS TINYINT) AS status,
+  t AS event_time_utc, code,
+  CASE WHEN code IS NULL THEN coalesce(etype, '(no eventType)') || coalesce(' (' || link || ')', '')
+                              || coalesce({shown}, '') END AS event_name,
+  {outs},
+  {naive_sql("ts_raw", "t")} AS naive
+FROM k
+"""
+
+
+def queries(plan: TrackingPlan) -> tuple[str, str]:
+    """The fast query (every line valid JSON) and the guarded one."""
+    return query(plan, guard=False), query(plan, guard=True)
+
+
+def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+    """Read one file of XDM ExperienceEvent rows (JSON lines, plain or gzip, or a JSON array).
+
+    Parameters
+    ----------
+    ctx : ReadContext
+        The DuckDB connection, the tracking plan (its ``websdk`` section) and the notes.
+    path : Path
+        The file.
+    fmt : str
+        ``"aep_xdm"``.
+
+    Returns
+    -------
+    Result
+        The events with their line (or array position) numbers, and every rejected and ignored row.
+
+    Raises
+    ------
+    LoaderError
+        The file cannot be read, a JSON array is malformed or truncated, or nothing in it is an
+        ExperienceEvent row.
+    """
+    result = read_json_records(
+        ctx,
+        path,
+        queries(ctx.plan),
+        sniff=sniff,
+        what="an Adobe Experience Platform XDM ExperienceEvent export",
+    )
+    naive = note_counts(result)["naive"]
+    if naive:
+        ctx.notes.append(f"{path}: {naive:,} timestamp(s) carried no UTC offset and were read as UTC")
+    return result
