@@ -14,11 +14,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# The dev install includes the Spark extra: the differential tests run every analysis on PySpark too.
+# The dev install includes the Spark extra (the differential tests run every analysis on PySpark too) and
+# the Avro extra (GA4 exports written as Avro).
 # lifelines (the survival-curve test oracle) declares pandas<3 but runs on pandas 3: installed without
 # its metadata's pins; its dependencies come with the dev extra.
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark,avro]'
 	$(BIN)/python -m pip install --quiet --no-deps 'lifelines==0.30.3'
 	touch $@ $(VENV)/.installed
 

@@ -45,6 +45,7 @@ params += [param("page_url", "page_location"), param("constant", "dc_event"),
            param("CAST(us // 1000000 - 600 AS VARCHAR)", "ga_session_id"),
            "{'key': 'engagement_time_msec', 'value': {'string_value': NULL, 'int_value': '100'}}"]
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 con.register("frame", frame)
 con.execute(f'''
 COPY (SELECT strftime(make_timestamp(us), '%Y%m%d') AS event_date, CAST(us AS VARCHAR) AS event_timestamp,

@@ -725,6 +725,18 @@ def _parse_stream(
     return parsed
 
 
+def _shown_names(raw: pa.Array | pa.ChunkedArray, cache: dict[str, str]) -> tuple[pa.Array, pa.Array]:
+    """The names to show for ignored hits, worked out once per distinct name (scrubbed of contact
+    details; an empty name is ``hit``): the distinct shown names and each hit's index into them."""
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    encoded = pc.fill_null(raw, "").dictionary_encode()
+    for n in encoded.dictionary.to_pylist():
+        cache.setdefault(n, scrub_text(n) if n else "hit")
+    shown = pa.array([cache[n] for n in encoded.dictionary.to_pylist()], pa.large_string())
+    return shown, encoded.indices
+
+
 def _record_numbers(rows: np.ndarray, skipped: np.ndarray) -> np.ndarray:
     """Record numbers of good rows (0-based positions among the rows pyarrow kept), given the sorted
     record numbers of the rows it skipped (wrong field counts)."""
@@ -750,20 +762,17 @@ def _finish(
         result.tables.append((table.select(keep), lines))
     names: dict[str, str] = {}
     for table in parsed.others:
-        lines = (_record_numbers(table.column("rn").to_numpy(), skipped) + offset).tolist()
+        lines = _record_numbers(table.column("rn").to_numpy(), skipped) + offset
         extra += int(pc.sum(table.column("extra")).as_py() or 0)
         status = table.column("status").to_numpy()
         ign = status == _IGNORED
-        ignored_names = table.column("name").filter(pa.array(ign)).to_pylist()
-        for n in set(ignored_names):
-            names.setdefault(n, scrub_text(n) if n else "hit")
-        result.ignored.extend(
-            (line, names[n]) for line, n in zip(np.asarray(lines)[ign].tolist(), ignored_names, strict=True)
-        )
+        ignored_names = table.column("name").filter(pa.array(ign))
+        shown, codes = _shown_names(ignored_names, names)
+        result.ignored.add_arrays(lines[ign], shown.take(codes))
         for i in np.flatnonzero(~ign).tolist():
             raw = table.column("raw")[i].as_py() or ""
             result.rejected.append(
-                (lines[i], _REASONS[int(status[i])], raw.encode("latin-1", errors="replace"))
+                (int(lines[i]), _REASONS[int(status[i])], raw.encode("latin-1", errors="replace"))
             )
     for number, found, text in parsed.bad:
         result.rejected.append(

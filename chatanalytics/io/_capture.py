@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from ..schema import EVENT_TYPES
 from ._files import Block
+from ._ignored import IgnoredRecords
 
 FORMAT = "capture"
 
@@ -181,7 +182,7 @@ class BlockResult:
     events: pa.Table  # status == OK rows: idx, event_time_utc, code, canonical strings, naive, key_hash
     lines: np.ndarray  # 1-based line numbers of the event rows
     rejected: list[tuple[int, str, bytes]] = field(default_factory=list)  # (line, reason, raw)
-    ignored: list[tuple[int, str]] = field(default_factory=list)  # (line, event name)
+    ignored: IgnoredRecords = field(default_factory=IgnoredRecords)  # line numbers and event names
     records: int = 0
 
 
@@ -315,10 +316,7 @@ def _collect(
             result.rejected.append((first_line + int(i), reason, bytes(data[starts[i] : ends[i]])))
     ign = status == IGNORED
     if ign.any():
-        names = out.column("event_name").filter(pa.array(ign)).to_pylist()
-        result.ignored.extend(
-            (first_line + int(i), name) for i, name in zip(row_line[ign], names, strict=True)
-        )
+        result.ignored.add_arrays(row_line[ign] + first_line, out.column("event_name").filter(pa.array(ign)))
     return result
 
 

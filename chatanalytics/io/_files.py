@@ -15,7 +15,7 @@ import numpy as np
 from ..errors import EmptyDataError, LoaderError
 
 #: File name endings read when a directory is given.
-DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".parquet", ".csv", ".tsv", ".tar", ".tgz")
+DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".parquet", ".avro", ".csv", ".tsv", ".tar", ".tgz")
 BLOCK_BYTES = 64 << 20
 
 PathLike = str | os.PathLike[str]

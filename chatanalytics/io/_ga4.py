@@ -1,6 +1,7 @@
 """GA4 BigQuery export rows (``events_YYYYMMDD`` and ``events_intraday_YYYYMMDD``) as canonical events.
 
-Files are BigQuery table exports: newline-delimited JSON (plain or gzip) or Parquet (Avro is not read).
+Files are BigQuery table exports: newline-delimited JSON (plain or gzip), Parquet or Avro (read through
+polars, the ``avro`` extra: ``pip install 'chatanalytics[avro]'``).
 One row is one GA4 event. In JSON, INT64 values are written as strings and NULL columns are usually
 left out; both are read, and an absent key is read as null.
 
@@ -45,6 +46,7 @@ from ..errors import LoaderError
 from ..schema import EVENT_TYPES
 from . import _capture
 from ._files import Block
+from ._ignored import IgnoredRecords
 from ._plan import TrackingPlan
 
 FORMAT = "ga4_bigquery"
@@ -213,7 +215,7 @@ class Result:
     tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
     records: int = 0
     rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
-    ignored: list[tuple[int, str]] = field(default_factory=list)
+    ignored: IgnoredRecords = field(default_factory=IgnoredRecords)
     long_values: int = 0
 
     def add(self, res: _capture.BlockResult) -> None:
@@ -277,6 +279,11 @@ _PARQUET_REQUIRED = ("event_name", "event_timestamp")
 
 def _parquet_source(path: Path, names: list[str], value_fields: list[str]) -> str:
     quoted = path.as_posix().replace("'", "''")
+    return _typed_source(f"read_parquet('{quoted}', file_row_number = true)", names, value_fields)
+
+
+def _typed_source(relation: str, names: list[str], value_fields: list[str]) -> str:
+    """The classify-and-map query's source over a typed export table with a ``file_row_number`` column."""
 
     def col(name: str) -> str:
         return f"CAST({name} AS VARCHAR)" if name in names else "CAST(NULL AS VARCHAR)"
@@ -296,7 +303,7 @@ def _parquet_source(path: Path, names: list[str], value_fields: list[str]) -> st
          {col("event_name")} AS ev_name, {col("event_timestamp")} AS ts_raw,
          {col("user_pseudo_id")} AS upid, {col("batch_event_index")} AS bei,
          {col("batch_page_id")} AS bpi, {col("batch_ordering_id")} AS boi, {pk} AS pk, {pv} AS pv
-  FROM read_parquet('{quoted}', file_row_number = true)"""
+  FROM {relation}"""
 
 
 def sniff_parquet(path: Path) -> str | None:
@@ -324,30 +331,74 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
             f"(it has {', '.join(names[:12])})",
             path=path,
         )
-    value_fields: list[str] = []
-    if "event_params" in names:
-        typ = schema.field("event_params").type
-        try:
-            value_type = typ.value_type.field("value").type
-            value_fields = [value_type.field(i).name for i in range(value_type.num_fields)]
-            typ.value_type.field("key")
-        except (AttributeError, KeyError) as err:
-            raise LoaderError(
-                f"{path}: event_params is {typ}, not a list of {{key, value}} records", path=path
-            ) from err
+    value_fields = _value_fields(path, schema)
     sql = query(plan, _parquet_source(path, names, value_fields), object_check="4")
     try:
         out = con.sql(sql).to_arrow_table()
     except duckdb.Error as err:
         raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
+    return _typed_result(out)
+
+
+def _value_fields(path: Path, schema: pa.Schema) -> list[str]:
+    """The typed value fields of ``event_params`` (``string_value``, ``int_value``, ...), checked."""
+    if "event_params" not in schema.names:
+        return []
+    typ = schema.field("event_params").type
+    try:
+        value_type = typ.value_type.field("value").type
+        typ.value_type.field("key")
+        return [value_type.field(i).name for i in range(value_type.num_fields)]
+    except (AttributeError, KeyError) as err:
+        raise LoaderError(
+            f"{path}: event_params is {typ}, not a list of {{key, value}} records", path=path
+        ) from err
+
+
+def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> Result:
+    """Read one Avro file of GA4 BigQuery export rows (BigQuery's Avro export: nullable unions, arrays of
+    records), through polars' Avro reader into Arrow, then the same query as Parquet."""
+    try:
+        import polars as pl
+    except ImportError:
+        raise LoaderError(
+            f"{path} is an Avro file: reading Avro needs polars (pip install 'chatanalytics[avro]'), or "
+            "export the BigQuery table as NEWLINE_DELIMITED_JSON or PARQUET instead",
+            path=path,
+        ) from None
+    try:
+        table = pl.read_avro(path).to_arrow()
+    except Exception as err:  # polars raises several types for a damaged or truncated file
+        raise LoaderError(f"cannot read {path} as Avro: {err}", path=path) from err
+    names = table.column_names
+    missing = [c for c in _PARQUET_REQUIRED if c not in names]
+    if missing:
+        raise LoaderError(
+            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
+            f"(it has {', '.join(names[:12])})",
+            path=path,
+        )
+    value_fields = _value_fields(path, table.schema)
+    table = table.append_column("file_row_number", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    con.register("ga4_avro", table)
+    try:
+        out = con.sql(query(plan, _typed_source("ga4_avro", names, value_fields), object_check="4"))
+        return _typed_result(out.to_arrow_table())
+    except duckdb.Error as err:
+        raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
+    finally:
+        con.unregister("ga4_avro")
+
+
+def _typed_result(out: pa.Table) -> Result:
+    """Events, ignored and rejected rows of a typed (Parquet or Avro) export file, from the query's output."""
     status = out.column("status").to_numpy()
     rows = out.column("idx").to_numpy().astype(np.int64) + 1
     result = Result(records=out.num_rows)
     keep = status == _capture.OK
     if not keep.all():
         ign = status == _capture.IGNORED
-        names_ign = out.column("event_name").filter(pa.array(ign)).to_pylist()
-        result.ignored.extend(zip(rows[ign].tolist(), names_ign, strict=True))
+        result.ignored.add_arrays(rows[ign], out.column("event_name").filter(pa.array(ign)))
         bad = ~keep & ~ign
         if bad.any():
             sub = out.filter(pa.array(bad)).select(["idx", "status"]).to_pylist()

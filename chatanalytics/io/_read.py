@@ -29,6 +29,7 @@ from ..schema import (
 from . import _capture, _datalayer, _formats, _ga4, _parquet
 from ._arrow import map_distinct
 from ._files import PathLike, StreamState, expand_paths, iter_blocks, read_head
+from ._ignored import IgnoredRecords
 from ._plan import TrackingPlan
 from ._privacy import scrub_table
 from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadReport, attach_report
@@ -37,7 +38,7 @@ from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadRepor
 FORMATS: dict[str, str] = {
     "capture": "newline-delimited JSON of captured Dynamic Chat callbacks (.jsonl, .jsonl.gz)",
     "parquet": "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)",
-    "ga4_bigquery": "GA4 BigQuery export rows (events_*, events_intraday_*) as NDJSON (.gz too) or Parquet",
+    "ga4_bigquery": "GA4 BigQuery export rows (events_*, events_intraday_*): NDJSON (.gz too), Parquet, Avro",
     "datalayer": "a GTM dataLayer capture: a JSON array, or one object per line, of dataLayer.push objects",
     **{name: text for mod in _formats.readers() for name, text in mod.FORMATS.items()},
 }
@@ -170,7 +171,7 @@ def read_events(
     tallies: list[FileTally] = []
     parts: list[Part] = []
     rejected: list[tuple[int, int, str, bytes]] = []
-    ignored: list[tuple[int, int, str]] = []
+    ignored: list[tuple[int, np.ndarray, pa.Array]] = []  # (file index, record numbers, names)
     naive = 0
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -263,6 +264,8 @@ def _read_plan_format(
     """Read one GA4 BigQuery export or dataLayer capture file (JSON lines, JSON array or Parquet)."""
     if fmt == "ga4_bigquery" and _is_parquet(path):
         result = _ga4.read_parquet(con, path, plan)
+    elif fmt == "ga4_bigquery" and _head(path)[:4] == b"Obj\x01":
+        result = _ga4.read_avro(con, path, plan)
     else:
         result = _ga4.Result()
         state = StreamState()
@@ -318,14 +321,20 @@ def _account(
     fi: int,
     tally: FileTally,
     rej: Sequence[tuple[int, str, bytes]],
-    ign: Sequence[tuple[int, str]],
+    ign: IgnoredRecords | Sequence[tuple[int, str]],
     rejected: list[tuple[int, int, str, bytes]],
-    ignored: list[tuple[int, int, str]],
+    ignored: list[tuple[int, np.ndarray, pa.Array]],
 ) -> None:
     tally.rejected += len(rej)
-    tally.ignored += len(ign)
     rejected.extend((fi, line, reason, raw) for line, reason, raw in rej)
-    ignored.extend((fi, line, name) for line, name in ign)
+    if not isinstance(ign, IgnoredRecords):
+        records = IgnoredRecords()
+        records.extend(ign)
+        ign = records
+    lines, names = ign.arrays()
+    tally.ignored += len(lines)
+    if len(lines):
+        ignored.append((fi, lines, names))
 
 
 def _is_gzip(path: Path) -> bool:
@@ -338,11 +347,7 @@ def _detect(path: Path) -> str:
     if path.name.lower().endswith(".parquet") or head[:4] == b"PAR1":
         return _ga4.sniff_parquet(path) or "parquet"
     if head[:4] == b"Obj\x01":
-        raise LoaderError(
-            f"{path} is an Avro file: Avro exports are not read; export the BigQuery table as "
-            "NEWLINE_DELIMITED_JSON or PARQUET instead",
-            path=path,
-        )
+        return "ga4_bigquery"  # Avro: BigQuery's third export format
     first = _first_line(head)
     if b'"event_name"' in first and b'"event_timestamp"' in first:
         return "ga4_bigquery"
@@ -382,7 +387,7 @@ def _finalize(
     parts: list[Part],
     tallies: list[FileTally],
     rejected: list[tuple[int, int, str, bytes]],
-    ignored: list[tuple[int, int, str]],
+    ignored: list[tuple[int, np.ndarray, pa.Array]],
     notes: list[str],
     *,
     warn: bool,
@@ -390,7 +395,6 @@ def _finalize(
     """De-duplicate, scrub contact details, convert to pandas and attach the load report."""
     names = [t.name for t in tallies]
     rejected.sort(key=lambda r: (r[0], r[1]))
-    ignored.sort(key=lambda r: (r[0], r[1]))
     _hash_keys(parts)
     dropped_parts = _dedupe(parts)
     for part, dropped in zip(parts, dropped_parts, strict=True):
@@ -722,11 +726,19 @@ def _rejected_frame(rejected: list[tuple[int, int, str, bytes]], names: list[str
     ).astype(REJECTED_COLUMNS)
 
 
-def _ignored_frame(ignored: list[tuple[int, int, str]], names: list[str]) -> pd.DataFrame:
+def _ignored_frame(ignored: list[tuple[int, np.ndarray, pa.Array]], names: list[str]) -> pd.DataFrame:
+    """The ignored records of every file, by file and record number, built from arrays."""
+    if not ignored:
+        return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in IGNORED_COLUMNS.items()})
+    files = np.concatenate([np.full(len(lines), fi, dtype=np.int32) for fi, lines, _ in ignored])
+    lines = np.concatenate([lines for _, lines, _ in ignored])
+    event_names = pa.concat_arrays([n.cast(pa.large_string()) for _, _, n in ignored])
+    order = np.lexsort((lines, files))
+    source = pa.DictionaryArray.from_arrays(pa.array(files[order]), pa.array(names, pa.large_string()))
     return pd.DataFrame(
         {
-            "source_file": [names[r[0]] for r in ignored],
-            "source_record": [r[1] for r in ignored],
-            "event_name": [r[2] for r in ignored],
+            "source_file": pd.Series(source.cast(pa.large_string()), dtype=STRING),
+            "source_record": pd.array(lines[order], dtype="Int64"),
+            "event_name": pd.Series(event_names.take(pa.array(order)), dtype=STRING),
         }
     ).astype(IGNORED_COLUMNS)

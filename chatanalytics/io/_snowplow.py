@@ -252,8 +252,7 @@ def split_rows(
         result.rejected.append((int(lines[i]), reasons[int(status[i])], raw(int(i))))
     ign = np.flatnonzero(status == IGNORED)
     if len(ign):
-        names = out.column("event_name").take(pa.array(ign)).to_pylist()
-        result.ignored.extend(zip(lines[ign].tolist(), names, strict=True))
+        result.ignored.add_arrays(lines[ign], out.column("event_name").take(pa.array(ign)))
     return result
 
 

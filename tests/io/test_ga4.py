@@ -177,6 +177,21 @@ def test_parquet_export_and_detection():
     assert report.files["source_format"].tolist() == ["ga4_bigquery"]
 
 
+def test_avro_export_reads_like_the_parquet_one(tmp_path):
+    avro = DATA / "avro" / "events_20261103.avro"  # the same daily table as the Parquet fixture, as Avro
+    from_avro = read(avro)
+    from_parquet = read(DATA / "parquet" / "events_20261103.parquet")
+    columns = [c for c in ca.COLUMNS if not c.startswith("source_")]
+    pd.testing.assert_frame_equal(from_avro[columns], from_parquet[columns])
+    files = ca.load_report(from_avro).files
+    counts = files[["source_format", "records", "events", "ignored"]].values.tolist()
+    assert counts == [["ga4_bigquery", 4, 3, 1]]
+    half = tmp_path / "half.avro"
+    half.write_bytes(avro.read_bytes()[:900])
+    with pytest.raises(ca.LoaderError, match=r"half\.avro"):
+        ca.read_events(half)
+
+
 def test_parquet_and_ndjson_copies_deduplicate_across_formats():
     report = ca.load_report(
         read([DATA / "events_20261103.json", DATA / "parquet" / "events_20261103.parquet"])
@@ -273,8 +288,9 @@ def test_detection_and_unknown_format(tmp_path):
     assert err.value.path == str(csv)
     avro = tmp_path / "events_20261102.avro"
     avro.write_bytes(b"Obj\x01\x04\x14avro.codec")
-    with pytest.raises(ca.LoaderError, match="Avro exports are not read"):
+    with pytest.raises(ca.LoaderError, match=r"cannot read .*events_20261102\.avro as Avro") as err:
         ca.read_events(avro)
+    assert err.value.path == str(avro)
     with pytest.raises(ca.InvalidParameterError, match="Did you mean 'ga4_bigquery'"):
         ca.read_events(GLOB, format="ga4_bigqery")
 
