@@ -19,7 +19,7 @@ import shutil
 import time
 from pathlib import Path
 
-from _harness import CACHE, run_child
+from _harness import CACHE, FUNNEL_SQL, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -29,27 +29,7 @@ def hwm():
     with open("/proc/self/status") as fh:
         return next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
 folder = sys.argv[2]
-SQL = '''
-WITH ev AS (SELECT event_time_utc, event_type, session_id, conversation_id
-            FROM read_parquet('{glob}', hive_partitioning = true)),
-firsts AS (
-  SELECT session_id, conversation_id, min(event_time_utc) AS t1 FROM ev
-  WHERE event_type = 'CONVERSATION_TRIGGERED' AND session_id IS NOT NULL AND conversation_id IS NOT NULL
-  GROUP BY ALL),
-s2 AS (
-  SELECT f.session_id, f.conversation_id, f.t1, min(e.event_time_utc) AS t2 FROM firsts f
-  LEFT JOIN ev e ON e.session_id = f.session_id AND e.conversation_id = f.conversation_id
-   AND e.event_type = 'CONVERSATION_ENGAGED' AND e.event_time_utc >= f.t1
-   AND e.event_time_utc <= f.t1 + INTERVAL 30 MINUTE
-  GROUP BY ALL),
-s3 AS (
-  SELECT s.*, min(e.event_time_utc) AS t3 FROM s2 s
-  LEFT JOIN ev e ON e.session_id = s.session_id AND e.conversation_id = s.conversation_id
-   AND e.event_type = 'CONVERSATION_COMPLETED' AND e.event_time_utc >= s.t2
-   AND e.event_time_utc <= s.t1 + INTERVAL 30 MINUTE
-  GROUP BY ALL)
-SELECT count(*) AS triggered, count(t2) AS engaged, count(t3) AS completed FROM s3
-'''
+SQL = sys.argv[3]
 base = hwm()
 t = time.perf_counter()
 if sys.argv[1] == "funnel":
@@ -59,7 +39,8 @@ if sys.argv[1] == "funnel":
 else:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    counts = list(con.sql(SQL.format(glob=folder + "/**/*.parquet")).fetchall()[0])
+    source = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
+    counts = list(con.sql(SQL.format(events=source)).fetchall()[0][:3])
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "counts": counts, "base_mb": base, "peak_mb": hwm()}))
 """
@@ -111,8 +92,8 @@ def main() -> None:
         build(folder, _millions(size))
     info = run_child(COUNT, str(folder))
     disk = sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 2**30
-    ours = run_child(CHILD, "funnel", str(folder))
-    sql = run_child(CHILD, "duckdb_sql", str(folder))
+    ours = run_child(CHILD, "funnel", str(folder), FUNNEL_SQL)
+    sql = run_child(CHILD, "duckdb_sql", str(folder), FUNNEL_SQL)
     if ours["counts"] != sql["counts"]:
         raise SystemExit(f"the two disagree: funnel {ours['counts']} vs SQL {sql['counts']}")
     print("| events | files | on disk | funnel | peak memory | hand-written DuckDB SQL | its peak | ratio |")

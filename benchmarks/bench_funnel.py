@@ -11,7 +11,7 @@ Usage: ``python benchmarks/bench_funnel.py [--size 10M]``.
 
 from __future__ import annotations
 
-from _harness import cached_input, run_child
+from _harness import FUNNEL_SQL, cached_input, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -23,28 +23,7 @@ def hwm():
 events = ca.read_events(sys.argv[2])
 frame_mb = events.memory_usage(deep=True).sum() / 2**20
 base = hwm()
-SQL = '''
-WITH firsts AS (
-  SELECT session_id, conversation_id, min(event_time_utc) AS t1 FROM ev
-  WHERE event_type = 'CONVERSATION_TRIGGERED' AND session_id IS NOT NULL AND conversation_id IS NOT NULL
-  GROUP BY ALL),
-s2 AS (
-  SELECT f.session_id, f.conversation_id, f.t1, min(e.event_time_utc) AS t2 FROM firsts f
-  LEFT JOIN ev e ON e.session_id = f.session_id AND e.conversation_id = f.conversation_id
-   AND e.event_type = 'CONVERSATION_ENGAGED' AND e.event_time_utc >= f.t1
-   AND e.event_time_utc <= f.t1 + INTERVAL 30 MINUTE
-  GROUP BY ALL),
-s3 AS (
-  SELECT s.*, min(e.event_time_utc) AS t3 FROM s2 s
-  LEFT JOIN ev e ON e.session_id = s.session_id AND e.conversation_id = s.conversation_id
-   AND e.event_type = 'CONVERSATION_COMPLETED' AND e.event_time_utc >= s.t2
-   AND e.event_time_utc <= s.t1 + INTERVAL 30 MINUTE
-  GROUP BY ALL)
-SELECT count(*) AS triggered, count(t2) AS engaged, count(t3) AS completed,
-       median(date_diff('microsecond', t1, t2) / 1e6) AS median_engage_s,
-       median(date_diff('microsecond', t2, t3) / 1e6) AS median_complete_s
-FROM s3
-'''
+SQL = sys.argv[3].format(events='frame_events')
 best = None
 for _ in range(3):
     t = time.perf_counter()
@@ -57,7 +36,7 @@ for _ in range(3):
         cols = ["event_time_utc", "event_type", "session_id", "conversation_id"]
         table = pa.Table.from_pandas(events[cols], preserve_index=False)
         table = table.set_column(1, "event_type", table.column(1).cast(pa.string()))
-        con.register("ev", table)
+        con.register("frame_events", table)
         row = con.sql(SQL).fetchall()[0]
         counts = list(row[:3])
     s = time.perf_counter() - t
@@ -87,7 +66,8 @@ print(json.dumps(summary))
 
 def main() -> None:
     size, path = cached_input(__doc__.splitlines()[0])
-    ours, sql = run_child(CHILD, "funnel", str(path)), run_child(CHILD, "duckdb_sql", str(path))
+    ours = run_child(CHILD, "funnel", str(path), FUNNEL_SQL)
+    sql = run_child(CHILD, "duckdb_sql", str(path), FUNNEL_SQL)
     if ours["counts"] != sql["counts"]:
         raise SystemExit(f"the two disagree: funnel {ours['counts']} vs SQL {sql['counts']}")
     print("| events | funnel | hand-written DuckDB SQL | ratio | frame | funnel peak | peak/frame |")
