@@ -324,13 +324,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
     except Exception as err:  # pyarrow raises several types for a file that is not Parquet
         raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
     names = schema.names
-    missing = [c for c in _PARQUET_REQUIRED if c not in names]
-    if missing:
-        raise LoaderError(
-            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
-            f"(it has {', '.join(names[:12])})",
-            path=path,
-        )
+    _check_columns(path, names)
     value_fields = _value_fields(path, schema)
     sql = query(plan, _parquet_source(path, names, value_fields), object_check="4")
     try:
@@ -338,6 +332,17 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
     except duckdb.Error as err:
         raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
     return _typed_result(out)
+
+
+def _check_columns(path: Path, names: list[str]) -> None:
+    """Raise when a typed file lacks the export's required columns."""
+    missing = [c for c in _PARQUET_REQUIRED if c not in names]
+    if missing:
+        raise LoaderError(
+            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
+            f"(it has {', '.join(names[:12])})",
+            path=path,
+        )
 
 
 def _value_fields(path: Path, schema: pa.Schema) -> list[str]:
@@ -371,13 +376,7 @@ def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) ->
     except Exception as err:  # polars raises several types for a damaged or truncated file
         raise LoaderError(f"cannot read {path} as Avro: {err}", path=path) from err
     names = table.column_names
-    missing = [c for c in _PARQUET_REQUIRED if c not in names]
-    if missing:
-        raise LoaderError(
-            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
-            f"(it has {', '.join(names[:12])})",
-            path=path,
-        )
+    _check_columns(path, names)
     value_fields = _value_fields(path, table.schema)
     table = table.append_column("file_row_number", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register("ga4_avro", table)
