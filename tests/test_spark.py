@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import chatanalytics as ca
@@ -97,6 +98,20 @@ def test_funnel_on_spark(pair):
     _same(ca.funnel(events, **kwargs).frame(), ca.funnel(table, **kwargs).frame())
     strict = {"steps": ["triggered", "engaged", "completed"], "order": "strict", "window": "10min"}
     _same(ca.funnel(events, **strict).frame(), ca.funnel(table, **strict).frame())
+
+
+def test_funnel_on_spark_keeps_the_units_there(pair):
+    events, table = pair
+    kwargs = {"steps": ["triggered", "engaged", "completed"], "by": "conversation_name", "top": 2}
+    mine, theirs = ca.funnel(events, **kwargs), ca.funnel(table, **kwargs)
+    assert not isinstance(theirs.units_arrow, pa.Table)  # only the aggregates came back
+    assert theirs.kept_groups == mine.kept_groups
+    _same(mine.frame(), theirs.frame())
+    _same(mine.curves, theirs.curves)
+    group = mine.kept_groups[0]
+    a = mine.units(2, group, "dropped").sort_values(["session_id", "conversation_id"])
+    b = theirs.units(2, group, "dropped").sort_values(["session_id", "conversation_id"])
+    _same(a, b)  # the drill-down runs on Spark when asked for
 
 
 def test_agent_performance_on_spark(pair):

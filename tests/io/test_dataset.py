@@ -7,6 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import chatanalytics as ca
+from chatanalytics.analysis.funnel import OTHER
 from chatanalytics.cli import main
 from chatanalytics.io import write_dataset
 
@@ -102,3 +103,22 @@ def test_cli_convert_writes_and_appends_a_dataset(tmp_path, capsys):
     assert main(["convert", str(src), "--out", str(root), "--append", "-q"]) == 0
     assert sum(_rows_per_folder(root).values()) == 12
     assert main(["convert", str(src), "--out", str(tmp_path / "one.parquet"), "--append", "-q"]) == 1
+
+
+def test_a_lazy_funnel_with_a_breakdown_equals_the_frame_one(tmp_path):
+    events = ca.simulate(400, seed=9)  # SYNTHETIC
+    root = tmp_path / "events"
+    write_dataset(events, root)
+    steps = ["triggered", "engaged", "completed"]
+    # more conversation names than top: the others merge into one group, as in process
+    lazy = ca.funnel(ca.open_events(root), steps=steps, by="conversation_name", top=2)
+    eager = ca.funnel(events, steps=steps, by="conversation_name", top=2)
+    assert lazy.kept_groups == eager.kept_groups and len(lazy.kept_groups) == 2
+    assert set(lazy.frame()["group"]) == {*lazy.kept_groups, OTHER}
+    pd.testing.assert_frame_equal(lazy.frame(), eager.frame())
+    pd.testing.assert_frame_equal(lazy.curves, eager.curves)
+    group = lazy.kept_groups[0]
+    a = lazy.units(2, group, "dropped").sort_values(["session_id", "conversation_id"]).reset_index(drop=True)
+    b = eager.units(2, group, "dropped").sort_values(["session_id", "conversation_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(lazy.over_time("week"), eager.over_time("week"))
