@@ -120,3 +120,31 @@ def test_the_ga4_normalisation_compiles_for_bigquery():
     assert {"ARRAY_TO_STRING", "REGEXP_CONTAINS", "TIMESTAMP_ADD"} <= used
     assert used <= BIGQUERY_FUNCTIONS, sorted(used - BIGQUERY_FUNCTIONS)
     assert "UNNEST(`t0`.`event_params`)" in sql
+
+
+def test_the_funnel_aggregates_left_in_bigquery_compile():
+    import pandas as pd
+
+    from chatanalytics.analysis.funnel import _km_query, _parse_steps, _unit_times
+
+    events = ibis.table(
+        {
+            "event_time_utc": "int64",  # microseconds, as the funnel's queries use them
+            "event_type": "string",
+            "session_id": "string",
+            "conversation_id": "string",
+            "ui_type": "string",
+        },
+        name="events",
+    )
+    steps = _parse_steps(["triggered", "engaged", "completed"])
+    window = pd.Timedelta("30min")
+    units = _unit_times(
+        events, steps, ["session_id", "conversation_id"], "ordered", window, [None, None], [], "ui_type",
+        None, None, collect=False,
+    )  # fmt: skip
+    query = _km_query(units.mutate(g=units.group.fill_null("(none)")), steps, "ordered", window, [None] * 2,
+                      pd.Timestamp("2026-11-30", tz="UTC"))  # fmt: skip
+    used = _functions(ibis.to_sql(query, dialect="bigquery"))
+    assert {"MIN", "COUNT", "SUM"} <= used
+    assert used <= BIGQUERY_FUNCTIONS, sorted(used - BIGQUERY_FUNCTIONS)
