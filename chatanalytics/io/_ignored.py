@@ -9,7 +9,7 @@ from readers that find a few.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -49,13 +49,6 @@ class IgnoredRecords:
 
     def __len__(self) -> int:
         return len(self._lines) + sum(len(lines) for lines, _ in self._chunks)
-
-    def __iter__(self) -> Iterator[tuple[int, str]]:
-        lines, names = self.arrays()
-        return iter(zip(lines.tolist(), names.to_pylist(), strict=True))
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
 
     def arrays(self) -> tuple[np.ndarray, pa.Array]:
         """All records: record numbers and names, in the order added."""
