@@ -1,9 +1,10 @@
-"""Shared helpers for the tests: writing small capture files by hand."""
+"""Shared helpers for the tests: writing small capture files by hand, and the browser."""
 
 from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,56 @@ def capture_line(ts: str, event: str, **payload: object) -> str:
     """One capture-format record as a JSON line."""
     extra = {k[4:]: payload.pop(k) for k in list(payload) if k.startswith("top_")}
     return json.dumps({"ts": ts, "event": event, "payload": payload, **extra})
+
+
+def _require(reason: str) -> None:
+    """Fail when ``CI`` is set (CI installs everything the browser tests need), else skip with the reason."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must provide it (.ci/run installs Chromium)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser_path() -> str:
+    """The Chromium or Chrome executable, found as the exports find it.
+
+    :func:`chatanalytics.export.find_browser`: ``BROWSER_PATH``, then the ``PATH``, then the usual
+    install locations.
+    """
+    from chatanalytics.errors import ExportError
+    from chatanalytics.export import find_browser
+
+    try:
+        return find_browser()
+    except ExportError as err:
+        _require(str(err))
+        raise
+
+
+@pytest.fixture(scope="module")
+def playwright_browser(browser_path: str):
+    """A headless Chromium driven by Playwright, shared by the tests of a module.
+
+    Module scope: Playwright's sync API holds an event loop while it runs, which must not outlive the
+    browser tests into the notebook tests.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require("the playwright package is not installed (pip install -e '.[dev]')")
+        raise
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=browser_path,
+            headless=True,
+            # the machine's network is closed: no background connections, updates or sync
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-BROWSER = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def _free_port() -> int:
@@ -40,10 +39,6 @@ def _get(url: str) -> object:
 
 @pytest.fixture
 def lab(tmp_path):
-    if not Path(BROWSER).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"Chromium not found at {BROWSER}; CI must install it (apt-get install chromium)")
-        pytest.skip(f"Chromium not found at {BROWSER} (apt-get install chromium, or set BROWSER_PATH)")
     shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path / "01-quickstart.ipynb")
     port = _free_port()
     cmd = [
@@ -88,90 +83,82 @@ def _wait_single_kernel(base: str, timeout: float = 60) -> None:
 
 
 @pytest.mark.slow
-def test_quickstart_in_jupyterlab(lab):
-    from playwright.sync_api import sync_playwright
-
+def test_quickstart_in_jupyterlab(lab, playwright_browser):
     ARTIFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=BROWSER,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )  # fmt: skip
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.goto(f"{lab}/lab/tree/01-quickstart.ipynb")
-            idle = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
-            page.wait_for_selector(idle, timeout=60_000)
-            _wait_single_kernel(lab)
-            page.wait_for_selector(idle, timeout=60_000)
+    context = playwright_browser.new_context()
+    try:
+        page = context.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"{lab}/lab/tree/01-quickstart.ipynb")
+        idle = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
+        page.wait_for_selector(idle, timeout=60_000)
+        _wait_single_kernel(lab)
+        page.wait_for_selector(idle, timeout=60_000)
 
-            first_prompt = page.locator(".jp-InputArea-prompt").first
-            for _ in range(3):  # a click during start-up can be lost: check the run began, else retry
-                page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-                page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-                try:
-                    page.wait_for_function(
-                        "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
-                        arg=first_prompt.element_handle(),
-                        timeout=10_000,
-                    )
-                    break
-                except Exception:  # retried
-                    continue
-            # the run is over when the last code cell has its execution count
-            page.wait_for_function(
-                """() => {
-                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-                    return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-                }""",
-                timeout=240_000,
-            )
-            page.wait_for_selector(".jp-OutputArea-output .js-plotly-plot .main-svg", state="visible")
-            # figures outside the viewport are drawn when scrolled to; no cell shows a traceback
-            assert (
-                page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-                .filter(has_text="Traceback")
-                .count()
-                == 0
-            )
+        first_prompt = page.locator(".jp-InputArea-prompt").first
+        for _ in range(3):  # a click during start-up can be lost: check the run began, else retry
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            try:
+                page.wait_for_function(
+                    "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                    arg=first_prompt.element_handle(),
+                    timeout=10_000,
+                )
+                break
+            except Exception:  # retried
+                continue
+        # the run is over when the last code cell has its execution count
+        page.wait_for_function(
+            """() => {
+                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+            }""",
+            timeout=240_000,
+        )
+        page.wait_for_selector(".jp-OutputArea-output .js-plotly-plot .main-svg", state="visible")
+        # figures outside the viewport are drawn when scrolled to; no cell shows a traceback
+        assert (
+            page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            .filter(has_text="Traceback")
+            .count()
+            == 0
+        )
 
-            # the funnel widget: the VBox holding both the "By" dropdown and a plot
-            widget = (
-                page.locator(".widget-vbox", has=page.locator(".widget-dropdown", has_text="By"))
-                .filter(has=page.locator(".js-plotly-plot"))
-                .first
-            )
-            widget.scroll_into_view_if_needed()
-            plot = widget.locator(".js-plotly-plot").first
-            plot.locator(".main-svg").first.wait_for(state="visible")
-            page.screenshot(path=str(ARTIFACTS / "jupyterlab-quickstart.png"))
-            names_before = plot.evaluate("el => el.data.map(t => t.name)")
-            assert sorted(names_before) == ["chatbot", "inline", "popup"]
+        # the funnel widget: the VBox holding both the "By" dropdown and a plot
+        widget = (
+            page.locator(".widget-vbox", has=page.locator(".widget-dropdown", has_text="By"))
+            .filter(has=page.locator(".js-plotly-plot"))
+            .first
+        )
+        widget.scroll_into_view_if_needed()
+        plot = widget.locator(".js-plotly-plot").first
+        plot.locator(".main-svg").first.wait_for(state="visible")
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab-quickstart.png"))
+        names_before = plot.evaluate("el => el.data.map(t => t.name)")
+        assert sorted(names_before) == ["chatbot", "inline", "popup"]
 
-            by = widget.locator(".widget-dropdown", has_text="By").locator("select")
-            by.select_option(label="conversation_type")
-            page.wait_for_function(
-                "el => el.data.map(t => t.name).includes('dialogue')",
-                arg=plot.element_handle(),
-                timeout=30_000,
-            )
-            names_after = plot.evaluate("el => el.data.map(t => t.name)")
-            assert sorted(names_after) == ["conversational_flow", "dialogue"]
-            plot.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-widget.png"))
+        by = widget.locator(".widget-dropdown", has_text="By").locator("select")
+        by.select_option(label="conversation_type")
+        page.wait_for_function(
+            "el => el.data.map(t => t.name).includes('dialogue')",
+            arg=plot.element_handle(),
+            timeout=30_000,
+        )
+        names_after = plot.evaluate("el => el.data.map(t => t.name)")
+        assert sorted(names_after) == ["conversational_flow", "dialogue"]
+        plot.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-widget.png"))
 
-            # click the second step's bar of the first group: the units that dropped there are listed
-            bar = plot.locator(".bars .point path").nth(1)
-            box = bar.bounding_box()
-            assert box is not None
-            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            listed = widget.locator(".widget-html", has_text="dropped at step")
-            listed.first.wait_for(state="visible", timeout=30_000)
-            assert listed.first.locator("table").count() == 1
-            widget.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-drilldown.png"))
-        finally:
-            browser.close()
+        # click the second step's bar of the first group: the units that dropped there are listed
+        bar = plot.locator(".bars .point path").nth(1)
+        box = bar.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        listed = widget.locator(".widget-html", has_text="dropped at step")
+        listed.first.wait_for(state="visible", timeout=30_000)
+        assert listed.first.locator("table").count() == 1
+        widget.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-drilldown.png"))
+    finally:
+        context.close()
     assert not [e for e in errors if "favicon" not in e], errors

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import re
-import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,7 +37,6 @@ import chatanalytics as ca
 from chatanalytics.capture import DESTINATIONS, capture_snippet, default_plan, tracking_plan
 
 HERE = Path(__file__).resolve().parent
-BROWSER = os.environ.get("BROWSER_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 ORIGIN = "https://shop.example.com"
 PAGE_URL = f"{ORIGIN}/pricing?utm_source=newsletter&email=jane.doe%40example.com"
 SCRUBBED_URL = f"{ORIGIN}/pricing?utm_source=newsletter&email=[redacted]"
@@ -67,25 +64,8 @@ PAYLOAD_KEYS = {"name", "id", "type", "uiType", "sid", "agentName", "agentID", "
 
 
 @pytest.fixture(scope="module")
-def browser():
-    reason = None
-    if not Path(BROWSER).exists():
-        reason = f"Chromium not found at {BROWSER} (apt-get install chromium, or set BROWSER_PATH)"
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            reason = "the playwright package is not installed (pip install -e '.[dev]')"
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must provide it")
-        pytest.skip(reason)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=BROWSER, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield b
-        finally:
-            b.close()
+def browser(playwright_browser):
+    return playwright_browser
 
 
 class Visit:
