@@ -1,7 +1,7 @@
 """The canonical event schema: columns, dtypes, event types and :func:`validate_events`.
 
 Every loader produces, and every analysis accepts, a pandas DataFrame with exactly these columns
-(``export-formats.md`` section 1 of the project's reference):
+(``docs/export-formats.md`` section 1):
 
 ==========================  ===========================  ==================================================
 column                      dtype                        meaning

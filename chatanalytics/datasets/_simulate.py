@@ -6,7 +6,7 @@ captures have. **Every value is synthetic**: the site is the reserved domain ``w
 agents are invented people, and no email address, phone number or other personal data appears anywhere
 (``CONVERSATION_INPUT_EMAIL`` / ``_PHONE`` carry only the documented payload keys, never the value).
 
-The model follows what Adobe documents (reference ``dynamic-chat.md`` sections 1.2, 1.3 and 2.4); the
+The model follows what Adobe documents (``docs/dynamic-chat.md`` sections 1.2, 1.3 and 2.4); the
 numbers are ours and live in the module constants below, so documentation and tests can refer to them.
 
 Notes
