@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..analysis._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
 from ..analysis.agents import METRICS, NO_AGENT, RATES
 from ..analysis.funnel import FRAME_COLUMNS, ORDERS, UNITS
-from ..analysis.timeouts import CAUSES
+from ..analysis.timeouts import CAUSES, SERVICE_LEVEL_SECONDS
 
 __all__ = [
     "ACCEPT_WINDOW_SECONDS",
@@ -21,5 +21,6 @@ __all__ = [
     "NO_AGENT",
     "ORDERS",
     "RATES",
+    "SERVICE_LEVEL_SECONDS",
     "UNITS",
 ]
