@@ -8,8 +8,6 @@ time zone and, for rates, whether they were shrunk.
 
 from __future__ import annotations
 
-import html
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,11 +15,21 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
-from ..analysis.agents import METRICS, NO_AGENT, RATES
 from ..errors import InvalidParameterError
-from ._theme import COLORS, apply_theme
-from .funnel import _fmt_seconds
+from ._definitions import (
+    ACCEPT_WINDOW_SECONDS,
+    AGENT_CHAT_CAP,
+    IDLE_TIMEOUT_SECONDS,
+    METRICS,
+    NO_AGENT,
+    RATES,
+)
+from ._format import escape, range_clause, seconds_text
+from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
+from ._layout import empty_note, finish, mark_level
+from ._leaderboard import BASIS, LOWER_FIRST, leaderboard_rows
+from ._tables import check_columns
+from ._theme import COLORS, ERROR_BARS, HEAT_SCALE
 
 __all__ = [
     "HEATMAP_VALUES",
@@ -54,64 +62,13 @@ _LABELS = {
     "meeting_rate": "Meeting rate",
     "email_rate": "Email rate",
 }
-# the column each metric rests on (shown as n), with its words; the rates' own denominators come from RATES
-_BASIS: dict[str, tuple[str, str]] = {
-    "acceptance_rate": (RATES["acceptance_rate"][1], "offers"),
-    "meeting_rate": (RATES["meeting_rate"][1], "accepted chats"),
-    "email_rate": (RATES["email_rate"][1], "accepted chats"),
-    "accept_median_seconds": ("accepted_offers", "accepted offers"),
-    "accept_p90_seconds": ("accepted_offers", "accepted offers"),
-    "handle_median_seconds": ("chats_ended", "chats with an observed end"),
-    "handle_total_seconds": ("chats_ended", "chats with an observed end"),
-    "mean_concurrent_chats": ("busy_seconds", "time with at least one chat"),
-    "at_cap_rate": ("busy_seconds", "time with at least one chat"),
-}
-# fewer is better: these leaderboards put the lowest value at the top
-_LOWER_FIRST = frozenset({"missed", "accept_median_seconds", "accept_p90_seconds", "idle_timeouts"})
-# the "(no agent)" row (offers that named no agent) is an agent's row only for these offer counts
-_NO_AGENT_METRICS = frozenset({"offers", "missed"})
-_LEADERBOARD_COLUMNS = ["agent_id", "agent_name"]
 _ACCEPT_COLUMNS = ["agent_id", "agent_name", "accept_seconds"]
-_CELL_COLUMNS = ["weekday", "weekday_name", "hour", "offers", "missed", "miss_rate"]
 _POINT_COLUMNS = ["at", "chats"]
-# sequential blues starting from a visible tint, so a zero cell stands apart from an empty (no offers) one
-_HEAT_SCALE = [[0.0, "#E4EDF8"], [0.35, "#9CC0E4"], [0.7, "#3B6FB6"], [1.0, "#0D2F66"]]
 
 
 # --------------------------------------------------------------------------------------------------
-# Shared pieces: checks, the definition line, layout
+# Caption clauses and labels
 # --------------------------------------------------------------------------------------------------
-
-
-def _check(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise InvalidParameterError(name, type(table).__name__, reason="expected a pandas DataFrame")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InvalidParameterError(name, missing, columns, reason="missing columns")
-
-
-def _local(ts: Any, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return (ts.tz_localize("UTC") if ts.tzinfo is None else ts).tz_convert(tz).tz_localize(None)
-
-
-def _range_part(params: Mapping[str, Any], what: str) -> list[str]:
-    """The date range, in the result's time zone when it falls on local midnights, else in UTC."""
-    bounds = [params.get("start"), params.get("end")]
-    if all(b is None for b in bounds):
-        return []
-    tz = params.get("tz", "UTC")
-    given = [_local(b, tz) for b in bounds if b is not None]
-    shown_tz = tz if all(b == b.normalize() for b in given) else "UTC"
-    text = []
-    for b in bounds:
-        if b is None:
-            text.append("…")
-            continue
-        ts = _local(b, shown_tz)
-        text.append(ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M"))
-    return [f"{what} in [{text[0]}, {text[1]}) {shown_tz}"]
 
 
 def _shrink_part(params: Mapping[str, Any], is_rate: bool) -> str:
@@ -123,40 +80,6 @@ def _shrink_part(params: Mapping[str, Any], is_rate: bool) -> str:
             "the observed rate is in the hover)"
         )
     return "shrink: on (rates only; this metric is not shrunk)"
-
-
-def _subtitle(parts: Sequence[str]) -> str:
-    """The clauses joined by ``"; "``, wrapped into lines of at most 100 characters (plotly does not wrap)."""
-    text = "; ".join(p for p in parts if p)
-    return "<br>".join(textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False))
-
-
-def _layout(
-    fig: go.Figure, title: str, parts: Sequence[str], height: int | None, width: int | None
-) -> go.Figure:
-    sub = _subtitle(parts)
-    n_lines = sub.count("<br>") + 1
-    title_lines = title.count("<br>") + 1
-    apply_theme(fig)
-    fig.update_layout(
-        # anchored at the top of the figure, so the subtitle grows down into a margin sized for it
-        title={
-            "text": title,
-            "subtitle": {"text": sub},
-            # from the figure's left edge: agent names widen the left margin, and plotly does not wrap
-            "xref": "container",
-            "x": 0.02,
-            "xanchor": "left",
-            "yref": "container",
-            "y": 1,
-            "yanchor": "top",
-            "pad": {"t": 14 + 22 * (title_lines - 1)},
-        },
-        margin={"t": 54 + 22 * title_lines + 15 * n_lines, "b": 60},
-        height=height,
-        width=width,
-    )
-    return fig
 
 
 def _labels(ids: pd.Series, names: pd.Series) -> list[str]:
@@ -174,24 +97,9 @@ def _labels(ids: pd.Series, names: pd.Series) -> list[str]:
     for label, i in zip(base, ids, strict=True):
         ids_of.setdefault(label, set()).add(None if pd.isna(i) else i)
     return [
-        html.escape(f"{label} ({i})" if len(ids_of[label]) > 1 and not pd.isna(i) else label, quote=False)
+        escape(f"{label} ({i})" if len(ids_of[label]) > 1 and not pd.isna(i) else label)
         for label, i in zip(base, ids, strict=True)
     ]
-
-
-def _period_value(value: Any, tz: str) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert(tz).tz_localize(None)
-    return ts
-
-
-def _period_label(period: pd.Timestamp, freq: str | None) -> str:
-    if freq == "month":
-        return f"month {period.strftime('%Y-%m')}"
-    if freq == "week":
-        return f"week of {period.strftime('%Y-%m-%d')}"
-    return f"day {period.strftime('%Y-%m-%d')}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -199,92 +107,23 @@ def _period_label(period: pd.Timestamp, freq: str | None) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _leaderboard_rows(
-    table: pd.DataFrame,
-    params: Mapping[str, Any],
-    metric: str,
-    period: Any,
-    agents: Sequence[Any] | None,
-) -> tuple[pd.DataFrame, list[str]]:
-    """The rows a leaderboard draws, best first, and the caption clauses saying which rows these are."""
-    if metric not in METRICS:
-        raise InvalidParameterError("metric", metric, list(METRICS))
-    _check(table, [*_LEADERBOARD_COLUMNS, metric], "table")
-    is_rate = metric in RATES
-    if is_rate:
-        _check(table, [f"{metric}_low", f"{metric}_high"], "table")
-    basis = _BASIS.get(metric)
-    if basis is not None:
-        _check(table, [basis[0]], "table")
-    tz = params.get("tz", "UTC")
-    freq = params.get("freq")
-    parts: list[str] = []
-    rows = table
-    if "period" in table.columns:
-        periods = sorted(pd.to_datetime(table["period"]).dropna().unique())
-        allowed = [pd.Timestamp(p).strftime("%Y-%m-%d") for p in periods]
-        if period is None:
-            chosen = pd.Timestamp(periods[-1]) if periods else None
-            which = "the latest" if len(periods) > 1 else "the only"
-            shown = f"{_period_label(chosen, freq)}, {which} of {len(periods)}" if chosen is not None else "-"
-        else:
-            try:
-                chosen = _period_value(period, tz)
-            except (TypeError, ValueError):
-                raise InvalidParameterError("period", period, allowed) from None
-            if chosen not in [pd.Timestamp(p) for p in periods]:
-                raise InvalidParameterError("period", period, allowed)
-            shown = _period_label(chosen, freq)
-        rows = rows[pd.to_datetime(rows["period"]) == chosen] if chosen is not None else rows.iloc[:0]
-        parts.append(f"period: {shown} ({tz})")
-    else:
-        if period is not None:
-            raise InvalidParameterError("period", period, reason="the table has no periods (no freq)")
-        parts.append("period: all data")
-    if agents is not None:
-        wanted = list(agents)
-        known = table["agent_id"].dropna().unique().tolist()
-        unknown = [a for a in wanted if a not in known]
-        if unknown:
-            raise InvalidParameterError("agents", unknown, sorted(known), reason="unknown agent ids")
-        rows = rows[rows["agent_id"].isin(wanted)]
-    left_out: list[str] = []
-    if metric not in _NO_AGENT_METRICS and rows["agent_id"].isna().any():
-        rows = rows[rows["agent_id"].notna()]
-        left_out.append(f"{NO_AGENT} (offers that named no agent)")
-    missing = rows[metric].isna()
-    if missing.any():
-        why = f"without {basis[1]}" if basis is not None else "without a value"
-        n = int(missing.sum())
-        left_out.append(f"{n} agent{'s' if n != 1 else ''} {why}")
-        rows = rows[~missing]
-    by = [metric, basis[0]] if basis is not None else [metric]
-    ascending = [metric in _LOWER_FIRST, False][: len(by)]
-    rows = rows.assign(_name=rows["agent_name"].astype("object").fillna(NO_AGENT).astype(str))
-    rows = rows.sort_values([*by, "_name"], ascending=[*ascending, True], kind="stable")
-    rows = rows.drop(columns="_name").reset_index(drop=True)
-    if left_out:
-        parts.append("not shown: " + ", ".join(left_out))
-    return rows, parts
-
-
 def _value_text(metric: str, values: np.ndarray) -> list[str]:
     if metric.endswith("_rate"):
         return ["" if np.isnan(v) else f"{v:.0%}" for v in values]
     if metric.endswith("_seconds"):
-        return ["" if np.isnan(v) else _fmt_seconds(round(float(v), 1)) for v in values]
+        return ["" if np.isnan(v) else seconds_text(round(float(v), 1)) for v in values]
     if metric == "mean_concurrent_chats":
         return ["" if np.isnan(v) else f"{v:.2f}" for v in values]
     return ["" if np.isnan(v) else f"{int(v):,}" for v in values]
 
 
 def _basis_text(metric: str, rows: pd.DataFrame) -> list[str]:
-    basis = _BASIS.get(metric)
+    basis = BASIS.get(metric)
     if basis is None:
         return [""] * len(rows)
     col, words = basis
     if col == "busy_seconds":
-        return [f"{_fmt_seconds(round(float(v)))} with a chat" for v in rows[col]]
+        return [f"{seconds_text(round(float(v)))} with a chat" for v in rows[col]]
     return [f"n={int(v):,} {words}" for v in rows[col]]
 
 
@@ -347,7 +186,7 @@ def leaderboard_figure(
     >>> fig.data[0].type, fig.data[0].orientation, len(fig.data[0].x) == len(a.frame())
     ('bar', 'h', True)
     """
-    rows, parts = _leaderboard_rows(table, params, metric, period, agents)
+    rows, parts = leaderboard_rows(table, params, metric, period, agents)
     is_rate = metric in RATES
     values = rows[metric].to_numpy(dtype=float)
     ids = rows["agent_id"].astype("object")
@@ -356,7 +195,7 @@ def leaderboard_figure(
     value_text = _value_text(metric, values)
     custom = np.empty((len(rows), 6), dtype=object)
     custom[:, 0] = [None if pd.isna(i) else i for i in ids]
-    custom[:, 1] = [NO_AGENT if pd.isna(i) else html.escape(str(i), quote=False) for i in ids]
+    custom[:, 1] = [NO_AGENT if pd.isna(i) else escape(i) for i in ids]
     custom[:, 2] = value_text
     custom[:, 3] = basis
     if is_rate:
@@ -372,14 +211,10 @@ def leaderboard_figure(
         else:
             custom[:, 5] = ""
         error_x: dict[str, Any] = {
-            "type": "data",
+            **ERROR_BARS,
             "symmetric": False,
             "array": np.clip(high - values, 0, None),
             "arrayminus": np.clip(values - low, 0, None),
-            "visible": True,
-            "thickness": 1.2,
-            "width": 3,
-            "color": "#555555",
         }
     else:
         custom[:, 4] = ""
@@ -438,41 +273,30 @@ def leaderboard_figure(
         },
         showlegend=False,
         clickmode="event",
-        annotations=[]
-        if len(rows)
-        else [
-            {
-                "text": "no agent to show",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"color": "#6B6B6B"},
-            }
-        ],
+        annotations=[] if len(rows) else empty_note("no agent to show"),
     )
     definition = f"{metric}: {METRICS[metric]}"
     clauses = [definition]
-    basis_pair = _BASIS.get(metric)
+    basis_pair = BASIS.get(metric)
     if is_rate:
         clauses.append(f"denominator and n: {basis_pair[1]}" if basis_pair else "")
         clauses.append("bars: 95% Wilson intervals")
     elif basis_pair is not None:
         clauses.append(f"n: {basis_pair[1]}")
     clauses.extend(parts)
-    clauses.extend(_range_part(params, "offers and chats"))
+    clauses.extend(range_clause(params, "offers and chats"))
     tz = params.get("tz", "UTC")
     clauses.append(f"time basis: offer time (chats: accept time), {tz}")
     clauses.append(_shrink_part(params, is_rate))
-    clauses.append("lowest first" if metric in _LOWER_FIRST else "highest first")
+    clauses.append("lowest first" if metric in LOWER_FIRST else "highest first")
     n_bars = len(rows)
-    return _layout(
+    return finish(
         fig,
         title or f"Agents by {_LABELS[metric][0].lower()}{_LABELS[metric][1:]}",
         clauses,
-        height if height is not None else max(380, 240 + 28 * n_bars),
-        width,
+        height=height if height is not None else max(380, 240 + 28 * n_bars),
+        width=width,
+        title_from="figure",
     )
 
 
@@ -520,7 +344,7 @@ def accept_time_figure(
     """
     if style not in ("box", "violin"):
         raise InvalidParameterError("style", style, ["box", "violin"])
-    _check(times, _ACCEPT_COLUMNS, "times")
+    check_columns(times, _ACCEPT_COLUMNS, "times")
     data = times.assign(
         _label=_labels(times["agent_id"], times["agent_name"]) if len(times) else pd.Series(dtype=str)
     )
@@ -548,16 +372,7 @@ def accept_time_figure(
                 )
             )
     window = ACCEPT_WINDOW_SECONDS
-    fig.add_hline(
-        y=window,
-        line={"dash": "dash", "color": "#B00020", "width": 1.2},
-        annotation={
-            "text": f"accept window {window} s",
-            "font": {"size": 11, "color": "#B00020"},
-            "xanchor": "right",
-            "x": 1,
-        },
-    )
+    mark_level(fig, window, f"accept window {window} s")
     top = float(np.nanmax(data["accept_seconds"])) if len(data) else float(window)
     fig.update_layout(
         xaxis={"title": {"text": "Agent (n = accepted offers)"}, "tickangle": -30},
@@ -575,10 +390,12 @@ def accept_time_figure(
         f"Adobe's accept window is {window} s",
         "each point an accepted offer",
         "box: median and quartiles, whiskers to 1.5 IQR" if style == "box" else "violin: density, box inside",
-        *_range_part(params, "offers"),
+        *range_clause(params, "offers"),
         f"all periods together ({tz})" if params.get("freq") else "",
     ]
-    return _layout(fig, title or "Time to accept, by agent", clauses, height, width)
+    return finish(
+        fig, title or "Time to accept, by agent", clauses, height=height, width=width, title_from="figure"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -625,63 +442,36 @@ def hour_weekday_figure(
     """
     if value not in HEATMAP_VALUES:
         raise InvalidParameterError("value", value, list(HEATMAP_VALUES))
-    _check(cells, _CELL_COLUMNS, "cells")
-    data = cells.sort_values(["weekday", "hour"], kind="stable").reset_index(drop=True)
-    grid = np.arange(168)
-    if len(data) != 168 or not (
-        (data["weekday"].to_numpy() == grid // 24).all() and (data["hour"].to_numpy() == grid % 24).all()
-    ):
-        raise InvalidParameterError(
-            "cells", f"{len(cells)} rows", reason="expected the 168 weekday-hour cells"
-        )
-    z = data[value].to_numpy(dtype=float).reshape(7, 24)
-    days = data["weekday_name"].astype(str).to_numpy().reshape(7, 24)[:, 0].tolist()
-    custom = np.empty((7, 24, 3), dtype=object)
-    custom[:, :, 0] = data["offers"].to_numpy().reshape(7, 24)
-    custom[:, :, 1] = data["missed"].to_numpy().reshape(7, 24)
-    custom[:, :, 2] = [
-        ["no offers" if np.isnan(r) else f"{r:.0%}" for r in row]
-        for row in data["miss_rate"].to_numpy(dtype=float).reshape(7, 24)
-    ]
+    grid = weekday_hour_grid(cells, "offers", "cells")
     is_rate = value == "miss_rate"
     tz = params.get("tz", "UTC")
     fig = go.Figure(
         go.Heatmap(
-            z=z,
-            x=list(range(24)),
-            y=days,
-            customdata=custom,
-            colorscale=_HEAT_SCALE,
+            z=grid.z(value),
+            colorscale=HEAT_SCALE,
             zmin=0,
             zmax=1 if is_rate else None,
-            xgap=1,
-            ygap=1,
             colorbar={"title": {"text": HEATMAP_VALUES[value]}, "tickformat": ".0%" if is_rate else ",d"},
-            hovertemplate=(
-                "<b>%{y}</b> %{x}:00–%{x}:59<br>offers %{customdata[0]:,}, missed %{customdata[1]:,}<br>"
-                "miss rate %{customdata[2]}<extra></extra>"
-            ),
+            **grid.heatmap_props(),
         )
     )
-    fig.update_layout(
-        xaxis={
-            "title": {"text": f"Hour of the offer ({tz})"},
-            "tickmode": "array",
-            "tickvals": list(range(0, 24, 2)),
-            "ticktext": [f"{h:02d}" for h in range(0, 24, 2)],
-            "showgrid": False,
-        },
-        yaxis={"title": {"text": ""}, "autorange": "reversed", "showgrid": False},
-    )
+    fig.update_layout(xaxis=hour_axis(f"Hour of the offer ({tz})", 2), yaxis=DAY_AXIS)
     clauses = [
         f"cells: local weekday and hour of the offer, {tz}",
         "offers: every routing attempt is one offer",
         "missed: timed out (100 s) or passed to another agent",
         "miss rate: missed offers / offers in the cell; empty cells had no offers" if is_rate else "",
-        *_range_part(params, "offers"),
+        *range_clause(params, "offers"),
         "all agents, (no agent) included",
     ]
-    return _layout(fig, title or f"{HEATMAP_VALUES[value]} by weekday and hour", clauses, height, width)
+    return finish(
+        fig,
+        title or f"{HEATMAP_VALUES[value]} by weekday and hour",
+        clauses,
+        height=height,
+        width=width,
+        title_from="figure",
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -728,12 +518,12 @@ def concurrency_figure(
     >>> fig.data[0].line.shape, fig.layout.shapes[0].y0
     ('hv', 10)
     """
-    _check(points, _POINT_COLUMNS, "points")
+    check_columns(points, _POINT_COLUMNS, "points")
     tz = params.get("tz", "UTC")
     at = pd.to_datetime(points["at"])
     local = (at.dt.tz_localize("UTC") if at.dt.tz is None else at).dt.tz_convert(tz).dt.tz_localize(None)
     chats = points["chats"].to_numpy(dtype=float)
-    shown_id = html.escape(str(agent_id), quote=False)
+    shown_id = escape(agent_id)
     who = "all agents together" if agent_id is None else f"one agent: {shown_id}"
     fig = go.Figure(
         go.Scatter(
@@ -748,16 +538,7 @@ def concurrency_figure(
     cap = params.get("cap", AGENT_CHAT_CAP)
     top = float(np.nanmax(chats)) if len(chats) else 0.0
     if agent_id is not None:
-        fig.add_hline(
-            y=cap,
-            line={"dash": "dash", "color": "#B00020", "width": 1.2},
-            annotation={
-                "text": f"cap {cap} chats",
-                "font": {"size": 11, "color": "#B00020"},
-                "xanchor": "right",
-                "x": 1,
-            },
-        )
+        mark_level(fig, cap, f"cap {cap} chats")
         top = max(top, float(cap))
     fig.update_layout(
         xaxis={"title": {"text": f"Time ({tz})"}},
@@ -770,8 +551,8 @@ def concurrency_figure(
         f"{IDLE_TIMEOUT_SECONDS // 60} min after the conversation's last event, or the data end if sooner)",
         who,
         f"Adobe's cap: {cap} chats per agent" if agent_id is not None else "",
-        *_range_part(params, "chats accepted"),
+        *range_clause(params, "chats accepted"),
         f"time: {tz}",
     ]
     default = "Concurrent chats, all agents" if agent_id is None else f"Concurrent chats: {shown_id}"
-    return _layout(fig, title or default, clauses, height, width)
+    return finish(fig, title or default, clauses, height=height, width=width, title_from="figure")

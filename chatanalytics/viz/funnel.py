@@ -8,7 +8,6 @@ table is shown. Every figure carries its definition, :func:`caption`, as its sub
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,9 +15,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis.funnel import FRAME_COLUMNS
 from ..errors import InvalidParameterError
-from ._theme import COLORS, apply_theme
+from ._definitions import FRAME_COLUMNS
+from ._format import date_text, seconds_text, wrap
+from ._layout import LEGEND_BELOW, error_bars, finish
+from ._tables import check_columns, group_order
+from ._theme import COLORS, group_color, rgba
 
 __all__ = ["VALUES", "caption", "funnel_figure", "over_time_figure", "time_figure"]
 
@@ -53,15 +55,6 @@ _OVER_TIME_COLUMNS = [
     "immature",
 ]
 _CURVE_COLUMNS = ["group", "step", "step_name", "seconds", "converted_share"]
-# a horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room)
-_LEGEND_BELOW = {
-    "orientation": "h",
-    "x": 0,
-    "xanchor": "left",
-    "yref": "container",
-    "y": 0.01,
-    "yanchor": "bottom",
-}
 _IMMATURE_NOTE = "open markers, dotted: the period's funnel window had not ended when the data end"
 
 
@@ -94,8 +87,8 @@ def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
     start, end = params.get("start"), params.get("end")
     if start is not None or end is not None:
         parts.append(
-            f"entries in [{_date(start) if start is not None else '…'}, "
-            f"{_date(end) if end is not None else '…'})"
+            f"entries in [{date_text(start) if start is not None else '…'}, "
+            f"{date_text(end) if end is not None else '…'})"
         )
     parts.append(f"time basis: entry time, {tz}")
     if any(str(s).endswith("(optional)") for s in params.get("steps") or []):
@@ -106,13 +99,6 @@ def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
     else:
         parts.append("conversion from the previous step; overall = of units entering step 1")
     return parts
-
-
-def _date(ts: Any) -> str:
-    ts = pd.Timestamp(ts)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
 
 
 def caption(params: Mapping[str, Any]) -> str:
@@ -140,21 +126,7 @@ def caption(params: Mapping[str, Any]) -> str:
     return "; ".join(_parts(params))
 
 
-def _subtitle(params: Mapping[str, Any], extra: Sequence[str] = (), tz: str = "UTC") -> str:
-    """The caption wrapped at word boundaries into lines of at most 100 characters (plotly does not wrap)."""
-    text = "; ".join([*_parts(params, tz), *extra])
-    return "<br>".join(textwrap.wrap(text, 100, break_long_words=False, break_on_hyphens=False))
-
-
-def _check(table: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    if not isinstance(table, pd.DataFrame):
-        raise InvalidParameterError(name, type(table).__name__, reason="expected a pandas DataFrame")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise InvalidParameterError(name, missing, columns, reason="missing columns")
-
-
-def _layout(
+def _finish(
     fig: go.Figure,
     params: Mapping[str, Any],
     title: str,
@@ -163,46 +135,21 @@ def _layout(
     width: int | None,
     tz: str = "UTC",
 ) -> go.Figure:
-    sub = _subtitle(params, extra, tz)
-    n_lines = sub.count("<br>") + 1
-    title_lines = title.count("<br>") + 1
-    apply_theme(fig)
-    fig.update_layout(
-        # anchored at the top of the figure, so the subtitle grows down into a margin sized for it
-        title={
-            "text": title,
-            "subtitle": {"text": sub},
-            "yref": "container",
-            "y": 1,
-            "yanchor": "top",
-            "pad": {"t": 14 + 22 * (title_lines - 1)},
-        },
-        margin={
-            "t": 54 + 22 * title_lines + 15 * n_lines,
-            "b": 120 if fig.layout.showlegend and fig.layout.legend.orientation == "h" else 60,
-        },
+    """Title and caption (the definition line, then ``extra``); room below for a horizontal legend."""
+    legend_below = bool(fig.layout.showlegend) and fig.layout.legend.orientation == "h"
+    return finish(
+        fig,
+        title,
+        [*_parts(params, tz), *extra],
         height=height,
         width=width,
+        bottom=120 if legend_below else 60,
     )
-    return fig
-
-
-def _wrap_label(text: str, width: int = 16) -> str:
-    return "<br>".join(textwrap.wrap(text, width, break_long_words=False)) or text
-
-
-def _groups(table: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(table["group"].astype(str)))
-
-
-def _color(i: int, group: str) -> str:
-    return COLORS[-1] if group == "Other" else COLORS[i % (len(COLORS) - 1)]
 
 
 def _steps_title(params: Mapping[str, Any], table: pd.DataFrame) -> str:
     steps = params.get("steps") or list(dict.fromkeys(table["step_name"].astype(str)))
-    text = "Funnel: " + " → ".join(str(s) for s in steps)
-    return "<br>".join(textwrap.wrap(text, 70, break_long_words=False, break_on_hyphens=False))
+    return wrap("Funnel: " + " → ".join(str(s) for s in steps), 70)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -252,10 +199,10 @@ def funnel_figure(
     """
     if value not in VALUES:
         raise InvalidParameterError("value", value, list(VALUES))
-    _check(table, _FUNNEL_COLUMNS, "table")
+    check_columns(table, _FUNNEL_COLUMNS, "table")
     is_rate = value != "converted"
     step_names = list(dict.fromkeys(table.sort_values("step", kind="stable")["step_name"].astype(str)))
-    groups = _groups(table)
+    groups = group_order(table)
     fig = go.Figure()
     hover = (
         "<b>%{customdata[0]}</b><br>step %{customdata[1]}: %{x}<br>"
@@ -277,15 +224,7 @@ def funnel_figure(
             text = [("" if math.isnan(v) else f"{v:.0%}") for v in y]
             low = sub[f"{value}_low"].to_numpy(dtype=float)
             high = sub[f"{value}_high"].to_numpy(dtype=float)
-            error_y = {
-                "type": "data",
-                "array": np.nan_to_num(high - y),
-                "arrayminus": np.nan_to_num(y - low),
-                "visible": True,
-                "thickness": 1.2,
-                "width": 3,
-                "color": "#555555",
-            }
+            error_y = error_bars(y, low, high)
         else:
             text = [f"{int(v):,}" for v in y]
             error_y = {"visible": False}
@@ -294,7 +233,7 @@ def funnel_figure(
                 x=sub["step_name"].astype(str).tolist(),
                 y=y,
                 name=g,
-                marker={"color": _color(i, g)},
+                marker={"color": group_color(i, g)},
                 customdata=custom,
                 text=text,
                 textposition="outside",
@@ -318,17 +257,17 @@ def funnel_figure(
             # long step names ("email_input | phone_input (optional)") wrap instead of overlapping
             "tickmode": "array",
             "tickvals": step_names,
-            "ticktext": [_wrap_label(n) for n in step_names],
+            "ticktext": [wrap(n, 16, break_on_hyphens=True) or n for n in step_names],
             "tickangle": 0,
         },
         yaxis=yaxis,
         showlegend=len(groups) > 1,
-        legend={"title": {"text": by if by else ""}, **_LEGEND_BELOW},
+        legend={"title": {"text": by if by else ""}, **LEGEND_BELOW},
         uniformtext={"minsize": 9, "mode": "hide"},
         clickmode="event",
     )
     extra = ["bars: 95% Wilson intervals"] if is_rate else []
-    return _layout(fig, params, title or _steps_title(params, table), extra, height, width)
+    return _finish(fig, params, title or _steps_title(params, table), extra, height, width)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,7 +315,7 @@ def over_time_figure(
         Per group: a band trace (``fill="toself"``), a solid line of the mature periods and, when there
         are immature periods, a dotted line with open markers (``name`` ends in ``(immature)``).
     """
-    _check(over_time, _OVER_TIME_COLUMNS, "over_time")
+    check_columns(over_time, _OVER_TIME_COLUMNS, "over_time")
     steps = sorted(int(s) for s in over_time["step"].unique())
     if not steps:
         raise InvalidParameterError("over_time", "empty table", reason="nothing to draw")
@@ -385,7 +324,7 @@ def over_time_figure(
         raise InvalidParameterError("step", step, steps)
     data = over_time[over_time["step"] == chosen].sort_values("period", kind="stable")
     step_name = str(data["step_name"].iloc[0]) if len(data) else str(chosen)
-    groups = list(dict.fromkeys(over_time["group"].astype(str)))
+    groups = group_order(over_time)
     fig = go.Figure()
     hover = (
         "<b>%{customdata[0]}</b> %{x|%Y-%m-%d}<br>entered step 1: %{customdata[1]:,}, "
@@ -396,7 +335,7 @@ def over_time_figure(
         sub = data[data["group"].astype(str) == g]
         if sub.empty:
             continue
-        color = _color(i, g)
+        color = group_color(i, g)
         x = pd.to_datetime(sub["period"]).to_numpy()
         y = sub["overall_rate"].to_numpy(dtype=float)
         low = sub["overall_rate_low"].to_numpy(dtype=float)
@@ -414,7 +353,7 @@ def over_time_figure(
                 x=np.concatenate([x, x[::-1]]),
                 y=np.concatenate([high, low[::-1]]),
                 fill="toself",
-                fillcolor=_rgba(color, 0.15),
+                fillcolor=rgba(color, 0.15),
                 line={"width": 0},
                 mode="lines",
                 name=f"{g} 95% CI",
@@ -479,19 +418,13 @@ def over_time_figure(
             "rangemode": "tozero",
         },
         showlegend=True,
-        legend=_LEGEND_BELOW,
+        legend=LEGEND_BELOW,
         hovermode="closest",
     )
     extra = [f"x: the {word} in which units entered step 1", "band: 95% Wilson interval", _IMMATURE_NOTE]
-    return _layout(
+    return _finish(
         fig, params, title or f"Overall conversion to '{step_name}' by {word}", extra, height, width, tz
     )
-
-
-def _rgba(hex_color: str, alpha: float) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -499,20 +432,6 @@ def _rgba(hex_color: str, alpha: float) -> str:
 # --------------------------------------------------------------------------------------------------
 
 _NICE_SECONDS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
-
-
-def _fmt_seconds(s: float) -> str:
-    s = float(s)
-    if s < 60:
-        return f"{s:g}s"
-    if s < 3600:
-        m, r = divmod(s, 60)
-        return f"{m:g}min" + (f" {r:g}s" if r else "")
-    if s < 86400:
-        h, r = divmod(s, 3600)
-        return f"{h:g}h" + (f" {r / 60:g}min" if r else "")
-    d, r = divmod(s, 86400)
-    return f"{d:g}d" + (f" {r / 3600:g}h" if r else "")
 
 
 _LOG_SECONDS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 86400, 604800)
@@ -528,7 +447,7 @@ def _ticks(max_seconds: float, log: bool, min_seconds: float = 1.0) -> tuple[lis
         while max_seconds / size > 7:
             size *= 2
         vals = [float(v) for v in np.arange(0, max_seconds + size, size)]
-    return vals, [_fmt_seconds(v) for v in vals]
+    return vals, [seconds_text(v) for v in vals]
 
 
 def time_figure(
@@ -562,8 +481,8 @@ def time_figure(
         the step; with several, colour marks the group (also the legend group and its title) and the dash
         pattern the step.
     """
-    _check(curves, _CURVE_COLUMNS, "curves")
-    groups = list(dict.fromkeys(curves["group"].astype(str)))
+    check_columns(curves, _CURVE_COLUMNS, "curves")
+    groups = group_order(curves)
     steps = sorted(int(s) for s in curves["step"].unique())
     names = dict(zip(curves["step"].astype(int), curves["step_name"].astype(str), strict=False))
     dashes = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -575,7 +494,7 @@ def time_figure(
                 continue
             sub = sub.sort_values("seconds", kind="stable")
             many = len(groups) > 1
-            color = _color(gi, g) if many else COLORS[si % len(COLORS)]
+            color = group_color(gi, g) if many else COLORS[si % len(COLORS)]
             label = f"{g}: {names[s]}" if many else names[s]
             fig.add_trace(
                 go.Scatter(
@@ -620,8 +539,8 @@ def time_figure(
         },
         showlegend=True,
         # several groups: a legend block per group (title = group, entries = steps) on the right
-        legend=_LEGEND_BELOW if len(groups) == 1 else {"orientation": "v", "groupclick": "toggleitem"},
+        legend=LEGEND_BELOW if len(groups) == 1 else {"orientation": "v", "groupclick": "toggleitem"},
         hovermode="closest",
     )
     extra = ["curves: Kaplan-Meier, units still open counted as censored"]
-    return _layout(fig, params, title or "Time to reach each step", extra, height, width)
+    return _finish(fig, params, title or "Time to reach each step", extra, height, width)

@@ -9,7 +9,6 @@ the censoring rule, the time basis and time zone, and the slice of requests show
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,12 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..analysis._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
-from ..analysis.timeouts import CAUSES
 from ..errors import InvalidParameterError
-from ._theme import COLORS
-from .agents import _HEAT_SCALE, _check, _layout, _range_part
-from .funnel import _LEGEND_BELOW, _color, _rgba
+from ._definitions import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, CAUSES, IDLE_TIMEOUT_SECONDS
+from ._format import escape, percent, range_clause
+from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
+from ._layout import empty_note, error_bars, finish
+from ._tables import check_columns, group_order, group_rows
+from ._theme import ALERT, COLORS, GRID, HEAT_SCALE, INK, MISS_SCALE, REFERENCE_LINE, group_color, rgba
 
 __all__ = [
     "AT_RISK_SECONDS",
@@ -97,23 +97,12 @@ _SL_COLUMNS = [
     "answered_within",
     "requests",
 ]
-_HEAT_COLUMNS = ["weekday", "weekday_name", "hour", "requests", "missed", "miss_rate"]
 _CAUSE_COLUMNS = ["group", "cause", "missed", "share"]
-# sequential reds from a visible tint, so a zero miss rate stands apart from an empty (no requests) cell
-_MISS_SCALE = [[0.0, "#FBE9E4"], [0.35, "#F0A48F"], [0.7, "#D2553F"], [1.0, "#7A1F12"]]
-_ERROR_STYLE = {"type": "data", "visible": True, "thickness": 1.2, "width": 3, "color": "#555555"}
-_WINDOW_LINE = {"dash": "dash", "color": "#B00020", "width": 1.2}
-_MUTED = "#6B6B6B"
 
 
 # --------------------------------------------------------------------------------------------------
 # Shared pieces: the scope clauses, layout, small formatters
 # --------------------------------------------------------------------------------------------------
-
-
-def _esc(value: Any) -> str:
-    """Text from the data, escaped: plotly reads labels as a subset of HTML."""
-    return html.escape(str(value), quote=False)
 
 
 def _window(params: Mapping[str, Any]) -> int:
@@ -134,15 +123,15 @@ def _where_part(params: Mapping[str, Any]) -> list[str]:
     shown = []
     for col, value in where.items():
         if isinstance(value, (list, tuple, set)):
-            shown.append(f"{col} in ({', '.join(_esc(v) for v in value)})")
+            shown.append(f"{col} in ({', '.join(escape(v) for v in value)})")
         else:
-            shown.append(f"{col} = {_esc(value)}")
+            shown.append(f"{col} = {escape(value)}")
     return ["slice: requests whose first offer has " + " and ".join(shown)]
 
 
 def _scope(params: Mapping[str, Any]) -> list[str]:
     """Which requests are drawn: the ``where`` slice and the date range."""
-    return [*_where_part(params), *_range_part(params, "requests made")]
+    return [*_where_part(params), *range_clause(params, "requests made")]
 
 
 def _groups_part(params: Mapping[str, Any]) -> str:
@@ -152,25 +141,6 @@ def _groups_part(params: Mapping[str, Any]) -> str:
     top = params.get("top")
     rest = f" (the top {top}, the rest as Other)" if top is not None else ""
     return f"groups: {by} of the request's first offer{rest}"
-
-
-def _finish(
-    fig: go.Figure,
-    title: str,
-    parts: Sequence[str],
-    height: int | None,
-    width: int | None,
-    *,
-    legend_below: bool = False,
-) -> go.Figure:
-    fig = _layout(fig, title, parts, height, width)
-    if legend_below:
-        fig.update_layout(legend=_LEGEND_BELOW, margin={"b": 110})
-    return fig
-
-
-def _pct(value: float) -> str:
-    return "–" if pd.isna(value) else f"{value:.1%}"
 
 
 def _step(values: pd.Series) -> np.ndarray:
@@ -192,7 +162,7 @@ def _band(
     }
     return [
         go.Scatter(y=low, name=f"{name} 95% band (low)", **common),
-        go.Scatter(y=high, name=f"{name} 95% band", fill="tonexty", fillcolor=_rgba(color, 0.15), **common),
+        go.Scatter(y=high, name=f"{name} 95% band", fill="tonexty", fillcolor=rgba(color, 0.15), **common),
     ]
 
 
@@ -200,13 +170,6 @@ def _x_end(last_event: float) -> float:
     """The time axis ends a little after the later of the at-risk row's last time and the last event."""
     end = max(float(AT_RISK_SECONDS[-1]), last_event if np.isfinite(last_event) else 0.0)
     return end * 1.04
-
-
-def _group_rows(table: pd.DataFrame, group: str, name: str) -> pd.DataFrame:
-    groups = list(dict.fromkeys(table["group"].astype(str)))
-    if group not in groups:
-        raise InvalidParameterError(name, group, groups)
-    return table[table["group"].astype(str) == group]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,13 +180,13 @@ def _group_rows(table: pd.DataFrame, group: str, name: str) -> pd.DataFrame:
 def _outcome_custom(rows: pd.DataFrame) -> np.ndarray:
     custom = np.empty((len(rows), 7), dtype=object)
     custom[:, 0] = [_OUTCOME_LABELS.get(o, o) for o in rows["outcome"].astype(str)]
-    custom[:, 1] = [_esc(g) for g in rows["group"].astype(str)]
+    custom[:, 1] = [escape(g) for g in rows["group"].astype(str)]
     custom[:, 2] = [f"{int(v):,}" for v in rows["count"]]
     custom[:, 3] = [f"{int(v):,}" for v in rows["denominator"]]
     custom[:, 4] = rows["basis"].astype(str).to_numpy()
-    custom[:, 5] = [_pct(v) for v in rows["share"]]
+    custom[:, 5] = [percent(v) for v in rows["share"]]
     custom[:, 6] = [
-        f"{_pct(lo)}–{_pct(hi)}" for lo, hi in zip(rows["share_low"], rows["share_high"], strict=True)
+        f"{percent(lo)}–{percent(hi)}" for lo, hi in zip(rows["share_low"], rows["share_high"], strict=True)
     ]
     return custom
 
@@ -234,13 +197,12 @@ _OUTCOME_HOVER = (
 )
 
 
-def _error_bars(rows: pd.DataFrame) -> dict[str, Any]:
-    y = rows["share"].to_numpy(dtype=float)
-    return {
-        **_ERROR_STYLE,
-        "array": np.nan_to_num(rows["share_high"].to_numpy(dtype=float) - y),
-        "arrayminus": np.nan_to_num(y - rows["share_low"].to_numpy(dtype=float)),
-    }
+def _share_bars(rows: pd.DataFrame) -> dict[str, Any]:
+    return error_bars(
+        rows["share"].to_numpy(dtype=float),
+        rows["share_low"].to_numpy(dtype=float),
+        rows["share_high"].to_numpy(dtype=float),
+    )
 
 
 def _n_text(rows: pd.DataFrame) -> list[str]:
@@ -307,7 +269,7 @@ def outcomes_figure(
     >>> [tr.type for tr in fig.data], list(fig.data[0].x)
     (['bar', 'bar', 'scatter'], ['accepted', 'missed', 'left', 'open'])
     """
-    _check(outcomes, _OUTCOME_COLUMNS, "outcomes")
+    check_columns(outcomes, _OUTCOME_COLUMNS, "outcomes")
     allowed = list(dict.fromkeys(outcomes["slice"].astype(str)))
     if slice not in allowed:
         raise InvalidParameterError("slice", slice, allowed)
@@ -339,10 +301,10 @@ def outcomes_figure(
                         "color": [_OUTCOME_COLORS.get(o, COLORS[0]) for o in outcome],
                         "pattern": {"shape": "/" if is_idle else "", "fgcolor": "white", "solidity": 0.25},
                     },
-                    text=[f"{_pct(s)}<br>{n}" for s, n in zip(sub["share"], _n_text(sub), strict=True)],
+                    text=[f"{percent(s)}<br>{n}" for s, n in zip(sub["share"], _n_text(sub), strict=True)],
                     textposition="none",  # shown by the text trace, above the error bars
                     customdata=_outcome_custom(sub),
-                    error_y=_error_bars(sub),
+                    error_y=_share_bars(sub),
                     hovertemplate=_OUTCOME_HOVER,
                 )
             )
@@ -352,7 +314,7 @@ def outcomes_figure(
                 x=both["outcome"].astype(str).tolist(),
                 y=both["share_high"].to_numpy(dtype=float),
                 mode="text",
-                text=[f"{_pct(s)}<br>{n}" for s, n in zip(both["share"], _n_text(both), strict=True)],
+                text=[f"{percent(s)}<br>{n}" for s, n in zip(both["share"], _n_text(both), strict=True)],
                 textposition="top center",
                 textfont={"size": 12},
                 name="share and n",
@@ -389,12 +351,12 @@ def outcomes_figure(
         default_title = "What became of the live-chat requests"
     else:
         axis_title, word = _slice_words(slice, tz)
-        groups = list(dict.fromkeys(requests["group"].astype(str)))
+        groups = group_order(requests)
         for outcome in _REQUEST_OUTCOMES:
             sub = requests[requests["outcome"].astype(str) == outcome]
             fig.add_trace(
                 go.Bar(
-                    x=[_esc(g) for g in sub["group"].astype(str)],
+                    x=[escape(g) for g in sub["group"].astype(str)],
                     y=sub["share"].to_numpy(dtype=float),
                     name=_OUTCOME_LABELS[outcome],
                     marker={"color": _OUTCOME_COLORS[outcome]},
@@ -403,7 +365,7 @@ def outcomes_figure(
                     textangle=-90,
                     insidetextanchor="end",
                     customdata=_outcome_custom(sub),
-                    error_y=_error_bars(sub),
+                    error_y=_share_bars(sub),
                     hovertemplate=_OUTCOME_HOVER,
                 )
             )
@@ -413,7 +375,7 @@ def outcomes_figure(
                 "title": {"text": axis_title},
                 "type": "category",
                 "categoryorder": "array",
-                "categoryarray": [_esc(g) for g in groups],
+                "categoryarray": [escape(g) for g in groups],
             },
             yaxis={"title": {"text": "Share of requests"}, "tickformat": ".0%", "range": [0, 1.05]},
             showlegend=True,
@@ -432,7 +394,9 @@ def outcomes_figure(
         *_scope(params),
         f"time basis: the request's first offer, {tz}",
     ]
-    return _finish(fig, title or default_title, parts, height, width, legend_below=True)
+    return finish(
+        fig, title or default_title, parts, height=height, width=width, title_from="figure", legend_below=True
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -559,8 +523,8 @@ def curves_figure(
     """
     if estimate not in ESTIMATES:
         raise InvalidParameterError("estimate", estimate, list(ESTIMATES))
-    _check(curves, _KM_COLUMNS if estimate == "km" else _CIF_COLUMNS, "curves")
-    present = list(dict.fromkeys(curves["group"].astype(str)))
+    check_columns(curves, _KM_COLUMNS if estimate == "km" else _CIF_COLUMNS, "curves")
+    present = group_order(curves)
     chosen = _pick_groups(groups, present, estimate)
     n_rows = len(chosen)
     plot_px, risk_px = 360, 34 + 22 * n_rows
@@ -575,8 +539,8 @@ def curves_figure(
     risk_rows: list[tuple[str, str, list[int]]] = []
     for i, g in enumerate(chosen):
         sub = curves[curves["group"].astype(str) == g].sort_values("seconds", kind="stable")
-        label = _esc(g)
-        color = _color(i, g) if estimate == "km" else "#2B2B2B"
+        label = escape(g)
+        color = group_color(i, g) if estimate == "km" else INK
         if estimate == "km":
             _add_curve(fig, sub, "accepted_share", color, label, label, f"{label}: accepted")
             events = sub["seconds"][sub["accepted"] > 0] if "accepted" in sub else sub["seconds"]
@@ -610,12 +574,12 @@ def curves_figure(
     window = _window(params)
     fig.add_vline(
         x=window,
-        line=_WINDOW_LINE,
+        line=REFERENCE_LINE,
         row=1,
         col=1,
         annotation={
             "text": f"accept window {window} s",
-            "font": {"size": 11, "color": "#B00020"},
+            "font": {"size": 11, "color": ALERT},
             "xanchor": "left",
             "yanchor": "top",
         },
@@ -625,7 +589,7 @@ def curves_figure(
     is_km = estimate == "km"
     fig.update_layout(
         # a little room left of 0 s, for the at-risk numbers centred there
-        xaxis={"range": [-0.03 * end, end], "showgrid": True, "gridcolor": "#E6E6E6"},
+        xaxis={"range": [-0.03 * end, end], "showgrid": True, "gridcolor": GRID},
         xaxis2={
             "range": [-0.03 * end, end],
             "title": {"text": "Seconds since the request's first offer"},
@@ -649,7 +613,7 @@ def curves_figure(
             "fixedrange": True,
         },
         showlegend=not is_km or n_rows > 1,
-        legend={"title": {"text": (params.get("by") or "") if is_km else _esc(chosen[0])}},
+        legend={"title": {"text": (params.get("by") or "") if is_km else escape(chosen[0])}},
         hovermode="closest",
     )
     if is_km:
@@ -662,7 +626,7 @@ def curves_figure(
         default_title = "Time to accept"
     else:
         parts = [
-            f"group: {_esc(chosen[0])}",
+            f"group: {escape(chosen[0])}",
             "curves: cumulative incidence of each outcome (Aalen-Johansen, ties exact)",
             str(params.get("competing", "")),
             "band: 95% pointwise",
@@ -674,8 +638,13 @@ def curves_figure(
         _groups_part(params) if is_km else "",
         *_scope(params),
     ]
-    return _finish(
-        fig, title or default_title, parts, height if height is not None else plot_px + risk_px + 200, width
+    return finish(
+        fig,
+        title or default_title,
+        parts,
+        height=height if height is not None else plot_px + risk_px + 200,
+        width=width,
+        title_from="figure",
     )
 
 
@@ -732,11 +701,13 @@ def service_level_figure(
     >>> list(fig.data[-1].x)
     [10, 20, 30, 45, 60, 100]
     """
-    _check(curves, ["group", "seconds", "cif_accepted", "cif_accepted_low", "cif_accepted_high"], "curves")
-    _check(service_level, _SL_COLUMNS, "service_level")
-    levels = _group_rows(service_level, group, "group").sort_values("seconds", kind="stable")
-    sub = _group_rows(curves, group, "group").sort_values("seconds", kind="stable")
-    label = _esc(group)
+    check_columns(
+        curves, ["group", "seconds", "cif_accepted", "cif_accepted_low", "cif_accepted_high"], "curves"
+    )
+    check_columns(service_level, _SL_COLUMNS, "service_level")
+    levels = group_rows(service_level, group, "group").sort_values("seconds", kind="stable")
+    sub = group_rows(curves, group, "group").sort_values("seconds", kind="stable")
+    label = escape(group)
     color = COLORS[0]
     x = _step(sub["seconds"])
     fig = go.Figure(
@@ -761,8 +732,8 @@ def service_level_figure(
     )
     y = levels["service_level"].to_numpy(dtype=float)
     marks = np.empty((len(levels), 4), dtype=object)
-    marks[:, 0] = [_pct(v) for v in levels["service_level_low"]]
-    marks[:, 1] = [_pct(v) for v in levels["service_level_high"]]
+    marks[:, 0] = [percent(v) for v in levels["service_level_low"]]
+    marks[:, 1] = [percent(v) for v in levels["service_level_high"]]
     marks[:, 2] = [f"{int(v):,}" for v in levels["answered_within"]]
     marks[:, 3] = [f"{int(v):,}" for v in levels["requests"]]
     fig.add_trace(
@@ -773,12 +744,12 @@ def service_level_figure(
             marker={"color": color, "size": 9, "line": {"color": "white", "width": 1.5}},
             text=["" if np.isnan(v) else f"{v:.0%}" for v in y],
             textposition="top left",
-            textfont={"size": 12, "color": "#2B2B2B"},
-            error_y={
-                **_ERROR_STYLE,
-                "array": np.nan_to_num(levels["service_level_high"].to_numpy(dtype=float) - y),
-                "arrayminus": np.nan_to_num(y - levels["service_level_low"].to_numpy(dtype=float)),
-            },
+            textfont={"size": 12, "color": INK},
+            error_y=error_bars(
+                y,
+                levels["service_level_low"].to_numpy(dtype=float),
+                levels["service_level_high"].to_numpy(dtype=float),
+            ),
             name="service level at T",
             customdata=marks,
             hovertemplate=(
@@ -791,7 +762,7 @@ def service_level_figure(
         )
     )
     window = _window(params)
-    fig.add_vline(x=window, line=_WINDOW_LINE)
+    fig.add_vline(x=window, line=REFERENCE_LINE)
     accepted = sub["seconds"][sub["accepted"] > 0] if "accepted" in sub else sub["seconds"]
     thresholds = ", ".join(str(int(s)) for s in levels["seconds"])
     fig.update_layout(
@@ -819,7 +790,15 @@ def service_level_figure(
         f"dashed line: Adobe's {window} s accept window",
         *_scope(params),
     ]
-    return _finish(fig, title or "Service level: accepted within T", parts, height, width, legend_below=True)
+    return finish(
+        fig,
+        title or "Service level: accepted within T",
+        parts,
+        height=height,
+        width=width,
+        title_from="figure",
+        legend_below=True,
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -863,28 +842,8 @@ def heatmap_figure(
     >>> [tr.type for tr in fig.data], len(fig.data[0].z), len(fig.data[0].z[0])
     (['heatmap', 'heatmap'], 7, 24)
     """
-    _check(heatmap, _HEAT_COLUMNS, "heatmap")
-    data = heatmap.sort_values(["weekday", "hour"], kind="stable").reset_index(drop=True)
-    grid = np.arange(168)
-    if len(data) != 168 or not (
-        (data["weekday"].to_numpy() == grid // 24).all() and (data["hour"].to_numpy() == grid % 24).all()
-    ):
-        raise InvalidParameterError(
-            "heatmap", f"{len(heatmap)} rows", reason="expected the 168 weekday-hour cells"
-        )
+    grid = weekday_hour_grid(heatmap, "requests", "heatmap")
     tz = params.get("tz", "UTC")
-    days = data["weekday_name"].astype(str).to_numpy().reshape(7, 24)[:, 0].tolist()
-    custom = np.empty((7, 24, 3), dtype=object)
-    custom[:, :, 0] = data["requests"].to_numpy().reshape(7, 24)
-    custom[:, :, 1] = data["missed"].to_numpy().reshape(7, 24)
-    custom[:, :, 2] = [
-        ["no requests" if np.isnan(r) else f"{r:.0%}" for r in row]
-        for row in data["miss_rate"].to_numpy(dtype=float).reshape(7, 24)
-    ]
-    hover = (
-        "<b>%{y}</b> %{x}:00–%{x}:59<br>requests %{customdata[0]:,}, missed %{customdata[1]:,}<br>"
-        "miss rate %{customdata[2]}<extra></extra>"
-    )
     spacing = 0.12
     fig = make_subplots(
         rows=1,
@@ -894,18 +853,11 @@ def heatmap_figure(
         subplot_titles=["Miss rate (missed / requests)", "Requests"],
     )
     left_end = (1 - spacing) / 2
-    common = {
-        "x": list(range(24)),
-        "y": days,
-        "customdata": custom,
-        "xgap": 1,
-        "ygap": 1,
-        "hovertemplate": hover,
-    }
+    common = grid.heatmap_props()
     fig.add_trace(
         go.Heatmap(
-            z=data["miss_rate"].to_numpy(dtype=float).reshape(7, 24),
-            colorscale=_MISS_SCALE,
+            z=grid.z("miss_rate"),
+            colorscale=MISS_SCALE,
             zmin=0,
             zmax=1,
             colorbar={
@@ -921,8 +873,8 @@ def heatmap_figure(
     )
     fig.add_trace(
         go.Heatmap(
-            z=data["requests"].to_numpy(dtype=float).reshape(7, 24),
-            colorscale=_HEAT_SCALE,
+            z=grid.z("requests"),
+            colorscale=HEAT_SCALE,
             zmin=0,
             colorbar={"tickformat": ",d", "x": 1.005, "thickness": 10},
             name="requests",
@@ -931,17 +883,11 @@ def heatmap_figure(
         row=1,
         col=2,
     )
-    hour_axis = {
-        "title": {"text": f"Hour of the first offer ({tz})"},
-        "tickmode": "array",
-        "tickvals": list(range(0, 24, 3)),
-        "ticktext": [f"{h:02d}" for h in range(0, 24, 3)],
-        "showgrid": False,
-    }
+    hours = hour_axis(f"Hour of the first offer ({tz})", 3)
     fig.update_layout(
-        xaxis=hour_axis,
-        xaxis2=hour_axis,
-        yaxis={"title": {"text": ""}, "autorange": "reversed", "showgrid": False},
+        xaxis=hours,
+        xaxis2=hours,
+        yaxis=DAY_AXIS,
         yaxis2={"autorange": "reversed", "showgrid": False},
     )
     parts = [
@@ -952,12 +898,13 @@ def heatmap_figure(
         "all groups together",
         *_scope(params),
     ]
-    return _finish(
+    return finish(
         fig,
         title or "Missed requests by weekday and hour",
         parts,
-        height if height is not None else 460,
-        width,
+        height=height if height is not None else 460,
+        width=width,
+        title_from="figure",
     )
 
 
@@ -1010,16 +957,16 @@ def causes_figure(
     >>> list(fig.data[0].y)
     ['no_agent', 'agent_at_cap', 'not_accepted']
     """
-    _check(causes, _CAUSE_COLUMNS, "causes")
-    rows = _group_rows(causes, group, "group")
+    check_columns(causes, _CAUSE_COLUMNS, "causes")
+    rows = group_rows(causes, group, "group")
     cause = rows["cause"].astype(str).tolist()
     missed = rows["missed"].to_numpy()
     total = int(missed.sum())
     kinds = [_CAUSE_KIND.get(c, "unknown") for c in cause]
     custom = np.empty((len(rows), 4), dtype=object)
-    custom[:, 0] = [_esc(CAUSES.get(c, c)) for c in cause]
+    custom[:, 0] = [escape(CAUSES.get(c, c)) for c in cause]
     custom[:, 1] = kinds
-    custom[:, 2] = [_pct(v) for v in rows["share"]]
+    custom[:, 2] = [percent(v) for v in rows["share"]]
     custom[:, 3] = f"{total:,}"
     fig = go.Figure(
         go.Bar(
@@ -1058,22 +1005,10 @@ def causes_figure(
             "showgrid": False,
         },
         showlegend=False,
-        annotations=[]
-        if total
-        else [
-            {
-                "text": "no missed requests",
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-                "showarrow": False,
-                "font": {"color": _MUTED},
-            }
-        ],
+        annotations=[] if total else empty_note("no missed requests"),
     )
     parts = [
-        f"missed requests of {_esc(group)} (n = {total:,}) by cause; {_missed_words(params)}",
+        f"missed requests of {escape(group)} (n = {total:,}) by cause; {_missed_words(params)}",
         "staffing: no agent was offered the request (none available) or the offered agent already held "
         f"{AGENT_CHAT_CAP} chats; response: the offered agent had room and did not accept",
         "agent load rebuilt from accepted chats, from the accept to the chat's end",
@@ -1081,6 +1016,11 @@ def causes_figure(
         "chats in other tools, or whether an agent who was never offered the request was free",
         *_scope(params),
     ]
-    return _finish(
-        fig, title or "Why requests were missed", parts, height if height is not None else 380, width
+    return finish(
+        fig,
+        title or "Why requests were missed",
+        parts,
+        height=height if height is not None else 380,
+        width=width,
+        title_from="figure",
     )

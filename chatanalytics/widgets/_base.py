@@ -1,22 +1,81 @@
-"""What every widget shares: date values for the date pickers and showing itself in a notebook."""
+"""What every widget shares: one update / redraw cycle around a FigureWidget, and showing itself.
+
+A widget subclasses :class:`AnalysisWidget` and declares only what is its own:
+
+- :attr:`~AnalysisWidget.data_controls` and :attr:`~AnalysisWidget.style_controls`, the names of its
+  controls that recompute the analysis and those that only redraw;
+- :meth:`~AnalysisWidget.compute`, the analysis run on the events with the given keyword arguments;
+- :meth:`~AnalysisWidget.draw`, the figure of the current result in the current style;
+- ``_make_controls``, ``_arrange`` and ``_data_kwargs``: the controls, the box around them and the
+  figure, and the analysis arguments read from the data controls;
+- optionally ``_on_result`` (after each recompute: refresh choices that depend on the result) and
+  ``_on_drawn`` (after each draw: attach click handlers to the new traces).
+
+The base class runs the cycle. A change to a data control recomputes, then redraws; a change to a style
+control only redraws. While computing, :attr:`~AnalysisWidget.busy` is true and the message line says
+so. A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change (an invalid parameter, a slice with
+no data) is shown in the message line, and the last good result and figure stay. Setting a control's
+value from Python runs the same cycle as a click, so a widget works headless.
+"""
 
 from __future__ import annotations
 
+import abc
 import copy
 import datetime as dt
+import html
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
+from ..errors import ChatAnalyticsError, InvalidParameterError
+
+__all__ = ["BUSY", "AnalysisWidget", "WidgetDisplay", "date_value", "headline"]
+
+#: What the message line shows while the analysis is computed.
+BUSY = "<i>Computing…</i>"
+# the colour of the theme's ALERT, written here so that importing widgets does not import plotly
+_ERROR = '<div style="color:#B00020">{}: {}</div>'
+
 
 def date_value(value: Any) -> dt.date | None:
-    """The UTC calendar date of a date or time (``None`` stays ``None``), for a DatePicker."""
+    """The UTC calendar date of a date or time (``None`` stays ``None``), for a DatePicker.
+
+    Parameters
+    ----------
+    value : date, Timestamp, str or None
+
+    Returns
+    -------
+    datetime.date or None
+
+    Examples
+    --------
+    >>> date_value("2026-10-12 23:30-02:00")
+    datetime.date(2026, 10, 13)
+    """
     if value is None:
         return None
     ts = pd.Timestamp(value)
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC")
     return ts.date()
+
+
+def headline(result: Any) -> str:
+    """A result's one-line summary: the first line of its text representation.
+
+    Parameters
+    ----------
+    result : FunnelResult, AgentPerformanceResult or TimeoutResult
+
+    Returns
+    -------
+    str
+    """
+    return repr(result).split("\n", 1)[0]
 
 
 class WidgetDisplay:
@@ -42,3 +101,240 @@ class WidgetDisplay:
 
         self._sync_snapshot()
         display(self.container)
+
+
+class AnalysisWidget(WidgetDisplay, abc.ABC):
+    """Controls around a live figure of one analysis, recomputed or redrawn as the controls change.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events.
+    kwargs : dict
+        The analysis's keyword arguments for the first computation; the data controls start from the
+        result's ``params``.
+
+    Attributes
+    ----------
+    result : object
+        The current result; kept when a control holds an invalid value.
+    figure : plotly.graph_objects.FigureWidget
+        The current figure, updated in place (the same object for the widget's life).
+    controls : dict
+        Name -> ipywidgets control.
+    message : ipywidgets.HTML
+        Errors from the last changes (``"Not updated: ..."`` for a data control, ``"Not drawn: ..."``
+        for a style control), :data:`BUSY` while computing, or empty.
+    busy : bool
+        True while the analysis is computed.
+    container : ipywidgets.Box
+        Everything, as shown in a notebook.
+    n_computes : int
+        How many times the analysis was computed (the initial one included).
+    """
+
+    #: Names of the controls whose change recomputes the analysis.
+    data_controls: tuple[str, ...] = ()
+    #: Names of the controls whose change only redraws the current result.
+    style_controls: tuple[str, ...] = ()
+
+    controls: dict[str, Any]
+
+    def __init__(self, events: Any, kwargs: dict[str, Any]) -> None:
+        import ipywidgets as widgets
+        import plotly.graph_objects as go
+
+        self._events = events
+        self._kwargs = dict(kwargs)
+        self._quiet = False
+        self._errors = {"data": "", "style": ""}
+        self.busy = False
+        self.n_computes = 0
+        self.message = widgets.HTML(value="")
+        self.result = self._run(self._kwargs)
+        self.controls = self._make_controls()
+        for name in self.data_controls:
+            self.controls[name].observe(self._on_data_change, names="value")
+        for name in self.style_controls:
+            self.controls[name].observe(self._on_style_change, names="value")
+        self.figure = go.FigureWidget(self.draw())
+        self._on_drawn(self.figure.data)
+        self.container = self._arrange()
+        self._sync_snapshot()
+
+    # ---------------------------------------------------------------------------------------------
+    # what each widget declares
+    # ---------------------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def compute(self, kwargs: dict[str, Any]) -> Any:
+        """Run the analysis on the widget's events.
+
+        Parameters
+        ----------
+        kwargs : dict
+            The analysis's keyword arguments.
+
+        Returns
+        -------
+        object
+            The analysis result.
+        """
+
+    @abc.abstractmethod
+    def draw(self) -> Any:
+        """The figure of the current result in the style the controls set.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+
+    @abc.abstractmethod
+    def _make_controls(self) -> dict[str, Any]:
+        """The controls, by name, set from the current result."""
+
+    @abc.abstractmethod
+    def _arrange(self) -> Any:
+        """The box holding the controls, :attr:`message` and :attr:`figure`."""
+
+    def _data_kwargs(self) -> dict[str, Any]:
+        """The analysis's keyword arguments as the data controls set them (may raise)."""
+        return dict(self._kwargs)
+
+    def _on_result(self) -> None:
+        """After a recompute, before the redraw: update what depends on the result (control events off)."""
+
+    def _on_drawn(self, traces: Sequence[Any]) -> None:
+        """After each draw, with the FigureWidget's new traces (e.g. to attach click handlers)."""
+
+    # ---------------------------------------------------------------------------------------------
+    # the cycle
+    # ---------------------------------------------------------------------------------------------
+
+    def update(self) -> bool:
+        """Recompute from the data controls, then redraw.
+
+        Returns
+        -------
+        bool
+            False when a control holds an invalid value (or the analysis found no data): the error is
+            shown in :attr:`message`, and the current result and figure are kept.
+        """
+        try:
+            kwargs = self._data_kwargs()
+            result = self._run(kwargs)
+        except ChatAnalyticsError as exc:
+            self._say("data", "Not updated", exc)
+            return False
+        self._kwargs = kwargs
+        self.result = result
+        self._say("data", None)
+        with self._quietly():
+            self._on_result()
+        return self.redraw()
+
+    def redraw(self) -> bool:
+        """Draw the current result with the current style into :attr:`figure`, in place.
+
+        Returns
+        -------
+        bool
+            False when the style cannot be drawn: the error is shown in :attr:`message`, and the figure
+            is kept.
+        """
+        try:
+            new = self.draw()
+        except ChatAnalyticsError as exc:
+            self._say("style", "Not drawn", exc)
+            return False
+        self._say("style", None)
+        self._replace_figure(new)
+        self._on_drawn(self.figure.data)
+        self._sync_snapshot()
+        return True
+
+    def _run(self, kwargs: dict[str, Any]) -> Any:
+        self.busy = True
+        self.message.value = BUSY
+        try:
+            result = self.compute(kwargs)
+        finally:
+            self.busy = False
+            self._show_errors()
+        self.n_computes += 1
+        return result
+
+    def _replace_figure(self, new: Any) -> None:
+        """Put the traces and layout of ``new`` into the FigureWidget, leaving nothing of the old one."""
+        fw = self.figure
+        layout = new.layout.to_plotly_json()
+        # figures differ in their axes (subplots), shapes and annotations: drop what the new layout
+        # lacks. Outside a batch, because in one plotly (7.1) records None as an empty object; the
+        # traces go first, as they may refer to the axes dropped.
+        stale = [key for key in fw.layout.to_plotly_json() if key not in layout]
+        if stale:
+            fw.data = []
+            for key in stale:
+                fw.layout[key] = None
+        with fw.batch_update():
+            fw.data = []
+            fw.add_traces(list(new.data))
+            # each top-level entry replaced whole, so no property of the previous figure is left
+            for key, value in layout.items():
+                fw.layout[key] = value
+
+    def _say(self, slot: str, what: str | None, exc: Exception | None = None) -> None:
+        self._errors[slot] = "" if what is None else _ERROR.format(what, html.escape(str(exc)))
+        self._show_errors()
+
+    def _show_errors(self) -> None:
+        self.message.value = self._errors["data"] + self._errors["style"]
+
+    def _on_data_change(self, change: dict[str, Any]) -> None:
+        if not self._quiet:
+            self.update()
+
+    def _on_style_change(self, change: dict[str, Any]) -> None:
+        if not self._quiet:
+            self.redraw()
+
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Set controls from code without running the cycle."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    # ---------------------------------------------------------------------------------------------
+    # the date range, a data control of every widget
+    # ---------------------------------------------------------------------------------------------
+
+    def _date_controls(self) -> dict[str, Any]:
+        """``start`` and ``end`` DatePickers (UTC dates, the end included) set from the result's params."""
+        import ipywidgets as widgets
+
+        p = self.result.params
+        wide = widgets.Layout(width="auto")
+        end = p["end"] - pd.Timedelta(microseconds=1) if p["end"] is not None else None
+        return {
+            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
+            "end": widgets.DatePicker(value=date_value(end), description="To (incl.)", layout=wide),
+        }
+
+    def _date_range(self) -> dict[str, pd.Timestamp | None]:
+        """``start`` and ``end`` for the analysis from the date controls: UTC midnights, the end excluded."""
+        start, end = self.controls["start"].value, self.controls["end"].value
+        if start is not None and end is not None and end < start:
+            raise InvalidParameterError(
+                "end", end.isoformat(), reason=f"the range ends before it starts ({start.isoformat()})"
+            )
+        return {
+            "start": pd.Timestamp(start, tz="UTC") if start is not None else None,
+            "end": pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({headline(self.result)})"

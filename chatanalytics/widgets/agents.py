@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ChatAnalyticsError, InvalidParameterError
-from ._base import WidgetDisplay, date_value
+from ..errors import InvalidParameterError
+from ._base import AnalysisWidget
 
 __all__ = ["AgentWidget"]
 
@@ -23,7 +23,7 @@ _MAX_REQUESTS_SHOWN = 200
 _NO_DRILL = "<i>Pick an agent in “Drill into” (or click a bar) to list the offers made to them.</i>"
 
 
-class AgentWidget(WidgetDisplay):
+class AgentWidget(AnalysisWidget):
     """An agent leaderboard with controls, and the offers behind one agent.
 
     Parameters
@@ -50,7 +50,9 @@ class AgentWidget(WidgetDisplay):
         ids; an empty selection keeps every agent) (style controls, redraw without recomputing) and
         ``drill`` (an agent id or ``None``: lists that agent's offers in :attr:`requests_output`).
     message : ipywidgets.HTML
-        Errors from the last change, or empty.
+        Errors from the last change, "Computing…" while computing, or empty.
+    busy : bool
+        True while agent performance is computed.
     requests_output : ipywidgets.HTML
         The offers of the agent picked in ``drill`` (:meth:`show_requests`).
     selected_requests : pandas.DataFrame or None
@@ -70,6 +72,9 @@ class AgentWidget(WidgetDisplay):
     True
     """
 
+    data_controls = ("start", "end")
+    style_controls = ("metric", "period", "agents")
+
     def __init__(
         self,
         events: Any,
@@ -83,68 +88,56 @@ class AgentWidget(WidgetDisplay):
         metric: str = "acceptance_rate",
         height: int | None = None,
     ) -> None:
-        import ipywidgets as widgets
-        import plotly.graph_objects as go
-
-        from ..analysis.agents import METRICS
+        from ..viz._definitions import METRICS
 
         if metric not in METRICS:
             raise InvalidParameterError("metric", metric, list(METRICS))
-        self._events = events
+        self._metric = metric
         self._height = height
-        self._kwargs: dict[str, Any] = {
-            "freq": freq,
-            "tz": tz,
-            "teams": teams,
-            "shrink": shrink,
-            "start": start,
-            "end": end,
-        }
-        self._syncing = False
-        self.n_computes = 0
         self.selected_requests: pd.DataFrame | None = None
-        self.result = self._compute(self._kwargs)
-        p = self.result.params
+        kwargs = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
+        super().__init__(events, kwargs)
+
+    # ---------------------------------------------------------------------------------------------
+    # controls, computing and drawing
+    # ---------------------------------------------------------------------------------------------
+
+    def _make_controls(self) -> dict[str, Any]:
+        import ipywidgets as widgets
+
+        from ..viz._definitions import METRICS
 
         wide = widgets.Layout(width="auto")
-        self.controls: dict[str, Any] = {
+        controls = {
             "metric": widgets.Dropdown(
-                options=list(METRICS), value=metric, description="Metric", layout=wide
+                options=list(METRICS), value=self._metric, description="Metric", layout=wide
             ),
             "period": widgets.Dropdown(
                 options=self._period_options(),
                 value=None,
                 description="Period",
-                disabled=p["freq"] is None,
+                disabled=self.result.params["freq"] is None,
                 layout=wide,
             ),
             "agents": widgets.SelectMultiple(
                 options=self._agent_options(), value=(), description="Agents", rows=6, layout=wide
             ),
-            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
-            "end": widgets.DatePicker(
-                value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
-                description="To (incl.)",
-                layout=wide,
-            ),
+            **self._date_controls(),
             "drill": widgets.Dropdown(
                 options=self._drill_options(), value=None, description="Drill into", layout=wide
             ),
         }
-        for name in ("start", "end"):
-            self.controls[name].observe(self._on_data_change, names="value")
-        for name in ("metric", "period", "agents"):
-            self.controls[name].observe(self._on_style_change, names="value")
-        self.controls["drill"].observe(self._on_drill, names="value")
+        controls["drill"].observe(self._on_drill, names="value")
+        return controls
 
-        self.message = widgets.HTML(value="")
+    def _arrange(self) -> Any:
+        import ipywidgets as widgets
+
         self.requests_output = widgets.HTML(
             value=_NO_DRILL, layout=widgets.Layout(max_height="320px", overflow="auto")
         )
-        self.figure = go.FigureWidget(self._figure())
-        self._connect_clicks(self.figure.data[:1])
         c = self.controls
-        self.container = widgets.VBox(
+        return widgets.VBox(
             [
                 widgets.HBox([c["metric"], c["period"], c["start"], c["end"]]),
                 widgets.HBox([c["agents"], c["drill"]]),
@@ -153,51 +146,54 @@ class AgentWidget(WidgetDisplay):
                 self.requests_output,
             ]
         )
-        self._sync_snapshot()
 
-    # ---------------------------------------------------------------------------------------------
-    # computing and drawing
-    # ---------------------------------------------------------------------------------------------
+    def compute(self, kwargs: dict[str, Any]) -> Any:
+        """Compute agent performance on the widget's events with :func:`chatanalytics.agent_performance`.
 
-    def _compute(self, kwargs: dict[str, Any]) -> Any:
-        from ..analysis.agents import agent_performance
+        Parameters
+        ----------
+        kwargs : dict
+            Keyword arguments of :func:`chatanalytics.agent_performance`.
 
-        result = agent_performance(self._events, **kwargs)
-        self.n_computes += 1
-        return result
+        Returns
+        -------
+        AgentPerformanceResult
+        """
+        from ..analysis import agent_performance
+
+        return agent_performance(self._events, **kwargs)
 
     def _style(self) -> dict[str, Any]:
-        if not hasattr(self, "controls"):
-            return {"metric": "acceptance_rate", "period": None, "agents": None}
         c = self.controls
         agents = list(c["agents"].value)
         return {"metric": c["metric"].value, "period": c["period"].value, "agents": agents or None}
 
-    def _figure(self) -> Any:
-        from ..viz.agents import leaderboard_figure
+    def draw(self) -> Any:
+        """The leaderboard of the current result for the metric, period and agents the controls set.
 
-        return leaderboard_figure(self.result.table, self.result.params, **self._style(), height=self._height)
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        return self.result.figure("leaderboard", **self._style(), height=self._height)
 
     @property
     def leaderboard(self) -> pd.DataFrame:
         """The rows of ``result.frame()`` drawn as bars, in the order drawn (top first)."""
-        from ..viz.agents import _leaderboard_rows
+        from ..viz._leaderboard import leaderboard_rows
 
-        style = self._style()
-        rows, _ = _leaderboard_rows(
-            self.result.table, self.result.params, style["metric"], style["period"], style["agents"]
-        )
+        rows, _ = leaderboard_rows(self.result.frame(), self.result.params, **self._style())
         return rows
 
     def _period_options(self) -> list[tuple[str, Any]]:
-        table = self.result.table
+        table = self.result.frame()
         if "period" not in table.columns:
             return [("all data", None)]
         periods = sorted(pd.to_datetime(table["period"]).dropna().unique())
         return [("latest", None)] + [(pd.Timestamp(p).strftime("%Y-%m-%d"), pd.Timestamp(p)) for p in periods]
 
     def _agent_options(self, with_offers: bool = False) -> list[tuple[str, Any]]:
-        table = self.result.table
+        table = self.result.frame()
         rows = table[table["agent_id"].notna()]
         if with_offers:
             rows = rows[rows["offers"] > 0]
@@ -209,95 +205,31 @@ class AgentWidget(WidgetDisplay):
         return [("-", None), *self._agent_options(with_offers=True)]
 
     def _data_kwargs(self) -> dict[str, Any]:
-        c = self.controls
-        kwargs = dict(self._kwargs)
-        start, end = c["start"].value, c["end"].value
-        if start is not None and end is not None and end < start:
-            raise InvalidParameterError(
-                "end", end.isoformat(), reason=f"the range ends before it starts ({start.isoformat()})"
-            )
-        kwargs["start"] = pd.Timestamp(start, tz="UTC") if start is not None else None
-        kwargs["end"] = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None
-        return kwargs
+        return {**self._kwargs, **self._date_range()}
 
-    def update(self) -> None:
-        """Recompute from the data controls and redraw.
-
-        On an invalid value, show the error in :attr:`message` and keep the current result and figure.
-        """
-        try:
-            kwargs = self._data_kwargs()
-            result = self._compute(kwargs)
-        except ChatAnalyticsError as exc:
-            self.message.value = f'<div style="color:#B00020">Not updated: {html.escape(str(exc))}</div>'
-            return
-        self._kwargs = kwargs
-        self.result = result
-        self.message.value = ""
-        self._refresh_options()
-        self.selected_requests = None
-        self.requests_output.value = _NO_DRILL
-        self.redraw()
-
-    def _refresh_options(self) -> None:
+    def _on_result(self) -> None:
         """New period and agent choices after a recompute, keeping what is still valid."""
         c = self.controls
-        self._syncing = True
-        try:
-            period = c["period"].value
-            options = self._period_options()
-            c["period"].options = options
-            c["period"].value = period if period in [v for _, v in options] else None
-            agents = c["agents"].value
-            options = self._agent_options()
-            c["agents"].options = options
-            c["agents"].value = tuple(a for a in agents if a in [v for _, v in options])
-            c["drill"].options = self._drill_options()
-            c["drill"].value = None
-        finally:
-            self._syncing = False
-
-    def redraw(self) -> None:
-        """Draw the current result with the current style, updating the FigureWidget in place."""
-        try:
-            new = self._figure()
-        except ChatAnalyticsError as exc:
-            self.message.value = f'<div style="color:#B00020">Not drawn: {html.escape(str(exc))}</div>'
-            return
-        fw = self.figure
-        with fw.batch_update():
-            if len(fw.data) == len(new.data):
-                for old, trace in zip(fw.data, new.data, strict=True):
-                    props = trace.to_plotly_json()
-                    props.pop("type", None)
-                    old.update(props)
-                added: Sequence[Any] = ()
-            else:
-                fw.data = []
-                fw.add_traces(list(new.data))
-                added = fw.data[:1]
-            fw.layout.update(new.layout.to_plotly_json())
-            # properties unset in the new layout are not in its JSON: carry them over explicitly
-            fw.layout.xaxis.range = new.layout.xaxis.range
-            fw.layout.xaxis.autorange = new.layout.xaxis.autorange
-            fw.layout.annotations = new.layout.annotations
-        self._connect_clicks(added)
-        self._sync_snapshot()
-
-    def _on_data_change(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.update()
-
-    def _on_style_change(self, change: dict[str, Any]) -> None:
-        if not self._syncing:
-            self.redraw()
+        period = c["period"].value
+        options = self._period_options()
+        c["period"].options = options
+        c["period"].value = period if period in [v for _, v in options] else None
+        agents = c["agents"].value
+        options = self._agent_options()
+        c["agents"].options = options
+        c["agents"].value = tuple(a for a in agents if a in [v for _, v in options])
+        c["drill"].options = self._drill_options()
+        c["drill"].value = None
+        self.selected_requests = None
+        self.requests_output.value = _NO_DRILL
 
     # ---------------------------------------------------------------------------------------------
     # drill-down
     # ---------------------------------------------------------------------------------------------
 
-    def _connect_clicks(self, traces: Sequence[Any]) -> None:
-        for trace in traces:
+    def _on_drawn(self, traces: Sequence[Any]) -> None:
+        # the bars; the text column beside them is not clickable
+        for trace in traces[:1]:
             trace.on_click(self._on_click)
 
     def _on_click(self, trace: Any, points: Any, selector: Any) -> None:
@@ -308,7 +240,7 @@ class AgentWidget(WidgetDisplay):
             self.controls["drill"].value = agent_id
 
     def _on_drill(self, change: dict[str, Any]) -> None:
-        if self._syncing:
+        if self._quiet:
             return
         if change["new"] is None:
             self.selected_requests = None
@@ -338,11 +270,8 @@ class AgentWidget(WidgetDisplay):
         self.selected_requests = offers
         drill = self.controls["drill"]
         if drill.value != agent_id:
-            self._syncing = True
-            try:
+            with self._quietly():
                 drill.value = agent_id
-            finally:
-                self._syncing = False
         name = offers["agent_name"].dropna().iloc[0] if offers["agent_name"].notna().any() else agent_id
         head = (
             f"<b>{len(offers):,} offers</b> to <b>{html.escape(str(name))}</b> "
@@ -358,10 +287,3 @@ class AgentWidget(WidgetDisplay):
         )
         self.requests_output.value = f"<div>{head}</div>{table}"
         return offers
-
-    # ---------------------------------------------------------------------------------------------
-    # display
-    # ---------------------------------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        return f"AgentWidget({self.result._line()})"

@@ -14,8 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ChatAnalyticsError, InvalidParameterError
-from ._base import WidgetDisplay, date_value
+from ..errors import InvalidParameterError
+from ._base import AnalysisWidget
 
 __all__ = ["BY_COLUMNS", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
@@ -26,6 +26,7 @@ BY_COLUMNS: tuple[str, ...] = ("conversation_name", "conversation_type", "ui_typ
 _DEFAULT_STEPS = ["triggered", "engaged", "completed"]
 _MAX_UNITS_SHOWN = 200
 _UNIT_LABEL = {"conversation": "conversations", "session": "sessions", "visitor": "visitors"}
+_NO_UNITS = "<i>Click a bar to list the units that dropped at that step.</i>"
 
 
 def parse_steps(text: str) -> list[Any]:
@@ -54,7 +55,7 @@ def parse_steps(text: str) -> list[Any]:
     >>> parse_steps("triggered, email_input?, completed")[1].step
     'email_input'
     """
-    from ..analysis.funnel import optional
+    from ..analysis import optional
 
     if not str(text).strip():
         raise InvalidParameterError("steps", text, reason="give at least one step")
@@ -90,7 +91,7 @@ def format_steps(step_names: Sequence[str]) -> str:
     return ", ".join(out)
 
 
-class FunnelWidget(WidgetDisplay):
+class FunnelWidget(AnalysisWidget):
     """A funnel with controls, a clickable figure and a list of the units behind a bar.
 
     Parameters
@@ -111,7 +112,9 @@ class FunnelWidget(WidgetDisplay):
         Name -> ipywidgets control: ``steps``, ``window``, ``order``, ``unit``, ``by``, ``start``, ``end``
         (data controls) and ``value`` (style: counts or overall rate, redraws without recomputing).
     message : ipywidgets.HTML
-        Errors from the last change, or empty.
+        Errors from the last change, "Computing…" while computing, or empty.
+    busy : bool
+        True while the funnel is computed.
     units_output : ipywidgets.HTML
         The units listed by the last click (:meth:`show_units`).
     selected_units : pandas.DataFrame or None
@@ -131,30 +134,35 @@ class FunnelWidget(WidgetDisplay):
     'ui_type'
     """
 
+    data_controls = ("steps", "window", "order", "unit", "by", "start", "end")
+    style_controls = ("value",)
+
     def __init__(self, events: Any, **funnel_kwargs: Any) -> None:
-        import ipywidgets as widgets
-        import plotly.graph_objects as go
-
-        from ..analysis.funnel import ORDERS, UNITS
-
-        self._events = events
-        style = {"value": funnel_kwargs.pop("value", "converted"), "height": funnel_kwargs.pop("height", 480)}
-        if style["value"] not in ("converted", "overall_rate"):
-            raise InvalidParameterError("value", style["value"], ["converted", "overall_rate"])
-        self._height = style["height"]
-        self._kwargs: dict[str, Any] = {"steps": _DEFAULT_STEPS, **funnel_kwargs}
-        self.n_computes = 0
+        value = funnel_kwargs.pop("value", "converted")
+        if value not in ("converted", "overall_rate"):
+            raise InvalidParameterError("value", value, ["converted", "overall_rate"])
+        self._value = value
+        self._height = funnel_kwargs.pop("height", 480)
         self.selected_units: pd.DataFrame | None = None
-        self.result = self._compute(self._kwargs)
-        p = self.result.params
+        super().__init__(events, {"steps": _DEFAULT_STEPS, **funnel_kwargs})
 
+    # ---------------------------------------------------------------------------------------------
+    # controls, computing and drawing
+    # ---------------------------------------------------------------------------------------------
+
+    def _make_controls(self) -> dict[str, Any]:
+        import ipywidgets as widgets
+
+        from ..viz._definitions import ORDERS, UNITS
+
+        p = self.result.params
         windows = list(WINDOWS) if p["window"] in WINDOWS else [*WINDOWS, p["window"]]
-        columns = list(getattr(events, "columns", BY_COLUMNS))
+        columns = list(getattr(self._events, "columns", BY_COLUMNS))
         by_options: list[Any] = [("None", None)] + [c for c in BY_COLUMNS if c in columns]
         if p["by"] is not None and p["by"] not in BY_COLUMNS:
             by_options.append(p["by"])
         wide = widgets.Layout(width="auto")
-        self.controls: dict[str, Any] = {
+        return {
             "steps": widgets.Text(
                 value=format_steps(p["steps"]),
                 description="Steps",
@@ -168,31 +176,22 @@ class FunnelWidget(WidgetDisplay):
             ),
             "unit": widgets.Dropdown(options=list(UNITS), value=p["unit"], description="Unit", layout=wide),
             "by": widgets.Dropdown(options=by_options, value=p["by"], description="By", layout=wide),
-            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
-            "end": widgets.DatePicker(
-                value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
-                description="To (incl.)",
-                layout=wide,
-            ),
+            **self._date_controls(),
             "value": widgets.ToggleButtons(
                 options=[("counts", "converted"), ("overall rate", "overall_rate")],
-                value=style["value"],
+                value=self._value,
                 description="Show",
             ),
         }
-        for name in ("steps", "window", "order", "unit", "by", "start", "end"):
-            self.controls[name].observe(self._on_data_change, names="value")
-        self.controls["value"].observe(self._on_style_change, names="value")
 
-        self.message = widgets.HTML(value="")
+    def _arrange(self) -> Any:
+        import ipywidgets as widgets
+
         self.units_output = widgets.HTML(
-            value="<i>Click a bar to list the units that dropped at that step.</i>",
-            layout=widgets.Layout(max_height="320px", overflow="auto"),
+            value=_NO_UNITS, layout=widgets.Layout(max_height="320px", overflow="auto")
         )
-        self.figure = go.FigureWidget(self._figure())
-        self._connect_clicks(self.figure.data)
         c = self.controls
-        self.container = widgets.VBox(
+        return widgets.VBox(
             [
                 c["steps"],
                 widgets.HBox([c["window"], c["order"], c["unit"], c["by"]]),
@@ -202,91 +201,53 @@ class FunnelWidget(WidgetDisplay):
                 self.units_output,
             ]
         )
-        self._sync_snapshot()
 
-    # ---------------------------------------------------------------------------------------------
-    # computing and drawing
-    # ---------------------------------------------------------------------------------------------
+    def compute(self, kwargs: dict[str, Any]) -> Any:
+        """Compute the funnel on the widget's events with :func:`chatanalytics.funnel`.
 
-    def _compute(self, kwargs: dict[str, Any]) -> Any:
-        from ..analysis.funnel import funnel
+        Parameters
+        ----------
+        kwargs : dict
+            Keyword arguments of :func:`chatanalytics.funnel`.
 
-        result = funnel(self._events, **kwargs)
-        self.n_computes += 1
-        return result
+        Returns
+        -------
+        FunnelResult
+        """
+        from ..analysis import funnel
 
-    def _figure(self) -> Any:
-        from ..viz.funnel import funnel_figure
+        return funnel(self._events, **kwargs)
 
-        value = self.controls["value"].value if hasattr(self, "controls") else "converted"
-        return funnel_figure(self.result.frame(), self.result.params, value=value, height=self._height)
+    def draw(self) -> Any:
+        """The funnel bars of the current result, counts or overall rate as the ``value`` control says.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+        """
+        return self.result.figure("funnel", value=self.controls["value"].value, height=self._height)
 
     def _data_kwargs(self) -> dict[str, Any]:
         c = self.controls
-        kwargs = dict(self._kwargs)
-        kwargs.update(
-            steps=parse_steps(c["steps"].value),
-            window=c["window"].value,
-            order=c["order"].value,
-            unit=c["unit"].value,
-            by=c["by"].value,
-        )
-        start, end = c["start"].value, c["end"].value
-        kwargs["start"] = pd.Timestamp(start, tz="UTC") if start is not None else None
-        kwargs["end"] = pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None
-        return kwargs
+        return {
+            **self._kwargs,
+            "steps": parse_steps(c["steps"].value),
+            "window": c["window"].value,
+            "order": c["order"].value,
+            "unit": c["unit"].value,
+            "by": c["by"].value,
+            **self._date_range(),
+        }
 
-    def update(self) -> None:
-        """Recompute from the data controls and redraw.
-
-        On an invalid value, show the error in :attr:`message` and keep the current result and figure.
-        """
-        try:
-            kwargs = self._data_kwargs()
-            result = self._compute(kwargs)
-        except ChatAnalyticsError as exc:
-            self.message.value = f'<div style="color:#B00020">Not updated: {html.escape(str(exc))}</div>'
-            return
-        self._kwargs = kwargs
-        self.result = result
-        self.message.value = ""
+    def _on_result(self) -> None:
         self.selected_units = None
-        self.units_output.value = "<i>Click a bar to list the units that dropped at that step.</i>"
-        self.redraw()
-
-    def redraw(self) -> None:
-        """Draw the current result with the current style, updating the FigureWidget in place."""
-        new = self._figure()
-        fw = self.figure
-        with fw.batch_update():
-            if len(fw.data) == len(new.data):
-                for old, trace in zip(fw.data, new.data, strict=True):
-                    props = trace.to_plotly_json()
-                    props.pop("type", None)
-                    old.update(props)
-                added: Sequence[Any] = ()
-            else:
-                fw.data = []
-                fw.add_traces(list(new.data))
-                added = fw.data
-            fw.layout.update(new.layout.to_plotly_json())
-            # properties unset in the new layout are not in its JSON: carry them over explicitly
-            fw.layout.yaxis.range = new.layout.yaxis.range
-            fw.layout.yaxis.autorange = new.layout.yaxis.autorange
-        self._connect_clicks(added)
-        self._sync_snapshot()
-
-    def _on_data_change(self, change: dict[str, Any]) -> None:
-        self.update()
-
-    def _on_style_change(self, change: dict[str, Any]) -> None:
-        self.redraw()
+        self.units_output.value = _NO_UNITS
 
     # ---------------------------------------------------------------------------------------------
     # clicks
     # ---------------------------------------------------------------------------------------------
 
-    def _connect_clicks(self, traces: Sequence[Any]) -> None:
+    def _on_drawn(self, traces: Sequence[Any]) -> None:
         for trace in traces:
             trace.on_click(self._on_click)
 
@@ -325,10 +286,3 @@ class FunnelWidget(WidgetDisplay):
         table = shown.to_html(index=False, border=0, classes="chatanalytics-units") if len(units) else ""
         self.units_output.value = f"<div>{head}</div>{table}"
         return units
-
-    # ---------------------------------------------------------------------------------------------
-    # display
-    # ---------------------------------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        return f"FunnelWidget({self.result._line()})"

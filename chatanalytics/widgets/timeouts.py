@@ -13,8 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ChatAnalyticsError, InvalidParameterError
-from ._base import WidgetDisplay, date_value
+from ._base import AnalysisWidget, headline
 
 __all__ = ["COMPARE_COLUMNS", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
 
@@ -41,7 +40,6 @@ VIEWS: dict[str, str] = {
 }
 _REQUESTED = "CONVERSATION_LIVE_CHAT_REQUESTED"
 _ALL = "All"
-_ERROR = '<div style="color:#B00020">Not updated: {}</div>'
 
 
 def _request_values(events: Any, column: str) -> list[str]:
@@ -58,7 +56,7 @@ def _request_values(events: Any, column: str) -> list[str]:
     return sorted(values, key=str.casefold)
 
 
-class TimeoutWidget(WidgetDisplay):
+class TimeoutWidget(AnalysisWidget):
     """Live-chat timeouts with compare, slice and date controls around one live figure.
 
     Parameters
@@ -82,7 +80,9 @@ class TimeoutWidget(WidgetDisplay):
         included) are data controls; ``view`` (``outcomes``, ``curves``, ``cif``, ``service_level``,
         ``heatmap``, ``causes``) only redraws.
     message : ipywidgets.HTML
-        Errors from the last change, or empty.
+        Errors from the last change, "Computing…" while computing, or empty.
+    busy : bool
+        True while the timeouts are computed.
     summary_output : ipywidgets.HTML
         The result's one-line summary and, with a comparison, its log-rank table.
     container : ipywidgets.VBox
@@ -103,6 +103,9 @@ class TimeoutWidget(WidgetDisplay):
     (['heatmap', 'heatmap'], 2)
     """
 
+    data_controls = ("compare", *SLICE_COLUMNS, "start", "end")
+    style_controls = ("view",)
+
     def __init__(
         self,
         events: Any,
@@ -114,59 +117,47 @@ class TimeoutWidget(WidgetDisplay):
         start: Any = None,
         end: Any = None,
     ) -> None:
-        import ipywidgets as widgets
-        import plotly.graph_objects as go
-
-        self._events = events
         where = dict(where or {})
+        self._where = where
         # entries of where without a control stay as given
         self._fixed_where = {k: v for k, v in where.items() if k not in SLICE_COLUMNS}
-        self._kwargs: dict[str, Any] = {
-            "by": by,
-            "tz": tz,
-            "top": top,
-            "where": where or None,
-            "start": start,
-            "end": end,
-        }
-        self.n_computes = 0
-        self.result = self._compute(self._kwargs)
-        p = self.result.params
+        kwargs = {"by": by, "tz": tz, "top": top, "where": where or None, "start": start, "end": end}
+        super().__init__(events, kwargs)
 
+    # ---------------------------------------------------------------------------------------------
+    # controls, computing and drawing
+    # ---------------------------------------------------------------------------------------------
+
+    def _make_controls(self) -> dict[str, Any]:
+        import ipywidgets as widgets
+
+        by = self.result.params["by"]
         wide = widgets.Layout(width="auto")
         compare: list[Any] = [("None", None), *COMPARE_COLUMNS]
         if by is not None and by not in COMPARE_COLUMNS:
             compare.append(by)
-        self.controls: dict[str, Any] = {
+        controls: dict[str, Any] = {
             "compare": widgets.Dropdown(options=compare, value=by, description="Compare", layout=wide),
         }
         for col, label in (("ui_type", "UI type"), ("conversation_name", "Conversation")):
-            options, value = self._slice_options(col, where.get(col))
-            self.controls[col] = widgets.Dropdown(
+            options, value = self._slice_options(col, self._where.get(col))
+            controls[col] = widgets.Dropdown(
                 options=options, value=value, description=label, disabled=len(options) == 1, layout=wide
             )
-        self.controls["start"] = widgets.DatePicker(
-            value=date_value(p["start"]), description="From (UTC)", layout=wide
-        )
-        self.controls["end"] = widgets.DatePicker(
-            value=date_value(p["end"] - pd.Timedelta(microseconds=1)) if p["end"] is not None else None,
-            description="To (incl.)",
-            layout=wide,
-        )
-        self.controls["view"] = widgets.ToggleButtons(
+        controls.update(self._date_controls())
+        controls["view"] = widgets.ToggleButtons(
             options=list(VIEWS.items()), value="outcomes", description="View"
         )
-        for name in ("compare", *SLICE_COLUMNS, "start", "end"):
-            self.controls[name].observe(self._on_data_change, names="value")
-        self.controls["view"].observe(self._on_view_change, names="value")
+        return controls
 
-        self.message = widgets.HTML(value="")
+    def _arrange(self) -> Any:
+        import ipywidgets as widgets
+
         self.summary_output = widgets.HTML(
             value=self._summary_html(), layout=widgets.Layout(max_height="260px", overflow="auto")
         )
-        self.figure = go.FigureWidget(self._figure())
         c = self.controls
-        self.container = widgets.VBox(
+        return widgets.VBox(
             [
                 widgets.HBox([c["compare"], c["ui_type"], c["conversation_name"]]),
                 widgets.HBox([c["start"], c["end"]]),
@@ -176,18 +167,22 @@ class TimeoutWidget(WidgetDisplay):
                 self.summary_output,
             ]
         )
-        self._sync_snapshot()
 
-    # ---------------------------------------------------------------------------------------------
-    # computing and drawing
-    # ---------------------------------------------------------------------------------------------
+    def compute(self, kwargs: dict[str, Any]) -> Any:
+        """Compute the timeouts on the widget's events with :func:`chatanalytics.timeouts`.
 
-    def _compute(self, kwargs: dict[str, Any]) -> Any:
-        from ..analysis.timeouts import timeouts
+        Parameters
+        ----------
+        kwargs : dict
+            Keyword arguments of :func:`chatanalytics.timeouts`.
 
-        result = timeouts(self._events, **kwargs)
-        self.n_computes += 1
-        return result
+        Returns
+        -------
+        TimeoutResult
+        """
+        from ..analysis import timeouts
+
+        return timeouts(self._events, **kwargs)
 
     def _slice_options(self, column: str, given: Any) -> tuple[list[tuple[str, Any]], Any]:
         """The choices of a slice control ("All" first) and the one selected for the value ``given``."""
@@ -209,30 +204,29 @@ class TimeoutWidget(WidgetDisplay):
     @property
     def view(self) -> str:
         """The view drawn: a value of :data:`VIEWS`."""
-        return self.controls["view"].value if hasattr(self, "controls") else "outcomes"
+        return self.controls["view"].value
 
-    def _figure(self) -> Any:
-        from ..viz import timeouts as v
+    def draw(self) -> Any:
+        """The current view of the current result.
 
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            ``outcomes`` is sliced by the compared column when there is one.
+        """
         r = self.result
         view = self.view
         if view == "outcomes":
             by = r.params["by"]
-            slices = set(r.tables["outcomes"]["slice"].astype(str))
-            return v.outcomes_figure(
-                r.tables["outcomes"], r.params, slice=by if by is not None and by in slices else "all"
-            )
+            slices = set(r.frame("outcomes")["slice"].astype(str))
+            return r.figure("outcomes", slice=by if by is not None and by in slices else "all")
         if view in ("curves", "cif"):
-            return v.curves_figure(r.tables["curves"], r.params, estimate="km" if view == "curves" else "cif")
-        if view == "service_level":
-            return v.service_level_figure(r.tables["curves"], r.tables["service_level"], r.params)
-        if view == "heatmap":
-            return v.heatmap_figure(r.tables["heatmap"], r.params)
-        return v.causes_figure(r.tables["causes"], r.params)
+            return r.figure("curves", estimate="km" if view == "curves" else "cif")
+        return r.figure(view)
 
     def _summary_html(self) -> str:
         r = self.result
-        out = f"<div>{html.escape(r._line())}</div>"
+        out = f"<div>{html.escape(headline(r))}</div>"
         by = r.params["by"]
         logrank = r.frame("logrank")
         if by is not None:
@@ -255,76 +249,13 @@ class TimeoutWidget(WidgetDisplay):
 
     def _data_kwargs(self) -> dict[str, Any]:
         c = self.controls
-        kwargs = dict(self._kwargs)
-        start, end = c["start"].value, c["end"].value
-        if start is not None and end is not None and end < start:
-            raise InvalidParameterError(
-                "end", end.isoformat(), reason=f"the range ends before it starts ({start.isoformat()})"
-            )
+        dates = self._date_range()
         where = dict(self._fixed_where)
         for col in SLICE_COLUMNS:
             value = c[col].value
             if value is not None:
                 where[col] = list(value) if isinstance(value, tuple) else value
-        kwargs.update(
-            by=c["compare"].value,
-            where=where or None,
-            start=pd.Timestamp(start, tz="UTC") if start is not None else None,
-            end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None,
-        )
-        return kwargs
+        return {**self._kwargs, "by": c["compare"].value, "where": where or None, **dates}
 
-    def update(self) -> None:
-        """Recompute from the data controls and redraw.
-
-        On an invalid value (or a slice with no requests), show the error in :attr:`message` and keep
-        the current result and figure.
-        """
-        try:
-            kwargs = self._data_kwargs()
-            result = self._compute(kwargs)
-        except ChatAnalyticsError as exc:
-            self.message.value = _ERROR.format(html.escape(str(exc)))
-            return
-        self._kwargs = kwargs
-        self.result = result
-        self.message.value = ""
+    def _on_result(self) -> None:
         self.summary_output.value = self._summary_html()
-        self.redraw()
-
-    def redraw(self) -> None:
-        """Draw the current view of the current result, replacing the FigureWidget's traces and layout."""
-        try:
-            new = self._figure()
-        except ChatAnalyticsError as exc:
-            self.message.value = f'<div style="color:#B00020">Not drawn: {html.escape(str(exc))}</div>'
-            return
-        fw = self.figure
-        layout = new.layout.to_plotly_json()
-        # the views differ in their axes (subplots), shapes and annotations: drop what the new layout
-        # lacks. Outside a batch, because in one plotly (7.1) records None as an empty object.
-        stale = [key for key in fw.layout.to_plotly_json() if key not in layout]
-        if stale:
-            fw.data = []
-            for key in stale:
-                fw.layout[key] = None
-        with fw.batch_update():
-            fw.data = []
-            fw.add_traces(list(new.data))
-            # each top-level entry replaced whole, so nothing of the previous view's axes is left
-            for key, value in layout.items():
-                fw.layout[key] = value
-        self._sync_snapshot()
-
-    def _on_data_change(self, change: dict[str, Any]) -> None:
-        self.update()
-
-    def _on_view_change(self, change: dict[str, Any]) -> None:
-        self.redraw()
-
-    # ---------------------------------------------------------------------------------------------
-    # display
-    # ---------------------------------------------------------------------------------------------
-
-    def __repr__(self) -> str:
-        return f"TimeoutWidget({self.result._line()})"

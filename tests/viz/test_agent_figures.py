@@ -21,7 +21,6 @@ import plotly.graph_objects as go
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis.agents import METRICS
 from chatanalytics.viz import (
     TEMPLATE,
     accept_time_figure,
@@ -29,6 +28,7 @@ from chatanalytics.viz import (
     hour_weekday_figure,
     leaderboard_figure,
 )
+from chatanalytics.viz._definitions import METRICS
 
 
 def _event(t: str, kind: str, session: str, agent: str | None = None, name: str | None = None) -> dict:

@@ -28,7 +28,6 @@ import plotly.graph_objects as go
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis.timeouts import CAUSES, SERVICE_LEVEL_SECONDS
 from chatanalytics.viz import (
     AT_RISK_SECONDS,
     TEMPLATE,
@@ -38,6 +37,7 @@ from chatanalytics.viz import (
     outcomes_figure,
     service_level_figure,
 )
+from chatanalytics.viz._definitions import CAUSES, SERVICE_LEVEL_SECONDS
 
 TZ = "America/New_York"
 

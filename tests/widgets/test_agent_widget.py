@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import subprocess
 import sys
 import types
@@ -13,11 +12,9 @@ import plotly.graph_objects as go
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis.agents import METRICS
+from chatanalytics.viz._definitions import METRICS
 from chatanalytics.widgets import AgentWidget
 
-# the module, not the function of the same name that chatanalytics.analysis exports
-agents_module = importlib.import_module("chatanalytics.analysis.agents")
 TZ = "America/New_York"
 
 
@@ -28,15 +25,15 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture
 def calls(monkeypatch) -> list[dict]:
-    """Record every call of chatanalytics.analysis.agents.agent_performance made by the widget."""
+    """Record the keyword arguments of every agent performance the widget computes."""
     seen: list[dict] = []
-    real = agents_module.agent_performance
+    real = AgentWidget.compute
 
-    def counting(events, **kwargs):
+    def counting(self, kwargs):
         seen.append(kwargs)
-        return real(events, **kwargs)
+        return real(self, kwargs)
 
-    monkeypatch.setattr(agents_module, "agent_performance", counting)
+    monkeypatch.setattr(AgentWidget, "compute", counting)
     return seen
 
 

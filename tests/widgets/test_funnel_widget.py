@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import types
 
 import pandas as pd
@@ -14,8 +13,6 @@ import chatanalytics as ca
 from chatanalytics.errors import InvalidParameterError
 from chatanalytics.widgets import FunnelWidget, format_steps, parse_steps
 
-# the module, not the function of the same name that chatanalytics.analysis exports
-funnel_module = importlib.import_module("chatanalytics.analysis.funnel")
 STEPS = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
 
 
@@ -26,15 +23,15 @@ def events() -> pd.DataFrame:
 
 @pytest.fixture
 def calls(monkeypatch) -> list[dict]:
-    """Record every call of chatanalytics.analysis.funnel.funnel made by the widget."""
+    """Record the keyword arguments of every funnel the widget computes."""
     seen: list[dict] = []
-    real = funnel_module.funnel
+    real = FunnelWidget.compute
 
-    def counting(events, **kwargs):
+    def counting(self, kwargs):
         seen.append(kwargs)
-        return real(events, **kwargs)
+        return real(self, kwargs)
 
-    monkeypatch.setattr(funnel_module, "funnel", counting)
+    monkeypatch.setattr(FunnelWidget, "compute", counting)
     return seen
 
 

@@ -44,7 +44,7 @@ def test_builds_like_the_analysis(widget, overall):
     for kind in ("outcomes", "curves", "causes"):
         pd.testing.assert_frame_equal(widget.result.frame(kind), overall.frame(kind))
     assert [t.type for t in widget.figure.data] == ["bar", "bar", "scatter"]
-    assert overall._line().split(";")[0] in widget.summary_output.value
+    assert repr(overall).split("\n")[0].split(";")[0] in widget.summary_output.value
     assert "Log-rank" not in widget.summary_output.value
 
 
@@ -114,7 +114,7 @@ def test_view_redraws_in_place_without_recomputing(widget):
         assert widget.figure is fw and widget.n_computes == 1 and widget.result is r
         seen[view] = [t.type for t in fw.data]
         # nothing of the previous view is left: the layout is the new figure's
-        assert fw.layout.to_plotly_json().keys() == widget._figure().layout.to_plotly_json().keys()
+        assert fw.layout.to_plotly_json().keys() == widget.draw().layout.to_plotly_json().keys()
     assert seen["heatmap"] == ["heatmap", "heatmap"]
     assert seen["causes"] == ["bar"] and seen["outcomes"] == ["bar", "bar", "scatter"]
     assert set(seen["curves"]) == {"scatter"} and len(seen["cif"]) > len(seen["curves"])
