@@ -13,6 +13,8 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import EmptyDataError, LoaderError
+from ._protocol import ReadResult
+from ._sql import UNREADABLE
 
 #: File name endings read when a directory is given.
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".parquet", ".avro", ".csv", ".tsv", ".tar", ".tgz")
@@ -232,6 +234,20 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
         yield emit(data)
 
 
+def file_head(path: Path) -> bytes:
+    """:func:`read_head`, raising LoaderError when the file cannot be read."""
+    try:
+        return read_head(path)
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+
+
+def is_gzip(path: Path) -> bool:
+    """True when a file starts with the gzip magic number."""
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
 def read_head(path: Path, size: int = 4096) -> bytes:
     """The first ``size`` bytes of a file, decompressed when it is gzip."""
     with path.open("rb") as fh:
@@ -243,3 +259,19 @@ def read_head(path: Path, size: int = 4096) -> bytes:
         return decomp.decompress(head, size)
     except zlib.error:
         return b""
+
+
+def note_gzip_damage(result: ReadResult, path: Path, state: StreamState, last_line: int) -> None:
+    """Account for a damaged gzip stream after its lines up to ``last_line`` were read.
+
+    Corrupt compressed data becomes one rejected record (``unreadable compressed data``, numbered
+    ``last_line + 1``) and a note; a stream that ends early (a truncated file) a note.
+    """
+    if state.corrupt_gzip:
+        result.rejected.append((last_line + 1, UNREADABLE, b""))
+        result.records += 1
+        result.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+    if state.truncated_gzip:
+        result.notes.append(
+            f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}"
+        )

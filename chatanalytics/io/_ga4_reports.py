@@ -94,9 +94,9 @@ import pyarrow as pa
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES, STRING_COLUMNS, TIME_GRANULARITIES
 from ._files import StreamState, iter_blocks
-from ._formats import ReadContext
-from ._ga4 import ID_COLUMNS, Result
 from ._plan import TrackingPlan
+from ._protocol import ReadContext, ReadResult
+from ._sql import ID_COLUMNS
 
 FORMATS: dict[str, str] = {
     "ga4_explore_csv": "a GA4 report or Explore exploration exported as CSV (aggregated event counts)",
@@ -365,7 +365,7 @@ class Rows:
     def __init__(self, spec: Spec, tz: ZoneInfo) -> None:
         self.spec = spec
         self.tz = tz
-        self.result = Result()
+        self.result = ReadResult()
         self.lines: list[int] = []
         self.times: list[datetime] = []
         self.codes: list[int] = []
@@ -445,7 +445,7 @@ class Rows:
         text = json.dumps(key, ensure_ascii=False, separators=(",", ":"))
         return "agg:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
-    def finish(self) -> Result:
+    def finish(self) -> ReadResult:
         """The result, with the events as one Arrow table in the canonical layout."""
         if self.lines:
             n = len(self.lines)
@@ -540,12 +540,12 @@ def read_report_csv(
     build: Callable[[list[str]], Spec],
     what: str,
     zone_hint: str,
-) -> Result:
+) -> ReadResult:
     """Read a report CSV: find the event table with ``pick(header) -> bool``, map it with
     ``build(header) -> Spec``; every other table's rows are ignored records."""
     tables = split_tables(read_text(path))
     if not tables:
-        return Result()
+        return ReadResult()
     chosen = next((t for t in tables if pick(t.header)), None)
     if chosen is None:
         found = "; ".join(f"line {t.line}: {', '.join(t.header[:6])}" for t in tables[:5])
@@ -586,7 +586,7 @@ def metrics_start(keys: list[str], metrics: frozenset[str]) -> int:
     return next((i for i, k in enumerate(keys) if k in metrics), len(keys))
 
 
-def _read_explore_csv(ctx: ReadContext, path: Path) -> Result:
+def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
     """Read one GA4 report CSV: the first table with an Event name dimension."""
 
     def pick(header: list[str]) -> bool:
@@ -637,11 +637,11 @@ def _names(headers: Any, path: Path, key: str) -> list[str]:
     return [h["name"] for h in headers]
 
 
-def _read_api(ctx: ReadContext, path: Path) -> Result:
+def _read_api(ctx: ReadContext, path: Path) -> ReadResult:
     """Read one runReport response page: its rows, then its totals, maximums and minimums rows."""
     text = read_text(path)
     if not text.strip():
-        return Result()
+        return ReadResult()
     try:
         page = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as err:
@@ -669,7 +669,7 @@ def _read_api(ctx: ReadContext, path: Path) -> Result:
     rows = parts["rows"]
     summaries = parts["totals"] + parts["maximums"] + parts["minimums"]
     if not rows and not summaries:
-        return Result()
+        return ReadResult()
     meta = _get(page, "metadata")
     meta = meta if isinstance(meta, dict) else {}
     tz_name = ctx.timezone or _get(meta, "timeZone") or ("UTC" if not rows else None)
@@ -720,7 +720,7 @@ def _api_notes(ctx: ReadContext, path: Path, page: dict[str, Any], meta: dict[st
 
 
 # ------------------------------------------------------------------------------------------ entry point
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one GA4 report CSV or one runReport response page (see the module docstring).
 
     Parameters
@@ -734,7 +734,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
 
     Returns
     -------
-    Result
+    ReadResult
         One canonical row per chat data row (record numbers: CSV lines, or page row numbers), and the
         rejected and ignored records.
 
