@@ -562,7 +562,7 @@ def _build_query(plan: TrackingPlan, headers: list[str], resolved: _Plan) -> _Qu
     shown = lit(action_key) if action_key else "NULL"
     ids = _literal_list(resolved.ids, "BIGINT")
     raw_fields = " || chr(9) || ".join(  # what a rejected row shows: the columns that were read
-        f"{lit(roles[role] + '=')} || coalesce({role}, '')"
+        f"{lit(f'{roles[role]}=')} || coalesce({role}, '')"
         for role in ("t_raw", "hh", "hl", "el_raw", "ln_raw")
         if roles[role] is not None
     )

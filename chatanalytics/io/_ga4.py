@@ -386,10 +386,11 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     elif head[:4] == b"Obj\x01":
         result = read_avro(ctx.con, path, plan)
     else:
-        result = None if is_gzip(path) else parse_file(ctx.con, path, plan)
-        if result is None:
+        fast = None if is_gzip(path) else parse_file(ctx.con, path, plan)
+        if fast is None:
             qs = ctx.queries(FORMAT, json_queries)
-            result = read_blocks(path, lambda block: parse_block(ctx.con, block, qs, path))
+            fast = read_blocks(path, lambda block: parse_block(ctx.con, block, qs, path))
+        result = fast
     limit = plan.to_dict()["ga4"]["limits"]["value"]
     marker = plan.to_dict()["truncation_marker"]
     long_values = sum(

@@ -123,7 +123,9 @@ class ReadResult:
 class Format(Protocol):
     """An export format (see the module docstring); a module with these three names is one."""
 
-    FORMATS: Mapping[str, str]
+    @property
+    def FORMATS(self) -> Mapping[str, str]:  # noqa: N802 (a module constant in a format module)
+        """Name -> one line of description, for each format name the reader takes."""
 
     def sniff(self, path: Path, head: bytes) -> str | None:
         """The name of the format of the file, or None."""
