@@ -183,10 +183,8 @@ def read_events(
             tally.records += res.records
             _account(fi, tally, res, rejected, ignored)
             notes.extend(res.notes)
-            while res.tables:  # handed over one by one, so each table's memory is the parts' alone
-                table, lines = res.tables.pop(0)
-                granularity = -1 if "gran" in table.column_names else 0
-                parts.append(Part(_with_key_columns(table), lines, fi, granularity=granularity))
+            while res.tables:  # handed over without a name left holding one, so _drop can free it
+                parts.append(_part(*res.tables.pop(0), fi))
             del res
     finally:
         con.close()
@@ -196,12 +194,13 @@ def read_events(
     return _finalize(parts, tallies, rejected, ignored, notes, warn=warn)
 
 
-def _with_key_columns(table: pa.Table) -> pa.Table:
-    """The table with every de-duplication key column (null where the format's plan fills none)."""
+def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
+    """A format's table as a part, with every de-duplication key column (null where the format, or its
+    tracking plan, fills none)."""
     for column in _KEY_STRINGS:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
-    return table
+    return Part(table, lines, file_index, granularity=-1 if "gran" in table.column_names else 0)
 
 
 def _account(
