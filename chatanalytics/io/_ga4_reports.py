@@ -221,8 +221,8 @@ def read_text(path: Path) -> str:
         data = b"".join(block.data for block in iter_blocks(path, state))
     except OSError as err:
         raise LoaderError(f"cannot read {path}: {err}", path=path) from err
-    if state.corrupt_gzip or state.truncated_gzip:
-        what = "is corrupt" if state.corrupt_gzip else "ends early (truncated file)"
+    if state.corrupt_gzip or state.bad_checksum or state.truncated_gzip:
+        what = "ends early (truncated file)" if state.truncated_gzip else "is corrupt"
         raise LoaderError(
             f"{path}: the gzip stream {what}; an aggregated report is read whole or not at all",
             path=path,

@@ -190,13 +190,17 @@ def read_blocks(
     blocks: Iterable[Block] | None = None,
 ) -> ReadResult:
     """Parse a file block by block (``blocks``, or else the file's blocks of lines) and account for a
-    damaged gzip stream (see :func:`~chatanalytics.io._files.note_gzip_damage`)."""
+    damaged gzip stream (see :func:`~chatanalytics.io._files.note_gzip_damage`). Raises LoaderError when
+    the file cannot be read."""
     state = state if state is not None else StreamState()
     result = ReadResult()
     last_line = 0
-    for block in blocks if blocks is not None else iter_blocks(path, state):
-        result.add(parse(block))
-        last_line = block.first_line + len(block.starts) - 1
+    try:
+        for block in blocks if blocks is not None else iter_blocks(path, state):
+            result.add(parse(block))
+            last_line = block.first_line + len(block.starts) - 1
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
     note_gzip_damage(result, path, state, last_line)
     return result
 
@@ -245,7 +249,8 @@ def read_with_line_scan(path: Path, read: Callable[[], pa.Table]) -> ReadResult 
             scan = pool.submit(_scan_lines, fh.fileno(), size)
             try:
                 out: pa.Table | None = read()
-            except (duckdb.Error, UnicodeDecodeError):
+            except (duckdb.Error, UnicodeDecodeError, OSError):
+                # a bad record in a later batch of DuckDB's Arrow stream surfaces as pyarrow's OSError
                 out = None
             starts, ends, blank = scan.result()
         if out is None:
@@ -330,7 +335,7 @@ def read_json_records(
     try:
         if is_json_array(head):
             data = b"".join(block.data for block in iter_blocks(path, state))
-            if sniff is not None and (state.truncated_gzip or state.corrupt_gzip):
+            if sniff is not None and (state.truncated_gzip or state.corrupt_gzip or state.bad_checksum):
                 raise LoaderError(
                     f"{path}: the gzip stream is truncated or corrupt, so its JSON array cannot be read",
                     path=path,

@@ -382,8 +382,8 @@ def scan_records(path: Path) -> tuple[Records, bool]:
         offset += len(buf)
         if gz:
             kept.append(block.data)
-    if state.corrupt_gzip or state.truncated_gzip:
-        problem = "is corrupt" if state.corrupt_gzip else "ends early (truncated file)"
+    if state.corrupt_gzip or state.bad_checksum or state.truncated_gzip:
+        problem = "ends early (truncated file)" if state.truncated_gzip else "is corrupt"
         raise LoaderError(
             f"{path}: the gzip stream {problem} after {offset:,} bytes; a Bulk Activity Extract cannot "
             "be read in part: download it again",
