@@ -76,6 +76,7 @@ report.
 
 from __future__ import annotations
 
+import enum
 import gzip
 import io
 import re
@@ -144,6 +145,18 @@ _ISO_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2
 _BLOCK_BYTES = 32 << 20
 _SNIFF_SCAN_BYTES = 64 << 20  # how far into an archive detection looks for hit_data.tsv
 _LOOKUP_MAX_BYTES = 64 << 20
+
+
+class _Hit(enum.IntEnum):
+    """What a hit is, as the query classifies it before mapping events."""
+
+    EXCLUDED = 1  # exclude_hit set
+    DATA_SOURCE = 2  # a data source hit (hit_source 5, 7, 8, 9)
+    CHAT_EVENTS = 3  # its event list holds chat events
+    LINK = 4  # a link whose name the plan maps
+    OTHER = 5
+
+
 _STRING_COLUMNS = (
     "session_id",
     "conversation_id",
@@ -599,21 +612,21 @@ k AS (
 ),
 h AS (
   SELECT *, CASE
-      WHEN ex IS NOT NULL AND ex <> '0' THEN 1
-      WHEN hs IN {_DATA_SOURCE_HITS} THEN 2
-      WHEN len(cids) > 0 THEN 3
-      WHEN lcode IS NOT NULL THEN 4
-      ELSE 5 END AS kind,
+      WHEN ex IS NOT NULL AND ex <> '0' THEN {_Hit.EXCLUDED}
+      WHEN hs IN {_DATA_SOURCE_HITS} THEN {_Hit.DATA_SOURCE}
+      WHEN len(cids) > 0 THEN {_Hit.CHAT_EVENTS}
+      WHEN lcode IS NOT NULL THEN {_Hit.LINK}
+      ELSE {_Hit.OTHER} END AS kind,
     secs IS NOT NULL OR (ts IS NOT NULL AND (len(cids) > 0 OR lcode IS NOT NULL)) AS timed
   FROM k
 ),
 ev AS (
   SELECT *, unnest(elist) AS eid, unnest(range(1, len(elist) + 1)) AS pos
-  FROM (SELECT *, CASE WHEN kind = 3 THEN cids ELSE [CAST(NULL AS BIGINT)] END AS elist
-        FROM h WHERE kind IN (3, 4) AND timed)
+  FROM (SELECT *, CASE WHEN kind = {_Hit.CHAT_EVENTS} THEN cids ELSE [CAST(NULL AS BIGINT)] END AS elist
+        FROM h WHERE kind IN ({_Hit.CHAT_EVENTS}, {_Hit.LINK}) AND timed)
 ),
 ev2 AS (
-  SELECT *, CASE WHEN kind = 3 THEN {_literal_list(resolved.id_codes, "INTEGER")}[
+  SELECT *, CASE WHEN kind = {_Hit.CHAT_EVENTS} THEN {_literal_list(resolved.id_codes, "INTEGER")}[
                    list_position({ids}, eid)] ELSE lcode END AS code0
   FROM ev
 ),
@@ -626,7 +639,8 @@ ev3 AS (
 SELECT rn, pos, pos > 1 AS extra, len(cids) > 1 AS multi,
   CAST(CASE WHEN code IS NULL THEN {Status.IGNORED} ELSE {Status.OK} END AS TINYINT) AS status,
   CASE WHEN code IS NULL THEN
-    CASE WHEN kind = 3 THEN {_literal_list(resolved.id_names, "VARCHAR")}[list_position({ids}, eid)]
+    CASE WHEN kind = {_Hit.CHAT_EVENTS}
+         THEN {_literal_list(resolved.id_names, "VARCHAR")}[list_position({ids}, eid)]
          ELSE lname END || coalesce(' (' || {shown} || '=' || act || ')', '') END AS name,
   CAST(NULL AS VARCHAR) AS raw,
   coalesce(ts, to_timestamp(secs)) AS event_time_utc,
@@ -637,19 +651,19 @@ SELECT rn, pos, pos > 1 AS extra, len(cids) > 1 AS multi,
 FROM ev3
 UNION ALL BY NAME
 SELECT rn, 0 AS pos, false AS extra, false AS multi,
-  CAST(CASE WHEN kind IN (1, 2) OR timed THEN {Status.IGNORED}
+  CAST(CASE WHEN kind IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}) OR timed THEN {Status.IGNORED}
             WHEN nullif(trim(t_raw), '') IS NULL THEN {Status.MISSING_TIME}
             ELSE {Status.BAD_TIME} END AS TINYINT) AS status,
-  CASE WHEN kind = 1 THEN 'exclude_hit=' || ex
-       WHEN kind = 2 THEN 'data source hit (hit_source=' || hs || ')'
+  CASE WHEN kind = {_Hit.EXCLUDED} THEN 'exclude_hit=' || ex
+       WHEN kind = {_Hit.DATA_SOURCE} THEN 'data source hit (hit_source=' || hs || ')'
        WHEN pe = 0 THEN 'page view'
        WHEN pe IN (100, 10) THEN coalesce(lname, 'custom link')
        WHEN pe IN (101, 11) THEN coalesce(lname, 'download link')
        WHEN pe IN (102, 12) THEN coalesce(lname, 'exit link')
        WHEN pe IS NOT NULL THEN 'page_event=' || pe
        ELSE coalesce(lname, 'hit') END AS name,
-  CASE WHEN kind NOT IN (1, 2) AND NOT timed THEN {raw_fields} END AS raw
-FROM h WHERE kind IN (1, 2, 5) OR NOT timed
+  CASE WHEN kind NOT IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}) AND NOT timed THEN {raw_fields} END AS raw
+FROM h WHERE kind IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}, {_Hit.OTHER}) OR NOT timed
 ORDER BY rn, pos
 """
     return _Query(sql, sorted(set(read.values())), missing)
