@@ -76,6 +76,7 @@ report.
 
 from __future__ import annotations
 
+import enum
 import gzip
 import io
 import re
@@ -95,10 +96,10 @@ import pyarrow.csv as pa_csv
 
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES
-from ._formats import ReadContext
-from ._ga4 import ID_COLUMNS, Result, _clean_id, _lit
 from ._plan import TrackingPlan
 from ._privacy import scrub_text
+from ._protocol import ReadContext, ReadResult
+from ._sql import ID_COLUMNS, REASONS, Status, clean_id, lit
 
 FORMAT = "adobe_feed"
 DESTINATION = "appmeasurement"
@@ -144,8 +145,18 @@ _ISO_TIME = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2
 _BLOCK_BYTES = 32 << 20
 _SNIFF_SCAN_BYTES = 64 << 20  # how far into an archive detection looks for hit_data.tsv
 _LOOKUP_MAX_BYTES = 64 << 20
-_OK, _IGNORED, _MISSING_TIME, _BAD_TIME = 0, 9, 4, 5
-_REASONS = {_MISSING_TIME: "missing time", _BAD_TIME: "unparseable time"}
+
+
+class _Hit(enum.IntEnum):
+    """What a hit is, as the query classifies it before mapping events."""
+
+    EXCLUDED = 1  # exclude_hit set
+    DATA_SOURCE = 2  # a data source hit (hit_source 5, 7, 8, 9)
+    CHAT_EVENTS = 3  # its event list holds chat events
+    LINK = 4  # a link whose name the plan maps
+    OTHER = 5
+
+
 _STRING_COLUMNS = (
     "session_id",
     "conversation_id",
@@ -453,7 +464,7 @@ def _literal_list(items: list[Any], sql_type: str) -> str:
     if not items:
         return f"CAST([] AS {sql_type}[])"
     if sql_type == "VARCHAR":
-        return "[" + ", ".join(_lit(str(i)) for i in items) + "]"
+        return "[" + ", ".join(lit(str(i)) for i in items) + "]"
     return f"CAST([{', '.join(str(int(i)) for i in items)}] AS {sql_type}[])"
 
 
@@ -545,7 +556,7 @@ def _build_query(plan: TrackingPlan, headers: list[str], resolved: _Plan) -> _Qu
 
     def value(column: str) -> str:
         expr = f"nullif({c(column)}, '')"
-        return _clean_id(expr) if column in ID_COLUMNS else expr
+        return clean_id(expr) if column in ID_COLUMNS else expr
 
     strings = {col: value(col) for col in _STRING_COLUMNS}
     strings["page_url"] = f"coalesce({value('page_url')}, nullif(url, ''))"
@@ -561,10 +572,10 @@ def _build_query(plan: TrackingPlan, headers: list[str], resolved: _Plan) -> _Qu
         "THEN 'adobe:' || hh || ':' || hl "
         "|| CASE WHEN len(cids) > 1 THEN ':' || CAST(eid AS VARCHAR) ELSE '' END END"
     )
-    shown = _lit(action_key) if action_key else "NULL"
+    shown = lit(action_key) if action_key else "NULL"
     ids = _literal_list(resolved.ids, "BIGINT")
     raw_fields = " || chr(9) || ".join(  # what a rejected row shows: the columns that were read
-        f"{_lit(roles[role] + '=')} || coalesce({role}, '')"
+        f"{lit(f'{roles[role]}=')} || coalesce({role}, '')"
         for role in ("t_raw", "hh", "hl", "el_raw", "ln_raw")
         if roles[role] is not None
     )
@@ -583,7 +594,7 @@ c AS (
     CASE WHEN regexp_full_match(trim(t_raw), '[0-9]{{1,12}}')
               AND try_cast(trim(t_raw) AS BIGINT) <= {_MAX_SECONDS}
          THEN try_cast(trim(t_raw) AS BIGINT) END AS secs,
-    CASE WHEN regexp_full_match(trim(ts_raw), {_lit(_ISO_TIME)})
+    CASE WHEN regexp_full_match(trim(ts_raw), {lit(_ISO_TIME)})
          THEN try_cast(trim(ts_raw) AS TIMESTAMPTZ) END AS ts,
     try_cast(trim(pe_raw) AS INTEGER) AS pe,
     nullif(trim(ln_raw), '') AS lname,
@@ -601,21 +612,21 @@ k AS (
 ),
 h AS (
   SELECT *, CASE
-      WHEN ex IS NOT NULL AND ex <> '0' THEN 1
-      WHEN hs IN {_DATA_SOURCE_HITS} THEN 2
-      WHEN len(cids) > 0 THEN 3
-      WHEN lcode IS NOT NULL THEN 4
-      ELSE 5 END AS kind,
+      WHEN ex IS NOT NULL AND ex <> '0' THEN {_Hit.EXCLUDED}
+      WHEN hs IN {_DATA_SOURCE_HITS} THEN {_Hit.DATA_SOURCE}
+      WHEN len(cids) > 0 THEN {_Hit.CHAT_EVENTS}
+      WHEN lcode IS NOT NULL THEN {_Hit.LINK}
+      ELSE {_Hit.OTHER} END AS kind,
     secs IS NOT NULL OR (ts IS NOT NULL AND (len(cids) > 0 OR lcode IS NOT NULL)) AS timed
   FROM k
 ),
 ev AS (
   SELECT *, unnest(elist) AS eid, unnest(range(1, len(elist) + 1)) AS pos
-  FROM (SELECT *, CASE WHEN kind = 3 THEN cids ELSE [CAST(NULL AS BIGINT)] END AS elist
-        FROM h WHERE kind IN (3, 4) AND timed)
+  FROM (SELECT *, CASE WHEN kind = {_Hit.CHAT_EVENTS} THEN cids ELSE [CAST(NULL AS BIGINT)] END AS elist
+        FROM h WHERE kind IN ({_Hit.CHAT_EVENTS}, {_Hit.LINK}) AND timed)
 ),
 ev2 AS (
-  SELECT *, CASE WHEN kind = 3 THEN {_literal_list(resolved.id_codes, "INTEGER")}[
+  SELECT *, CASE WHEN kind = {_Hit.CHAT_EVENTS} THEN {_literal_list(resolved.id_codes, "INTEGER")}[
                    list_position({ids}, eid)] ELSE lcode END AS code0
   FROM ev
 ),
@@ -626,9 +637,10 @@ ev3 AS (
   FROM ev2
 )
 SELECT rn, pos, pos > 1 AS extra, len(cids) > 1 AS multi,
-  CAST(CASE WHEN code IS NULL THEN {_IGNORED} ELSE {_OK} END AS TINYINT) AS status,
+  CAST(CASE WHEN code IS NULL THEN {Status.IGNORED} ELSE {Status.OK} END AS TINYINT) AS status,
   CASE WHEN code IS NULL THEN
-    CASE WHEN kind = 3 THEN {_literal_list(resolved.id_names, "VARCHAR")}[list_position({ids}, eid)]
+    CASE WHEN kind = {_Hit.CHAT_EVENTS}
+         THEN {_literal_list(resolved.id_names, "VARCHAR")}[list_position({ids}, eid)]
          ELSE lname END || coalesce(' (' || {shown} || '=' || act || ')', '') END AS name,
   CAST(NULL AS VARCHAR) AS raw,
   coalesce(ts, to_timestamp(secs)) AS event_time_utc,
@@ -639,19 +651,19 @@ SELECT rn, pos, pos > 1 AS extra, len(cids) > 1 AS multi,
 FROM ev3
 UNION ALL BY NAME
 SELECT rn, 0 AS pos, false AS extra, false AS multi,
-  CAST(CASE WHEN kind IN (1, 2) OR timed THEN {_IGNORED}
-            WHEN nullif(trim(t_raw), '') IS NULL THEN {_MISSING_TIME}
-            ELSE {_BAD_TIME} END AS TINYINT) AS status,
-  CASE WHEN kind = 1 THEN 'exclude_hit=' || ex
-       WHEN kind = 2 THEN 'data source hit (hit_source=' || hs || ')'
+  CAST(CASE WHEN kind IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}) OR timed THEN {Status.IGNORED}
+            WHEN nullif(trim(t_raw), '') IS NULL THEN {Status.MISSING_TIME}
+            ELSE {Status.BAD_TIME} END AS TINYINT) AS status,
+  CASE WHEN kind = {_Hit.EXCLUDED} THEN 'exclude_hit=' || ex
+       WHEN kind = {_Hit.DATA_SOURCE} THEN 'data source hit (hit_source=' || hs || ')'
        WHEN pe = 0 THEN 'page view'
        WHEN pe IN (100, 10) THEN coalesce(lname, 'custom link')
        WHEN pe IN (101, 11) THEN coalesce(lname, 'download link')
        WHEN pe IN (102, 12) THEN coalesce(lname, 'exit link')
        WHEN pe IS NOT NULL THEN 'page_event=' || pe
        ELSE coalesce(lname, 'hit') END AS name,
-  CASE WHEN kind NOT IN (1, 2) AND NOT timed THEN {raw_fields} END AS raw
-FROM h WHERE kind IN (1, 2, 5) OR NOT timed
+  CASE WHEN kind NOT IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}) AND NOT timed THEN {raw_fields} END AS raw
+FROM h WHERE kind IN ({_Hit.EXCLUDED}, {_Hit.DATA_SOURCE}, {_Hit.OTHER}) OR NOT timed
 ORDER BY rn, pos
 """
     return _Query(sql, sorted(set(read.values())), missing)
@@ -715,7 +727,7 @@ def _parse_stream(
             out = con.sql(query.sql).to_arrow_table()
         finally:
             con.unregister("batch")
-        is_event = pc.equal(out.column("status"), _OK)
+        is_event = pc.equal(out.column("status"), Status.OK.value)
         events = out.filter(is_event)
         if events.num_rows:
             parsed.events.append(events)
@@ -747,7 +759,7 @@ def _record_numbers(rows: np.ndarray, skipped: np.ndarray) -> np.ndarray:
 
 
 def _finish(
-    parsed: _Parsed, offset: int, result: Result, label: str, notes: list[str], n_columns: int
+    parsed: _Parsed, offset: int, result: ReadResult, label: str, notes: list[str], n_columns: int
 ) -> int:
     """Add a parsed stream's events, rejected and ignored records to ``result``; return rows read."""
     skipped = np.sort(np.array([b[0] for b in parsed.bad], dtype=np.int64))
@@ -765,14 +777,14 @@ def _finish(
         lines = _record_numbers(table.column("rn").to_numpy(), skipped) + offset
         extra += int(pc.sum(table.column("extra")).as_py() or 0)
         status = table.column("status").to_numpy()
-        ign = status == _IGNORED
+        ign = status == Status.IGNORED
         ignored_names = table.column("name").filter(pa.array(ign))
         shown, codes = _shown_names(ignored_names, names)
         result.ignored.add_arrays(lines[ign], shown.take(codes))
         for i in np.flatnonzero(~ign).tolist():
             raw = table.column("raw")[i].as_py() or ""
             result.rejected.append(
-                (int(lines[i]), _REASONS[int(status[i])], raw.encode("latin-1", errors="replace"))
+                (int(lines[i]), REASONS[int(status[i])], raw.encode("latin-1", errors="replace"))
             )
     for number, found, text in parsed.bad:
         result.rejected.append(
@@ -798,7 +810,7 @@ def _read_stream(
     stream: IO[bytes],
     lookups: Lookups,
     label: str,
-    result: Result,
+    result: ReadResult,
     offset: int,
 ) -> int:
     """Read one hit data stream into ``result``; return the number of rows read."""
@@ -838,7 +850,7 @@ def _wrap_errors(path: Path, what: str, run: Callable[[], Any]) -> Any:
         raise LoaderError(f"cannot read {path} as an Adobe Data Feed ({what}): {err}", path=path) from err
 
 
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Data Feed hit data file (``hit_data.tsv``, ``*.tsv.gz``) or delivery archive (``.tar.gz``).
 
     Parameters
@@ -852,7 +864,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
 
     Returns
     -------
-    Result
+    ReadResult
         Events with their record numbers (row numbers in the hit data), rejected and ignored rows.
 
     Raises
@@ -880,8 +892,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     if lookups is None:
         raise _missing_headers(path)
 
-    def run() -> Result:
-        result = Result()
+    def run() -> ReadResult:
+        result = ReadResult()
         with _open_plain(path) as stream:
             rows = _read_stream(ctx, path, stream, lookups, str(path), result, 0)
         _check_manifest(ctx, path, rows)
@@ -890,7 +902,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     return _wrap_errors(path, "the hit data", run)
 
 
-def _read_archive(ctx: ReadContext, path: Path) -> Result:
+def _read_archive(ctx: ReadContext, path: Path) -> ReadResult:
     """A delivery archive: its lookups (loose, nested, or beside it), then each hit data member."""
     headers: list[str] | None = None
     events: dict[int, str] = {}
@@ -934,7 +946,7 @@ def _read_archive(ctx: ReadContext, path: Path) -> Result:
             if beside is None:
                 raise _missing_headers(path)
             lookups = Lookups(beside.headers, events or beside.events, beside.source)
-        result = Result()
+        result = ReadResult()
         offset = 0
         rows = 0
         for name in hit_members:

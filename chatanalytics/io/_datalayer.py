@@ -22,23 +22,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
-import numpy as np
-
-from ..errors import LoaderError
-from ._files import Block, line_starts
-from ._ga4 import ID_COLUMNS, _clean_id, _lit, lookup_code
+from ._json_sql import time_text
+from ._jsonl import first_line, is_json_array, read_json_records
 from ._plan import TrackingPlan
+from ._protocol import ReadContext, ReadResult
+from ._sql import ID_COLUMNS, Status, clean_id, lit, lookup_code
 
 FORMAT = "datalayer"
+
+#: The format's name and description, as ``read_events(format=...)`` takes it.
+FORMATS = {FORMAT: "a GTM dataLayer capture: a JSON array, or one object per line, of dataLayer.push objects"}
 DESTINATION = "datalayer"
-
-
-def _time(ts: str) -> str:
-    return f"""CASE
-         WHEN regexp_full_match({ts}, '[0-9]{{13}}') THEN make_timestamp(CAST({ts} AS BIGINT) * 1000)
-         WHEN regexp_full_match({ts}, '[0-9]{{10}}') THEN make_timestamp(CAST({ts} AS BIGINT) * 1000000)
-         ELSE try_cast({ts} AS TIMESTAMPTZ) END"""
 
 
 def query(plan: TrackingPlan, *, guard: bool) -> str:
@@ -54,7 +48,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     strings = {c: k for c, k in cols.items() if c != "event_time_utc"}
     keys.update({f"c_{c}": k for c, k in strings.items()})
     structure = "{" + ", ".join(f'{json.dumps(k)}: "VARCHAR"' for k in dict.fromkeys(keys.values())) + "}"
-    parse = f"from_json(text, {_lit(structure)})"
+    parse = f"from_json(text, {lit(structure)})"
     valid = "json_valid(text)" if guard else "true"
     if guard:
         parse = f"CASE WHEN json_valid(text) THEN {parse} END"
@@ -68,7 +62,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     outs = []
     for c in strings:
         expr = f"c_{c}"
-        outs.append(f"{_clean_id(expr) if c in ID_COLUMNS else expr} AS {c}")
+        outs.append(f"{clean_id(expr) if c in ID_COLUMNS else expr} AS {c}")
     return f"""
 WITH f AS (
   SELECT idx, valid, text, {fields}
@@ -76,16 +70,16 @@ WITH f AS (
 ),
 h AS (
   SELECT *, CAST(coalesce({by_name}, {by_action}) AS TINYINT) AS code,
-         {_time("trim(ts_raw)")} AS t
+         {time_text("trim(ts_raw)")} AS t
   FROM f
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN 2
-       WHEN json_type(text) <> 'OBJECT' THEN 3
-       WHEN code IS NULL THEN 9
-       WHEN ts_raw IS NULL THEN 4
-       WHEN t IS NULL THEN 5
-       ELSE 0 END AS TINYINT) AS status,
+  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
+       WHEN json_type(text) <> 'OBJECT' THEN {Status.NOT_OBJECT}
+       WHEN code IS NULL THEN {Status.IGNORED}
+       WHEN ts_raw IS NULL THEN {Status.MISSING_TIME}
+       WHEN t IS NULL THEN {Status.BAD_TIME}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   CAST(t AS TIMESTAMPTZ) AS event_time_utc, code,
   CASE WHEN code IS NULL THEN coalesce(ev || coalesce(' ({action}=' || action || ')', ''),
                                        'gtag:' || gtag0, '(no event key)') END AS event_name
@@ -99,49 +93,40 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
     return query(plan, guard=False), query(plan, guard=True)
 
 
-def sniff(first_line: bytes) -> bool:
-    """True when the first line looks like a pushed object: an ``event`` key beside ``gtm.`` or ``dc_``
-    keys (and none of the capture format's ``ts`` or ``payload``), or a gtag command."""
-    line = first_line.lstrip(b"\xef\xbb\xbf \t")
+def _pushed(line: bytes) -> bool:
+    """True when a line looks like a pushed object: an ``event`` key beside ``gtm.`` or ``dc_`` keys (and
+    none of the capture format's ``ts`` or ``payload``), or a gtag command."""
     if line.startswith(b'{"0":'):
         return True
     capture = b'"payload"' in line or b'"ts"' in line
     return b'"event"' in line and (b'"gtm.' in line or b'"dc_' in line) and not capture
 
 
-def is_array(head: bytes) -> bool:
-    """True when a file starts (after blanks) with a JSON array."""
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
+def sniff(path: Path, head: bytes) -> str | None:
+    """``"datalayer"`` when a file is a JSON array or its first line looks like a pushed object."""
+    return FORMAT if is_json_array(head) or _pushed(first_line(head)) else None
 
 
-def array_block(con: duckdb.DuckDBPyConnection, path: Path, data: bytes) -> Block:
-    """The elements of a JSON array file as one block of lines, element k on line k (compact JSON)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise LoaderError(f"{path}: not UTF-8 text (byte {err.start})", path=path) from err
-    cur = con.cursor()
-    try:
-        row = cur.execute(
-            "SELECT json_type(j) = 'ARRAY', "
-            "  array_to_string(list_transform(json_extract(j, '$[*]'), "
-            "                  lambda e: CAST(e AS VARCHAR)), chr(10)) "
-            "FROM (SELECT CAST(? AS JSON) AS j)",
-            [text],
-        ).fetchone()
-    except duckdb.Error:
-        row = None
-    finally:
-        cur.close()
-    if row is None or not row[0]:
-        try:
-            json.loads(text)
-            problem = "not a JSON array of objects"
-        except json.JSONDecodeError as err:
-            problem = f"malformed or truncated JSON at line {err.lineno}, column {err.colno}: {err.msg}"
-            raise LoaderError(f"{path}: {problem}", path=path, record=err.lineno) from None
-        raise LoaderError(f"{path}: {problem}", path=path)
-    joined = (row[1] or "").encode("utf-8")
-    if joined:
-        joined += b"\n"
-    return Block(data=joined, starts=line_starts(np.frombuffer(joined, dtype=np.uint8)), first_line=1)
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
+    """Read one dataLayer capture (a JSON array, or JSON lines, plain or gzip).
+
+    Parameters
+    ----------
+    ctx : ReadContext
+        The DuckDB connection and the tracking plan (its ``datalayer`` section).
+    path : Path
+        The file.
+    fmt : str
+        ``"datalayer"``.
+
+    Returns
+    -------
+    ReadResult
+        The events with their line (or array position) numbers, and every rejected and ignored push.
+
+    Raises
+    ------
+    LoaderError
+        The file cannot be read, or a JSON array is malformed or truncated.
+    """
+    return read_json_records(ctx, path, ctx.queries(FORMAT, queries))

@@ -8,11 +8,13 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from ..errors import EmptyDataError, LoaderError
+from ._protocol import ReadResult
+from ._sql import UNREADABLE
 
 #: File name endings read when a directory is given.
 DATA_SUFFIXES = (".jsonl", ".ndjson", ".json", ".log", ".parquet", ".avro", ".csv", ".tsv", ".tar", ".tgz")
@@ -132,6 +134,7 @@ class StreamState:
 
     truncated_gzip: bool = False
     corrupt_gzip: bool = False
+    bad_checksum: bool = False  # a member's CRC-32 or length disagrees with its (kept) data
     bytes_read: int = 0
 
 
@@ -147,7 +150,7 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
             if produced or not (state.corrupt_gzip or state.truncated_gzip):
                 return
             # not one byte could be decompressed: the magic number was a coincidence
-            state.corrupt_gzip = state.truncated_gzip = False
+            state.corrupt_gzip = state.truncated_gzip = state.bad_checksum = False
         fh.seek(0)
         while chunk := fh.read(BLOCK_BYTES):
             state.bytes_read += len(chunk)
@@ -156,30 +159,85 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
 
 def _gunzip(fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
     decomp = zlib.decompressobj(wbits=47)
+    ended = False  # the last member's trailer has been read
+    skip = 0  # bytes of a damaged member's trailer still to pass over
     while comp := fh.read(BLOCK_BYTES // 4):
         while comp:
-            if decomp.eof:  # the previous member ended: another member, padding, or garbage
+            if skip:
+                comp, skip = comp[skip:], max(skip - len(comp), 0)
+                continue
+            if ended:  # the previous member ended: another member, padding, or garbage
                 if not comp.strip(b"\x00"):
                     break
                 if comp[:2] != b"\x1f\x8b":
                     state.corrupt_gzip = True
                     return
                 decomp = zlib.decompressobj(wbits=47)
+                ended = False
+            before = decomp.copy()
             try:
                 out = decomp.decompress(comp)
-            except zlib.error:
-                state.corrupt_gzip = True
-                return
+                ended = decomp.eof
+                rest = decomp.unused_data if ended else b""
+            except zlib.error as err:
+                if not str(err).endswith(_CHECK_ERRORS):
+                    state.corrupt_gzip = True
+                    return
+                # the member's data decompressed whole; only its CRC-32 or length disagrees
+                out, rest, skip = _up_to_check(before, comp)
+                state.bad_checksum = True
+                ended = True
             if out:
                 state.bytes_read += len(out)
                 yield out
-            comp = decomp.unused_data if decomp.eof else b""
-    tail = decomp.flush()
-    if tail:
-        state.bytes_read += len(tail)
-        yield tail
-    if not decomp.eof:
+            comp = rest
+    if not ended:
+        tail = decomp.flush()
+        if tail:
+            state.bytes_read += len(tail)
+            yield tail
         state.truncated_gzip = True
+
+
+#: zlib's messages for a member whose trailer disagrees with its decompressed data.
+_CHECK_ERRORS = ("incorrect data check", "incorrect length check")
+_PROBE_BYTES = 1 << 16
+
+
+def _up_to_check(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int]:
+    """Everything ``decomp`` (a gzip decompressor before it was given ``comp``) decompresses from ``comp``
+    before the failing check of the member's trailer, the bytes after the check, and how many of those
+    still belong to the trailer (its 4-byte length follows a failing CRC-32).
+
+    ``comp`` is fed in pieces (each from a copy of the decompressor's state); in the piece that fails,
+    the end of the trailer is found by bisection.
+    """
+    outs = []
+    pos = 0
+    while pos < len(comp):
+        piece = comp[pos : pos + _PROBE_BYTES]
+        at_piece = decomp.copy()
+        try:
+            outs.append(decomp.decompress(piece))
+        except zlib.error:
+            lo, hi = 1, len(piece)  # the shortest prefix of the piece that fails the check
+            failed = ""
+            while lo < hi:
+                mid = (lo + hi) // 2
+                try:
+                    at_piece.copy().decompress(piece[:mid])
+                    lo = mid + 1
+                except zlib.error as err:
+                    hi, failed = mid, str(err)
+            if not failed:
+                try:
+                    at_piece.copy().decompress(piece[:lo])
+                except zlib.error as err:
+                    failed = str(err)
+            outs.append(at_piece.decompress(piece[: lo - 1]))
+            return b"".join(outs), comp[pos + lo :], 4 if failed.endswith("data check") else 0
+        pos += len(piece)
+    return b"".join(outs), b"", 0
 
 
 def newline_positions(buf: np.ndarray) -> np.ndarray:
@@ -232,6 +290,20 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
         yield emit(data)
 
 
+def file_head(path: Path) -> bytes:
+    """:func:`read_head`, raising LoaderError when the file cannot be read."""
+    try:
+        return read_head(path)
+    except OSError as err:
+        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
+
+
+def is_gzip(path: Path) -> bool:
+    """True when a file starts with the gzip magic number."""
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
 def read_head(path: Path, size: int = 4096) -> bytes:
     """The first ``size`` bytes of a file, decompressed when it is gzip."""
     with path.open("rb") as fh:
@@ -243,3 +315,25 @@ def read_head(path: Path, size: int = 4096) -> bytes:
         return decomp.decompress(head, size)
     except zlib.error:
         return b""
+
+
+def note_gzip_damage(result: ReadResult, path: Path, state: StreamState, last_line: int) -> None:
+    """Account for a damaged gzip stream after its lines up to ``last_line`` were read.
+
+    Corrupt compressed data becomes one rejected record (``unreadable compressed data``, numbered
+    ``last_line + 1``) and a note; a stream that ends early (a truncated file) a note; a member whose
+    check value disagrees with its data a note (its data is kept).
+    """
+    if state.corrupt_gzip:
+        result.rejected.append((last_line + 1, UNREADABLE, b""))
+        result.records += 1
+        result.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+    if state.truncated_gzip:
+        result.notes.append(
+            f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}"
+        )
+    if state.bad_checksum:
+        result.notes.append(
+            f"{path}: the gzip check value (CRC-32 or length) does not match the data, so the file was "
+            f"altered or damaged; its {last_line:,} line(s) were read as decompressed"
+        )

@@ -33,7 +33,6 @@ functions); no Python code runs per row.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -43,13 +42,16 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import LoaderError
-from ..schema import EVENT_TYPES
-from . import _capture
-from ._files import Block
-from ._ignored import IgnoredRecords
+from ._files import file_head, is_gzip
+from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
+from ._protocol import ReadContext, ReadResult
+from ._sql import ID_COLUMNS, NOT_OBJECT_OR_NO_TIME, REASONS, Status, clean_id, lit, lookup_code
 
 FORMAT = "ga4_bigquery"
+
+#: The format's name and description, as ``read_events(format=...)`` takes it.
+FORMATS = {FORMAT: "GA4 BigQuery export rows (events_*, events_intraday_*): NDJSON (.gz too), Parquet, Avro"}
 DESTINATION = "ga4"
 
 _VALUE = (
@@ -62,34 +64,11 @@ _STRUCTURE = (
 )
 #: Largest and smallest microsecond counts DuckDB turns into a timestamp (years 1 to 9999).
 _US_MIN, _US_MAX = -62135596800000000, 253402300799999999
-ID_COLUMNS = ("conversation_id", "session_id", "agent_id", "event_id", "visitor_id")
 _PARSE_ONLY = ["idx", "status", "event_name"]
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _list(items: list[str]) -> str:
-    return "[" + ", ".join(_lit(i) for i in items) + "]"
-
-
-def lookup_code(names: dict[str, str], expr: str) -> str:
-    """SQL giving the event-type code (0-10) of ``expr`` through ``names`` (name -> constant), or NULL."""
-    if not names:
-        return "CAST(NULL AS TINYINT)"
-    keys = list(names)
-    codes = "[" + ", ".join(str(EVENT_TYPES.index(names[k])) for k in keys) + "]"
-    return f"{codes}[list_position({_list(keys)}, {expr})]"
-
-
 def _param(key: str) -> str:
-    return f"nullif(pv[list_position(pk, {_lit(key)})], '')"
-
-
-def _clean_id(expr: str) -> str:
-    whole = f"regexp_replace({expr}, '^(-?[0-9]+)\\.0+$', '\\1')"
-    return f"CASE WHEN suffix({expr}, '.0') THEN {whole} ELSE {expr} END"
+    return f"nullif(pv[list_position(pk, {lit(key)})], '')"
 
 
 def _columns(plan: TrackingPlan) -> list[str]:
@@ -113,7 +92,7 @@ def _columns(plan: TrackingPlan) -> list[str]:
     out = []
     for column, expr in items.items():
         if column in ID_COLUMNS:
-            expr = _clean_id(f"({expr})")
+            expr = clean_id(f"({expr})")
         out.append(f"{expr} AS {column}")
     return out
 
@@ -139,12 +118,12 @@ h AS (
   FROM g
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN 2
+  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
        WHEN ts IS NULL THEN {object_check}
-       WHEN us IS NULL THEN 5
-       WHEN ev IS NULL THEN 6
-       WHEN code IS NULL THEN {_capture.IGNORED}
-       ELSE {_capture.OK} END AS TINYINT) AS status,
+       WHEN us IS NULL THEN {Status.BAD_TIME}
+       WHEN ev IS NULL THEN {Status.MISSING_EVENT_NAME}
+       WHEN code IS NULL THEN {Status.IGNORED}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   CAST(make_timestamp(us) AS TIMESTAMPTZ) AS event_time_utc, code,
   CASE WHEN code IS NULL THEN ev || coalesce({shown}, '') END AS event_name,
   {", ".join(_columns(plan))}
@@ -153,7 +132,7 @@ FROM h
 
 
 def _json_source(guard: bool) -> str:
-    parse = f"from_json(text, {_lit(_STRUCTURE)})"
+    parse = f"from_json(text, {lit(_STRUCTURE)})"
     valid = "json_valid(text)" if guard else "true"
     if guard:
         parse = f"CASE WHEN json_valid(text) THEN {parse} END"
@@ -169,10 +148,9 @@ def _json_source(guard: bool) -> str:
 
 def json_queries(plan: TrackingPlan) -> tuple[str, str]:
     """The fast query (every line valid JSON) and the guarded one, over ``blk(idx, text)``."""
-    check = "CASE WHEN json_type(text) <> 'OBJECT' THEN 3 ELSE 4 END"
     return (
-        query(plan, _json_source(False), object_check=check),
-        query(plan, _json_source(True), object_check=check),
+        query(plan, _json_source(False), object_check=NOT_OBJECT_OR_NO_TIME),
+        query(plan, _json_source(True), object_check=NOT_OBJECT_OR_NO_TIME),
     )
 
 
@@ -197,68 +175,16 @@ def _file_source(path: Path) -> str:
                  maximum_object_size = 134217728) AS r"""
 
 
-def parse_file(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> _capture.BlockResult | None:
+def parse_file(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> ReadResult | None:
     """Read a whole uncompressed file with DuckDB's JSON reader and typed columns (the fast path).
 
-    Line numbers come from a newline scan run beside DuckDB (see :func:`_capture.parse_file`).
-    Returns None when the file needs the line-by-line path: a line that is not a JSON object of the
-    export's shape, bytes that are not UTF-8, or any disagreement in the count.
+    Line numbers come from a newline scan run beside DuckDB (see
+    :func:`~chatanalytics.io._jsonl.read_with_line_scan`). Returns None when the file needs the
+    line-by-line path: a line that is not a JSON object of the export's shape, bytes that are not UTF-8,
+    or any disagreement in the count.
     """
-    sql = query(plan, _file_source(path), object_check="4")
-    return _capture.read_with_line_scan(path, lambda: _capture._stream(con, sql))
-
-
-@dataclass
-class Result:
-    """Events (and their record numbers) read from one file, with its rejected and ignored records."""
-
-    tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
-    records: int = 0
-    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
-    ignored: IgnoredRecords = field(default_factory=IgnoredRecords)
-    long_values: int = 0
-
-    def add(self, res: _capture.BlockResult) -> None:
-        self.records += res.records
-        self.rejected.extend(res.rejected)
-        self.ignored.extend(res.ignored)
-        if res.events.num_rows:
-            events = res.events.drop_columns([c for c in _PARSE_ONLY if c in res.events.column_names])
-            self.tables.append((events, res.lines))
-
-
-def parse_block(
-    con: duckdb.DuckDBPyConnection, block: Block, queries: tuple[str, str], path: Path
-) -> _capture.BlockResult:
-    """Parse one block of whole lines with a (fast, guarded) pair of queries over ``blk(idx, text)``.
-
-    Every non-blank line becomes an event, a rejected record or an ignored one.
-    """
-    data, starts = block.data, block.starts
-    n = len(starts)
-    ends = _capture._ends(starts, len(data))
-    blank = _capture._blank_lines(data, starts, ends)
-    offsets = np.append(starts, len(data)).astype(np.int64)
-    try:
-        out = _capture._run(con, _capture._table(data, offsets, ~blank), queries[0])
-        bad_utf8 = np.zeros(n, dtype=bool)
-    except (duckdb.Error, UnicodeDecodeError):
-        bad_utf8 = _capture._non_utf8_lines(data, starts, ends) & ~blank
-        try:
-            out = _capture._run(con, _capture._table(data, offsets, ~blank & ~bad_utf8), queries[1])
-        except duckdb.Error as err:
-            raise LoaderError(
-                f"cannot read {path} (lines {block.first_line}-{block.first_line + n - 1}): {err}",
-                path=path,
-                record=block.first_line,
-            ) from err
-    row_line = out.column("idx").to_numpy().astype(np.int64)
-    result = _capture._collect(out, row_line, data, starts, ends, block.first_line)
-    result.records = int(n - blank.sum())
-    for i in np.flatnonzero(bad_utf8):
-        result.rejected.append((block.first_line + int(i), _capture.REASONS[1], data[starts[i] : ends[i]]))
-    result.rejected.sort()
-    return result
+    sql = query(plan, _file_source(path), object_check=f"{Status.MISSING_TIME}")
+    return read_with_line_scan(path, lambda: stream(con, sql))
 
 
 def count_long_values(table: pa.Table, columns: tuple[str, ...], limit: int, marker: str) -> int:
@@ -317,7 +243,7 @@ def sniff_parquet(path: Path) -> str | None:
     return None
 
 
-def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> Result:
+def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> ReadResult:
     """Read one Parquet file of GA4 BigQuery export rows."""
     try:
         schema = pq.read_schema(path)
@@ -326,7 +252,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
     names = schema.names
     _check_columns(path, names)
     value_fields = _value_fields(path, schema)
-    sql = query(plan, _parquet_source(path, names, value_fields), object_check="4")
+    sql = query(plan, _parquet_source(path, names, value_fields), object_check=f"{Status.MISSING_TIME}")
     try:
         out = con.sql(sql).to_arrow_table()
     except duckdb.Error as err:
@@ -360,7 +286,7 @@ def _value_fields(path: Path, schema: pa.Schema) -> list[str]:
         ) from err
 
 
-def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> Result:
+def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> ReadResult:
     """Read one Avro file of GA4 BigQuery export rows (BigQuery's Avro export: nullable unions, arrays of
     records), through polars' Avro reader into Arrow, then the same query as Parquet."""
     try:
@@ -381,7 +307,9 @@ def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) ->
     table = table.append_column("file_row_number", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register("ga4_avro", table)
     try:
-        out = con.sql(query(plan, _typed_source("ga4_avro", names, value_fields), object_check="4"))
+        out = con.sql(
+            query(plan, _typed_source("ga4_avro", names, value_fields), object_check=f"{Status.MISSING_TIME}")
+        )
         return _typed_result(out.to_arrow_table())
     except duckdb.Error as err:
         raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
@@ -389,23 +317,89 @@ def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) ->
         con.unregister("ga4_avro")
 
 
-def _typed_result(out: pa.Table) -> Result:
+def _typed_result(out: pa.Table) -> ReadResult:
     """Events, ignored and rejected rows of a typed (Parquet or Avro) export file, from the query's output."""
     status = out.column("status").to_numpy()
     rows = out.column("idx").to_numpy().astype(np.int64) + 1
-    result = Result(records=out.num_rows)
-    keep = status == _capture.OK
+    result = ReadResult(records=out.num_rows)
+    keep = status == Status.OK
     if not keep.all():
-        ign = status == _capture.IGNORED
+        ign = status == Status.IGNORED
         result.ignored.add_arrays(rows[ign], out.column("event_name").filter(pa.array(ign)))
         bad = ~keep & ~ign
         if bad.any():
             sub = out.filter(pa.array(bad)).select(["idx", "status"]).to_pylist()
             for r in sub:
                 raw = json.dumps({"row": r["idx"] + 1}).encode()
-                result.rejected.append((r["idx"] + 1, _capture.REASONS[int(r["status"])], raw))
+                result.rejected.append((r["idx"] + 1, REASONS[int(r["status"])], raw))
         out = out.filter(pa.array(keep))
         rows = rows[keep]
     if out.num_rows:
         result.tables.append((out.drop_columns(_PARSE_ONLY), rows))
+    return result
+
+
+def sniff(path: Path, head: bytes) -> str | None:
+    """``"ga4_bigquery"`` for a Parquet file with GA4's columns, an Avro file, or JSON lines whose first
+    record has ``event_name`` and ``event_timestamp``."""
+    if _is_parquet(path, head):
+        return sniff_parquet(path)
+    if head[:4] == b"Obj\x01":
+        return FORMAT  # Avro: BigQuery's third export format
+    first = first_line(head)
+    if b'"event_name"' in first and b'"event_timestamp"' in first:
+        return FORMAT
+    return None
+
+
+def _is_parquet(path: Path, head: bytes) -> bool:
+    return path.name.lower().endswith(".parquet") or head[:4] == b"PAR1"
+
+
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
+    """Read one GA4 BigQuery export file (NDJSON, plain or gzip, Parquet or Avro).
+
+    Parameters
+    ----------
+    ctx : ReadContext
+        The DuckDB connection and the tracking plan (its ``ga4`` section).
+    path : Path
+        The file.
+    fmt : str
+        ``"ga4_bigquery"``.
+
+    Returns
+    -------
+    ReadResult
+        The events with their line (or row) numbers, and every rejected and ignored row; a note counts
+        the values GA4 may have cut.
+
+    Raises
+    ------
+    LoaderError
+        The file cannot be read, or a Parquet or Avro file lacks the export's columns.
+    """
+    plan = ctx.plan
+    head = file_head(path)
+    if _is_parquet(path, head):
+        result = read_parquet(ctx.con, path, plan)
+    elif head[:4] == b"Obj\x01":
+        result = read_avro(ctx.con, path, plan)
+    else:
+        fast = None if is_gzip(path) else parse_file(ctx.con, path, plan)
+        if fast is None:
+            qs = ctx.queries(FORMAT, json_queries)
+            fast = read_blocks(path, lambda block: parse_block(ctx.con, block, qs, path))
+        result = fast
+    limit = plan.to_dict()["ga4"]["limits"]["value"]
+    marker = plan.to_dict()["truncation_marker"]
+    long_values = sum(
+        count_long_values(t, ("conversation_name", "meeting_info", "page_url"), limit, marker)
+        for t, _ in result.tables
+    )
+    if long_values:
+        result.notes.append(
+            f"{path}: {long_values:,} parameter value(s) are {limit} characters long or end in "
+            f"{marker!r}: GA4 cuts longer values, so they may be truncated (kept as read)"
+        )
     return result

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..schema import _CONVERSATION_TYPE_TOKENS, _UI_TYPE_TOKENS
 from ._plan import TrackingPlan
-from ._privacy import _MAY_HOLD_PHONE, _PREFILTERS, ID_COLUMNS, REDACTED
+from ._privacy import ID_COLUMNS, MAY_HOLD_PHONE, PREFILTERS, REDACTED
 
 __all__ = ["ga4_events"]
 
@@ -163,7 +163,7 @@ def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
     for column in ("conversation_name", "agent_name", "meeting_info"):
         if column in out:
             x = out[column]
-            out[column] = ibis.ifelse(x.re_search(_PREFILTERS[column]), REDACTED, x)
+            out[column] = ibis.ifelse(x.re_search(PREFILTERS[column]), REDACTED, x)
     if "page_url" in out:
         url = out["page_url"]
         head = url.re_extract(_BEFORE_QUERY, 0)
@@ -171,7 +171,7 @@ def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
         out["page_url"] = ibis.cases(
             (head.re_search("@|%40"), REDACTED),
             (
-                tail.re_search(_PREFILTERS["page_url"]) | tail.re_search(_MAY_HOLD_PHONE),
+                tail.re_search(PREFILTERS["page_url"]) | tail.re_search(MAY_HOLD_PHONE),
                 head + "?" + REDACTED,
             ),
             else_=url,

@@ -109,9 +109,9 @@ import pyarrow as pa
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES, TIME_GRANULARITIES
 from ._files import StreamState, iter_blocks, read_head
-from ._formats import ReadContext
-from ._ga4 import Result, _clean_id, _lit
-from ._snowplow import split_rows
+from ._jsonl import split_rows
+from ._protocol import ReadContext, ReadResult
+from ._sql import Status, clean_id, lit
 
 FORMAT = "marketo_bulk"
 FORMATS: dict[str, str] = {
@@ -183,9 +183,6 @@ _CODES = {
 _MEETING_CODE = EVENT_TYPES.index("CONVERSATION_MEETING_BOOKED")
 _SECOND = TIME_GRANULARITIES.index("second")
 
-# statuses of a mapped record (rejections are named by REASONS)
-OK, IGNORED = 0, 9
-REASONS: dict[int, str] = {4: "missing time", 5: "unparseable time", 7: "missing event type"}
 _CSV_ERRORS = {
     "MISSING COLUMNS": "wrong number of columns",
     "TOO MANY COLUMNS": "wrong number of columns",
@@ -385,8 +382,8 @@ def scan_records(path: Path) -> tuple[Records, bool]:
         offset += len(buf)
         if gz:
             kept.append(block.data)
-    if state.corrupt_gzip or state.truncated_gzip:
-        problem = "is corrupt" if state.corrupt_gzip else "ends early (truncated file)"
+    if state.corrupt_gzip or state.bad_checksum or state.truncated_gzip:
+        problem = "ends early (truncated file)" if state.truncated_gzip else "is corrupt"
         raise LoaderError(
             f"{path}: the gzip stream {problem} after {offset:,} bytes; a Bulk Activity Extract cannot "
             "be read in part: download it again",
@@ -426,7 +423,7 @@ def _read_bytes(path: Path, records: Records, k: int) -> bytes:
 
 # ----------------------------------------------------------------------------------- reading
 def _attr(names: tuple[str, ...]) -> str:
-    return "coalesce(" + ", ".join(f"av[list_position(ak, {_lit(n)})]" for n in names) + ")"
+    return "coalesce(" + ", ".join(f"av[list_position(ak, {lit(n)})]" for n in names) + ")"
 
 
 def query(fields: dict[str, int], *, types_file: bool) -> str:
@@ -439,7 +436,7 @@ def query(fields: dict[str, int], *, types_file: bool) -> str:
         c = f"c{fields[field]}"
         return f"CASE WHEN lower(trim({c})) IN ('', 'null') THEN NULL ELSE {c} END"
 
-    classify = " ".join(f"WHEN regexp_full_match(n, {_lit(rx)}) THEN {code}" for rx, code in _CODES.items())
+    classify = " ".join(f"WHEN regexp_full_match(n, {lit(rx)}) THEN {code}" for rx, code in _CODES.items())
     unnamed = "not in types.json" if types_file else "no activity type name"
     natural = "concat_ws('|', coalesce(lead, ''), ts, coalesce(tid, tname), coalesce(pavid, ''))"
     meeting = (
@@ -470,7 +467,7 @@ a AS (
 t AS (
   SELECT a.*, coalesce(ty.name, CASE WHEN NOT regexp_full_match(a.tid, '[0-9]+(\\.0+)?') THEN a.tid END,
                        a.tname) AS type_name
-  FROM a LEFT JOIN ty ON ty.id = {_clean_id("a.tid")}
+  FROM a LEFT JOIN ty ON ty.id = {clean_id("a.tid")}
 ),
 cls AS (
   SELECT type_name,
@@ -484,22 +481,22 @@ j AS (
   FROM t LEFT JOIN cls ON cls.type_name = t.type_name
 )
 SELECT idx,
-  CAST(CASE WHEN ts IS NULL THEN 4
-       WHEN tm IS NULL THEN 5
-       WHEN tid IS NULL AND tname IS NULL THEN 7
-       WHEN code IS NULL OR lower(result) IN ('skipped', 'failed') THEN {IGNORED}
-       ELSE {OK} END AS TINYINT) AS status,
+  CAST(CASE WHEN ts IS NULL THEN {Status.MISSING_TIME}
+       WHEN tm IS NULL THEN {Status.BAD_TIME}
+       WHEN tid IS NULL AND tname IS NULL THEN {Status.MISSING_EVENT_TYPE}
+       WHEN code IS NULL OR lower(result) IN ('skipped', 'failed') THEN {Status.IGNORED}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   CASE WHEN code IS NULL THEN coalesce(type_name, 'activityTypeId ' || tid || ' ({unnamed})')
        ELSE type_name || ' (actionResult=' || result || ')' END AS event_name,
   tm AS event_time_utc, code, CAST({_SECOND} AS TINYINT) AS gran,
-  {_clean_id(f"coalesce({_attr(_CONVERSATION_ID)}, pavid)")} AS conversation_id,
+  {clean_id(f"coalesce({_attr(_CONVERSATION_ID)}, pavid)")} AS conversation_id,
   coalesce({_attr(_CONVERSATION_NAME)}, pav, {_attr(("name",))}) AS conversation_name,
   kind AS conversation_type, CAST(NULL AS VARCHAR) AS session_id,
   {_attr(_UI_TYPE)} AS ui_type,
-  {_clean_id(_attr(_AGENT_ID))} AS agent_id,
+  {clean_id(_attr(_AGENT_ID))} AS agent_id,
   {_attr(_AGENT_NAME)} AS agent_name,
   CASE WHEN code = {_MEETING_CODE} THEN {meeting} END AS meeting_info,
-  {_clean_id("lead")} AS visitor_id,
+  {clean_id("lead")} AS visitor_id,
   {_attr(_PAGE_URL)} AS page_url,
   'marketo:' || coalesce(guid, {natural}) AS event_id,
   NOT (suffix(ts, 'Z') OR suffix(ts, 'z') OR substr(ts, -6, 1) IN ('+', '-')
@@ -525,10 +522,10 @@ def _csv(
     rejects, scans = f"marketo_rejects_{tag}", f"marketo_scans_{tag}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(lay.names))) + "}"
     sql = f"""
-SELECT * FROM read_csv({_lit(str(path))}, columns = {columns}, header = true, skip = {skip},
-    delim = {_lit(lay.delimiter)}, quote = '"', escape = '"', all_varchar = true, auto_detect = false,
-    compression = {_lit("gzip" if gz else "none")}, store_rejects = true,
-    rejects_table = {_lit(rejects)}, rejects_scan = {_lit(scans)})"""
+SELECT * FROM read_csv({lit(str(path))}, columns = {columns}, header = true, skip = {skip},
+    delim = {lit(lay.delimiter)}, quote = '"', escape = '"', all_varchar = true, auto_detect = false,
+    compression = {lit("gzip" if gz else "none")}, store_rejects = true,
+    rejects_table = {lit(rejects)}, rejects_scan = {lit(scans)})"""
     cur = con.cursor()
     try:
         table = cur.sql(sql).to_arrow_table()
@@ -543,7 +540,7 @@ SELECT * FROM read_csv({_lit(str(path))}, columns = {columns}, header = true, sk
     return table, bad
 
 
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Bulk Activity Extract file (or recognise a saved ``types.json``).
 
     Raises
@@ -558,13 +555,13 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     except OSError as err:
         raise LoaderError(f"cannot read {path}: {err}", path=path) from err
     if not head.strip():
-        return Result()
+        return ReadResult()
     if _is_types_file(path, head):
         names = load_types(path)
         ctx.notes.append(
             f"{path}: {len(names):,} Marketo activity types (names for activityTypeId), no activities"
         )
-        return Result()
+        return ReadResult()
     first = _first_line(head)
     lay = layout(first)
     if lay is None:
@@ -578,12 +575,12 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     records, gz = scan_records(path)
     nonblank = np.flatnonzero(~records.blank)
     if len(nonblank) <= 1:
-        return Result()
+        return ReadResult()
     header = int(nonblank[0])
     data_rows = nonblank[1:]
     types = _types_for(ctx, path, lay)
     table, bad = _csv(ctx.con, path, lay, int(records.lines[header]) - 1, gz)
-    result = Result(records=len(data_rows))
+    result = ReadResult(records=len(data_rows))
     rejected_k = np.array([int(line) - 1 for line, _ in bad], dtype=np.int64)
     good = np.setdiff1d(data_rows, rejected_k, assume_unique=True)
     aligned = np.isin(rejected_k, data_rows).all() and len(good) == table.num_rows
@@ -610,13 +607,15 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
             con.unregister("ty")
         del table
         lines = records.lines[good]
-        got = split_rows(out, lines, REASONS, lambda i: _read_bytes(path, records, int(good[i])))
-        naive = int(np.count_nonzero(got.events.column("naive").to_numpy(zero_copy_only=False)))
+        got = split_rows(out, lines, lambda i: _read_bytes(path, records, int(good[i])))
+        naive = 0
+        for k, (events, event_lines) in enumerate(got.tables):
+            naive += int(np.count_nonzero(events.column("naive").to_numpy(zero_copy_only=False)))
+            got.tables[k] = (events.drop_columns(["naive"]), event_lines)
         if naive:
             ctx.notes.append(
                 f"{path}: {naive:,} activityDate value(s) carried no UTC offset and were read as UTC"
             )
-        got.events = got.events.drop_columns(["naive"])
         result.add(got)
     result.rejected.sort()
     return result

@@ -10,7 +10,6 @@ points at the original export.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -21,8 +20,13 @@ import pyarrow.parquet as pq
 
 from ..errors import LoaderError
 from ..schema import COLUMNS, EVENT_TYPES, TIME_GRANULARITIES
+from ._protocol import ReadContext, ReadResult
+from ._sql import REASONS, Status
 
 FORMAT = "parquet"
+
+#: The format's name and description, as ``read_events(format=...)`` takes it.
+FORMATS = {FORMAT: "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)"}
 _REQUIRED = ("event_time_utc", "event_type")
 _NOT_STRINGS = ("event_time_utc", "event_type", "event_count", "time_granularity", "source_record")
 _EVENT_LIST = "[" + ", ".join(f"'{e}'" for e in EVENT_TYPES) + "]"
@@ -32,22 +36,13 @@ _CHECK = f"""
 SELECT
   CAST(list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) - 1 AS TINYINT) AS code,
   CAST(coalesce(list_position({_GRAN_LIST}, CAST(time_granularity AS VARCHAR)) - 1, 0) AS TINYINT) AS gran,
-  CAST(CASE WHEN event_time_utc IS NULL THEN 4
-       WHEN event_type IS NULL THEN 7
-       WHEN list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) IS NULL THEN 9
-       ELSE 0 END AS TINYINT) AS status
+  CAST(CASE WHEN event_time_utc IS NULL THEN {Status.MISSING_TIME}
+       WHEN event_type IS NULL THEN {Status.MISSING_EVENT_TYPE}
+       WHEN list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) IS NULL THEN {Status.IGNORED}
+       ELSE {Status.OK} END AS TINYINT) AS status
 FROM tbl
 """
 _STRINGS = [c for c, d in COLUMNS.items() if c not in _NOT_STRINGS]
-
-
-@dataclass
-class ParquetResult:
-    part: pa.Table | None = None
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    records: int = 0
-    rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
-    ignored: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _fill_missing(table: pa.Table) -> pa.Table:
@@ -94,8 +89,34 @@ def _as_string(col: pa.ChunkedArray) -> pa.ChunkedArray:
     return col.cast(pa.large_string())
 
 
-def read(path: Path) -> ParquetResult:
-    """Read one Parquet file of canonical events."""
+def sniff(path: Path, head: bytes) -> str | None:
+    """``"parquet"`` for a file named ``.parquet`` or starting with Parquet's magic number."""
+    return FORMAT if path.name.lower().endswith(".parquet") or head[:4] == b"PAR1" else None
+
+
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
+    """Read one Parquet file of canonical events.
+
+    Parameters
+    ----------
+    ctx : ReadContext
+        Unused: the file is read with pyarrow and checked on a connection of its own.
+    path : Path
+        The file.
+    fmt : str
+        ``"parquet"``.
+
+    Returns
+    -------
+    ReadResult
+        One table (with ``gran`` and the stored provenance columns) numbered by row, and the rejected and
+        ignored rows.
+
+    Raises
+    ------
+    LoaderError
+        The file is not Parquet, or lacks ``event_time_utc`` or ``event_type``.
+    """
     try:
         pf = pq.ParquetFile(path)
     except Exception as err:  # pyarrow raises several types for a file that is not Parquet
@@ -109,22 +130,20 @@ def read(path: Path) -> ParquetResult:
             path=path,
         )
     table = pq.read_table(path, columns=[c for c in COLUMNS if c in names])
-    result = ParquetResult(records=table.num_rows)
+    result = ReadResult(records=table.num_rows)
     if table.num_rows == 0:
         return result
     part, status = part_from_arrow(table)
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    bad = status != 0
+    bad = status != Status.OK
     if bad.any():
-        reasons = {4: "missing time", 7: "missing event type"}
         for i in np.flatnonzero(bad):
-            if status[i] == 9:
+            if status[i] == Status.IGNORED:
                 result.ignored.append((int(rows[i]), str(table.column("event_type")[int(i)])))
             else:
                 raw = json.dumps(table.slice(int(i), 1).to_pylist()[0], default=str)
-                result.rejected.append((int(rows[i]), reasons[int(status[i])], raw.encode("utf-8")))
+                result.rejected.append((int(rows[i]), REASONS[int(status[i])], raw.encode("utf-8")))
         part = part.filter(pa.array(~bad))
         rows = rows[~bad]
-    result.part = part
-    result.rows = rows
+    result.add_table(part, rows)
     return result

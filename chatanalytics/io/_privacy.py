@@ -127,12 +127,12 @@ def pseudonymise_id(value: str) -> str:
 # many distinct values (meeting ids, tracking parameters) costs one vectorised scan.
 _CONTACT_WORDS = r"e[-_]?mail|mail|phone|tel|mobile|cell|fax|sms|whatsapp"
 _SEP = r"(?:[ ().\-/]|%20|%28|%29)+"
-_MAY_HOLD_PHONE = rf"(?:\+|%2[bB])\d|\d{{2,4}}{_SEP}\d{{2,4}}{_SEP}\d{{3,4}}"
-_PREFILTERS: dict[str, str] = {
-    "page_url": rf"@|%40|(?i:{_CONTACT_WORDS})[^=&#;]*=|{_MAY_HOLD_PHONE}",
-    "meeting_info": rf"@|(?i:{_CONTACT_WORDS})|{_MAY_HOLD_PHONE}",
-    "conversation_name": rf"@|%40|{_MAY_HOLD_PHONE}",
-    "agent_name": rf"@|%40|{_MAY_HOLD_PHONE}",
+MAY_HOLD_PHONE = rf"(?:\+|%2[bB])\d|\d{{2,4}}{_SEP}\d{{2,4}}{_SEP}\d{{3,4}}"
+PREFILTERS: dict[str, str] = {
+    "page_url": rf"@|%40|(?i:{_CONTACT_WORDS})[^=&#;]*=|{MAY_HOLD_PHONE}",
+    "meeting_info": rf"@|(?i:{_CONTACT_WORDS})|{MAY_HOLD_PHONE}",
+    "conversation_name": rf"@|%40|{MAY_HOLD_PHONE}",
+    "agent_name": rf"@|%40|{MAY_HOLD_PHONE}",
     **dict.fromkeys(
         ("visitor_id", "session_id", "analytics_session_id", "conversation_id", "agent_id", "event_id"),
         "@|%40",
@@ -166,7 +166,7 @@ def scrub_table(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
             hits = [pc.match_substring(col, needle) for needle in ("@", "%40")]
             new, n = map_distinct(col, rule, candidates=pc.fill_null(pc.or_(*hits), False))
         else:
-            new, n = map_distinct(col, rule, prefilter=_PREFILTERS[column])
+            new, n = map_distinct(col, rule, prefilter=PREFILTERS[column])
         if n:
             table = table.set_column(table.column_names.index(column), column, new)
             changed[column] = n

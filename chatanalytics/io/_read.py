@@ -26,25 +26,21 @@ from ..schema import (
     ui_type_token,
     validate_events,
 )
-from . import _capture, _datalayer, _formats, _ga4, _parquet
+from . import _parquet
 from ._arrow import map_distinct
-from ._files import PathLike, StreamState, expand_paths, iter_blocks, read_head
-from ._ignored import IgnoredRecords
+from ._files import PathLike, expand_paths, file_head
+from ._formats import FORMATS
 from ._plan import TrackingPlan
 from ._privacy import scrub_table
+from ._protocol import ReadContext, ReadResult, by_name, detect
 from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadReport, attach_report
 
-#: The formats ``read_events`` knows, by the name ``format=`` takes.
-FORMATS: dict[str, str] = {
-    "capture": "newline-delimited JSON of captured Dynamic Chat callbacks (.jsonl, .jsonl.gz)",
-    "parquet": "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)",
-    "ga4_bigquery": "GA4 BigQuery export rows (events_*, events_intraday_*): NDJSON (.gz too), Parquet, Avro",
-    "datalayer": "a GTM dataLayer capture: a JSON array, or one object per line, of dataLayer.push objects",
-    **{name: text for mod in _formats.readers() for name, text in mod.FORMATS.items()},
-}
+__all__ = ["FORMATS", "finalize_frame", "read_events"]
 
 #: Canonical string columns other than the provenance ones.
 DATA_STRINGS = [c for c, d in COLUMNS.items() if d is STRING and c != "source_file"]
+#: The string columns of the de-duplication key; a format that does not fill one gets it as nulls.
+_KEY_STRINGS = ("event_id", "session_id", "conversation_id", "agent_id")
 _KEY_SQL = """
 SELECT CASE WHEN event_id IS NOT NULL THEN hash('event_id', event_id)
             ELSE hash(code, event_time_utc, session_id, conversation_id, agent_id) END AS h
@@ -165,199 +161,67 @@ def read_events(
         raise InvalidParameterError("plan", plan, reason="a TrackingPlan is expected")
     if timezone is not None:
         _check_timezone(timezone)
-    readers = _formats.by_name()
+    readers = by_name()
     files, notes = expand_paths(paths)
-    json_queries: dict[str, tuple[str, str]] = {}
     tallies: list[FileTally] = []
     parts: list[Part] = []
     rejected: list[tuple[int, int, str, bytes]] = []
     ignored: list[tuple[int, np.ndarray, pa.Array]] = []  # (file index, record numbers, names)
-    naive = 0
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET preserve_insertion_order = true")
     con.execute(
         "SET arrow_large_buffer_size = true"
     )  # strings come out as large_string, as pandas keeps them
-    ctx = _formats.ReadContext(con, plan, timezone, notes)
+    ctx = ReadContext(con, plan, timezone, notes)
     try:
         for fi, path in _each_file(files, progress):
             fmt = format or _detect(path)
             tally = FileTally(name=str(path), format=fmt)
             tallies.append(tally)
-            if fmt == "parquet":
-                got = _parquet.read(path)
-                tally.records += got.records
-                if got.part is not None:
-                    parts.append(Part(got.part, got.rows, fi, granularity=-1))
-                _account(fi, tally, got.rejected, got.ignored, rejected, ignored)
-                continue
-            if fmt in readers:
-                res = readers[fmt].read(ctx, path, fmt)
-                tally.records += res.records
-                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
-                parts.extend(
-                    Part(table, lines, fi, granularity=-1 if "gran" in table.column_names else 0)
-                    for table, lines in res.tables
-                )
-                continue
-            if fmt in ("ga4_bigquery", "datalayer"):
-                if fmt not in json_queries:
-                    json_queries[fmt] = (
-                        _ga4.json_queries(plan) if fmt == "ga4_bigquery" else _datalayer.queries(plan)
-                    )
-                res = _read_plan_format(con, path, fmt, plan, json_queries[fmt], notes)
-                tally.records += res.records
-                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
-                parts.extend(Part(table, lines, fi) for table, lines in res.tables)
-                continue
-            state = StreamState()
-            last_line = 0
-            fast = None if _is_gzip(path) else _capture.parse_file(con, path)
-            results = [fast] if fast is not None else None
-            del fast
-            if results is None:
-                results = []
-                for block in iter_blocks(path, state):
-                    results.append(_capture.parse_block(con, block))
-                    last_line = block.first_line + len(block.starts) - 1
-            while results:
-                res = results.pop(0)
-                tally.records += res.records
-                _account(fi, tally, res.rejected, res.ignored, rejected, ignored)
-                if res.events.num_rows:
-                    naive += int(pc.sum(res.events.column("naive")).as_py() or 0)
-                    parts.append(
-                        Part(
-                            _capture.clean_strings(res.events.drop_columns(_capture.PARSE_ONLY)),
-                            res.lines,
-                            fi,
-                        )
-                    )
-                del res
-            if state.corrupt_gzip:
-                rejected.append((fi, last_line + 1, "unreadable compressed data", b""))
-                tally.records += 1
-                tally.rejected += 1
-                notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
-            if state.truncated_gzip:
-                notes.append(
-                    f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}"
-                )
+            res = readers[fmt].read(ctx, path, fmt)
+            tally.records += res.records
+            _account(fi, tally, res, rejected, ignored)
+            notes.extend(res.notes)
+            while res.tables:  # handed over without a name left holding one, so _drop can free it
+                parts.append(_part(*res.tables.pop(0), fi))
+            del res
     finally:
         con.close()
     if sum(t.records for t in tallies) == 0:
         raise EmptyDataError(f"no records in {', '.join(t.name for t in tallies)}")
-    if naive:
-        notes.append(f"{naive:,} event time(s) carried no UTC offset and were read as UTC")
+    notes.extend(ctx.closing_notes())
     return _finalize(parts, tallies, rejected, ignored, notes, warn=warn)
 
 
-def _read_plan_format(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    fmt: str,
-    plan: TrackingPlan,
-    queries: tuple[str, str],
-    notes: list[str],
-) -> _ga4.Result:
-    """Read one GA4 BigQuery export or dataLayer capture file (JSON lines, JSON array or Parquet)."""
-    if fmt == "ga4_bigquery" and _is_parquet(path):
-        result = _ga4.read_parquet(con, path, plan)
-    elif fmt == "ga4_bigquery" and _head(path)[:4] == b"Obj\x01":
-        result = _ga4.read_avro(con, path, plan)
-    else:
-        result = _ga4.Result()
-        state = StreamState()
-        last_line = 0
-        head = _head(path)
-        fast = None
-        if fmt == "datalayer" and _datalayer.is_array(head):
-            data = b"".join(iter_block.data for iter_block in iter_blocks(path, state))
-            blocks: Iterable[Any] = [_datalayer.array_block(con, path, data)]
-        elif fmt == "ga4_bigquery" and not _is_gzip(path):
-            fast = _ga4.parse_file(con, path, plan)
-            blocks = [] if fast is not None else iter_blocks(path, state)
-        else:
-            blocks = iter_blocks(path, state)
-        if fast is not None:
-            result.add(fast)
-        for block in blocks:
-            result.add(_ga4.parse_block(con, block, queries, path))
-            last_line = block.first_line + len(block.starts) - 1
-        if state.corrupt_gzip:
-            result.rejected.append((last_line + 1, "unreadable compressed data", b""))
-            result.records += 1
-            notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
-        if state.truncated_gzip:
-            notes.append(f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}")
-    if fmt == "ga4_bigquery":
-        limit = plan.to_dict()["ga4"]["limits"]["value"]
-        marker = plan.to_dict()["truncation_marker"]
-        long_values = sum(
-            _ga4.count_long_values(t, ("conversation_name", "meeting_info", "page_url"), limit, marker)
-            for t, _ in result.tables
-        )
-        if long_values:
-            notes.append(
-                f"{path}: {long_values:,} parameter value(s) are {limit} characters long or end in "
-                f"{marker!r}: GA4 cuts longer values, so they may be truncated (kept as read)"
-            )
-    return result
-
-
-def _head(path: Path) -> bytes:
-    try:
-        return read_head(path)
-    except OSError as err:
-        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
-
-
-def _is_parquet(path: Path) -> bool:
-    return path.name.lower().endswith(".parquet") or _head(path)[:4] == b"PAR1"
+def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
+    """A format's table as a part, with every de-duplication key column (null where the format, or its
+    tracking plan, fills none)."""
+    for column in _KEY_STRINGS:
+        if column not in table.column_names:
+            table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
+    return Part(table, lines, file_index, granularity=-1 if "gran" in table.column_names else 0)
 
 
 def _account(
     fi: int,
     tally: FileTally,
-    rej: Sequence[tuple[int, str, bytes]],
-    ign: IgnoredRecords | Sequence[tuple[int, str]],
+    res: ReadResult,
     rejected: list[tuple[int, int, str, bytes]],
     ignored: list[tuple[int, np.ndarray, pa.Array]],
 ) -> None:
-    tally.rejected += len(rej)
-    rejected.extend((fi, line, reason, raw) for line, reason, raw in rej)
-    if not isinstance(ign, IgnoredRecords):
-        records = IgnoredRecords()
-        records.extend(ign)
-        ign = records
-    lines, names = ign.arrays()
+    tally.rejected += len(res.rejected)
+    rejected.extend((fi, line, reason, raw) for line, reason, raw in res.rejected)
+    lines, names = res.ignored.arrays()
     tally.ignored += len(lines)
     if len(lines):
         ignored.append((fi, lines, names))
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 def _detect(path: Path) -> str:
-    head = _head(path)
-    if path.name.lower().endswith(".parquet") or head[:4] == b"PAR1":
-        return _ga4.sniff_parquet(path) or "parquet"
-    if head[:4] == b"Obj\x01":
-        return "ga4_bigquery"  # Avro: BigQuery's third export format
-    first = _first_line(head)
-    if b'"event_name"' in first and b'"event_timestamp"' in first:
-        return "ga4_bigquery"
-    found = _formats.detect(path, head)
+    found = detect(path, file_head(path))
     if found is not None:
         return found
-    if _datalayer.is_array(head) or _datalayer.sniff(first):
-        return "datalayer"
-    if not head.strip() or _capture.sniff(head):
-        return "capture"
     known = "; ".join(f"{k}: {v}" for k, v in FORMATS.items())
     raise LoaderError(
         f"cannot tell the format of {path} (it matches none of the known formats' signatures); "
@@ -376,11 +240,6 @@ def _check_timezone(timezone: object) -> None:
         raise InvalidParameterError(
             "timezone", timezone, reason="an IANA time zone such as 'America/New_York' is expected"
         ) from None
-
-
-def _first_line(head: bytes) -> bytes:
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return stripped.split(b"\n", 1)[0]
 
 
 def _finalize(

@@ -44,20 +44,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import _capture
-from ._formats import ReadContext
-from ._ga4 import Result, _lit, lookup_code
+from ._json_sql import first_record, id_column, ident, naive_sql, note_counts, structure, time_sql
+from ._jsonl import read_json_records
 from ._plan import TrackingPlan
-from ._xdm import (
-    first_record,
-    id_column,
-    ident,
-    naive_sql,
-    note_counts,
-    read_json_records,
-    structure,
-    time_sql,
-)
+from ._protocol import ReadContext, ReadResult
+from ._sql import Status, lit, lookup_code
 
 FORMAT = "segment"
 DESTINATION = "segment"
@@ -99,7 +90,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     if fields:
         tree["properties"] = {k: "VARCHAR" for k in fields.values()}
     valid = "json_valid(text)" if guard else "true"
-    parse = f"from_json(text, {_lit(structure(tree))})"
+    parse = f"from_json(text, {lit(structure(tree))})"
     if guard:
         parse = f"CASE WHEN json_valid(text) THEN {parse} END"
 
@@ -142,13 +133,14 @@ h AS (
   FROM g
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN 2
-       WHEN typ IS NULL THEN CASE WHEN json_type(text) <> 'OBJECT' THEN 3 ELSE 6 END
-       WHEN track AND ev IS NULL AND code IS NULL THEN 6
-       WHEN code IS NULL THEN {_capture.IGNORED}
-       WHEN ts_raw IS NULL THEN 4
-       WHEN t IS NULL THEN 5
-       ELSE {_capture.OK} END AS TINYINT) AS status,
+  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
+       WHEN typ IS NULL THEN
+         CASE WHEN json_type(text) <> 'OBJECT' THEN {Status.NOT_OBJECT} ELSE {Status.MISSING_EVENT_NAME} END
+       WHEN track AND ev IS NULL AND code IS NULL THEN {Status.MISSING_EVENT_NAME}
+       WHEN code IS NULL THEN {Status.IGNORED}
+       WHEN ts_raw IS NULL THEN {Status.MISSING_TIME}
+       WHEN t IS NULL THEN {Status.BAD_TIME}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN CASE WHEN track THEN ev || coalesce({shown}, '') ELSE typ END END
     AS event_name,
@@ -164,7 +156,7 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
     return query(plan, guard=False), query(plan, guard=True)
 
 
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Segment S3 log file (gzipped or plain JSON lines, or a JSON array of messages).
 
     Parameters
@@ -178,7 +170,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
 
     Returns
     -------
-    Result
+    ReadResult
         The events with their line (or array position) numbers, and every rejected and ignored message.
 
     Raises
@@ -190,10 +182,10 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     result = read_json_records(ctx, path, queries(ctx.plan), sniff=sniff, what="a Segment S3 log")
     counts = note_counts(result)
     if counts["from_original"]:
-        ctx.notes.append(
+        result.notes.append(
             f"{path}: {counts['from_original']:,} event(s) had no timestamp; their time is "
             "originalTimestamp (the device clock)"
         )
     if counts["naive"]:
-        ctx.notes.append(f"{path}: {counts['naive']:,} time(s) carried no UTC offset and were read as UTC")
+        result.notes.append(f"{path}: {counts['naive']:,} time(s) carried no UTC offset and were read as UTC")
     return result

@@ -53,19 +53,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import pyarrow as pa
-
 from ..errors import LoaderError
-from . import _capture
-from ._files import Block, StreamState, iter_blocks
-from ._formats import ReadContext
-from ._ga4 import ID_COLUMNS, Result, _clean_id, _lit, lookup_code
+from ._files import Block
+from ._jsonl import parse_block, read_blocks
 from ._plan import TrackingPlan
+from ._protocol import ReadContext, ReadResult
+from ._sql import ID_COLUMNS, REASONS, Status, clean_id, lit, lookup_code
 
 FORMAT = "snowplow"
 DESTINATION = "snowplow"
@@ -100,17 +95,8 @@ COLUMNS: tuple[str, ...] = (
     *("event_name", "event_format", "event_version", "event_fingerprint", "true_tstamp"),
 )
 
-# statuses of a parsed line (rejections are named by REASONS)
-OK, IGNORED = 0, 9
-REASONS: dict[int, str] = {
-    1: "non-UTF-8 bytes",
-    2: "malformed JSON",
-    4: "missing time",
-    5: "unparseable time",
-    7: "missing event type",
-    10: "wrong number of columns",
-}
-_WRONG_WIDTH = 10
+#: Reasons of rejected lines that do not have the columns of an enriched event.
+_UNSHAPED = (REASONS[Status.NON_UTF8], REASONS[Status.WRONG_WIDTH])
 
 _TSTAMP = re.compile(rb"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?")
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -141,7 +127,7 @@ def query(plan: TrackingPlan) -> str:
     columns = plan.columns(DESTINATION)
     action = plan.action_key(DESTINATION)
     keys = ([action] if action else []) + list(dict.fromkeys(columns.values()))
-    paths = "[" + ", ".join(_lit("$." + json.dumps(k)) for k in keys) + "]"
+    paths = "[" + ", ".join(lit("$." + json.dumps(k)) for k in keys) + "]"
 
     def payload(column: str) -> str | None:
         key = columns.get(column)
@@ -153,8 +139,8 @@ def query(plan: TrackingPlan) -> str:
             return "CAST(NULL AS VARCHAR)"
         return present[0] if len(present) == 1 else f"coalesce({', '.join(present)})"
 
-    is_sd = f"coalesce(lower(sd_name) = lower({_lit(schema)}), false)" if schema else "false"
-    is_st = f"coalesce(lower(trim(se_cat)) = lower(trim({_lit(category)})), false)" if category else "false"
+    is_sd = f"coalesce(lower(sd_name) = lower({lit(schema)}), false)" if schema else "false"
+    is_st = f"coalesce(lower(trim(se_cat)) = lower(trim({lit(category)})), false)" if category else "false"
     action_expr = f"nullif(pv[{keys.index(action) + 1}], '')" if action else "CAST(NULL AS VARCHAR)"
     by_name = lookup_code(plan.events(DESTINATION), "act")
     by_value = lookup_code(plan.action_values(DESTINATION), "upper(trim(act))")
@@ -173,10 +159,10 @@ def query(plan: TrackingPlan) -> str:
     strings["analytics_session_id"] = "dsid"
     strings["event_id"] = first(payload("event_id"), "eid")
     items = [
-        f"{_clean_id(f'({expr})') if column in ID_COLUMNS else expr} AS {column}"
+        f"{clean_id(f'({expr})') if column in ID_COLUMNS else expr} AS {column}"
         for column, expr in strings.items()
     ]
-    shown = _lit(f" ({action}=") if action else "' (event='"
+    shown = lit(f" ({action}=") if action else "' (event='"
     return f"""
 WITH s AS (
   SELECT idx, string_split(rtrim(text, chr(13) || chr(10)), chr(9)) AS f FROM blk WHERE text IS NOT NULL
@@ -216,14 +202,15 @@ t AS (
   SELECT *, try_cast(ts AS TIMESTAMPTZ) AS tm FROM r
 )
 SELECT idx,
-  CAST(CASE WHEN width <> {len(COLUMNS)} THEN {_WRONG_WIDTH}
-       WHEN NOT (is_sd OR is_st) THEN {IGNORED}
-       WHEN is_sd AND uej IS NULL THEN CASE WHEN ue IS NULL THEN 7 ELSE 2 END
-       WHEN ts IS NULL THEN 4
-       WHEN tm IS NULL THEN 5
-       WHEN act IS NULL THEN 7
-       WHEN code IS NULL THEN {IGNORED}
-       ELSE {OK} END AS TINYINT) AS status,
+  CAST(CASE WHEN width <> {len(COLUMNS)} THEN {Status.WRONG_WIDTH}
+       WHEN NOT (is_sd OR is_st) THEN {Status.IGNORED}
+       WHEN is_sd AND uej IS NULL THEN
+         CASE WHEN ue IS NULL THEN {Status.MISSING_EVENT_TYPE} ELSE {Status.MALFORMED_JSON} END
+       WHEN ts IS NULL THEN {Status.MISSING_TIME}
+       WHEN tm IS NULL THEN {Status.BAD_TIME}
+       WHEN act IS NULL THEN {Status.MISSING_EVENT_TYPE}
+       WHEN code IS NULL THEN {Status.IGNORED}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   CASE WHEN NOT (is_sd OR is_st) THEN
          CASE WHEN se_cat IS NOT NULL THEN 'struct (se_category=' || se_cat || ')'
               ELSE coalesce(sd_name, ev, '(no event)') END
@@ -235,65 +222,7 @@ FROM t
 """
 
 
-def split_rows(
-    out: pa.Table, lines: np.ndarray, reasons: dict[int, str], raw: Callable[[int], bytes]
-) -> _capture.BlockResult:
-    """Split a mapped table (``status``, ``event_name``, canonical columns) into events, rejections and
-    ignored records. ``lines`` holds each row's record number and ``raw(i)`` the text of row ``i``;
-    only the rejected rows' texts are fetched."""
-    status = out.column("status").to_numpy()
-    keep = status == OK
-    result = _capture.BlockResult(events=out, lines=lines)
-    if keep.all():
-        return result
-    result.events = out.filter(pa.array(keep))
-    result.lines = lines[keep]
-    for i in np.flatnonzero(~keep & (status != IGNORED)):
-        result.rejected.append((int(lines[i]), reasons[int(status[i])], raw(int(i))))
-    ign = np.flatnonzero(status == IGNORED)
-    if len(ign):
-        result.ignored.add_arrays(lines[ign], out.column("event_name").take(pa.array(ign)))
-    return result
-
-
-def _parse_block(
-    con: duckdb.DuckDBPyConnection, block: Block, sql: str, path: Path
-) -> tuple[_capture.BlockResult, int]:
-    """Map one block of whole lines; every non-blank line becomes an event, a rejection or ignored.
-
-    Also returns how many lines have the 131 columns of an enriched event."""
-    data, starts = block.data, block.starts
-    n = len(starts)
-    ends = _capture._ends(starts, len(data))
-    blank = _capture._blank_lines(data, starts, ends)
-    offsets = np.append(starts, len(data)).astype(np.int64)
-    lines = _capture._table(data, offsets, ~blank)
-    bad_utf8 = np.zeros(n, dtype=bool)
-    try:
-        lines.validate(full=True)  # DuckDB's string functions must never see bytes that are not UTF-8
-    except pa.ArrowInvalid:
-        bad_utf8 = _capture._non_utf8_lines(data, starts, ends) & ~blank
-        lines = _capture._table(data, offsets, ~blank & ~bad_utf8)
-    try:
-        out = _capture._run(con, lines, sql)
-    except duckdb.Error as err:
-        raise LoaderError(
-            f"cannot read {path} (lines {block.first_line}-{block.first_line + n - 1}): {err}",
-            path=path,
-            record=block.first_line,
-        ) from err
-    row = out.column("idx").to_numpy().astype(np.int64)
-    result = split_rows(
-        out, row + block.first_line, REASONS, lambda i: bytes(data[starts[row[i]] : ends[row[i]]])
-    )
-    result.records = int(n - blank.sum())
-    for i in np.flatnonzero(bad_utf8):
-        result.rejected.append((block.first_line + int(i), REASONS[1], data[starts[i] : ends[i]]))
-    result.rejected.sort()
-    return result, int((out.column("status").to_numpy() != _WRONG_WIDTH).sum())
-
-
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one enriched-event file (plain or gzip).
 
     Raises
@@ -303,12 +232,12 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
         enriched-event file), or DuckDB cannot read it.
     """
     sql = query(ctx.plan)
-    result = Result()
-    state = StreamState()
-    last_line = 0
-    for block in iter_blocks(path, state):
-        got, shaped = _parse_block(ctx.con, block, sql, path)
-        if result.records == 0 and got.records and shaped == 0:
+    seen = [0]  # records of the blocks before
+
+    def parse(block: Block) -> ReadResult:
+        got = parse_block(ctx.con, block, (sql, sql), path, check_utf8=True)
+        shaped = got.records - sum(1 for _, reason, _ in got.rejected if reason in _UNSHAPED)
+        if seen[0] == 0 and got.records and shaped == 0:
             first = block.data[: block.starts[1] if len(block.starts) > 1 else len(block.data)]
             width = first.count(b"\t") + 1
             raise LoaderError(
@@ -317,12 +246,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
                 path=path,
                 record=block.first_line,
             )
-        result.add(got)
-        last_line = block.first_line + len(block.starts) - 1
-    if state.corrupt_gzip:
-        result.rejected.append((last_line + 1, "unreadable compressed data", b""))
-        result.records += 1
-        ctx.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
-    if state.truncated_gzip:
-        ctx.notes.append(f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}")
-    return result
+        seen[0] += got.records
+        return got
+
+    return read_blocks(path, parse)

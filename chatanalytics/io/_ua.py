@@ -58,7 +58,7 @@ Mapping (names from the :class:`~chatanalytics.io.TrackingPlan`'s ``universal_an
   reports, the pairs being every dimension but the date columns,
   with the English API name in lower case (``eventcategory``, ``eventaction``, ``eventlabel``; other
   headers in lower case with only letters, digits and ``:`` kept), sorted: as for GA4 reports
-  (:mod:`chatanalytics.io._ga4_reports`), overlapping exports of one view de-duplicate, in any of the
+  (:mod:`chatanalytics.io._report_csv`), overlapping exports of one view de-duplicate, in any of the
   languages above, and no file name or raw value enters the id.
 - ``session_id``, ``visitor_id``, ``analytics_session_id`` and ``page_url`` are null unless a field
   maps them.
@@ -73,9 +73,8 @@ from pathlib import Path
 
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES
-from ._formats import ReadContext
-from ._ga4 import Result
-from ._ga4_reports import Spec, find_period, head_lines, header_of, metrics_start, norm, read_report_csv
+from ._protocol import ReadContext, ReadResult
+from ._report_csv import Spec, find_period, head_lines, header_of, metrics_start, norm, read_report_csv
 
 FORMATS: dict[str, str] = {
     "ua_csv": "a Universal Analytics custom report exported as CSV (aggregated Total Events per action)",
@@ -203,7 +202,7 @@ def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
     )
 
 
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one UA report CSV (see the module docstring).
 
     Parameters
@@ -218,7 +217,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
 
     Returns
     -------
-    Result
+    ReadResult
         One canonical row per chat data row, numbered by its line, and the rejected and ignored records.
 
     Raises

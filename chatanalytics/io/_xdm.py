@@ -41,28 +41,32 @@ A record number is the line (JSON lines) or the 1-based position in the array. R
 that yields no event and does not start with an ExperienceEvent row (another format forced with
 ``format=``, garbage) raises :class:`~chatanalytics.errors.LoaderError`.
 
-The helpers :func:`read_json_records`, :func:`first_record`, :func:`time_sql` and :func:`naive_sql` are
-shared with the Segment reader (:mod:`chatanalytics.io._segment`).
+The file is read by :func:`chatanalytics.io._jsonl.read_json_records` with helpers from
+:mod:`chatanalytics.io._json_sql`.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from ..errors import LoaderError
-from . import _capture, _datalayer, _ga4
-from ._files import StreamState, iter_blocks, read_head
-from ._formats import ReadContext
-from ._ga4 import ID_COLUMNS, Result, _clean_id, _lit, lookup_code
+from ._json_sql import (
+    first_record,
+    has_key,
+    id_column,
+    ident,
+    naive_sql,
+    note_counts,
+    set_path,
+    structure,
+    time_sql,
+    unique_names,
+)
+from ._jsonl import read_json_records
 from ._plan import TrackingPlan
+from ._protocol import ReadContext, ReadResult
+from ._sql import NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code
 
 FORMAT = "aep_xdm"
 DESTINATION = "websdk"
@@ -88,158 +92,6 @@ _XDM_KEYS = (
 #: The primary ECID, else the first one with an id (``ecid``: the list of ``{id, primary}`` entries).
 _ECID_PRIMARY = "list_filter(ecid, lambda e: lower(e.\"primary\") = 'true' AND e.id <> '')[1].id"
 _ECID_FIRST = "list_filter(ecid, lambda e: e.id <> '')[1].id"
-#: Columns the queries add for the reader's notes; dropped before the tables are returned.
-_NOTE_COLUMNS = ("naive", "from_original")
-
-
-# ------------------------------------------------------------------------------------ shared helpers
-def ident(name: str) -> str:
-    """A quoted SQL identifier (a struct field name)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def time_sql(expr: str) -> str:
-    """SQL turning a text time into TIMESTAMPTZ: ISO-8601 (any offset; none is UTC), or epoch seconds
-    (10 digits) or milliseconds (13 digits). NULL when it does not parse."""
-    return f"CAST(({_datalayer._time(f'trim({expr})')}) AS TIMESTAMPTZ)"
-
-
-def naive_sql(expr: str, parsed: str) -> str:
-    """SQL: true when ``expr`` parsed (``parsed`` is not NULL) as an ISO time carrying no UTC offset."""
-    offset = r"(?i)(z|utc|[0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?\s*[+-][0-9]{2}(:?[0-9]{2})?)$"
-    return (
-        f"({parsed} IS NOT NULL AND NOT regexp_full_match(trim({expr}), '[0-9]{{10}}|[0-9]{{13}}') "
-        f"AND NOT regexp_matches(trim({expr}), {_lit(offset)}))"
-    )
-
-
-def id_column(expr: str, column: str) -> str:
-    """``expr AS column``, ids without a ``.0`` decimal part."""
-    return f"{_clean_id(f'({expr})') if column in ID_COLUMNS else expr} AS {column}"
-
-
-def structure(tree: dict[str, Any]) -> str:
-    """A ``from_json`` structure (JSON text) from a nested dict of keys."""
-    return json.dumps(tree, ensure_ascii=False)
-
-
-def set_path(tree: dict[str, Any], path: list[str], leaf: dict[str, Any]) -> None:
-    """Merge ``leaf`` into ``tree`` at ``path`` (a list of keys), making the objects on the way."""
-    node = tree
-    for key in path:
-        child = node.get(key)
-        if not isinstance(child, dict):
-            child = node[key] = {}
-        node = child
-    node.update(leaf)
-
-
-def first_record(head: bytes) -> tuple[dict[str, Any] | None, bytes]:
-    """The first record of a JSON-lines file or JSON array, from the file's first bytes.
-
-    Returns the record when it is a whole JSON object within ``head``; otherwise None and the bytes
-    seen of it (the first line, or what follows the array's ``[``), for a check on its keys' text.
-    """
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text[:1] == b"[":
-        text = text[1:].lstrip(b" \t\r\n")
-        fragment = text
-    else:
-        fragment = text.split(b"\n", 1)[0]
-    if fragment[:1] != b"{":
-        return None, b""
-    try:
-        obj, _ = json.JSONDecoder().raw_decode(fragment.decode("utf-8", "ignore"))
-    except ValueError:
-        return None, fragment
-    return (obj, b"") if isinstance(obj, dict) else (None, b"")
-
-
-def has_key(fragment: bytes, key: str) -> bool:
-    """True when ``"key":`` occurs in the text (at any depth: the fallback for a record cut by the head)."""
-    return re.search(re.escape(json.dumps(key).encode()) + rb"\s*:", fragment) is not None
-
-
-def read_json_records(
-    ctx: ReadContext,
-    path: Path,
-    queries: tuple[str, str],
-    *,
-    sniff: Callable[[Path, bytes], str | None],
-    what: str,
-) -> Result:
-    """Read a JSON-lines file (plain or gzip) or a JSON array file with a (fast, guarded) pair of queries
-    over ``blk(idx, text)`` (see :func:`chatanalytics.io._ga4.parse_block`).
-
-    A gzip stream that ends early is read up to its last whole line and said so in ``ctx.notes``; corrupt
-    compressed data becomes one rejected record. Raises LoaderError when the file cannot be read, when a
-    JSON array is malformed or truncated, for a Parquet file, and when no record is an event and the file
-    does not start with a record of the format (``sniff``): ``what`` names the format in the messages.
-    """
-    try:
-        head = read_head(path)
-    except OSError as err:
-        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
-    if head[:4] == b"PAR1":
-        raise LoaderError(
-            f"{path} is a Parquet file; {what} is read from JSON lines or a JSON array", path=path
-        )
-    result = Result()
-    state = StreamState()
-    last_line = 0
-    try:
-        if _datalayer.is_array(head):
-            data = b"".join(block.data for block in iter_blocks(path, state))
-            if state.truncated_gzip or state.corrupt_gzip:
-                raise LoaderError(
-                    f"{path}: the gzip stream is truncated or corrupt, so its JSON array cannot be read",
-                    path=path,
-                )
-            blocks: Any = [_datalayer.array_block(ctx.con, path, data)]
-        else:
-            blocks = iter_blocks(path, state)
-        for block in blocks:
-            result.add(_ga4.parse_block(ctx.con, block, queries, path))
-            last_line = block.first_line + len(block.starts) - 1
-    except OSError as err:
-        raise LoaderError(f"cannot read {path}: {err}", path=path) from err
-    if state.corrupt_gzip:
-        result.rejected.append((last_line + 1, "unreadable compressed data", b""))
-        result.records += 1
-        ctx.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
-    if state.truncated_gzip:
-        ctx.notes.append(f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}")
-    if result.records and not result.tables and sniff(path, head) is None:
-        raise LoaderError(
-            f"{path} does not look like {what}: its first record is not one, and none of its "
-            f"{result.records:,} record(s) is a Dynamic Chat event (is format= right?)",
-            path=path,
-            record=1,
-        )
-    return result
-
-
-def note_counts(result: Result) -> dict[str, int]:
-    """Sum the note columns (``naive``, ``from_original``) of the event tables and drop them."""
-    counts = dict.fromkeys(_NOTE_COLUMNS, 0)
-    tables: list[tuple[pa.Table, np.ndarray]] = []
-    for table, lines in result.tables:
-        for column in _NOTE_COLUMNS:
-            if column in table.column_names:
-                counts[column] += int(pc.sum(table.column(column).cast(pa.int64())).as_py() or 0)
-        drop = [c for c in _NOTE_COLUMNS if c in table.column_names]
-        tables.append((table.drop_columns(drop), lines))
-    result.tables = tables
-    return counts
-
-
-def unique_names(table: dict[str, str | None]) -> dict[str, str]:
-    """Constant -> name, inverted, for names that stand for exactly one constant."""
-    names: dict[str, list[str]] = {}
-    for constant, name in table.items():
-        if name:
-            names.setdefault(name, []).append(constant)
-    return {name: cs[0] for name, cs in names.items() if len(cs) == 1}
 
 
 # ------------------------------------------------------------------------------------ XDM
@@ -287,7 +139,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     if path and chat:
         set_path(tree, path, chat)
     valid = "json_valid(text)" if guard else "true"
-    parse = f"from_json(text, {_lit(structure(tree))})"
+    parse = f"from_json(text, {lit(structure(tree))})"
     if guard:
         parse = f"CASE WHEN json_valid(text) THEN {parse} END"
     at = "r." + ".".join(ident(k) for k in path) if path and chat else None
@@ -300,7 +152,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
         found = f"coalesce({', '.join(top(k) for k in chat)})"
         down = (
             f"CASE WHEN valid AND {found} IS NULL THEN "
-            f"from_json(json_extract(text, {_lit(wildcard)})[1], {_lit(structure(chat))}) END"
+            f"from_json(json_extract(text, {lit(wildcard)})[1], {lit(structure(chat))}) END"
         )
     else:
         down = "NULL"
@@ -351,11 +203,11 @@ k AS (
   FROM h
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN 2
-       WHEN ts_raw IS NULL THEN CASE WHEN json_type(text) <> 'OBJECT' THEN 3 ELSE 4 END
-       WHEN code IS NULL THEN {_capture.IGNORED}
-       WHEN t IS NULL THEN 5
-       ELSE {_capture.OK} END AS TINYINT) AS status,
+  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
+       WHEN ts_raw IS NULL THEN {NOT_OBJECT_OR_NO_TIME}
+       WHEN code IS NULL THEN {Status.IGNORED}
+       WHEN t IS NULL THEN {Status.BAD_TIME}
+       ELSE {Status.OK} END AS TINYINT) AS status,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN coalesce(etype, '(no eventType)') || coalesce(' (' || link || ')', '')
                               || coalesce({shown}, '') END AS event_name,
@@ -370,7 +222,7 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
     return query(plan, guard=False), query(plan, guard=True)
 
 
-def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
+def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one file of XDM ExperienceEvent rows (JSON lines, plain or gzip, or a JSON array).
 
     Parameters
@@ -384,7 +236,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
 
     Returns
     -------
-    Result
+    ReadResult
         The events with their line (or array position) numbers, and every rejected and ignored row.
 
     Raises
@@ -402,5 +254,5 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> Result:
     )
     naive = note_counts(result)["naive"]
     if naive:
-        ctx.notes.append(f"{path}: {naive:,} timestamp(s) carried no UTC offset and were read as UTC")
+        result.notes.append(f"{path}: {naive:,} timestamp(s) carried no UTC offset and were read as UTC")
     return result
