@@ -30,7 +30,7 @@ from .errors import (
 )
 from .export import save, save_all
 from .io import FORMATS, LoadReport, TrackingPlan, ga4_events, load_report, open_events, read_events
-from .report import report
+from ._report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
 __version__ = "0.1.0"
