@@ -32,7 +32,8 @@ class FigureKind:
     Parameters
     ----------
     function : str
-        Name of the figure function exported by :mod:`chatanalytics.viz`; it is called as
+        Name of the figure function exported by :mod:`chatanalytics.viz`, or ``"module:function"`` for
+        one elsewhere; it is imported when a figure is drawn and called as
         ``function(*tables, params, **style)``.
     tables : tuple of str
         The result's tables passed to it, in order.
@@ -303,7 +304,8 @@ class Result:
         if kind not in self.FIGURES:
             raise InvalidParameterError("kind", kind, kinds)
         spec = self.FIGURES[kind]
-        make = getattr(importlib.import_module("chatanalytics.viz"), spec.function)
+        module, _, name = spec.function.rpartition(":")
+        make = getattr(importlib.import_module(module or "chatanalytics.viz"), name)
         if spec.prepare is not None:
             args, style = getattr(self, spec.prepare)(dict(style))
         else:
