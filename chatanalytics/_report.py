@@ -228,7 +228,9 @@ def build(
                 results[analysis.name] = None
                 unavailable[analysis.name] = str(err)
             bar.update(1)
-            sections.append(_result_section(analysis, results[analysis.name], unavailable, options, figures, bar))
+            sections.append(
+                _result_section(analysis, results[analysis.name], unavailable, options, figures, bar)
+            )
     sections[0] = _overview(events, counts, span, tz, results, unavailable)
     sections.append(_definitions(results))
     from . import __version__
@@ -334,7 +336,7 @@ def _markup(text: str) -> Any:
     """Text that is already HTML (made by plotly or the Styler), so the template inserts it as it is."""
     from markupsafe import Markup
 
-    return Markup(text)  # noqa: S704 - plotly's divs and Styler tables, whose cells are escaped
+    return Markup(text)
 
 
 def _note(text: str) -> Block:
@@ -364,7 +366,9 @@ def _params(params: Mapping[str, Any]) -> Block:
     return {"kind": "params", "rows": [(str(k), _value(v)) for k, v in params.items()]}
 
 
-def _figure_block(result: Any, kind: str, spec: Any, key: str, options: Any, figures: dict[str, Any]) -> Block:
+def _figure_block(
+    result: Any, kind: str, spec: Any, key: str, options: Any, figures: dict[str, Any]
+) -> Block:
     style = {name: getattr(options, name) for name in spec.report_style}
     try:
         fig = result.figure(kind, **style)
@@ -520,7 +524,9 @@ def _load_section(events: pd.DataFrame) -> Section:
         more = len(rep.rejected) - len(shown)
         s.blocks.append(_table(rep.rejected_reasons(), heading="Rejected records"))
         s.blocks.append(
-            _table(shown, f"The first {len(shown)} rejected records" + (f" ({more:,} more)." if more else "."))
+            _table(
+                shown, f"The first {len(shown)} rejected records" + (f" ({more:,} more)." if more else ".")
+            )
         )
     if len(rep.duplicates):
         reasons = rep.duplicates["reason"].value_counts().rename_axis("reason").reset_index(name="records")

@@ -63,10 +63,10 @@ def _types():
 # ---------------------------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     """Read exports and write the HTML report; with an --out directory, also the tables as CSV."""
+    from ._report import build
     from .analysis import event_counts
     from .export import save_all
     from .io import load_report
-    from ._report import build
 
     events = _read(args)
     rep = load_report(events)
@@ -120,9 +120,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- others
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Read exports and print the load report and a summary; write nothing."""
+    from ._report import overview
     from .analysis import event_counts
     from .io import load_report
-    from ._report import overview
 
     events = _read(args)
     print(repr(load_report(events)))

@@ -220,8 +220,8 @@ CHROMIUM = "/usr/bin/chromium"
     "this test always runs when CI is set",
 )
 def test_report_html_and_png_charts(tmp_path, capsys):
-    from chatanalytics.datasets import SAMPLE_PATH
     from chatanalytics.analysis import ANALYSES
+    from chatanalytics.datasets import SAMPLE_PATH
 
     html, charts = tmp_path / "report.html", tmp_path / "charts"
     argv = ["report", str(SAMPLE_PATH), "--tz", "Europe/Berlin", "--out", str(html), "--png", str(charts)]

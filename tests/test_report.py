@@ -12,9 +12,9 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 import chatanalytics as ca
-from chatanalytics.errors import EmptyDataError, InvalidParameterError
 from chatanalytics._report import build
 from chatanalytics.analysis import ANALYSES
+from chatanalytics.errors import EmptyDataError, InvalidParameterError
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

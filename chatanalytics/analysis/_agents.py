@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..errors import EmptyDataError, InvalidParameterError
 from .. import columns
+from ..errors import EmptyDataError, InvalidParameterError
 from ._engine import timestamp
 from ._grid import weekday_hour
 from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -11,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .. import columns
 from ..errors import InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
-from .. import columns
 from ._engine import as_table, duration, timestamp
 from ._result import FigureKind, Result, TableView
 from ._stats import kaplan_meier, km_quantile, wilson

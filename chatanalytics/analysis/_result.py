@@ -193,9 +193,7 @@ class Result:
 
     # ------------------------------------------------------------------------------ building
     @classmethod
-    def from_tables(
-        cls, tables: Mapping[str, Any], params: Mapping[str, Any], *, events: Any = None
-    ) -> Any:
+    def from_tables(cls, tables: Mapping[str, Any], params: Mapping[str, Any], *, events: Any = None) -> Any:
         """Rebuild a result from its computed tables and parameters alone.
 
         Parameters
@@ -332,9 +330,7 @@ class Result:
         if events is None:
             held = self.events_ref() if self.events_ref is not None else None
             if held is None:
-                raise InvalidParameterError(
-                    "events", None, reason="pass the events: result.widget(events)"
-                )
+                raise InvalidParameterError("events", None, reason="pass the events: result.widget(events)")
             warnings.warn(
                 "result.widget() without events is deprecated: pass the events: result.widget(events)",
                 FutureWarning,
@@ -422,9 +418,7 @@ class Result:
     @property
     def call(self) -> dict[str, Any]:
         """Deprecated: use :meth:`widget_arguments` (the analysis' arguments from ``params``)."""
-        warnings.warn(
-            "result.call is deprecated: use result.widget_arguments()", FutureWarning, stacklevel=2
-        )
+        warnings.warn("result.call is deprecated: use result.widget_arguments()", FutureWarning, stacklevel=2)
         return self.widget_arguments()
 
 

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .. import columns
 from ..errors import EmptyDataError, InvalidParameterError
 from ..schema import COLUMNS
-from .. import columns
 from ._engine import timestamp
 from ._grid import WEEKDAYS, weekday_hour
 from ._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, Requests, rebuild_requests
@@ -204,7 +204,9 @@ class TimeoutResult(Result):
     def frame(self, name: str | None = "outcomes", *, kind: str | None = None) -> pd.DataFrame:
         """One of the tables listed in the class docstring, as a copy (``"outcomes"`` by default)."""
         if kind is not None:
-            warnings.warn(f"frame(kind={kind!r}) is deprecated: use frame({kind!r})", FutureWarning, stacklevel=2)
+            warnings.warn(
+                f"frame(kind={kind!r}) is deprecated: use frame({kind!r})", FutureWarning, stacklevel=2
+            )
             name = kind
         return super().frame(name)
 
@@ -308,7 +310,9 @@ class TimeoutResult(Result):
 
     def _preview(self) -> pd.DataFrame:
         out = self.data["outcomes"]
-        return out[out["slice"] == "all"][["outcome", "count", "denominator", "share", "share_low", "share_high"]]
+        return out[out["slice"] == "all"][
+            ["outcome", "count", "denominator", "share", "share_low", "share_high"]
+        ]
 
 
 def timeouts(

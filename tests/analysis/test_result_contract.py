@@ -35,7 +35,7 @@ def _check_columns(frame: pd.DataFrame, declared: tuple[str, ...], extra: tuple[
 @pytest.mark.parametrize("name", NAMES)
 def test_tables_match_the_declared_columns(results, name):
     r = results[name]
-    assert isinstance(r, Result) and r.NAME == name
+    assert isinstance(r, Result) and name == r.NAME
     tables = r.tables()
     assert list(tables) == list(r.TABLES)
     for table, frame in tables.items():
@@ -146,7 +146,7 @@ def test_save_csv_html_png(results, name, tmp_path):
 
 def test_tables_indexing_is_deprecated(results):
     t = results["timeouts"]
-    with pytest.warns(FutureWarning, match=r'frame\(.outcomes.\)'):
+    with pytest.warns(FutureWarning, match=r"frame\(.outcomes.\)"):
         outcomes = t.tables["outcomes"]
     pd.testing.assert_frame_equal(outcomes, t.frame("outcomes"))
 
@@ -156,6 +156,6 @@ def test_old_module_paths_warn_and_report_is_not_a_function():
 
     with pytest.warns(DeprecationWarning, match="import UNITS from chatanalytics.analysis"):
         from chatanalytics.analysis.funnel import UNITS  # noqa: F401
-    with pytest.raises(ModuleNotFoundError, match="chatanalytics.report"):
+    with pytest.raises(ModuleNotFoundError, match=r"chatanalytics\.report"):
         importlib.import_module("chatanalytics.report")
     assert callable(ca.report) and callable(ca.analysis.funnel)

@@ -8,7 +8,6 @@ import pytest
 
 import chatanalytics as ca
 
-
 STEPS = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
 
 
