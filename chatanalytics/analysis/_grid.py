@@ -33,8 +33,8 @@ def weekday_hour(weekday: np.ndarray, hour: np.ndarray, missed: np.ndarray, *, t
     >>> import numpy as np
     >>> g = weekday_hour(np.array([0, 0, 6]), np.array([9, 9, 23]), np.array([True, False, False]),
     ...                  total="offers")
-    >>> g.loc[9, ["offers", "missed", "miss_rate"]].tolist(), len(g)
-    ([2, 1, 0.5], 168)
+    >>> int(g.loc[9, "offers"]), int(g.loc[9, "missed"]), float(g.loc[9, "miss_rate"]), len(g)
+    (2, 1, 0.5, 168)
     """
     cell = (np.asarray(weekday, dtype=np.int64) * 24 + np.asarray(hour, dtype=np.int64)).astype(np.int64)
     counts = np.bincount(cell, minlength=168)
