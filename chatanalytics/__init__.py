@@ -4,6 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
+from ._report import report
 from .analysis import (
     AgentPerformanceResult,
     FunnelResult,
@@ -30,7 +31,6 @@ from .errors import (
 )
 from .export import save, save_all
 from .io import FORMATS, LoadReport, TrackingPlan, ga4_events, load_report, open_events, read_events
-from .report import report
 from .schema import COLUMNS, EVENT_TYPES, EventType, make_events, validate_events
 
 __version__ = "0.1.0"

@@ -63,10 +63,10 @@ def _types():
 # ---------------------------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     """Read exports and write the HTML report; with an --out directory, also the tables as CSV."""
+    from ._report import build
     from .analysis import event_counts
     from .export import save_all
     from .io import load_report
-    from .report import build
 
     events = _read(args)
     rep = load_report(events)
@@ -95,17 +95,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"day ({args.tz})"
         ).to_csv(out / "events_by_day.csv")
         written += ["events_by_type.csv", "events_by_day.csv"]
-        r = contents.results
-        if r["funnel"] is not None:
-            r["funnel"].frame().to_csv(out / "funnel.csv", index=False)
-            written.append("funnel.csv")
-        if r["agents"] is not None:
-            r["agents"].frame().to_csv(out / "agents.csv", index=False)
-            written.append("agents.csv")
-        if r["timeouts"] is not None:
-            r["timeouts"].frame("outcomes").to_csv(out / "timeouts.csv", index=False)
-            r["timeouts"].frame("service_level").to_csv(out / "service_level.csv", index=False)
-            written += ["timeouts.csv", "service_level.csv"]
+        for result in contents.results.values():  # each result names its CSV tables
+            if result is None:
+                continue
+            for stem, table in result.CSV.items():
+                result.frame(table).to_csv(out / f"{stem}.csv", index=False)
+                written.append(f"{stem}.csv")
         lines.append(f"wrote {out}/: {', '.join(written)}")
 
     if args.png:
@@ -125,9 +120,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- others
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Read exports and print the load report and a summary; write nothing."""
+    from ._report import overview
     from .analysis import event_counts
     from .io import load_report
-    from .report import overview
 
     events = _read(args)
     print(repr(load_report(events)))

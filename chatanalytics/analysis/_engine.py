@@ -168,26 +168,3 @@ def timestamp(param: str, value: Any) -> pd.Timestamp | None:
     except (TypeError, ValueError):
         raise InvalidParameterError(param, value, reason="not a date or time") from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-class ResultViews:
-    """What every analysis result shares: ``save`` through ``export`` and the notebook display (the
-    default figure with a one-line text summary). A result defines ``figure()`` and ``_line()``."""
-
-    def figure(self, *args: Any, **style: Any) -> Any:  # pragma: no cover - defined by each result
-        raise NotImplementedError
-
-    def _line(self) -> str:  # pragma: no cover - defined by each result
-        raise NotImplementedError
-
-    def save(self, path: Any, **options: Any) -> Any:
-        """Write the default figure (.png, .svg, .pdf, .html, .json) or the default table (.csv,
-        .parquet) to ``path``; the format comes from the suffix (see :func:`chatanalytics.save`)."""
-        from ..export import save
-
-        return save(self, path, **options)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = dict(self.figure()._repr_mimebundle_(include, exclude))
-        bundle["text/plain"] = self._line()
-        return bundle

@@ -354,7 +354,7 @@ def _finish(
     chat_end = pd.Series(
         np.where(
             ~accepted,
-            None,
+            np.array(None, dtype=object),
             np.where(acc_init, end_type.map(_END_OF).fillna("unobserved").to_numpy(object), "ended"),
         ),
         index=req.index,

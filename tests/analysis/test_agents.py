@@ -375,7 +375,7 @@ def test_properties(rows, rnd):
     # every offer is counted once, for one agent (or the no-agent row)
     assert int(t["offers"].sum()) == requested
     assert (t["accepted_offers"] + t["missed"] + t["left"] + t["open"] == t["offers"]).all()
-    req = res.reconstruction.requests
+    req = res.frame("requests")
     assert req["outcome"].value_counts().sum() == len(req)
     assert int(req["offers"].sum()) == requested
     for col in [

@@ -297,7 +297,7 @@ def test_bad_parameters(log):
         ca.timeouts(log, by="colour")
     with pytest.raises(ca.InvalidParameterError, match="where"):
         ca.timeouts(log, where={"colour": "red"})
-    with pytest.raises(ca.InvalidParameterError, match="kind"):
+    with pytest.raises(ca.InvalidParameterError, match="pies"):
         ca.timeouts(log).frame("pies")
     with pytest.raises(ca.InvalidParameterError, match="end"):
         ca.timeouts(log, start=D + "10:00", end=D + "09:00")

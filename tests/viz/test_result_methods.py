@@ -8,11 +8,17 @@ import pytest
 
 import chatanalytics as ca
 
+STEPS = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
+
 
 @pytest.fixture(scope="module")
-def result():
-    steps = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
-    return ca.funnel(ca.simulate(400, seed=3), steps=steps, by="ui_type", window="30min")
+def events():
+    return ca.simulate(400, seed=3)
+
+
+@pytest.fixture(scope="module")
+def result(events):
+    return ca.funnel(events, steps=STEPS, by="ui_type", window="30min")
 
 
 def test_figure_kinds(result):
@@ -30,11 +36,26 @@ def test_figure_kinds(result):
         result.figure("funel")
 
 
-def test_widget_starts_from_the_same_funnel(result):
-    w = result.widget()
+def test_widget_starts_from_the_same_funnel(result, events):
+    w = result.widget(events)
     pd.testing.assert_frame_equal(w.result.frame(), result.frame())
     w.controls["order"].value = "strict"
     assert w.result.params["order"] == "strict"
+
+
+def test_widget_without_events_uses_the_live_frame_with_a_warning(result, events):
+    with pytest.warns(FutureWarning, match=r"pass the events: result.widget\(events\)"):
+        w = result.widget()
+    pd.testing.assert_frame_equal(w.result.frame(), result.frame())
+
+
+def test_widget_without_events_once_they_are_gone():
+    import gc
+
+    gone = ca.funnel(ca.simulate(60, seed=4), steps=["triggered", "engaged"])  # the frame is not kept
+    gc.collect()
+    with pytest.raises(ca.InvalidParameterError, match=r"pass the events: result.widget\(events\)"):
+        gone.widget()
 
 
 def test_save_writes_the_figure_or_the_table(result, tmp_path):

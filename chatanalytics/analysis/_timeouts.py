@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import warnings
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from .. import columns
 from ..errors import EmptyDataError, InvalidParameterError
 from ..schema import COLUMNS
-from ._engine import ResultViews, timestamp
+from ._engine import timestamp
+from ._grid import WEEKDAYS, weekday_hour
 from ._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, Requests, rebuild_requests
+from ._result import FigureKind, Result, TableView
 from ._stats import (
     aalen_johansen,
     chi2_sf,
@@ -37,7 +41,6 @@ CAUSES: dict[str, str] = {
 KINDS: tuple[str, ...] = ("outcomes", "curves", "service_level", "waits", "causes", "heatmap", "logrank")
 OUTCOMES = ("accepted", "missed", "left", "open")
 ALL, OTHER, NONE = "All", "Other", "(none)"
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SERVICE_LEVEL_VARIANT = (
     "offered: accepted within T / all requests; visitors who left and missed requests count against, "
     "requests still open are censored (Aalen-Johansen)"
@@ -53,11 +56,10 @@ COMPETING = (
 )
 
 
-@dataclass(frozen=True, eq=False)
-class TimeoutResult(ResultViews):
+class TimeoutResult(Result):
     """Live-chat request outcomes and waits.
 
-    ``frame(kind)`` returns one of these tables (a copy):
+    ``frame(name)`` returns one of these tables (a copy):
 
     ``"outcomes"``
         ``slice`` (``all``, the ``by`` column, ``hour``, ``weekday``, ``day``), ``group``, ``outcome``
@@ -88,28 +90,130 @@ class TimeoutResult(ResultViews):
     ``"logrank"``
         Time to accept compared between the ``by`` groups: ``comparison`` (``all groups`` and each pair),
         ``chi2``, ``df``, ``p_value`` and ``p_adjusted`` (Holm, over the pairs); empty without ``by``.
+    ``"requests"``, ``"anomalies"``
+        The requests behind the tables (:data:`chatanalytics.columns.TIMEOUT_REQUESTS`) and the
+        live-chat sequences that break the request rules.
 
     ``requests()`` lists the requests (with ``group``, ``cause`` for missed ones, and the load of the
     offered agent), ``summary()`` gives the headline.
     """
 
-    tables: dict[str, pd.DataFrame] = field(repr=False)
-    request_table: pd.DataFrame = field(repr=False)
-    reconstruction: Requests = field(repr=False)
-    params: dict[str, Any]
-    events: Any = field(default=None, repr=False)
-    call: dict[str, Any] = field(default_factory=dict, repr=False)
+    NAME: ClassVar[str] = "timeouts"
+    TITLE: ClassVar[str] = "Live-chat timeouts"
+    TABLES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "outcomes": columns.TIMEOUT_OUTCOMES,
+        "curves": columns.TIMEOUT_CURVES,
+        "service_level": columns.TIMEOUT_SERVICE_LEVEL,
+        "waits": columns.TIMEOUT_WAITS,
+        "causes": columns.TIMEOUT_CAUSES,
+        "heatmap": columns.TIMEOUT_HEATMAP,
+        "logrank": columns.TIMEOUT_LOGRANK,
+        "requests": columns.TIMEOUT_REQUESTS,
+        "anomalies": columns.ANOMALIES,
+    }
+    FIGURES: ClassVar[Mapping[str, FigureKind]] = {
+        "outcomes": FigureKind(
+            "outcomes_figure",
+            ("outcomes",),
+            caption="What became of each live-chat request: accepted, missed, the visitor left, or still "
+            "open at the end of the data; 95% Wilson intervals.",
+        ),
+        "curves": FigureKind(
+            "curves_figure",
+            ("curves",),
+            caption="Share of requests accepted by each wait since the request's first offer "
+            "(Kaplan-Meier), with its band and the number at risk; the censoring rule is in the figure's "
+            "caption and in the parameters below.",
+        ),
+        "service_level": FigureKind(
+            "service_level_figure",
+            ("curves", "service_level"),
+            caption="Share of all requests accepted within T seconds; visitors who left and missed "
+            "requests count against, requests still open are censored (Aalen-Johansen).",
+        ),
+        "heatmap": FigureKind(
+            "heatmap_figure",
+            ("heatmap",),
+            caption="Miss rate (missed / requests) beside request volume, by local weekday and hour of "
+            "the request's first offer.",
+        ),
+        "causes": FigureKind(
+            "causes_figure",
+            ("causes",),
+            caption="Why missed requests were missed: no agent offered (staffing), the offered agent at "
+            "the 10-chat cap (staffing), or the offered agent not accepting (response).",
+        ),
+    }
+    CSV: ClassVar[Mapping[str, str]] = {"timeouts": "outcomes", "service_level": "service_level"}
+    WIDGET: ClassVar[str | None] = "TimeoutWidget"
+    DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
+        (
+            "Request",
+            "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
+            "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
+            "routing's retry.",
+        ),
+        ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
+        (
+            "Missed",
+            "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
+            "routing's second agent when there is one.",
+        ),
+        ("Left", "The visitor closed or completed the conversation before any accept."),
+        ("Open", "Nothing followed the request before the end of the data."),
+        ("Idle timeout", "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT."),
+        (
+            "Service level",
+            "P(accepted within T): accepted within T seconds / all requests; left and missed requests "
+            "count against, open requests are censored.",
+        ),
+        (
+            "Censoring",
+            "A wait whose end was not observed (the visitor left first, or the request was still open at "
+            "the end of the data) is censored: it counts as lasting at least that long, never as a wait to "
+            "accept. The timeout parameters state the rule of each curve.",
+        ),
+        (
+            "95% interval",
+            "Wilson score interval for rates; Greenwood (log-log) bands for Kaplan-Meier curves; "
+            "Aalen-Johansen bands for cumulative incidence.",
+        ),
+        *((f"Cause: {cause}", text) for cause, text in CAUSES.items()),
+    )
 
-    def frame(self, kind: str = "outcomes") -> pd.DataFrame:
-        """One of the tables listed in the class docstring, as a copy."""
-        if kind not in KINDS:
-            raise InvalidParameterError("kind", kind, list(KINDS))
-        return self.tables[kind].copy()
+    @property
+    def request_table(self) -> pd.DataFrame:
+        """The requests as stored (read only; ``frame("requests")`` gives a copy)."""
+        return self.data["requests"]
+
+    @property
+    def reconstruction(self) -> Requests:
+        """Deprecated: use ``frame("requests")`` and :attr:`anomalies`."""
+        warnings.warn(
+            'result.reconstruction is deprecated: use result.frame("requests") and result.anomalies',
+            FutureWarning,
+            stacklevel=2,
+        )
+        return Requests(
+            requests=self.frame("requests"),
+            offers=pd.DataFrame(),
+            anomalies=self.frame("anomalies"),
+            data_end=self.params["data_end"],
+        )
+
+    def frame(self, name: str | None = "outcomes", *, kind: str | None = None) -> pd.DataFrame:
+        """One of the tables listed in the class docstring, as a copy (``"outcomes"`` by default)."""
+        if kind is not None:
+            warnings.warn(
+                f"frame(kind={kind!r}) is deprecated: use frame({kind!r})", FutureWarning, stacklevel=2
+            )
+            name = kind
+        return super().frame(name)
 
     @property
     def anomalies(self) -> pd.DataFrame:
         """Live-chat sequences that break the request rules, counted by kind."""
-        return self.reconstruction.anomalies.copy()
+        return self.frame("anomalies")
 
     def requests(self, outcome: str | None = None, group: str | None = None) -> pd.DataFrame:
         """The requests behind the tables: all, or those with one ``outcome`` and/or in one ``group``."""
@@ -128,13 +232,13 @@ class TimeoutResult(ResultViews):
     def summary(self) -> dict[str, Any]:
         """Headline numbers: requests, the share missed with its interval, visitors who left, the median
         wait to accept, the service level at 60 s, and the largest cause of misses."""
-        out = self.tables["outcomes"]
+        out = self.data["outcomes"]
         overall = out[(out["slice"] == "all") & (out["basis"] == "requests")].set_index("outcome")
-        waits = self.tables["waits"]
+        waits = self.data["waits"]
         w = waits[waits["group"] == ALL].iloc[0]
-        sl = self.tables["service_level"]
+        sl = self.data["service_level"]
         sl60 = sl[(sl["group"] == ALL) & (sl["seconds"] == 60)]
-        causes = self.tables["causes"]
+        causes = self.data["causes"]
         c = causes[causes["group"] == ALL]
         top = c.sort_values("missed", ascending=False, kind="stable")
         return {
@@ -149,7 +253,8 @@ class TimeoutResult(ResultViews):
             "main_cause": str(top["cause"].iloc[0]) if len(top) and top["missed"].iloc[0] > 0 else None,
         }
 
-    def _line(self) -> str:
+    def headline(self) -> str:
+        """Requests, misses with the interval, visitors who left, the median wait and the service level."""
         s = self.summary()
         cause = f"; most misses: {s['main_cause']}" if s["main_cause"] else ""
         return (
@@ -159,49 +264,55 @@ class TimeoutResult(ResultViews):
             f"{s['service_level_60s']:.0%} accepted within 60 s{cause}"
         )
 
-    def figure(self, kind: str = "outcomes", **style: Any) -> Any:
+    def figure(self, kind: str | None = "outcomes", **style: Any) -> Any:
         """A plotly Figure: ``"outcomes"`` (bars with intervals; ``slice=`` ``"all"``, ``"hour"``,
         ``"weekday"``, ``"day"`` or the ``by`` column), ``"curves"`` (time to accept with bands and an
         at-risk row; ``estimate="cif"`` for the competing outcomes), ``"service_level"``, ``"heatmap"``
         (miss rate beside request volume) or ``"causes"``. Style arguments change the drawing, never the
         numbers; captions state the censoring rule and the time basis."""
-        from ..viz import timeouts as v
+        return super().figure(kind, **style)
 
-        makers = {
-            "outcomes": lambda: v.outcomes_figure(self.tables["outcomes"], self.params, **style),
-            "curves": lambda: v.curves_figure(self.tables["curves"], self.params, **style),
-            "service_level": lambda: v.service_level_figure(
-                self.tables["curves"], self.tables["service_level"], self.params, **style
+    def report_tables(self) -> list[TableView]:
+        """Outcomes overall, waits, the service level and the causes of misses."""
+        outcomes = self.frame("outcomes")
+        causes = self.frame("causes")
+        causes["meaning"] = causes["cause"].map(CAUSES)
+        return [
+            TableView(
+                "Outcomes",
+                outcomes[outcomes["slice"] == "all"],
+                "Share of requests (idle timeout: share of accepted chats), with 95% Wilson bounds.",
             ),
-            "heatmap": lambda: v.heatmap_figure(self.tables["heatmap"], self.params, **style),
-            "causes": lambda: v.causes_figure(self.tables["causes"], self.params, **style),
+            TableView(
+                "Waits",
+                self.frame("waits"),
+                f"Time to accept from the Kaplan-Meier curve; {self.params['censoring']}.",
+            ),
+            TableView(
+                "Service level",
+                self.frame("service_level"),
+                f"Service level: {self.params['service_level_variant']}.",
+            ),
+            TableView("Causes of misses", causes),
+        ]
+
+    def widget_arguments(self) -> dict[str, Any]:
+        """The arguments of :func:`timeouts` (and ``TimeoutWidget``) that give this result again."""
+        p = self.params
+        return {
+            "by": p["by"],
+            "tz": p["tz"],
+            "top": p["top"],
+            "where": dict(p["where"]) or None,
+            "start": p["start"],
+            "end": p["end"],
         }
-        if kind not in makers:
-            raise InvalidParameterError("kind", kind, list(makers))
-        return makers[kind]()
 
-    def widget(self) -> Any:
-        """Slice and compare controls around a live figure; changing a data control recomputes."""
-        from ..widgets import TimeoutWidget
-
-        if self.events is None:
-            raise InvalidParameterError("widget", None, reason="this result does not hold its events")
-        return TimeoutWidget(self.events, **self.call)
-
-    def __repr__(self) -> str:
-        out = self.tables["outcomes"]
-        overall = out[out["slice"] == "all"][
+    def _preview(self) -> pd.DataFrame:
+        out = self.data["outcomes"]
+        return out[out["slice"] == "all"][
             ["outcome", "count", "denominator", "share", "share_low", "share_high"]
         ]
-        return self._line() + "\n" + overall.to_string(index=False)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        out = self.tables["outcomes"]
-        return f"<p>{html.escape(self._line())}</p>" + out[out["slice"] == "all"].to_html(
-            index=False, float_format="{:.3f}".format
-        )
 
 
 def timeouts(
@@ -326,7 +437,7 @@ def timeouts(
     r["cause"] = _causes(r, rec.requests)
 
     groups = [ALL] if by is None else [ALL, *_group_order(r, by)]
-    tables = {
+    tables: dict[str, pd.DataFrame] = {
         "outcomes": _outcomes(r, by),
         "curves": _curves(r, groups),
         "causes": _cause_table(r, groups),
@@ -348,10 +459,9 @@ def timeouts(
         "service_level_variant": SERVICE_LEVEL_VARIANT,
         "data_end": rec.data_end,
     }
-    call = {"by": by, "tz": tz, "top": top, "where": where or None, "start": start, "end": end}
-    return TimeoutResult(
-        tables=tables, request_table=r, reconstruction=rec, params=params, events=events, call=call
-    )
+    tables["requests"] = r
+    tables["anomalies"] = rec.anomalies
+    return TimeoutResult._make(tables, params, events)
 
 
 # --------------------------------------------------------------------------- pieces
@@ -593,22 +703,8 @@ def _cause_table(r: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
 
 
 def _heatmap(r: pd.DataFrame) -> pd.DataFrame:
-    cell = (r["weekday"] * 24 + r["hour"]).to_numpy()
-    requests = np.bincount(cell, minlength=168)
-    missed = np.bincount(cell, weights=(r["outcome"] == "missed").to_numpy(float), minlength=168)
-    idx = np.arange(168)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(requests > 0, missed / np.maximum(requests, 1), np.nan)
-    return pd.DataFrame(
-        {
-            "weekday": idx // 24,
-            "weekday_name": pd.Series(np.array(WEEKDAYS)[idx // 24], dtype="str"),
-            "hour": idx % 24,
-            "requests": requests.astype("int64"),
-            "missed": missed.astype("int64"),
-            "miss_rate": rate,
-        }
-    )
+    missed = (r["outcome"] == "missed").to_numpy()
+    return weekday_hour(r["weekday"].to_numpy(), r["hour"].to_numpy(), missed, total="requests")
 
 
 def _empty_logrank() -> pd.DataFrame:

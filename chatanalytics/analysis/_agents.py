@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import warnings
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from .. import columns
 from ..errors import EmptyDataError, InvalidParameterError
-from ._engine import ResultViews, timestamp
+from ._engine import timestamp
+from ._grid import weekday_hour
 from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
+from ._result import FigureKind, Result, TableView
 from ._stats import beta_binomial_prior, wilson
 
 __all__ = ["FREQS", "METRICS", "AgentPerformanceResult", "agent_performance"]
@@ -61,8 +65,7 @@ _COUNTS = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class AgentPerformanceResult(ResultViews):
+class AgentPerformanceResult(Result):
     """Per-agent live-chat performance (and per period with ``freq``).
 
     ``frame()`` has one row per agent (and period); ``frame("team")`` the same columns per team:
@@ -106,37 +109,155 @@ class AgentPerformanceResult(ResultViews):
     ``observed_<rate>``. A rate rests on the count in its denominator column (``offers`` or
     ``accepted``). Every metric here is derived from the callback events; Adobe documents none of them
     except meetings per agent.
+
+    The other tables (columns in :mod:`chatanalytics.columns`): ``"offers"`` (one row per offer counted),
+    ``"requests"`` (every rebuilt request), ``"points"`` (chats held per agent over time),
+    ``"meetings"`` and ``"anomalies"``.
     """
 
-    table: pd.DataFrame
-    parts: dict[str, Any] = field(repr=False)  # offers, chats, meetings and load spans, for the team roll-up
-    offers: pd.DataFrame = field(repr=False)  # one row per offer, with agent_name, team, period
-    reconstruction: Requests = field(repr=False)
-    points: pd.DataFrame = field(repr=False)  # concurrency change points per agent
-    params: dict[str, Any]
-    events: Any = field(default=None, repr=False)
-    call: dict[str, Any] = field(default_factory=dict, repr=False)
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    NAME: ClassVar[str] = "agents"
+    TITLE: ClassVar[str] = "Live-chat agent performance"
+    TABLES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "agents": columns.AGENTS,
+        "team": columns.AGENT_TEAMS,
+        "offers": columns.AGENT_OFFERS,
+        "requests": columns.REQUESTS,
+        "points": columns.CONCURRENCY_POINTS,
+        "meetings": columns.AGENT_MEETINGS,
+        "anomalies": columns.ANOMALIES,
+    }
+    DERIVED: ClassVar[frozenset[str]] = frozenset({"team"})
+    FIGURES: ClassVar[Mapping[str, FigureKind]] = {
+        "leaderboard": FigureKind(
+            "leaderboard_figure",
+            ("agents",),
+            caption="Acceptance rate per agent, offers to the agent as the denominator, with 95% Wilson "
+            "intervals; a Team-routing retry is a second offer.",
+        ),
+        "accept_time": FigureKind(
+            "accept_time_figure",
+            prepare="_accept_time_input",
+            caption="Time from each offer to the agent's accept, accepted offers only; Adobe's accept "
+            "window is 100 s.",
+        ),
+        "heatmap": FigureKind(
+            "hour_weekday_figure",
+            prepare="_heatmap_input",
+            caption="Offers and missed offers by local weekday and hour of the offer.",
+        ),
+        "concurrency": FigureKind(
+            "concurrency_figure",
+            prepare="_concurrency_input",
+            caption="Accepted chats held at once, by one agent or all together.",
+            report=False,
+        ),
+    }
+    CSV: ClassVar[Mapping[str, str]] = {"agents": "agents"}
+    WIDGET: ClassVar[str | None] = "AgentWidget"
+    DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
+        (
+            "Request",
+            "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
+            "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
+            "routing's retry.",
+        ),
+        ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
+        (
+            "Missed",
+            "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
+            "routing's second agent when there is one.",
+        ),
+        ("Acceptance rate", "Offers the agent accepted / offers to the agent."),
+        (
+            "Handle time",
+            "Accept to the chat's end, chats with an observed end; a chat ended by the idle timeout ends "
+            "at the timeout event.",
+        ),
+        ("Idle timeout", "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT."),
+        (
+            "Concurrency",
+            f"Accepted chats held at one instant, accept to release; Adobe's cap is {AGENT_CHAT_CAP}.",
+        ),
+        (
+            "Shrunk rates",
+            "With shrink=True a rate is the agent's counts plus a beta prior fitted to all agents, so "
+            "agents with few observations are pulled toward the team rate.",
+        ),
+        ("95% interval", "Wilson score interval for rates."),
+    )
 
     # ------------------------------------------------------------------ tables
-    def frame(self, level: str = "agent") -> pd.DataFrame:
-        """The tidy table (a copy): per ``"agent"`` (default) or per ``"team"``."""
-        if level == "agent":
-            return self.table.copy()
-        if level == "team":
-            if "team" not in self._cache:
-                p = self.parts
-                keys = [*(["period"] if self.params["freq"] else []), "team"]
-                self._cache["team"] = _aggregate(
-                    p["offers"], p["chats"], p["meetings"], p["spans"], keys, self.params["shrink"]
-                )
-            return self._cache["team"].copy()
-        raise InvalidParameterError("level", level, ["agent", "team"])
+    @property
+    def table(self) -> pd.DataFrame:
+        """The per-agent table as stored (read only; :meth:`frame` gives a copy)."""
+        return self.data["agents"]
+
+    @property
+    def offers(self) -> pd.DataFrame:
+        """The offers counted, as stored (read only; ``frame("offers")`` gives a copy)."""
+        return self.data["offers"]
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """Concurrency change points per agent, as stored (read only)."""
+        return self.data["points"]
+
+    def frame(self, name: str | None = None, *, level: str | None = None) -> pd.DataFrame:
+        """One table, as a copy: ``"agents"`` (default), ``"team"``, ``"offers"``, ``"requests"``,
+        ``"points"``, ``"meetings"`` or ``"anomalies"``; ``"agent"`` and ``level=`` are accepted for
+        the per-agent and per-team tables."""
+        if level is not None:
+            warnings.warn(
+                f"frame(level={level!r}) is deprecated: use frame({level!r})", FutureWarning, stacklevel=2
+            )
+            name = level
+        if name == "agent":
+            name = "agents"
+        return super().frame(name)
+
+    def _derive_team(self) -> pd.DataFrame:
+        chats, meetings, spans = _chat_parts(
+            self.data["requests"], self.data["meetings"], self.data["points"], self.params
+        )
+        keys = [*(["period"] if self.params["freq"] else []), "team"]
+        return _aggregate(self.data["offers"], chats, meetings, spans, keys, self.params["shrink"])
+
+    @property
+    def parts(self) -> dict[str, pd.DataFrame]:
+        """Deprecated: the offers, chats, meetings and load spans behind the team roll-up."""
+        warnings.warn(
+            'result.parts is deprecated: use result.frame("offers"), frame("requests"), frame("meetings") '
+            'and frame("points")',
+            FutureWarning,
+            stacklevel=2,
+        )
+        chats, meetings, spans = _chat_parts(
+            self.data["requests"], self.data["meetings"], self.data["points"], self.params
+        )
+        return {"offers": self.frame("offers"), "chats": chats, "meetings": meetings, "spans": spans}
+
+    @property
+    def reconstruction(self) -> Requests:
+        """Deprecated: the rebuilt requests; use ``frame("requests")`` and :attr:`anomalies`."""
+        warnings.warn(
+            'result.reconstruction is deprecated: use result.frame("requests"), frame("offers") and '
+            "result.anomalies",
+            FutureWarning,
+            stacklevel=2,
+        )
+        offers = self.frame("offers")
+        return Requests(
+            requests=self.frame("requests"),
+            offers=offers[[c for c in offers.columns if c not in ("agent_name", "team", "period")]],
+            anomalies=self.frame("anomalies"),
+            data_end=self.params["data_end"],
+            meetings=self.frame("meetings"),
+        )
 
     @property
     def anomalies(self) -> pd.DataFrame:
         """Sequences that break the live-chat rules, counted by kind (see the request rules)."""
-        return self.reconstruction.anomalies.copy()
+        return self.frame("anomalies")
 
     def requests(self, agent_id: Any = None) -> pd.DataFrame:
         """The offers behind the table with their request's outcome: all, those made to one agent, or
@@ -156,7 +277,7 @@ class AgentPerformanceResult(ResultViews):
                 raise InvalidParameterError("agent_id", agent_id, [*known, NO_AGENT])
             o = o[o["agent_id"] == agent_id]
         keys = ["session_id", "conversation_id", "request"]
-        req = self.reconstruction.requests[
+        req = self.data["requests"][
             [*keys, "outcome", "handle_seconds", "chat_end", "emails_in_chat", "meetings_in_chat"]
         ].rename(columns={"outcome": "request_outcome"})
         out = o.merge(req, on=keys, how="left", validate="many_to_one")
@@ -190,32 +311,15 @@ class AgentPerformanceResult(ResultViews):
         ``miss_rate`` (``missed / offers``); all 168 cells, empty ones with 0 offers.
         """
         local = self.offers["offered_at"].dt.tz_convert(self.params["tz"])
-        cell = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
-        offers = np.bincount(cell, minlength=168)
-        missed = np.bincount(
-            cell, weights=(self.offers["outcome"] == "missed").to_numpy(float), minlength=168
-        )
-        idx = np.arange(168)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(offers > 0, missed / np.maximum(offers, 1), np.nan)
-        names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-        return pd.DataFrame(
-            {
-                "weekday": idx // 24,
-                "weekday_name": pd.Series(np.array(names)[idx // 24], dtype="str"),
-                "hour": idx % 24,
-                "offers": offers.astype("int64"),
-                "missed": missed.astype("int64"),
-                "miss_rate": rate,
-            }
-        )
+        missed = (self.offers["outcome"] == "missed").to_numpy()
+        return weekday_hour(local.dt.day_of_week.to_numpy(), local.dt.hour.to_numpy(), missed, total="offers")
 
     def concurrency(self, agent_id: Any = None) -> pd.DataFrame:
         """Chats held over time: one agent's (``agent_id``) or all agents' together (``None``).
 
         Columns ``at`` and ``chats``: the number of accepted chats held from ``at`` until the next row.
         """
-        req = self.reconstruction.requests
+        req = self.data["requests"]
         if agent_id is None:
             pts = concurrency_points(req, by_agent=False)
         else:
@@ -231,6 +335,24 @@ class AgentPerformanceResult(ResultViews):
                 pts = pts[pts["agent_id"] == agent_id]
         pts = pts[pts["seconds"].fillna(1) > 0]  # drop zero-length spans at shared instants
         return pts[["at", "chats"]].reset_index(drop=True)
+
+    # ------------------------------------------------------------------ figures' inputs
+    def _accept_time_input(self, style: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (self.accept_times(),), style
+
+    def _heatmap_input(self, style: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        return (self.hour_weekday(),), style
+
+    def _concurrency_input(self, style: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        agent_id = style.pop("agent_id", None)
+        return (self.concurrency(agent_id),), {**style, "agent_id": agent_id}
+
+    def figure(self, kind: str | None = "leaderboard", **style: Any) -> Any:
+        """A plotly Figure: ``"leaderboard"`` (``metric=``), ``"accept_time"`` (``style="box"`` or
+        ``"violin"``), ``"heatmap"`` (``value="offers"``, ``"missed"`` or ``"miss_rate"``) or
+        ``"concurrency"`` (``agent_id=`` one agent, default all). Style arguments change the drawing,
+        never the numbers; every caption names the metric's denominator."""
+        return super().figure(kind, **style)
 
     # ------------------------------------------------------------------ headline
     def summary(self) -> dict[str, Any]:
@@ -253,7 +375,8 @@ class AgentPerformanceResult(ResultViews):
             "peak_concurrent_chats": int(peak) if pd.notna(peak) else 0,
         }
 
-    def _line(self) -> str:
+    def headline(self) -> str:
+        """Agents, offers, the acceptance rate with its interval, misses, speed and peak load in one line."""
         s = self.summary()
         return (
             f"Agent performance: {s['agents']} agents, {s['offers']:,} offers, "
@@ -262,57 +385,41 @@ class AgentPerformanceResult(ResultViews):
             f"{s['accept_median_seconds']:.0f} s to accept, peak {s['peak_concurrent_chats']} chats at once"
         )
 
-    # ------------------------------------------------------------------ views
-    def figure(self, kind: str = "leaderboard", **style: Any) -> Any:
-        """A plotly Figure: ``"leaderboard"`` (``metric=``), ``"accept_time"`` (``style="box"`` or
-        ``"violin"``), ``"heatmap"`` (``value="offers"``, ``"missed"`` or ``"miss_rate"``) or
-        ``"concurrency"`` (``agent_id=`` one agent, default all). Style arguments change the drawing,
-        never the numbers; every caption names the metric's denominator."""
-        from ..viz import agents as v
-
-        if kind == "leaderboard":
-            return v.leaderboard_figure(self.table, self.params, **style)
-        if kind == "accept_time":
-            return v.accept_time_figure(self.accept_times(), self.params, **style)
-        if kind == "heatmap":
-            return v.hour_weekday_figure(self.hour_weekday(), self.params, **style)
-        if kind == "concurrency":
-            agent_id = style.pop("agent_id", None)
-            return v.concurrency_figure(self.concurrency(agent_id), self.params, agent_id=agent_id, **style)
-        raise InvalidParameterError("kind", kind, ["leaderboard", "accept_time", "heatmap", "concurrency"])
-
-    def widget(self) -> Any:
-        """Metric, period, agent and date-range controls around a live leaderboard; picking an agent
-        lists their requests. Changing the dates recomputes on the same events."""
-        from ..widgets import AgentWidget
-
-        if self.events is None:
-            raise InvalidParameterError("widget", None, reason="this result does not hold its events")
-        return AgentWidget(self.events, **self.call)
-
-    def __repr__(self) -> str:
-        cols = [
-            c
-            for c in (
-                "period",
-                "agent_id",
-                "agent_name",
-                "offers",
-                "accepted",
-                "acceptance_rate",
-                "missed",
-                "accept_median_seconds",
+    def report_tables(self) -> list[TableView]:
+        """The agents table and, when there are any, the sequences that break the live-chat rules."""
+        views = [
+            TableView(
+                "Agents",
+                self.frame(),
+                "One row per agent; acceptance rate = accepted offers / offers, meeting and email rates per "
+                "accepted chat, with 95% Wilson bounds; times in seconds.",
             )
-            if c in self.table.columns
         ]
-        return self._line() + "\n" + self.table[cols].to_string(index=False)
+        anomalies = self.anomalies
+        anomalies = anomalies[anomalies["count"] > 0]
+        if len(anomalies):
+            views.append(
+                TableView("Sequences that break the live-chat rules", anomalies, "Counted, never dropped.")
+            )
+        return views
 
-    def _repr_html_(self) -> str:
-        import html
+    def widget_arguments(self) -> dict[str, Any]:
+        """The arguments of :func:`agent_performance` (and ``AgentWidget``) that give this result again."""
+        p = self.params
+        return {k: p[k] for k in ("freq", "tz", "teams", "shrink", "start", "end")}
 
-        return f"<p>{html.escape(self._line())}</p>" + self.table.to_html(
-            index=False, float_format="{:.3f}".format
-        )
+    def _preview(self) -> pd.DataFrame:
+        cols = [
+            "period",
+            "agent_id",
+            "agent_name",
+            "offers",
+            "accepted",
+            "acceptance_rate",
+            "missed",
+            "accept_median_seconds",
+        ]
+        return self.table[[c for c in cols if c in self.table.columns]]
 
 
 def agent_performance(
@@ -382,43 +489,7 @@ def agent_performance(
             "no live-chat requests (CONVERSATION_LIVE_CHAT_REQUESTED) with a session and conversation id: "
             "agent performance needs live chat"
         )
-    names, meetings = rec.agent_names, rec.meetings.copy()
-
-    def team_of(ids: pd.Series) -> pd.Series:
-        named = ids.map(teams).fillna(NO_TEAM) if teams is not None else pd.Series(ALL, index=ids.index)
-        return named.where(ids.notna(), NO_AGENT).astype("str")
-
-    def period_of(times: pd.Series) -> pd.Series:
-        return _periods(times, freq, tz)
-
-    offers = rec.offers.copy()
-    offers["agent_name"] = offers["agent_id"].map(names).astype("str")
-    offers["team"] = team_of(offers["agent_id"])
-    chats = rec.requests[rec.requests["outcome"] == "accepted"].copy()
-    chats["team"] = team_of(chats["agent_id"])
-    meetings["team"] = team_of(meetings["agent_id"])
-    offers = offers[_in_range(offers["offered_at"], t_start, t_end)].reset_index(drop=True)
-    chats = chats[_in_range(chats["accepted_at"].fillna(chats["outcome_at"]), t_start, t_end)]
-    meetings = meetings[_in_range(meetings["at"], t_start, t_end)]
-    if freq is not None:
-        offers["period"] = period_of(offers["offered_at"])
-        chats["period"] = period_of(chats["accepted_at"].fillna(chats["outcome_at"]))
-        meetings["period"] = period_of(meetings["at"])
-
-    boundaries = _boundaries(rec.requests, freq, tz, t_start, t_end)
-    points = concurrency_points(rec.requests, boundaries)
-    spans = points[points["seconds"].notna()].copy()
-    spans = spans[_in_range(spans["at"], t_start, t_end)]
-    spans["team"] = team_of(spans["agent_id"])
-    if freq is not None:
-        spans["period"] = period_of(spans["at"])
-
-    per = ["period"] if freq is not None else []
-    table = _aggregate(offers, chats, meetings, spans, [*per, "agent_id", "team"], shrink)
-    table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).astype("str").fillna(NO_AGENT))
-    if teams is None:
-        table = table.drop(columns="team")
-
+    names = rec.agent_names
     params = {
         "freq": freq,
         "tz": tz,
@@ -429,20 +500,63 @@ def agent_performance(
         "cap": AGENT_CHAT_CAP,
         "data_end": rec.data_end,
     }
-    call = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
-    return AgentPerformanceResult(
-        table=table,
-        parts={"offers": offers, "chats": chats, "meetings": meetings, "spans": spans},
-        offers=offers,
-        reconstruction=rec,
-        points=points,
-        params=params,
-        events=events,
-        call=call,
-    )
+    offers = rec.offers.copy()
+    offers["agent_name"] = offers["agent_id"].map(names).astype("str")
+    offers["team"] = _team_of(offers["agent_id"], teams)
+    offers = offers[_in_range(offers["offered_at"], t_start, t_end)].reset_index(drop=True)
+    if freq is not None:
+        offers["period"] = _periods(offers["offered_at"], freq, tz)
+    boundaries = _boundaries(rec.requests, freq, tz, t_start, t_end)
+    points = concurrency_points(rec.requests, boundaries)
+    meetings_all = rec.meetings if rec.meetings is not None else pd.DataFrame(columns=["at", "agent_id"])
+    chats, meetings, spans = _chat_parts(rec.requests, meetings_all, points, params)
+
+    per = ["period"] if freq is not None else []
+    table = _aggregate(offers, chats, meetings, spans, [*per, "agent_id", "team"], shrink)
+    table.insert(len(per) + 1, "agent_name", table["agent_id"].map(names).astype("str").fillna(NO_AGENT))
+    if teams is None:
+        table = table.drop(columns="team")
+
+    tables = {
+        "agents": table,
+        "offers": offers,
+        "requests": rec.requests,
+        "points": points,
+        "meetings": meetings_all,
+        "anomalies": rec.anomalies,
+    }
+    return AgentPerformanceResult._make(tables, params, events)
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _team_of(ids: pd.Series, teams: dict[str, str] | None) -> pd.Series:
+    named = ids.map(teams).fillna(NO_TEAM) if teams is not None else pd.Series(ALL, index=ids.index)
+    return named.where(ids.notna(), NO_AGENT).astype("str")
+
+
+def _chat_parts(
+    requests: pd.DataFrame, meetings: pd.DataFrame, points: pd.DataFrame, params: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The accepted chats, meetings and load spans counted (in ``[start, end)``), with team and period."""
+    teams, freq, tz = params["teams"], params["freq"], params["tz"]
+    start, end = params["start"], params["end"]
+    chats = requests[requests["outcome"] == "accepted"].copy()
+    chats["team"] = _team_of(chats["agent_id"], teams)
+    meetings = meetings.copy()
+    meetings["team"] = _team_of(meetings["agent_id"], teams)
+    chats = chats[_in_range(chats["accepted_at"].fillna(chats["outcome_at"]), start, end)]
+    meetings = meetings[_in_range(meetings["at"], start, end)]
+    if freq is not None:
+        chats["period"] = _periods(chats["accepted_at"].fillna(chats["outcome_at"]), freq, tz)
+        meetings["period"] = _periods(meetings["at"], freq, tz)
+    spans = points[points["seconds"].notna()].copy()
+    spans = spans[_in_range(spans["at"], start, end)]
+    spans["team"] = _team_of(spans["agent_id"], teams)
+    if freq is not None:
+        spans["period"] = _periods(spans["at"], freq, tz)
+    return chats, meetings, spans
 
 
 def _in_range(times: pd.Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.Series:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .. import columns
 from ..errors import InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
-from ._engine import ResultViews, as_table, duration, timestamp
+from ._engine import as_table, duration, timestamp
+from ._result import FigureKind, Result, TableView
 from ._stats import kaplan_meier, km_quantile, wilson
 
 __all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel", "optional"]
@@ -29,24 +31,8 @@ ORDERS: tuple[str, ...] = ("ordered", "strict", "any")
 _T = "event_time_utc"
 _US = pd.Timedelta(microseconds=1)
 OTHER, NONE = "Other", "(none)"
-#: The columns of ``FunnelResult.frame()``, in order.
-FRAME_COLUMNS = [
-    "group",
-    "step",
-    "step_name",
-    "entered",
-    "converted",
-    "dropped",
-    "still_open",
-    "conversion_rate",
-    "conversion_rate_low",
-    "conversion_rate_high",
-    "overall_rate",
-    "overall_rate_low",
-    "overall_rate_high",
-    "median_seconds",
-    "p90_seconds",
-]
+#: The columns of ``FunnelResult.frame()``, in order (:data:`chatanalytics.columns.FUNNEL`).
+FRAME_COLUMNS = list(columns.FUNNEL)
 
 
 @dataclass(frozen=True)
@@ -81,6 +67,29 @@ def optional(step: Any) -> _Optional:
     'email_input (optional)'
     """
     return _Optional(step)
+
+
+_OPTIONAL_SUFFIX = " (optional)"
+
+
+def _steps_from_names(names: Sequence[str]) -> list[Step]:
+    """The steps back from their names in ``params["steps"]`` (``email_input | phone_input (optional)``)."""
+    out = []
+    for name in names:
+        is_optional = name.endswith(_OPTIONAL_SUFFIX)
+        aliases = name.removesuffix(_OPTIONAL_SUFFIX).split(" | ")
+        out.append(Step(tuple(EventType.parse(a).value for a in aliases), optional=is_optional))
+    return out
+
+
+def _step_arguments(names: Sequence[str]) -> list[Any]:
+    """The ``steps`` argument of :func:`funnel` that gives these step names again."""
+    out: list[Any] = []
+    for step in _steps_from_names(names):
+        aliases = [EventType(t).alias for t in step.types]
+        arg: Any = aliases[0] if len(aliases) == 1 else aliases
+        out.append(optional(arg) if step.optional else arg)
+    return out
 
 
 def _anchors(steps: list[Step]) -> list[int]:
@@ -125,8 +134,7 @@ def _parse_steps(steps: Any) -> list[Step]:
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class FunnelResult(ResultViews):
+class FunnelResult(Result):
     """A computed funnel.
 
     ``frame()`` has one row per group and step:
@@ -149,65 +157,162 @@ class FunnelResult(ResultViews):
     ``p90_seconds``               the same for nine tenths
     ============================  ==========================================================================
 
+    ``frame("curves")`` holds the Kaplan-Meier curves (:meth:`time_curves`) and ``frame("units")`` one
+    row per unit with its step times (:data:`chatanalytics.columns.FUNNEL_UNITS`). On Spark and
+    BigQuery the per-unit rows stay in the warehouse as an Ibis expression, run on the first drill-down.
     ``units(step, group, outcome)`` lists the units behind a cell; ``summary()`` gives the headline.
     """
 
-    table: pd.DataFrame
-    # per unit: keys, t1, group, step times: a pyarrow Table, or for a database table the Ibis expression
-    # that computes them there (run on the first drill-down or over_time)
-    units_arrow: Any = field(repr=False)
-    kept_groups: list[str] | None = field(repr=False)  # the top groups, None without a breakdown
-    curves: pd.DataFrame = field(repr=False)
-    params: dict[str, Any]
-    data_end: pd.Timestamp | None = None
-    events: Any = field(default=None, repr=False)  # the input, for widget() to recompute
-    call: dict[str, Any] = field(default_factory=dict, repr=False)  # funnel()'s arguments as given
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    NAME: ClassVar[str] = "funnel"
+    TITLE: ClassVar[str] = "Conversation funnel"
+    TABLES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "funnel": columns.FUNNEL,
+        "curves": columns.FUNNEL_CURVES,
+        "units": columns.FUNNEL_UNITS,
+    }
+    FIGURES: ClassVar[Mapping[str, FigureKind]] = {
+        "funnel": FigureKind(
+            "funnel_figure",
+            ("funnel",),
+            caption="Units reaching each step; the caption under the title gives the unit, window, order "
+            "and denominator.",
+        ),
+        "over_time": FigureKind(
+            "over_time_figure",
+            prepare="_over_time_input",
+            caption="Overall conversion by the day units entered the funnel, with 95% Wilson bands; days "
+            "whose last entrants were still inside their window when the data end are marked immature, "
+            "as their rates may still rise.",
+            report_style=("tz",),
+        ),
+        "time": FigureKind(
+            "time_figure",
+            ("curves",),
+            caption="Share of units that reached each step by the time since the previous step "
+            "(Kaplan-Meier: units still inside their window are censored, so recent data do not hide "
+            "slow converters).",
+        ),
+    }
+    CSV: ClassVar[Mapping[str, str]] = {"funnel": "funnel"}
+    WIDGET: ClassVar[str | None] = "FunnelWidget"
+    DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
+        (
+            "Conversation",
+            "A Dialogue or Conversational Flow (payload id); the funnel counts a conversation in a "
+            "session once, from its first step.",
+        ),
+        (
+            "Funnel window",
+            "Every step must fall within the window of the unit's first step event; an event exactly at "
+            "the end counts.",
+        ),
+        (
+            "Entered, converted",
+            "A unit enters a step when it reached the previous required step (step 1: every unit); "
+            "conversion rate = converted / entered, overall rate = converted / units at step 1.",
+        ),
+        (
+            "Still open",
+            "Dropped units whose window had not ended when the data end: they may still convert, so "
+            "recent data understate conversion.",
+        ),
+        (
+            "Time to convert",
+            "Median and 90th percentile read off a Kaplan-Meier curve of the time from the previous "
+            "required step; units still inside their window, or whose window or gap ran out, are "
+            "censored.",
+        ),
+        ("95% interval", "Wilson score interval for rates."),
+    )
+
+    @classmethod
+    def _load(cls, tables: dict[str, Any]) -> dict[str, Any]:
+        out = super()._load(tables)
+        if isinstance(out["units"], pd.DataFrame):
+            out["units"] = pa.Table.from_pandas(out["units"], preserve_index=False)
+        return out
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        if name == "units":
+            units = self.units_arrow
+            return (units if isinstance(units, pa.Table) else units.to_pyarrow()).to_pandas()
+        return super()._frame(name)
+
+    # ------------------------------------------------------------------ stored data
+    @property
+    def table(self) -> pd.DataFrame:
+        """The funnel table as stored (read only; :meth:`frame` gives a copy)."""
+        return self.data["funnel"]
+
+    @property
+    def curves(self) -> pd.DataFrame:
+        """The Kaplan-Meier curves as stored (read only; :meth:`time_curves` gives a copy)."""
+        return self.data["curves"]
+
+    @property
+    def units_arrow(self) -> Any:
+        """Per unit: keys, ``t1``, ``group`` and step times: a pyarrow Table, or for a warehouse table
+        the Ibis expression that computes them there."""
+        return self.data["units"]
+
+    @property
+    def data_end(self) -> pd.Timestamp | None:
+        """The time of the last event in the data (``params["data_end"]``)."""
+        return self.params.get("data_end")
+
+    @property
+    def kept_groups(self) -> list[str] | None:
+        """The breakdown values kept as groups (the others are ``Other``); ``None`` without ``by``."""
+        if self.params["by"] is None:
+            return None
+        return [g for g in dict.fromkeys(self.table["group"]) if g != OTHER]
 
     @property
     def unit_table(self) -> pd.DataFrame:
-        """One row per unit: keys, group, first-step time and ``entered_k`` / ``reached_k`` flags (built on
-        first use, for the drill-down and the periods of :meth:`over_time`)."""
-        if "units" not in self._cache:
-            steps = _parse_steps(self.call["steps"])
-            units = self.units_arrow
-            if not isinstance(units, pa.Table):
-                units = units.to_pyarrow()
-            u = _reached(units.to_pandas(), steps, list(UNITS[self.params["unit"]]))
-            u["group"] = _grouped(u["group"], self.kept_groups)
-            self._cache["units"] = u
-        return self._cache["units"]
+        """One row per unit: keys, group, first-step time and ``entered_k`` / ``reached_k`` flags, built
+        from the per-unit rows on each call (for the drill-down and the periods of :meth:`over_time`)."""
+        return self._unit_flags(with_keys=True)
 
-    def figure(self, kind: str = "funnel", **style: Any) -> Any:
+    def _unit_flags(self, *, with_keys: bool) -> pd.DataFrame:
+        steps = _steps_from_names(self.params["steps"])
+        keys = list(UNITS[self.params["unit"]])
+        units = self.units_arrow
+        if not isinstance(units, pa.Table):
+            units = units.to_pyarrow()
+        if not with_keys:
+            units = units.select([c for c in units.column_names if c not in keys])
+        u = _reached(units.to_pandas(), steps, keys if with_keys else [])
+        u["group"] = _grouped(u["group"], self.kept_groups)
+        return u
+
+    def widget_arguments(self) -> dict[str, Any]:
+        """The arguments of :func:`funnel` (and ``FunnelWidget``) that give this result again."""
+        p = self.params
+        return {
+            "steps": _step_arguments(self.params["steps"]),
+            "order": p["order"],
+            "unit": p["unit"],
+            "window": p["window"],
+            "max_gap": p["max_gap"],
+            "exclude": list(p["exclude"]) or None,
+            "by": p["by"],
+            "top": p["top"],
+            "start": p["start"],
+            "end": p["end"],
+        }
+
+    def _over_time_input(self, style: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        freq, tz = style.pop("freq", "day"), style.get("tz", "UTC")
+        return (self.over_time(freq, tz=tz),), style
+
+    def figure(self, kind: str | None = "funnel", **style: Any) -> Any:
         """A plotly Figure: ``"funnel"`` (bars per step and group), ``"over_time"`` or ``"time"``.
 
         Style arguments (``value="overall_rate"``, ``title``, ``height``, ``width``; for ``over_time``
         also ``freq`` and ``tz``) change the drawing, never the numbers. Every figure states its unit,
         window, order and time basis in its subtitle.
         """
-        from ..viz import funnel_figure, over_time_figure, time_figure
-
-        if kind == "funnel":
-            return funnel_figure(self.table, self.params, **style)
-        if kind == "over_time":
-            freq, tz = style.pop("freq", "day"), style.get("tz", "UTC")
-            return over_time_figure(self.over_time(freq, tz=tz), self.params, **style)
-        if kind == "time":
-            return time_figure(self.curves, self.params, **style)
-        raise InvalidParameterError("kind", kind, ["funnel", "over_time", "time"])
-
-    def widget(self) -> Any:
-        """Controls for steps, window, order, unit, breakdown and dates around a live figure; clicking a
-        bar lists the units that dropped there. Changing a data control recomputes on the same events."""
-        from ..widgets import FunnelWidget
-
-        if self.events is None:
-            raise InvalidParameterError("widget", None, reason="this result does not hold its events")
-        return FunnelWidget(self.events, **self.call)
-
-    def frame(self) -> pd.DataFrame:
-        """The tidy table (a copy)."""
-        return self.table.copy()
+        return super().figure(kind, **style)
 
     def time_curves(self) -> pd.DataFrame:
         """Kaplan-Meier share of units that reached each step by a given time since the previous step.
@@ -217,7 +322,7 @@ class FunnelResult(ResultViews):
         Units still inside their window, or whose window or gap ran out, are censored at that moment,
         so slow converters are not hidden by recent data.
         """
-        return self.curves.copy()
+        return self.frame("curves")
 
     def over_time(self, freq: str = "day", tz: str = "UTC") -> pd.DataFrame:
         """Conversion by the period in which units entered the funnel.
@@ -240,7 +345,7 @@ class FunnelResult(ResultViews):
         freqs = {"day": "D", "week": "W-SUN"}  # weeks ending on Sunday, so starting on Monday
         if freq not in freqs:
             raise InvalidParameterError("freq", freq, list(freqs))
-        u = self.unit_table
+        u = self._unit_flags(with_keys=False)
         try:
             local = _datetimes(u["t1"]).dt.tz_convert(tz)
         except Exception:
@@ -312,7 +417,8 @@ class FunnelResult(ResultViews):
         listed = u.loc[mask, [*keys, "group"]].assign(entered_at=_datetimes(u.loc[mask, "t1"]))
         return listed.sort_values([*keys], kind="stable").reset_index(drop=True)
 
-    def _line(self) -> str:
+    def headline(self) -> str:
+        """The funnel in one line: units, last-step conversions with the interval, the biggest drop."""
         s = self.summary()
         p = self.params
         return (
@@ -322,16 +428,15 @@ class FunnelResult(ResultViews):
             f"biggest drop before '{s['biggest_drop_step']}'"
         )
 
-    def __repr__(self) -> str:
+    def report_tables(self) -> list[TableView]:
+        """The steps table, captioned with the funnel's definition line."""
+        from ..viz import caption
+
+        return [TableView("Steps", self.frame(), caption(self.params))]
+
+    def _preview(self) -> pd.DataFrame:
         cols = ["group", "step", "step_name", "entered", "converted", "conversion_rate", "overall_rate"]
-        return self._line() + "\n" + self.table[cols].to_string(index=False)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<p>{html.escape(self._line())}</p>" + self.table.to_html(
-            index=False, float_format="{:.3f}".format
-        )
+        return self.table[cols]
 
 
 def funnel(
@@ -456,28 +561,8 @@ def funnel(
         out, curves = _summarise(units, step_list, order, win, gaps, data_end, kept)
     else:
         kept, out, curves = _summarise_remote(units, step_list, order, win, gaps, data_end, by, top)
-    call = {
-        "steps": list(steps),
-        "order": order,
-        "unit": unit,
-        "window": window,
-        "max_gap": max_gap,
-        "exclude": list(exclude) if exclude else None,
-        "by": by,
-        "top": top,
-        "start": start,
-        "end": end,
-    }
-    return FunnelResult(
-        table=out,
-        units_arrow=units,
-        kept_groups=kept,
-        curves=curves,
-        params=params,
-        data_end=data_end,
-        events=events,
-        call=call,
-    )
+    params["data_end"] = data_end
+    return FunnelResult._make({"funnel": out, "curves": curves, "units": units}, params, events)
 
 
 def _backend_name(table: Any) -> str | None:

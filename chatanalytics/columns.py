@@ -1,0 +1,247 @@
+"""The documented columns of every result table, in order.
+
+This module imports nothing but the standard library, so figures, widgets and user code can name a
+result's columns without importing pandas or the analyses. A column that appears only with some
+parameters (``period`` with ``freq``, ``team`` with ``teams``, ``observed_<rate>`` with ``shrink``) is
+listed in its place; a table holds the listed columns that apply, in this order.
+
+Examples
+--------
+>>> from chatanalytics import columns
+>>> columns.FUNNEL[:4]
+('group', 'step', 'step_name', 'entered')
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AGENTS",
+    "AGENT_MEETINGS",
+    "AGENT_OFFERS",
+    "AGENT_TEAMS",
+    "ANOMALIES",
+    "CONCURRENCY_POINTS",
+    "FUNNEL",
+    "FUNNEL_CURVES",
+    "FUNNEL_OVER_TIME",
+    "FUNNEL_UNITS",
+    "HOUR_WEEKDAY",
+    "REQUESTS",
+    "TIMEOUT_CAUSES",
+    "TIMEOUT_CURVES",
+    "TIMEOUT_HEATMAP",
+    "TIMEOUT_LOGRANK",
+    "TIMEOUT_OUTCOMES",
+    "TIMEOUT_REQUESTS",
+    "TIMEOUT_SERVICE_LEVEL",
+    "TIMEOUT_WAITS",
+    "unit_step_columns",
+]
+
+# ------------------------------------------------------------------------------------------- funnel
+#: ``FunnelResult.frame()``: one row per group and step.
+FUNNEL: tuple[str, ...] = (
+    "group",
+    "step",
+    "step_name",
+    "entered",
+    "converted",
+    "dropped",
+    "still_open",
+    "conversion_rate",
+    "conversion_rate_low",
+    "conversion_rate_high",
+    "overall_rate",
+    "overall_rate_low",
+    "overall_rate_high",
+    "median_seconds",
+    "p90_seconds",
+)
+#: ``FunnelResult.frame("curves")``: Kaplan-Meier share converted by time since the previous step.
+FUNNEL_CURVES: tuple[str, ...] = ("group", "step", "step_name", "seconds", "converted_share")
+#: ``FunnelResult.over_time()``: conversion by the period units entered the funnel.
+FUNNEL_OVER_TIME: tuple[str, ...] = (
+    "group",
+    "period",
+    "step",
+    "step_name",
+    "entered",
+    "converted",
+    "overall_rate",
+    "overall_rate_low",
+    "overall_rate_high",
+    "immature",
+)
+#: ``FunnelResult.frame("units")``: the unit's key columns (those of its ``unit``), ``t1`` and the
+#: breakdown value ``group``, then one time column per step (see :func:`unit_step_columns`). Times are
+#: integer microseconds since the epoch, null when the step was not reached.
+FUNNEL_UNITS: tuple[str, ...] = ("session_id", "conversation_id", "visitor_id", "t1", "group")
+
+
+def unit_step_columns(steps: int) -> tuple[str, ...]:
+    """The step time columns of ``FunnelResult.frame("units")``: ``s1`` ... ``s<steps>``.
+
+    Examples
+    --------
+    >>> unit_step_columns(3)
+    ('s1', 's2', 's3')
+    """
+    return tuple(f"s{k}" for k in range(1, steps + 1))
+
+
+# ------------------------------------------------------------------------------------------- agents
+_AGENT_METRICS: tuple[str, ...] = (
+    "offers",
+    "accepted_offers",
+    "acceptance_rate",
+    "acceptance_rate_low",
+    "acceptance_rate_high",
+    "observed_acceptance_rate",
+    "missed",
+    "left",
+    "open",
+    "accepted",
+    "accept_median_seconds",
+    "accept_p90_seconds",
+    "chats_ended",
+    "handle_median_seconds",
+    "handle_total_seconds",
+    "idle_timeouts",
+    "peak_concurrent_chats",
+    "mean_concurrent_chats",
+    "busy_seconds",
+    "at_cap_rate",
+    "meetings_booked",
+    "meetings_in_chats",
+    "chats_with_meeting",
+    "meeting_rate",
+    "meeting_rate_low",
+    "meeting_rate_high",
+    "observed_meeting_rate",
+    "chats_with_email",
+    "email_rate",
+    "email_rate_low",
+    "email_rate_high",
+    "observed_email_rate",
+)
+#: ``AgentPerformanceResult.frame()``: one row per agent (and period).
+AGENTS: tuple[str, ...] = ("period", "agent_id", "agent_name", "team", *_AGENT_METRICS)
+#: ``AgentPerformanceResult.frame("team")``: the same metrics per team (and period).
+AGENT_TEAMS: tuple[str, ...] = ("period", "team", *_AGENT_METRICS)
+#: ``AgentPerformanceResult.frame("offers")``: one row per offer counted.
+AGENT_OFFERS: tuple[str, ...] = (
+    "session_id",
+    "conversation_id",
+    "request",
+    "offer",
+    "offered_at",
+    "agent_id",
+    "outcome",
+    "outcome_at",
+    "accepted_by",
+    "accept_seconds",
+    "agent_name",
+    "team",
+    "period",
+)
+#: ``AgentPerformanceResult.frame("meetings")``: every meeting booked with an agent.
+AGENT_MEETINGS: tuple[str, ...] = ("at", "agent_id")
+#: ``AgentPerformanceResult.frame("points")``: chats held per agent from ``at`` for ``seconds``.
+CONCURRENCY_POINTS: tuple[str, ...] = ("agent_id", "at", "chats", "seconds")
+#: ``frame("requests")`` of the agent result: one row per rebuilt live-chat request.
+REQUESTS: tuple[str, ...] = (
+    "session_id",
+    "conversation_id",
+    "request",
+    "requested_at",
+    "offers",
+    "first_agent_id",
+    "last_agent_id",
+    "last_offered_at",
+    "outcome",
+    "outcome_at",
+    "wait_seconds",
+    "agent_id",
+    "accepted_at",
+    "accept_seconds",
+    "chat_end",
+    "ended_at",
+    "handle_seconds",
+    "released_at",
+    "last_event_at",
+    "emails_in_chat",
+    "phones_in_chat",
+    "meetings_in_chat",
+)
+#: ``frame("anomalies")``: live-chat sequences that break the request rules, one row per kind.
+ANOMALIES: tuple[str, ...] = ("anomaly", "count", "description")
+#: ``AgentPerformanceResult.hour_weekday()``: offers by local weekday and hour, all 168 cells.
+HOUR_WEEKDAY: tuple[str, ...] = ("weekday", "weekday_name", "hour", "offers", "missed", "miss_rate")
+
+# ------------------------------------------------------------------------------------------- timeouts
+#: ``TimeoutResult.frame("outcomes")``.
+TIMEOUT_OUTCOMES: tuple[str, ...] = (
+    "slice",
+    "group",
+    "outcome",
+    "count",
+    "denominator",
+    "basis",
+    "share",
+    "share_low",
+    "share_high",
+)
+#: ``TimeoutResult.frame("curves")``.
+TIMEOUT_CURVES: tuple[str, ...] = (
+    "group",
+    "seconds",
+    "at_risk",
+    "accepted",
+    "missed",
+    "left",
+    "censored",
+    "accepted_share",
+    "accepted_share_low",
+    "accepted_share_high",
+    "cif_accepted",
+    "cif_accepted_low",
+    "cif_accepted_high",
+    "cif_missed",
+    "cif_missed_low",
+    "cif_missed_high",
+    "cif_left",
+    "cif_left_low",
+    "cif_left_high",
+)
+#: ``TimeoutResult.frame("service_level")``.
+TIMEOUT_SERVICE_LEVEL: tuple[str, ...] = (
+    "group",
+    "seconds",
+    "service_level",
+    "service_level_low",
+    "service_level_high",
+    "answered_within",
+    "requests",
+)
+#: ``TimeoutResult.frame("waits")``.
+TIMEOUT_WAITS: tuple[str, ...] = (
+    "group",
+    "requests",
+    "accepted",
+    "median_seconds",
+    "median_seconds_low",
+    "median_seconds_high",
+    "p90_seconds",
+    "p90_seconds_low",
+    "p90_seconds_high",
+)
+#: ``TimeoutResult.frame("causes")``.
+TIMEOUT_CAUSES: tuple[str, ...] = ("group", "cause", "missed", "share")
+#: ``TimeoutResult.frame("heatmap")``: requests by local weekday and hour, all 168 cells.
+TIMEOUT_HEATMAP: tuple[str, ...] = ("weekday", "weekday_name", "hour", "requests", "missed", "miss_rate")
+#: ``TimeoutResult.frame("logrank")``.
+TIMEOUT_LOGRANK: tuple[str, ...] = ("comparison", "chi2", "df", "p_value", "p_adjusted")
+#: ``TimeoutResult.frame("requests")``: the requests of :data:`REQUESTS`, then the canonical columns
+#: carried for ``by`` and ``where`` (in their place), local ``hour``, ``weekday`` and ``day``, ``group`` and
+#: the ``cause`` of missed requests.
+TIMEOUT_REQUESTS: tuple[str, ...] = (*REQUESTS, "hour", "weekday", "day", "group", "cause")
