@@ -30,6 +30,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check chatanalytics tests benchmarks
+	$(BIN)/mypy chatanalytics
 
 test: lint
 	$(BIN)/python -m pytest

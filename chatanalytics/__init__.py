@@ -4,6 +4,7 @@ Load any supported export with :func:`read_events`, check what was read with :fu
 everything on synthetic data with :func:`simulate` or :func:`load_sample`.
 """
 
+from ._private import refuse_moved
 from ._report import report
 from .analysis import (
     AgentPerformanceResult,
@@ -73,3 +74,5 @@ __all__ = [
     "timeouts",
     "validate_events",
 ]
+
+refuse_moved(__name__, ("report",))

@@ -1,3 +1,5 @@
+"""``python -m chatanalytics``: the command line."""
+
 from .cli import main
 
 raise SystemExit(main())

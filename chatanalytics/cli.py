@@ -214,6 +214,7 @@ def _positive(kind: type) -> Any:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser: ``report``, ``inspect``, ``convert``, ``simulate`` and their options."""
     from .io import FORMATS
 
     parser = argparse.ArgumentParser(

@@ -1,4 +1,4 @@
-"""The documented columns of every result table, in order.
+"""The documented columns of every result table, in order, and the definitions they rest on.
 
 This module imports nothing but the standard library, so figures, widgets and user code can name a
 result's columns without importing pandas or the analyses. A column that appears only with some
@@ -15,18 +15,28 @@ Examples
 from __future__ import annotations
 
 __all__ = [
+    "ACCEPT_WINDOW_SECONDS",
     "AGENTS",
+    "AGENT_CHAT_CAP",
     "AGENT_MEETINGS",
     "AGENT_OFFERS",
     "AGENT_TEAMS",
     "ANOMALIES",
+    "CAUSES",
     "CONCURRENCY_POINTS",
+    "FRAME_COLUMNS",
     "FUNNEL",
     "FUNNEL_CURVES",
     "FUNNEL_OVER_TIME",
     "FUNNEL_UNITS",
     "HOUR_WEEKDAY",
+    "IDLE_TIMEOUT_SECONDS",
+    "METRICS",
+    "NO_AGENT",
+    "ORDERS",
+    "RATES",
     "REQUESTS",
+    "SERVICE_LEVEL_SECONDS",
     "TIMEOUT_CAUSES",
     "TIMEOUT_CURVES",
     "TIMEOUT_HEATMAP",
@@ -35,8 +45,63 @@ __all__ = [
     "TIMEOUT_REQUESTS",
     "TIMEOUT_SERVICE_LEVEL",
     "TIMEOUT_WAITS",
+    "UNITS",
     "unit_step_columns",
 ]
+
+
+# ------------------------------------------------------------------------- definitions the tables use
+#: Adobe: an agent has 100 seconds to accept a live-chat request before it times out.
+ACCEPT_WINDOW_SECONDS = 100
+#: Adobe: at most 10 concurrent live chats per agent.
+AGENT_CHAT_CAP = 10
+#: Adobe: a live chat with no activity from either side for 10 minutes times out.
+IDLE_TIMEOUT_SECONDS = 600
+
+#: What is counted once: a conversation in a session, a session, or a visitor.
+UNITS: dict[str, tuple[str, ...]] = {
+    "conversation": ("session_id", "conversation_id"),
+    "session": ("session_id",),
+    "visitor": ("visitor_id",),
+}
+#: ``ordered``: steps in order, other events may come between; ``strict``: no other chat event of the
+#: unit between consecutive steps; ``any``: the steps in any order.
+ORDERS: tuple[str, ...] = ("ordered", "strict", "any")
+#: The agent named in rows of requests offered to no agent.
+NO_AGENT = "(no agent)"
+#: Rates with their success and trial columns (the trial column is the number the rate rests on).
+RATES: dict[str, tuple[str, str]] = {
+    "acceptance_rate": ("accepted_offers", "offers"),
+    "meeting_rate": ("chats_with_meeting", "accepted"),
+    "email_rate": ("chats_with_email", "accepted"),
+}
+#: Metrics a leaderboard can rank by, with what they count and their denominator (for captions).
+METRICS: dict[str, str] = {
+    "offers": "requests offered to the agent (each routing attempt is one offer)",
+    "accepted": "chats the agent accepted (LIVE_CHAT_INITIATED)",
+    "acceptance_rate": "offers the agent accepted / offers to the agent",
+    "missed": "offers that timed out or were passed to another agent",
+    "accept_median_seconds": "median time from the offer to the agent's accept, accepted offers",
+    "accept_p90_seconds": "90th percentile time from the offer to the accept, accepted offers",
+    "handle_median_seconds": "median time from accept to the chat's end, chats with an observed end",
+    "handle_total_seconds": "total time from accept to end, chats with an observed end",
+    "idle_timeouts": "accepted chats ended by the 10-minute idle timeout",
+    "peak_concurrent_chats": f"most chats held at once (cap {AGENT_CHAT_CAP})",
+    "mean_concurrent_chats": "chat-seconds / seconds with at least one chat",
+    "at_cap_rate": f"seconds at {AGENT_CHAT_CAP} chats / seconds with at least one chat",
+    "meetings_booked": "meetings booked with the agent, in chats or not",
+    "meeting_rate": "accepted chats with a meeting booked / accepted chats",
+    "email_rate": "accepted chats in which an email was captured / accepted chats",
+}
+#: Thresholds of the service level ``P(accepted within T)``, in seconds.
+SERVICE_LEVEL_SECONDS: tuple[int, ...] = (10, 20, 30, 45, 60, 100)
+#: Why a missed request was missed (see :func:`timeouts`).
+CAUSES: dict[str, str] = {
+    "no_agent": "no agent was offered the request: none was available (all offline or at the cap)",
+    "agent_at_cap": f"the offered agent already held {AGENT_CHAT_CAP} chats (staffing)",
+    "not_accepted": "the offered agent had room and did not accept within 100 s (response)",
+}
+
 
 # ------------------------------------------------------------------------------------------- funnel
 #: ``FunnelResult.frame()``: one row per group and step.
@@ -58,6 +123,9 @@ FUNNEL: tuple[str, ...] = (
     "p90_seconds",
 )
 #: ``FunnelResult.frame("curves")``: Kaplan-Meier share converted by time since the previous step.
+#: The columns of ``FunnelResult.frame()`` as a list (the funnel widget's table).
+FRAME_COLUMNS: list[str] = list(FUNNEL)
+
 FUNNEL_CURVES: tuple[str, ...] = ("group", "step", "step_name", "seconds", "converted_share")
 #: ``FunnelResult.over_time()``: conversion by the period units entered the funnel.
 FUNNEL_OVER_TIME: tuple[str, ...] = (

@@ -99,7 +99,8 @@ class InvalidParameterError(ChatAnalyticsError, ValueError):
 
 class AggregatedDataError(ChatAnalyticsError, ValueError):
     """An analysis that follows sessions was given aggregated counts (a GA4 Explore CSV or Data API
-    report, a Universal Analytics report) instead of one row per event."""
+    report, a Universal Analytics report) instead of one row per event.
+    """
 
 
 class EmptyDataError(ChatAnalyticsError, ValueError):

@@ -183,7 +183,7 @@ _LOOKUP = {**{c.lower(): c for c in EVENT_TYPES}, **EVENT_ALIASES}
 
 # --------------------------------------------------------------------------- normalisation
 
-_CONVERSATION_TYPE_TOKENS = {
+CONVERSATION_TYPE_TOKENS = {
     "dialogue": "dialogue",
     "dialog": "dialogue",
     "dialogues": "dialogue",
@@ -195,7 +195,7 @@ _CONVERSATION_TYPE_TOKENS = {
     "flow": "conversational_flow",
     "cf": "conversational_flow",
 }
-_UI_TYPE_TOKENS = {
+UI_TYPE_TOKENS = {
     "popup": "popup",
     "pop_up": "popup",
     "chatbot": "chatbot",
@@ -219,12 +219,12 @@ def conversation_type_token(value: str) -> str | None:
     Case, spaces and hyphens do not matter (``"Conversation Flow"`` gives ``conversational_flow``); a
     token that is not recognised is kept as it came (stripped), so nothing is lost.
     """
-    return _token(value, _CONVERSATION_TYPE_TOKENS)
+    return _token(value, CONVERSATION_TYPE_TOKENS)
 
 
 def ui_type_token(value: str) -> str | None:
     """``popup`` / ``chatbot`` / ``inline`` for a known spelling of ``payload.uiType``, else the value."""
-    return _token(value, _UI_TYPE_TOKENS)
+    return _token(value, UI_TYPE_TOKENS)
 
 
 def _normalize(values: pd.Series, func: Any) -> pd.Series:

@@ -125,7 +125,7 @@ def test_the_ga4_normalisation_compiles_for_bigquery():
 def test_the_funnel_aggregates_left_in_bigquery_compile():
     import pandas as pd
 
-    from chatanalytics.analysis.funnel import _km_query, _parse_steps, _unit_times
+    from chatanalytics.analysis._funnel import _km_query, _parse_steps, _unit_times
 
     events = ibis.table(
         {

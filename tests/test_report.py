@@ -122,7 +122,7 @@ def test_tables_parameters_and_load_report(sample_report):
     assert "<th>funnel steps</th><td>triggered → engaged → completed</td>" in text
     assert "<th>accept_window_seconds</th><td>100</td>" in text
     # headlines and definitions
-    assert ca.timeouts(ca.load_sample(), tz="America/New_York")._line().split(";")[0] in text
+    assert ca.timeouts(ca.load_sample(), tz="America/New_York").headline().split(";")[0] in text
     assert "<dt>Service level</dt>" in text and "<dt>Cause: agent_at_cap</dt>" in text
 
 

@@ -1,38 +1,22 @@
 """Analyses of canonical events. Compute only: they return tables and result objects, never figures.
 
 Every result is a :class:`Result` (its tables, figure kinds, headline and definitions); every analysis
-the report and the command line run is an :class:`Analysis` in :data:`ANALYSES`.
+the report and the command line run is an :class:`Analysis` in :data:`ANALYSES`. The definitions the
+tables rest on (units, metrics, causes, Adobe's limits) are in :mod:`chatanalytics.columns`.
 """
 
-import sys as _sys
-import types as _types
-import warnings as _warnings
-from typing import Any as _Any
-
-from . import _adobe, _agents, _funnel, _timeouts
+from .._private import refuse_moved
 from ._adobe import adobe_metrics
-from ._agents import METRICS, NO_AGENT, RATES, AgentPerformanceResult, agent_performance
+from ._agents import AgentPerformanceResult, agent_performance
 from ._engine import events_table
-from ._funnel import FRAME_COLUMNS, ORDERS, UNITS, FunnelResult, funnel, optional
+from ._funnel import FunnelResult, funnel, optional
 from ._overview import event_counts
 from ._registry import ANALYSES, Analysis, ReportOptions, register, unregister
-from ._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
 from ._result import FigureKind, Result, TableView, styled
-from ._timeouts import CAUSES, SERVICE_LEVEL_SECONDS, TimeoutResult, timeouts
+from ._timeouts import TimeoutResult, timeouts
 
 __all__ = [
-    "ACCEPT_WINDOW_SECONDS",
-    "AGENT_CHAT_CAP",
     "ANALYSES",
-    "CAUSES",
-    "FRAME_COLUMNS",
-    "IDLE_TIMEOUT_SECONDS",
-    "METRICS",
-    "NO_AGENT",
-    "ORDERS",
-    "RATES",
-    "SERVICE_LEVEL_SECONDS",
-    "UNITS",
     "AgentPerformanceResult",
     "Analysis",
     "FigureKind",
@@ -53,24 +37,4 @@ __all__ = [
     "unregister",
 ]
 
-
-class _MovedModule(_types.ModuleType):
-    """The old public path of a module that is private now: names still resolve, with a warning."""
-
-    def __init__(self, name: str, target: _types.ModuleType) -> None:
-        super().__init__(name, target.__doc__)
-        self._target = target
-
-    def __getattr__(self, attr: str) -> _Any:
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        _warnings.warn(
-            f"{self.__name__} is private now: import {attr} from chatanalytics.analysis",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(self._target, attr)
-
-
-for _old, _new in (("adobe", _adobe), ("agents", _agents), ("funnel", _funnel), ("timeouts", _timeouts)):
-    _sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
+refuse_moved(__name__, ("adobe", "agents", "funnel", "timeouts"))

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns
+from ..columns import METRICS, NO_AGENT, RATES
 from ..errors import EmptyDataError, InvalidParameterError
 from ._engine import timestamp
 from ._grid import weekday_hour
@@ -22,33 +23,8 @@ __all__ = ["FREQS", "METRICS", "AgentPerformanceResult", "agent_performance"]
 _T = "event_time_utc"
 #: Period lengths: calendar day, week starting Monday, calendar month (in the result's time zone).
 FREQS: dict[str, str] = {"day": "D", "week": "W-SUN", "month": "M"}
-NO_AGENT = "(no agent)"
 NO_TEAM = "(no team)"
 ALL = "All"
-#: Rates with their success and trial columns (the trial column is the number the rate rests on).
-RATES: dict[str, tuple[str, str]] = {
-    "acceptance_rate": ("accepted_offers", "offers"),
-    "meeting_rate": ("chats_with_meeting", "accepted"),
-    "email_rate": ("chats_with_email", "accepted"),
-}
-#: Metrics a leaderboard can rank by, with what they count and their denominator (for captions).
-METRICS: dict[str, str] = {
-    "offers": "requests offered to the agent (each routing attempt is one offer)",
-    "accepted": "chats the agent accepted (LIVE_CHAT_INITIATED)",
-    "acceptance_rate": "offers the agent accepted / offers to the agent",
-    "missed": "offers that timed out or were passed to another agent",
-    "accept_median_seconds": "median time from the offer to the agent's accept, accepted offers",
-    "accept_p90_seconds": "90th percentile time from the offer to the accept, accepted offers",
-    "handle_median_seconds": "median time from accept to the chat's end, chats with an observed end",
-    "handle_total_seconds": "total time from accept to end, chats with an observed end",
-    "idle_timeouts": "accepted chats ended by the 10-minute idle timeout",
-    "peak_concurrent_chats": f"most chats held at once (cap {AGENT_CHAT_CAP})",
-    "mean_concurrent_chats": "chat-seconds / seconds with at least one chat",
-    "at_cap_rate": f"seconds at {AGENT_CHAT_CAP} chats / seconds with at least one chat",
-    "meetings_booked": "meetings booked with the agent, in chats or not",
-    "meeting_rate": "accepted chats with a meeting booked / accepted chats",
-    "email_rate": "accepted chats in which an email was captured / accepted chats",
-}
 _COUNTS = [
     "offers",
     "accepted_offers",
@@ -205,7 +181,8 @@ class AgentPerformanceResult(Result):
     def frame(self, name: str | None = None, *, level: str | None = None) -> pd.DataFrame:
         """One table, as a copy: ``"agents"`` (default), ``"team"``, ``"offers"``, ``"requests"``,
         ``"points"``, ``"meetings"`` or ``"anomalies"``; ``"agent"`` and ``level=`` are accepted for
-        the per-agent and per-team tables."""
+        the per-agent and per-team tables.
+        """
         if level is not None:
             warnings.warn(
                 f"frame(level={level!r}) is deprecated: use frame({level!r})", FutureWarning, stacklevel=2
@@ -299,7 +276,8 @@ class AgentPerformanceResult(Result):
 
     def accept_times(self) -> pd.DataFrame:
         """Time from offer to accept for every accepted offer: ``agent_id``, ``agent_name``,
-        ``accept_seconds`` (the data of the box and violin plots)."""
+        ``accept_seconds`` (the data of the box and violin plots).
+        """
         o = self.offers
         o = o[o["accept_seconds"].notna()]
         return o[["agent_id", "agent_name", "accept_seconds"]].reset_index(drop=True)
@@ -351,13 +329,15 @@ class AgentPerformanceResult(Result):
         """A plotly Figure: ``"leaderboard"`` (``metric=``), ``"accept_time"`` (``style="box"`` or
         ``"violin"``), ``"heatmap"`` (``value="offers"``, ``"missed"`` or ``"miss_rate"``) or
         ``"concurrency"`` (``agent_id=`` one agent, default all). Style arguments change the drawing,
-        never the numbers; every caption names the metric's denominator."""
+        never the numbers; every caption names the metric's denominator.
+        """
         return super().figure(kind, **style)
 
     # ------------------------------------------------------------------ headline
     def summary(self) -> dict[str, Any]:
         """Headline numbers: agents, offers, acceptance rate with its interval, missed offers, median time
-        to accept, and the highest concurrency reached."""
+        to accept, and the highest concurrency reached.
+        """
         o = self.offers
         n = len(o)
         k = int((o["outcome"] == "accepted").sum())

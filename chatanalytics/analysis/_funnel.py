@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .. import columns
+from ..columns import FRAME_COLUMNS, ORDERS, UNITS
 from ..errors import InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
 from ._engine import as_table, duration, timestamp
@@ -19,20 +20,9 @@ from ._stats import kaplan_meier, km_quantile, wilson
 
 __all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel", "optional"]
 
-#: What is counted once: a conversation in a session, a session, or a visitor.
-UNITS: dict[str, tuple[str, ...]] = {
-    "conversation": ("session_id", "conversation_id"),
-    "session": ("session_id",),
-    "visitor": ("visitor_id",),
-}
-#: ``ordered``: steps in order, other events may come between; ``strict``: no other chat event of the
-#: unit between consecutive steps; ``any``: the steps in any order.
-ORDERS: tuple[str, ...] = ("ordered", "strict", "any")
 _T = "event_time_utc"
 _US = pd.Timedelta(microseconds=1)
 OTHER, NONE = "Other", "(none)"
-#: The columns of ``FunnelResult.frame()``, in order (:data:`chatanalytics.columns.FUNNEL`).
-FRAME_COLUMNS = list(columns.FUNNEL)
 
 
 @dataclass(frozen=True)
@@ -252,7 +242,8 @@ class FunnelResult(Result):
     @property
     def units_arrow(self) -> Any:
         """Per unit: keys, ``t1``, ``group`` and step times: a pyarrow Table, or for a warehouse table
-        the Ibis expression that computes them there."""
+        the Ibis expression that computes them there.
+        """
         return self.data["units"]
 
     @property
@@ -270,7 +261,8 @@ class FunnelResult(Result):
     @property
     def unit_table(self) -> pd.DataFrame:
         """One row per unit: keys, group, first-step time and ``entered_k`` / ``reached_k`` flags, built
-        from the per-unit rows on each call (for the drill-down and the periods of :meth:`over_time`)."""
+        from the per-unit rows on each call (for the drill-down and the periods of :meth:`over_time`).
+        """
         return self._unit_flags(with_keys=True)
 
     def _unit_flags(self, *, with_keys: bool) -> pd.DataFrame:
@@ -604,7 +596,8 @@ def _unit_times(
     collect: bool = True,
 ) -> Any:
     """Per unit: the time of each step (null when not reached) and the breakdown value, as a pyarrow
-    Table, or with ``collect=False`` as the Ibis expression that computes it where the events are."""
+    Table, or with ``collect=False`` as the Ibis expression that computes it where the events are.
+    """
     import ibis
 
     win = _micros_of(window)
@@ -766,7 +759,8 @@ def _summarise_remote(
     """As :func:`_summarise`, with the per-unit rows left in the database (``units`` is an Ibis
     expression): one query brings back the Kaplan-Meier rows per breakdown value, step and time; the
     top groups are ranked from them (units per value, ties by name, as :func:`_top`) and the others
-    merged into one group here."""
+    merged into one group here.
+    """
     import ibis
 
     group = units.group.fill_null(NONE) if by else ibis.literal("All")
@@ -793,7 +787,8 @@ def _km_query(
     data_end: pd.Timestamp | None,
 ) -> Any:
     """The Kaplan-Meier rows of every step as one Ibis query over per-unit rows with a group ``g``:
-    per group and time to the step, the units leaving the risk set, converting, and still open."""
+    per group and time to the step, the units leaving the risk set, converting, and still open.
+    """
     import ibis
 
     n = len(steps)

@@ -16,7 +16,7 @@ _FREQS = {
 
 
 def event_counts(events: pd.DataFrame, *, freq: str | None = None, tz: str = "UTC") -> pd.DataFrame:
-    """Count events per type, optionally per period in a time zone.
+    r"""Count events per type, optionally per period in a time zone.
 
     Parameters
     ----------
@@ -43,7 +43,7 @@ def event_counts(events: pd.DataFrame, *, freq: str | None = None, tz: str = "UT
     ... ])
     >>> t = ca.event_counts(ev, freq="day", tz="America/New_York")
     >>> t[t["events"] > 0][["period", "events"]].to_string(index=False)
-    '    period  events\\n2026-11-02       2'
+    '    period  events\n2026-11-02       2'
     """
     validate_events(events)
     if freq is not None and freq not in _FREQS:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..columns import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
 from ..errors import EmptyDataError
 from ._engine import as_table
 
@@ -55,13 +56,6 @@ __all__ = [
     "concurrency_points",
     "rebuild_requests",
 ]
-
-#: Adobe: an agent has 100 seconds to accept a live-chat request before it times out.
-ACCEPT_WINDOW_SECONDS = 100
-#: Adobe: at most 10 concurrent live chats per agent.
-AGENT_CHAT_CAP = 10
-#: Adobe: a live chat with no activity from either side for 10 minutes times out.
-IDLE_TIMEOUT_SECONDS = 600
 
 REQUEST_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")
 OFFER_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")

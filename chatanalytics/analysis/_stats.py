@@ -114,7 +114,8 @@ def event_table(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Distinct times, number at risk just before each, events per cause (``n_causes`` x times) and
     censorings at each, from one row per observation (``causes`` 0 = censored, 1..K = the event) or
-    aggregated rows (``counts`` observations each)."""
+    aggregated rows (``counts`` observations each).
+    """
     times = np.asarray(times, dtype=float)
     causes = np.asarray(causes, dtype=np.int64)
     counts = np.ones(len(times)) if counts is None else np.asarray(counts, dtype=float)
@@ -200,7 +201,8 @@ def aalen_johansen(
 
 def curve_quantile(times: np.ndarray, share: np.ndarray, q: float) -> float:
     """Smallest time at which a rising step curve (a share reached by then) reaches ``q``; ``nan`` if
-    it never does."""
+    it never does.
+    """
     hit = np.flatnonzero(np.asarray(share) >= q - 1e-12)
     return float(times[hit[0]]) if len(hit) else float("nan")
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import columns
+from ..columns import CAUSES, SERVICE_LEVEL_SECONDS
 from ..errors import EmptyDataError, InvalidParameterError
 from ..schema import COLUMNS
 from ._engine import timestamp
@@ -29,14 +30,6 @@ from ._stats import (
 
 __all__ = ["CAUSES", "KINDS", "SERVICE_LEVEL_SECONDS", "TimeoutResult", "timeouts"]
 
-#: Thresholds of the service level ``P(accepted within T)``, in seconds.
-SERVICE_LEVEL_SECONDS: tuple[int, ...] = (10, 20, 30, 45, 60, 100)
-#: Why a missed request was missed (see :func:`timeouts`).
-CAUSES: dict[str, str] = {
-    "no_agent": "no agent was offered the request: none was available (all offline or at the cap)",
-    "agent_at_cap": f"the offered agent already held {AGENT_CHAT_CAP} chats (staffing)",
-    "not_accepted": "the offered agent had room and did not accept within 100 s (response)",
-}
 #: The tables of :meth:`TimeoutResult.frame`.
 KINDS: tuple[str, ...] = ("outcomes", "curves", "service_level", "waits", "causes", "heatmap", "logrank")
 OUTCOMES = ("accepted", "missed", "left", "open")
@@ -231,7 +224,8 @@ class TimeoutResult(Result):
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers: requests, the share missed with its interval, visitors who left, the median
-        wait to accept, the service level at 60 s, and the largest cause of misses."""
+        wait to accept, the service level at 60 s, and the largest cause of misses.
+        """
         out = self.data["outcomes"]
         overall = out[(out["slice"] == "all") & (out["basis"] == "requests")].set_index("outcome")
         waits = self.data["waits"]
@@ -269,7 +263,8 @@ class TimeoutResult(Result):
         ``"weekday"``, ``"day"`` or the ``by`` column), ``"curves"`` (time to accept with bands and an
         at-risk row; ``estimate="cif"`` for the competing outcomes), ``"service_level"``, ``"heatmap"``
         (miss rate beside request volume) or ``"causes"``. Style arguments change the drawing, never the
-        numbers; captions state the censoring rule and the time basis."""
+        numbers; captions state the censoring rule and the time basis.
+        """
         return super().figure(kind, **style)
 
     def report_tables(self) -> list[TableView]:

@@ -400,7 +400,8 @@ def _tar_has_hit_data(path: Path, head: bytes) -> bool:
 # ----------------------------------------------------------------------------------------- streams
 class _Transcoded(io.RawIOBase):
     """An ISO-8859-1 byte stream re-encoded as UTF-8, with each carriage return escaped so that only a
-    line feed ends a row."""
+    line feed ends a row.
+    """
 
     def __init__(self, raw: IO[bytes]) -> None:
         super().__init__()
@@ -739,7 +740,8 @@ def _parse_stream(
 
 def _shown_names(raw: pa.Array | pa.ChunkedArray, cache: dict[str, str]) -> tuple[pa.Array, pa.Array]:
     """The names to show for ignored hits, worked out once per distinct name (scrubbed of contact
-    details; an empty name is ``hit``): the distinct shown names and each hit's index into them."""
+    details; an empty name is ``hit``): the distinct shown names and each hit's index into them.
+    """
     if isinstance(raw, pa.ChunkedArray):
         raw = raw.combine_chunks()
     encoded = pc.fill_null(raw, "").dictionary_encode()
@@ -751,7 +753,8 @@ def _shown_names(raw: pa.Array | pa.ChunkedArray, cache: dict[str, str]) -> tupl
 
 def _record_numbers(rows: np.ndarray, skipped: np.ndarray) -> np.ndarray:
     """Record numbers of good rows (0-based positions among the rows pyarrow kept), given the sorted
-    record numbers of the rows it skipped (wrong field counts)."""
+    record numbers of the rows it skipped (wrong field counts).
+    """
     if len(skipped) == 0:
         return rows + 1
     before = skipped - 1 - np.arange(len(skipped))  # good rows preceding each skipped row

@@ -56,7 +56,7 @@ def write_capture(
     offsets: pd.Series | None = None,
     compresslevel: int = 6,
 ) -> pathlib.Path:
-    """Write canonical events as a capture file: newline-delimited JSON, gzip when ``path`` ends in ``.gz``.
+    r"""Write canonical events as a capture file: newline-delimited JSON, gzip when ``path`` ends in ``.gz``.
 
     One object per event, in the frame's row order::
 
@@ -111,7 +111,7 @@ def write_capture(
     ...                    "session_id": "s1", "conversation_id": 4471902}])
     >>> out = write_capture(ev, pathlib.Path(tempfile.mkdtemp()) / "capture.jsonl")
     >>> out.read_text()
-    '{"ts":"2026-10-05T13:14:03.120Z","event":"CONVERSATION_ENGAGED","payload":{"id":"4471902","sid":"s1"}}\\n'
+    '{"ts":"2026-10-05T13:14:03.120Z","event":"CONVERSATION_ENGAGED","payload":{"id":"4471902","sid":"s1"}}\n'
     """
     validate_events(events)
     path = pathlib.Path(path)

@@ -95,7 +95,8 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
 
 def _pushed(line: bytes) -> bool:
     """True when a line looks like a pushed object: an ``event`` key beside ``gtm.`` or ``dc_`` keys (and
-    none of the capture format's ``ts`` or ``payload``), or a gtag command."""
+    none of the capture format's ``ts`` or ``payload``), or a gtag command.
+    """
     if line.startswith(b'{"0":'):
         return True
     capture = b'"payload"' in line or b'"ts"' in line

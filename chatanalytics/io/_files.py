@@ -80,7 +80,8 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
 
 def _is_data_name(path: Path) -> bool:
     """Whether a file found in a directory is read: a known suffix (optionally .gz), or any gzip file
-    under a ``segment-logs`` folder (Segment's S3 destination names them ``<time>.<uuid>.gz``)."""
+    under a ``segment-logs`` folder (Segment's S3 destination names them ``<time>.<uuid>.gz``).
+    """
     name = path.name.lower()
     if name.endswith(".gz") and "segment-logs" in path.parts:
         return True
@@ -241,7 +242,7 @@ def _up_to_check(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int]:
 
 
 def newline_positions(buf: np.ndarray) -> np.ndarray:
-    """Offsets of every ``\\n`` in ``buf``, found in cache-sized pieces."""
+    r"""Offsets of every ``\n`` in ``buf``, found in cache-sized pieces."""
     step = 1 << 22
     parts = [np.flatnonzero(buf[i : i + step] == 10) + i for i in range(0, len(buf), step)]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)

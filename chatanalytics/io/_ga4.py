@@ -99,7 +99,8 @@ def _columns(plan: TrackingPlan) -> list[str]:
 
 def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
     """Classify and map the rows of ``source`` (idx, valid, text, ev_name, ts_raw, upid, bei, bpi, boi,
-    pk: parameter keys, pv: parameter values as text)."""
+    pk: parameter keys, pv: parameter values as text).
+    """
     action = plan.action_key(DESTINATION)
     action_expr = _param(action) if action else "CAST(NULL AS VARCHAR)"
     by_name = lookup_code(plan.events(DESTINATION), "ev")
@@ -189,7 +190,8 @@ def parse_file(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -
 
 def count_long_values(table: pa.Table, columns: tuple[str, ...], limit: int, marker: str) -> int:
     """Values that GA4 may have cut: exactly ``limit`` characters long, or ending in the snippet's
-    truncation marker."""
+    truncation marker.
+    """
     n = 0
     for c in columns:
         if c in table.column_names:
@@ -288,7 +290,8 @@ def _value_fields(path: Path, schema: pa.Schema) -> list[str]:
 
 def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) -> ReadResult:
     """Read one Avro file of GA4 BigQuery export rows (BigQuery's Avro export: nullable unions, arrays of
-    records), through polars' Avro reader into Arrow, then the same query as Parquet."""
+    records), through polars' Avro reader into Arrow, then the same query as Parquet.
+    """
     try:
         import polars as pl
     except ImportError:
@@ -341,7 +344,8 @@ def _typed_result(out: pa.Table) -> ReadResult:
 
 def sniff(path: Path, head: bytes) -> str | None:
     """``"ga4_bigquery"`` for a Parquet file with GA4's columns, an Avro file, or JSON lines whose first
-    record has ``event_name`` and ``event_timestamp``."""
+    record has ``event_name`` and ``event_timestamp``.
+    """
     if _is_parquet(path, head):
         return sniff_parquet(path)
     if head[:4] == b"Obj\x01":

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schema import _CONVERSATION_TYPE_TOKENS, _UI_TYPE_TOKENS
+from ..schema import CONVERSATION_TYPE_TOKENS, UI_TYPE_TOKENS
 from ._plan import TrackingPlan
 from ._privacy import ID_COLUMNS, MAY_HOLD_PHONE, PREFILTERS, REDACTED
 
@@ -132,7 +132,7 @@ def ga4_events(raw: Any, plan: TrackingPlan | None = None) -> Any:
         if column in values:
             x = values[column]
             values[column] = ibis.ifelse(x.re_search(_WHOLE), x.re_extract(_INT_PART, 1), x)
-    for column, tokens in (("conversation_type", _CONVERSATION_TYPE_TOKENS), ("ui_type", _UI_TYPE_TOKENS)):
+    for column, tokens in (("conversation_type", CONVERSATION_TYPE_TOKENS), ("ui_type", UI_TYPE_TOKENS)):
         if column in values:
             values[column] = _token(values[column], tokens)
     values = _scrubbed(values)

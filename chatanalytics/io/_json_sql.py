@@ -36,7 +36,8 @@ def ident(name: str) -> str:
 
 def time_sql(expr: str) -> str:
     """SQL turning a text time into TIMESTAMPTZ: ISO-8601 (any offset; none is UTC), or epoch seconds
-    (10 digits) or milliseconds (13 digits). NULL when it does not parse."""
+    (10 digits) or milliseconds (13 digits). NULL when it does not parse.
+    """
     return f"CAST(({time_text(f'trim({expr})')}) AS TIMESTAMPTZ)"
 
 

@@ -47,7 +47,8 @@ def line_ends(starts: np.ndarray, size: int) -> np.ndarray:
 
 def blank_lines(data: Any, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Lines holding only ASCII whitespace. Only lines of at most 16 bytes can be blank here (a longer
-    run of spaces is a record, and is rejected as malformed); those are checked as one array."""
+    run of spaces is a record, and is rejected as malformed); those are checked as one array.
+    """
     blank = np.zeros(len(starts), dtype=bool)
     short = np.flatnonzero((ends - starts) <= _SHORT)
     if len(short) == 0:
@@ -112,14 +113,16 @@ def run(con: duckdb.DuckDBPyConnection, table: pa.Table, sql: str) -> pa.Table:
 
 def stream(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     """Run a query and collect its result batch by batch, so DuckDB never holds the whole result in its
-    own format beside the Arrow copy."""
+    own format beside the Arrow copy.
+    """
     return con.sql(sql).to_arrow_reader(batch_size=1 << 17).read_all()
 
 
 def split_rows(out: pa.Table, lines: np.ndarray, raw: Callable[[int], bytes]) -> ReadResult:
     """Split a query's output (``status``, ``event_name``, canonical columns) into events, rejected and
     ignored records. ``lines`` holds each row's record number and ``raw(i)`` the bytes of row ``i``; only
-    the rejected rows' bytes are fetched. The events keep the columns other than :data:`PARSE_ONLY`."""
+    the rejected rows' bytes are fetched. The events keep the columns other than :data:`PARSE_ONLY`.
+    """
     status = out.column("status").to_numpy()
     result = ReadResult()
     keep = status == Status.OK
@@ -191,7 +194,8 @@ def read_blocks(
 ) -> ReadResult:
     """Parse a file block by block (``blocks``, or else the file's blocks of lines) and account for a
     damaged gzip stream (see :func:`~chatanalytics.io._files.note_gzip_damage`). Raises LoaderError when
-    the file cannot be read."""
+    the file cannot be read.
+    """
     state = state if state is not None else StreamState()
     result = ReadResult()
     last_line = 0
@@ -239,7 +243,8 @@ def _scan_lines(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def read_with_line_scan(path: Path, read: Callable[[], pa.Table]) -> ReadResult | None:
     """Run ``read()`` (a DuckDB read of the whole file giving one row per non-blank line, in order) while a
     thread scans the file for line starts; pair rows with line numbers. None when the read fails (not
-    JSON objects, bytes that are not UTF-8) or the counts disagree: the caller then reads by blocks."""
+    JSON objects, bytes that are not UTF-8) or the counts disagree: the caller then reads by blocks.
+    """
     size = path.stat().st_size
     if size == 0:
         return ReadResult()

@@ -248,7 +248,8 @@ def _is_types_file(path: Path, head: bytes) -> bool:
 
 def sniff(path: Path, head: bytes) -> str | None:
     """``"marketo_bulk"`` for a file whose first line is a Bulk Activity Extract header (see
-    :func:`layout`), or for a saved ``activities/types.json``."""
+    :func:`layout`), or for a saved ``activities/types.json``.
+    """
     if _is_types_file(path, head):
         return FORMAT
     return FORMAT if layout(_first_line(head)) is not None else None
@@ -428,7 +429,8 @@ def _attr(names: tuple[str, ...]) -> str:
 
 def query(fields: dict[str, int], *, types_file: bool) -> str:
     """The query mapping ``raw`` (``idx`` and the text columns ``c0``, ``c1``, ...) joined with
-    ``ty(id, name)`` to canonical rows."""
+    ``ty(id, name)`` to canonical rows.
+    """
 
     def col(field: str) -> str:
         if field not in fields:
@@ -517,7 +519,8 @@ def _csv(
     con: duckdb.DuckDBPyConnection, path: Path, lay: Layout, skip: int, gz: bool
 ) -> tuple[pa.Table, list[tuple[Any, ...]]]:
     """Parse the file with DuckDB's CSV reader: the rows that split into the header's columns, in file
-    order, and the rejected ones as (DuckDB record number, error type)."""
+    order, and the rejected ones as (DuckDB record number, error type).
+    """
     tag = uuid.uuid4().hex
     rejects, scans = f"marketo_rejects_{tag}", f"marketo_scans_{tag}"
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(lay.names))) + "}"

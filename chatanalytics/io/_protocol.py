@@ -74,7 +74,8 @@ class ReadContext:
 
     def count(self, key: str, n: int, note: str) -> None:
         """Add ``n`` to the read's total ``key``; ``note`` (with ``{n:,}`` for the total) is added to the
-        load report's notes after the last file when the total is not zero."""
+        load report's notes after the last file when the total is not zero.
+        """
         self.totals[key] = (self.totals.get(key, (0, note))[0] + n, note)
 
     def closing_notes(self) -> list[str]:

@@ -196,7 +196,8 @@ def read_events(
 
 def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
     """A format's table as a part, with every de-duplication key column (null where the format, or its
-    tracking plan, fills none)."""
+    tracking plan, fills none).
+    """
     for column in _KEY_STRINGS:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
@@ -373,7 +374,8 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
 
 def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
     """The given rows (ascending) of a table. A mask filter works chunk by chunk, whereas ``take`` on a
-    chunked table first concatenates every chunk."""
+    chunked table first concatenates every chunk.
+    """
     mask = np.zeros(table.num_rows, dtype=bool)
     mask[rows] = True
     return table.filter(pa.array(mask))
@@ -381,7 +383,8 @@ def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
 
 def _drop(part: Part, dropped: _Dropped) -> Part:
     """The part without its duplicate rows, filtered one column at a time so that at most one
-    unfiltered column is held beside the filtered ones."""
+    unfiltered column is held beside the filtered ones.
+    """
     if len(dropped.rows) == 0:
         return part
     keep = np.ones(part.table.num_rows, dtype=bool)
@@ -459,7 +462,8 @@ def _provenance(
     frame: pd.DataFrame, parts: Sequence[Part], names: list[str], tallies: list[FileTally]
 ) -> None:
     """``source_format``, ``source_file``, ``source_record``: as stored in canonical Parquet, else where
-    the record was read."""
+    the record was read.
+    """
     file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
     files: Any = pa.chunked_array([_repeat(names[p.file_index], p.table.num_rows) for p in parts])
     records: Any = pa.array(np.concatenate([p.lines for p in parts]))

@@ -66,7 +66,7 @@ FILES_COLUMNS = {
 
 @dataclass(frozen=True, eq=False)
 class LoadReport:
-    """What a loader read, kept, rejected, de-duplicated and ignored, and why.
+    r"""What a loader read, kept, rejected, de-duplicated and ignored, and why.
 
     Every record read is exactly one of: an *event* (a row of the returned frame), *rejected*
     (unreadable: malformed JSON, missing or unparseable time, missing event name, non-UTF-8 bytes),
@@ -84,7 +84,7 @@ class LoadReport:
         ``rejected``, ``duplicates``, ``ignored``.
     rejected : pandas.DataFrame
         ``source_file``, ``source_record`` (1-based line), ``reason``, ``raw`` (the record's text; bytes
-        that are not UTF-8 are shown as ``\\x..`` escapes).
+        that are not UTF-8 are shown as ``\x..`` escapes).
     duplicates : pandas.DataFrame
         The dropped rows in the canonical schema plus ``duplicate_of_file``, ``duplicate_of_record``
         (the record that was kept) and ``reason``.

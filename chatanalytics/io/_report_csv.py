@@ -70,7 +70,8 @@ def header_of(lines: list[str]) -> list[str]:
 # ------------------------------------------------------------------------------------------ reading
 def read_text(path: Path) -> str:
     """The file's text (gzip decompressed, UTF-8, byte order mark dropped); bytes that are not UTF-8 stay
-    as lone surrogates so that only their rows are rejected."""
+    as lone surrogates so that only their rows are rejected.
+    """
     state = StreamState()
     try:
         data = b"".join(block.data for block in iter_blocks(path, state))
@@ -96,7 +97,8 @@ class Table:
 
 def split_tables(text: str) -> list[Table]:
     """The tables of a report CSV: runs of lines separated by blank lines and ``#`` lines, each
-    starting with its header."""
+    starting with its header.
+    """
     tables: list[Table] = []
     current: Table | None = None
     for number, line in enumerate(text.split("\n"), start=1):
@@ -338,7 +340,8 @@ def read_report_csv(
     zone_hint: str,
 ) -> ReadResult:
     """Read a report CSV: find the event table with ``pick(header) -> bool``, map it with
-    ``build(header) -> Spec``; every other table's rows are ignored records."""
+    ``build(header) -> Spec``; every other table's rows are ignored records.
+    """
     tables = split_tables(read_text(path))
     if not tables:
         return ReadResult()

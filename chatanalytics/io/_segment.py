@@ -64,7 +64,8 @@ _TYPE_RE = re.compile(rb'"type"\s*:\s*"(?:' + b"|".join(t.encode() for t in MESS
 
 def sniff(path: Path, head: bytes) -> str | None:
     """``"segment"`` when the first record is a Segment message: a ``type`` of Segment's spec and a
-    ``messageId``."""
+    ``messageId``.
+    """
     obj, fragment = first_record(head)
     if obj is not None:
         if obj.get("type") in MESSAGE_TYPES and "messageId" in obj:

@@ -109,7 +109,8 @@ def _col(name: str) -> str:
 
 def sniff(path: Path, head: bytes) -> str | None:
     """``"snowplow"`` when the first line is an enriched event: a ``collector_tstamp`` in column 4 and a
-    UUID ``event_id`` in column 7, and 131 columns (when the whole line fits in ``head``)."""
+    UUID ``event_id`` in column 7, and 131 columns (when the whole line fits in ``head``).
+    """
     text = head.lstrip(b"\xef\xbb\xbf\r\n")
     line, newline, _ = text.partition(b"\n")
     fields = line.rstrip(b"\r").split(b"\t")

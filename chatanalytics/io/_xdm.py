@@ -97,7 +97,8 @@ _ECID_FIRST = "list_filter(ecid, lambda e: e.id <> '')[1].id"
 # ------------------------------------------------------------------------------------ XDM
 def sniff(path: Path, head: bytes) -> str | None:
     """``"aep_xdm"`` when the first record has ``_id`` and ``timestamp`` and an XDM key (``eventType``,
-    ``identityMap``, ``web``, ...) or a tenant namespace (a top-level key starting with ``_``)."""
+    ``identityMap``, ``web``, ...) or a tenant namespace (a top-level key starting with ``_``).
+    """
     obj, fragment = first_record(head)
     if obj is not None:
         tenant = any(k.startswith("_") and k != "_id" for k in obj)

@@ -1,15 +1,24 @@
 """The analysis definitions figures and widgets read: table columns, metric names, causes, Adobe's limits.
 
-Figures and widgets take these from here and nowhere else, so the analyses can move their modules
-without touching a figure.
+Figures and widgets take these from here and nowhere else; they are defined in
+:mod:`chatanalytics.columns`, which imports nothing heavy, so drawing a figure never imports an analysis.
 """
 
 from __future__ import annotations
 
-from ..analysis._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
-from ..analysis.agents import METRICS, NO_AGENT, RATES
-from ..analysis.funnel import FRAME_COLUMNS, ORDERS, UNITS
-from ..analysis.timeouts import CAUSES, SERVICE_LEVEL_SECONDS
+from ..columns import (
+    ACCEPT_WINDOW_SECONDS,
+    AGENT_CHAT_CAP,
+    CAUSES,
+    FRAME_COLUMNS,
+    IDLE_TIMEOUT_SECONDS,
+    METRICS,
+    NO_AGENT,
+    ORDERS,
+    RATES,
+    SERVICE_LEVEL_SECONDS,
+    UNITS,
+)
 
 __all__ = [
     "ACCEPT_WINDOW_SECONDS",

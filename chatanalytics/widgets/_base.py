@@ -65,7 +65,7 @@ def date_value(value: Any) -> dt.date | None:
 
 
 def headline(result: Any) -> str:
-    """A result's one-line summary: the first line of its text representation.
+    """A result's one-line summary (:meth:`chatanalytics.analysis.Result.headline`).
 
     Parameters
     ----------
@@ -75,12 +75,13 @@ def headline(result: Any) -> str:
     -------
     str
     """
-    return repr(result).split("\n", 1)[0]
+    return str(result.headline())
 
 
 class WidgetDisplay:
     """Display for a widget holding ``self.container`` (the ipywidgets box) and ``self.figure`` (its
-    FigureWidget): the saved widget state is brought up to date before every display."""
+    FigureWidget): the saved widget state is brought up to date before every display.
+    """
 
     container: Any
     figure: Any

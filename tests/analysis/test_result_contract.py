@@ -151,11 +151,22 @@ def test_tables_indexing_is_deprecated(results):
     pd.testing.assert_frame_equal(outcomes, t.frame("outcomes"))
 
 
-def test_old_module_paths_warn_and_report_is_not_a_function():
+@pytest.mark.parametrize(
+    ("path", "home"),
+    [
+        ("chatanalytics.report", "chatanalytics"),
+        ("chatanalytics.analysis.funnel", "chatanalytics.analysis"),
+        ("chatanalytics.analysis.agents", "chatanalytics.analysis"),
+        ("chatanalytics.analysis.timeouts", "chatanalytics.analysis"),
+        ("chatanalytics.analysis.adobe", "chatanalytics.analysis"),
+    ],
+)
+def test_private_module_paths_fail_naming_the_public_home(path, home):
+    """``import chatanalytics.analysis.funnel as f`` never quietly gives the function ``funnel``."""
     import importlib
 
-    with pytest.warns(DeprecationWarning, match="import UNITS from chatanalytics.analysis"):
-        from chatanalytics.analysis.funnel import UNITS  # noqa: F401
-    with pytest.raises(ModuleNotFoundError, match=r"chatanalytics\.report"):
-        importlib.import_module("chatanalytics.report")
+    with pytest.raises(ModuleNotFoundError, match=rf"{path} is not a module.*from {home} import"):
+        importlib.import_module(path)
+    with pytest.raises(ModuleNotFoundError):
+        exec(f"import {path} as f")
     assert callable(ca.report) and callable(ca.analysis.funnel)

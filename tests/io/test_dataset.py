@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis.funnel import OTHER
+from chatanalytics.analysis._funnel import OTHER
 from chatanalytics.cli import main
 from chatanalytics.io import write_dataset
 
