@@ -934,7 +934,8 @@ def _metric_sentence(row: pd.Series, d: pd.DataFrame, n_drivers: int) -> str:
     noise = "significant" if row["significant"] else "within noise"
     if kind == "count":
         rel = row["relative_change"]
-        return f"{label} {verb} {abs(rel):.0%} ({b:,.0f} to {a:,.0f}; {noise})."
+        size = f"{abs(rel):.0%}" if abs(rel) >= 0.1 else f"{abs(rel):.1%}"
+        return f"{label} {verb} {size} ({b:,.0f} to {a:,.0f}; {noise})."
     if kind == "median":
         return f"{label} {verb} from {b:.0f} s to {a:.0f} s (log-rank p = {row['p_value']:.2g}; {noise})."
     text = (
@@ -947,10 +948,13 @@ def _metric_sentence(row: pd.Series, d: pd.DataFrame, n_drivers: int) -> str:
     mine = d[d["metric"] == row["metric"]]
     if len(mine) == 0:
         return text
-    # the largest rate parts and mix parts in the direction of the change, over every breakdown
+    # the largest rate parts of the first breakdown (the breakdowns overlap: one group's own rate
+    # shows again in every other breakdown) and the largest mix parts of any breakdown, in the
+    # direction of the change
+    first = mine[mine["by"] == mine["by"].iloc[0]]
     long = pd.concat(
         [
-            mine.assign(part=mine["rate"], kind_="rate"),
+            first.assign(part=first["rate"], kind_="rate"),
             mine.assign(part=mine["mix"], kind_="mix"),
         ]
     )
