@@ -8,15 +8,16 @@ recorded on any website. Capture files written by the simulator say so in every 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from ..io._capture_write import write_capture
 from ..io._read import finalize_frame, read_events
-from ._simulate import simulate_raw
+from ._simulate import PlantedChange, simulate_raw
 
-__all__ = ["SAMPLE_PATH", "SAMPLE_SEED", "SAMPLE_SESSIONS", "load_sample", "simulate"]
+__all__ = ["SAMPLE_PATH", "SAMPLE_SEED", "SAMPLE_SESSIONS", "PlantedChange", "load_sample", "simulate"]
 
 _HERE = Path(__file__).resolve().parent
 _NAME = "sample-synthetic.jsonl.gz"
@@ -36,6 +37,7 @@ def simulate(
     tz: str = "America/New_York",
     path: str | os.PathLike[str] | None = None,
     warn: bool = False,
+    changes: Sequence[PlantedChange] = (),
 ) -> pd.DataFrame:
     """Simulate Dynamic Chat events: **synthetic** data that follows Adobe's documented rules.
 
@@ -62,6 +64,12 @@ def simulate(
         back the returned events.
     warn : bool, default False
         Raise a :class:`DataQualityWarning` for the duplicates the simulator delivers on purpose.
+    changes : sequence of PlantedChange, optional
+        Documented changes planted from a local date on, e.g.
+        ``PlantedChange("2026-10-19", conversation="Pricing page dialogue", engage_factor=0.6)`` (one
+        conversation's engagement falls to 60% of its rate) or
+        ``PlantedChange("2026-10-19", ui_type_factor={"popup": 2.0})`` (popups get twice their share of
+        sessions, every rate unchanged). None by default; see :mod:`chatanalytics.datasets._simulate`.
 
     Returns
     -------
@@ -76,8 +84,10 @@ def simulate(
     >>> bool((events["source_format"] == "simulated").all())
     True
     """
-    raw = simulate_raw(n_sessions, seed=seed, start=start, days=days, tz=tz)
+    raw = simulate_raw(n_sessions, seed=seed, start=start, days=days, tz=tz, changes=changes)
     name = f"simulate(n_sessions={n_sessions}, seed={seed}, start={start!r}, days={days}, tz={tz!r})"
+    if changes:
+        name = name[:-1] + f", changes={list(changes)!r})"
     if path is not None:
         write_capture(raw, path, extra={"synthetic": True})
     return finalize_frame(raw, source_name=name, warn=warn)

@@ -69,6 +69,15 @@ Concurrency cap
     request's random routing order that is on shift and has room at that instant; with none left the
     request is offered to nobody and times out. The fix is repeated until no agent is over the cap, a
     loop over rounds, never over requests.
+Planted changes
+    :class:`PlantedChange` plants a documented change from a local date (in ``tz``), for testing change
+    detection: ``engage_factor`` multiplies the engagement rate of one conversation (or of all) for the
+    conversations triggered from that date on (the probability is capped at 1); ``ui_type_factor``
+    multiplies the trigger weights of the conversations of the given UI types for sessions arriving
+    from that date on (the weights are then normalised again), which moves sessions between UI types
+    while every conversation keeps its rates. Several changes multiply. The draws are the same
+    uniforms as without a change, so a lower engagement probability turns some engaged conversations
+    into unengaged ones and nothing else; with no change planted the output is exactly the default one.
 Dirt
     Applied last, from a separate random stream (so the clean events of a seed are the same with and
     without dirt): client clock skew (:data:`CLOCK_SKEW_SESSION_RATE` of sessions have every timestamp
@@ -84,6 +93,7 @@ are over catalogue entries, agents, id digit positions and the rounds of the con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -144,6 +154,7 @@ __all__ = [
     "Agent",
     "Conversation",
     "LogNormal",
+    "PlantedChange",
     "Shift",
     "simulate_raw",
 ]
@@ -180,6 +191,60 @@ class Conversation:
     live_chat: bool
     team_routing: bool
     pages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PlantedChange:
+    """A change planted in simulated data from a local date on (see the module notes).
+
+    Attributes
+    ----------
+    start : str
+        First local day (in the simulation's ``tz``) the change applies to, e.g. ``"2026-10-19"``.
+    conversation : str, optional
+        Name or id of the catalogue conversation whose engagement changes; ``None``: every conversation.
+    engage_factor : float, default 1.0
+        Multiplies P(ENGAGED | TRIGGERED) of conversations triggered from ``start`` on (capped at 1).
+    ui_type_factor : dict, optional
+        UI type -> factor multiplying the trigger weights of its conversations for sessions arriving
+        from ``start`` on (``{"popup": 2.0}`` doubles the popups' weights, then the weights are
+        normalised): traffic moves between UI types, every conversation keeps its rates.
+
+    Examples
+    --------
+    >>> PlantedChange("2026-10-19", conversation="Pricing page dialogue", engage_factor=0.6).engage_factor
+    0.6
+    """
+
+    start: str
+    conversation: str | None = None
+    engage_factor: float = 1.0
+    ui_type_factor: dict[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            day = pd.Timestamp(self.start)
+        except (TypeError, ValueError):
+            raise InvalidParameterError("start", self.start, reason="not a date") from None
+        if pd.isna(day):
+            raise InvalidParameterError("start", self.start, reason="not a date")
+        names = [c.name for c in CONVERSATIONS] + [c.id for c in CONVERSATIONS]
+        if self.conversation is not None and self.conversation not in names:
+            raise InvalidParameterError("conversation", self.conversation, names)
+        f = self.engage_factor
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not np.isfinite(f) or f < 0:
+            raise InvalidParameterError("engage_factor", f, reason="a finite number >= 0")
+        ui_types = sorted({c.ui_type for c in CONVERSATIONS})
+        for ui, factor in (self.ui_type_factor or {}).items():
+            if ui not in ui_types:
+                raise InvalidParameterError("ui_type_factor", ui, ui_types)
+            if (
+                isinstance(factor, bool)
+                or not isinstance(factor, (int, float))
+                or not np.isfinite(factor)
+                or factor <= 0
+            ):
+                raise InvalidParameterError("ui_type_factor", factor, reason=f"{ui}: a finite number > 0")
 
 
 @dataclass(frozen=True)
@@ -418,6 +483,7 @@ def simulate_raw(
     start: str = "2026-10-05",
     days: int = 28,
     tz: str = "America/New_York",
+    changes: Sequence[PlantedChange] = (),
 ) -> pd.DataFrame:
     """Simulate SYNTHETIC Dynamic Chat callback events, dirt included.
 
@@ -435,6 +501,8 @@ def simulate_raw(
         Number of days.
     tz : str
         Business time zone (IANA name) of the arrival profile and the agents' shifts.
+    changes : sequence of PlantedChange, optional
+        Changes planted from a local date on (see the module notes); none by default.
 
     Returns
     -------
@@ -461,7 +529,7 @@ def simulate_raw(
     >>> bool((ev["event_type"] == "CONVERSATION_TRIGGERED").any())
     True
     """
-    return _simulate(n_sessions, seed=seed, start=start, days=days, tz=tz, dirt=True)
+    return _simulate(n_sessions, seed=seed, start=start, days=days, tz=tz, dirt=True, changes=changes)
 
 
 # --------------------------------------------------------------------------- implementation
@@ -475,9 +543,11 @@ def _simulate(
     days: int = 28,
     tz: str = "America/New_York",
     dirt: bool = True,
+    changes: Sequence[PlantedChange] = (),
 ) -> pd.DataFrame:
     """:func:`simulate_raw`, with the dirt optional (``dirt=False`` gives the clean events of the seed)."""
     n_sessions, seed, start_day, days, tz = _check_params(n_sessions, seed, start, days, tz)
+    changes = _check_changes(changes)
     rng, rng_dirt = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     n = n_sessions
     nconv = len(CONVERSATIONS)
@@ -488,13 +558,26 @@ def _simulate(
 
     # ---- conversation instances (session x conversation)
     weights = _normalised([c.weight for c in CONVERSATIONS])
-    c1 = rng.choice(nconv, size=n, p=weights)
-    second = np.flatnonzero(rng.random(n) < SECOND_CONVERSATION_RATE)
-    c2 = rng.choice(nconv, size=len(second), p=weights)
-    clash = c2 == c1[second]
-    while clash.any():  # redraw until different: the conditional distribution given "not the first"
-        c2[clash] = rng.choice(nconv, size=int(clash.sum()), p=weights)
+    if not changes:
+        c1 = rng.choice(nconv, size=n, p=weights)
+        second = np.flatnonzero(rng.random(n) < SECOND_CONVERSATION_RATE)
+        c2 = rng.choice(nconv, size=len(second), p=weights)
         clash = c2 == c1[second]
+        while clash.any():  # redraw until different: the conditional distribution given "not the first"
+            c2[clash] = rng.choice(nconv, size=int(clash.sum()), p=weights)
+            clash = c2 == c1[second]
+    else:
+        # per session, the cumulative trigger weights in force when it arrives (inverse-CDF draws)
+        cdf = np.cumsum(_planted_weights(changes, t_session, start_day, tz), axis=1)
+        cdf /= cdf[:, -1:]
+        c1 = _draw_rows(cdf, rng.random(n))
+        second = np.flatnonzero(rng.random(n) < SECOND_CONVERSATION_RATE)
+        c2 = _draw_rows(cdf[second], rng.random(len(second)))
+        clash = c2 == c1[second]
+        while clash.any():
+            rows = np.flatnonzero(clash)
+            c2[rows] = _draw_rows(cdf[second[rows]], rng.random(len(rows)))
+            clash = c2 == c1[second]
     inst_sess = np.concatenate([np.arange(n), second])
     inst_conv = np.concatenate([c1, c2])
     t0 = np.concatenate([t_session, t_session[second] + _draw_ms(rng, SECOND_CONVERSATION_GAP, len(second))])
@@ -505,7 +588,10 @@ def _simulate(
     engagement = np.array([c.engagement_rate for c in CONVERSATIONS])
     offers_live = np.array([c.live_chat for c in CONVERSATIONS])
     team = np.array([c.team_routing for c in CONVERSATIONS])
-    engaged = rng.random(m) < engagement[inst_conv]
+    p_engage = engagement[inst_conv]
+    if changes:
+        p_engage = p_engage * _planted_engagement(changes, inst_conv, t0, start_day, tz)
+    engaged = rng.random(m) < np.minimum(p_engage, 1.0)
     t_eng = t0 + _draw_ms(rng, ENGAGE_DELAY, m)
     completes = rng.random(m) < COMPLETION_RATE
     bot_len = np.where(completes, _draw_ms(rng, COMPLETE_DURATION, m), _draw_ms(rng, CLOSE_DURATION, m))
@@ -666,6 +752,61 @@ def _check_params(n_sessions: Any, seed: Any, start: Any, days: Any, tz: Any) ->
     if day.tzinfo is not None:
         day = day.tz_convert(tz).tz_localize(None)
     return n_sessions, seed, day.normalize(), days, tz
+
+
+def _check_changes(changes: Any) -> tuple[PlantedChange, ...]:
+    if changes is None:
+        return ()
+    if isinstance(changes, PlantedChange):
+        changes = (changes,)
+    out = tuple(changes)
+    for c in out:
+        if not isinstance(c, PlantedChange):
+            raise InvalidParameterError("changes", c, reason="give PlantedChange objects")
+    return out
+
+
+def _local_start_ms(day: str, start_day: pd.Timestamp, tz: str) -> int:
+    """UTC milliseconds of local midnight of ``day`` in ``tz`` (DST gaps move forward)."""
+    local = pd.Timestamp(day)
+    local = local.tz_convert(tz).tz_localize(None) if local.tzinfo is not None else local
+    utc = local.normalize().tz_localize(tz, ambiguous=False, nonexistent="shift_forward")
+    return int(utc.value // 1_000_000)  # Timestamp.value is in nanoseconds
+
+
+def _planted_weights(
+    changes: tuple[PlantedChange, ...], t_session: np.ndarray, start_day: pd.Timestamp, tz: str
+) -> np.ndarray:
+    """(sessions, conversations): trigger weights in force at each session's arrival."""
+    base = np.array([c.weight for c in CONVERSATIONS], dtype=float)
+    out = np.broadcast_to(base, (len(t_session), len(base))).copy()
+    ui = np.array([c.ui_type for c in CONVERSATIONS])
+    for change in changes:  # over planted changes, not rows
+        after = t_session >= _local_start_ms(change.start, start_day, tz)
+        for ui_type, factor in (change.ui_type_factor or {}).items():
+            out[np.ix_(after, ui == ui_type)] *= factor
+    return out
+
+
+def _planted_engagement(
+    changes: tuple[PlantedChange, ...], conv: np.ndarray, t0: np.ndarray, start_day: pd.Timestamp, tz: str
+) -> np.ndarray:
+    """Per conversation instance, the factor on its engagement probability."""
+    out = np.ones(len(conv))
+    for change in changes:  # over planted changes, not rows
+        if change.engage_factor == 1.0:
+            continue
+        hit = t0 >= _local_start_ms(change.start, start_day, tz)
+        if change.conversation is not None:
+            which = [i for i, c in enumerate(CONVERSATIONS) if change.conversation in (c.name, c.id)]
+            hit &= np.isin(conv, which)
+        out[hit] *= change.engage_factor
+    return out
+
+
+def _draw_rows(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, the category whose cumulative weight first exceeds the uniform ``u`` (inverse CDF)."""
+    return np.minimum((cdf <= u[:, None]).sum(axis=1), cdf.shape[1] - 1).astype(np.int64)
 
 
 def _normalised(w: Any) -> np.ndarray:

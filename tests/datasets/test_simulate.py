@@ -433,3 +433,72 @@ def test_dirt_is_present_at_the_configured_rates(clean: pd.DataFrame, dirty: pd.
     lo, hi = sim.CLOCK_SKEW_SECONDS
     assert skewed.abs().between(lo, hi).all()
     assert (skewed > 0).any() and (skewed < 0).any()
+
+
+# --------------------------------------------------------------------------- planted changes
+
+
+def test_no_planted_change_leaves_the_output_unchanged() -> None:
+    pd.testing.assert_frame_equal(simulate_raw(2000, seed=7), simulate_raw(2000, seed=7, changes=()))
+
+
+def _first_triggers(ev: pd.DataFrame) -> pd.DataFrame:
+    trig = ev[ev["event_type"] == TRIG]
+    return trig.groupby(["session_id", "conversation_id"], as_index=False).agg(
+        t0=("event_time_utc", "min"), name=("conversation_name", "first"), ui=("ui_type", "first")
+    )
+
+
+def test_planted_engagement_drop_matches_the_factor() -> None:
+    """Pricing page dialogue: engagement 0.30, times 0.6 from 2026-10-19 (local) on: 0.18 after.
+
+    40,000 sessions over 28 days give about 4,600 Pricing conversations on each side of the date, so
+    a rate is known to about 0.007 (4 standard errors plus slack: ``tol``); the other conversations
+    keep their catalogue rates on both sides."""
+    change = sim.PlantedChange("2026-10-19", conversation="Pricing page dialogue", engage_factor=0.6)
+    ev = _simulate(40_000, seed=3, dirt=False, changes=[change])
+    units = _first_triggers(ev)
+    engaged = ev[ev["event_type"] == ENG][["session_id", "conversation_id"]].drop_duplicates()
+    units = units.merge(engaged.assign(engaged=True), how="left").fillna({"engaged": False})
+    units["after"] = units["t0"] >= pd.Timestamp("2026-10-19", tz=TZ)
+    rates = units.groupby(["name", "after"])["engaged"].agg(["mean", "size"])
+    for c in sim.CONVERSATIONS:
+        for after in (False, True):
+            p = c.engagement_rate * (0.6 if after and c.name == "Pricing page dialogue" else 1.0)
+            got, n = rates.loc[(c.name, after)]
+            assert within(got, p, tol(p, n)), (c.name, after, got, p)
+
+
+def test_planted_ui_type_shift_moves_sessions_not_rates() -> None:
+    """Popups' trigger weights doubled from 2026-10-19: a session's first conversation is a popup with
+    probability 0.28 before (0.20 + 0.08) and 0.56 / 1.28 = 0.4375 after; popups still engage at
+    (0.20 * 0.30 + 0.08 * 0.26) / 0.28 = 0.2886."""
+    change = sim.PlantedChange("2026-10-19", ui_type_factor={"popup": 2.0})
+    ev = _simulate(40_000, seed=4, dirt=False, changes=[change])
+    trig = ev[ev["event_type"] == TRIG].sort_values("event_time_utc", kind="stable")
+    first = trig.groupby("session_id").first()
+    after = first["event_time_utc"] >= pd.Timestamp("2026-10-19", tz=TZ)
+    for flag, p in ((False, 0.28), (True, 0.4375)):
+        share = (first.loc[after == flag, "ui_type"] == "popup").mean()
+        assert within(share, p, tol(p, int((after == flag).sum())))
+    units = _first_triggers(ev)
+    engaged = ev[ev["event_type"] == ENG][["session_id", "conversation_id"]].drop_duplicates()
+    units = units.merge(engaged.assign(engaged=True), how="left").fillna({"engaged": False})
+    popup = units[units["ui"] == "popup"]
+    late = popup["t0"] >= pd.Timestamp("2026-10-19", tz=TZ)
+    for flag in (False, True):
+        part = popup.loc[late == flag, "engaged"]
+        assert within(part.mean(), 0.2886, tol(0.2886, len(part)))
+
+
+def test_planted_change_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match="conversation"):
+        sim.PlantedChange("2026-10-19", conversation="Pricing dialog")
+    with pytest.raises(InvalidParameterError, match="engage_factor"):
+        sim.PlantedChange("2026-10-19", engage_factor=-1)
+    with pytest.raises(InvalidParameterError, match="ui_type_factor"):
+        sim.PlantedChange("2026-10-19", ui_type_factor={"banner": 2.0})
+    with pytest.raises(InvalidParameterError, match="start"):
+        sim.PlantedChange("someday")
+    with pytest.raises(InvalidParameterError, match="changes"):
+        simulate_raw(10, changes=["engagement down"])
