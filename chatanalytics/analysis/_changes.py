@@ -122,11 +122,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..columns import ACCEPT_WINDOW_SECONDS
 from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError
 from ..schema import validate_events
 from ._changes_stats import count_contributions, kitagawa, poisson_change, two_proportions
 from ._engine import as_table, duration, refuse_aggregated
-from ._requests import ACCEPT_WINDOW_SECONDS
 from ._stats import Z95, chi2_sf, curve_quantile, holm, kaplan_meier_ci, logrank, wilson
 
 __all__ = ["BY_COLUMNS", "METRICS", "PERIODS", "change_headlines", "compute_changes"]
@@ -440,7 +440,8 @@ _CAL_SCHEMA = {"period": "int64", "p_start": "int64", "p_end": "int64", "data_en
 @functools.lru_cache(maxsize=64)
 def _sql(kind: str, by: tuple[str, ...], win_us: int) -> str:
     """DuckDB SQL of a query over the tables ``ca_events`` and ``ca_periods``, compiled once per shape:
-    compiling an Ibis expression costs far more than running it on a few thousand events."""
+    compiling an Ibis expression costs far more than running it on a few thousand events.
+    """
     import ibis
 
     t = ibis.table({**_SCHEMA, **dict.fromkeys(by, "string")}, name="ca_events")
@@ -455,7 +456,8 @@ _CON: list[Any] = []
 
 def _connection() -> Any:
     """One in-memory DuckDB connection for frames, opened on first use (opening one costs more than
-    the queries on a small frame); callers hold :data:`_LOCK`."""
+    the queries on a small frame); callers hold :data:`_LOCK`.
+    """
     if not _CON:
         import duckdb
 
@@ -645,7 +647,8 @@ def _totals(frame: pd.DataFrame, columns: list[str]) -> dict[str, float]:
 
 def _km(q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per request with a known wait (repeated by count): seconds to accept (``inf`` for a missed
-    request: never accepted) and whether it was accepted."""
+    request: never accepted) and whether it was accepted.
+    """
     keep = q[q["code"] != _ACCEPTED_UNTIMED]
     n = keep["n"].to_numpy()
     code = np.repeat(keep["code"].to_numpy(), n)

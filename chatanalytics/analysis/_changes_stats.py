@@ -1,5 +1,6 @@
 """Comparisons of two periods on aggregated counts (numpy only): proportions, Poisson counts, and the
-symmetric (Kitagawa) decomposition of a change in a rate into mix and rate effects per group."""
+symmetric (Kitagawa) decomposition of a change in a rate into mix and rate effects per group.
+"""
 
 from __future__ import annotations
 
@@ -211,7 +212,8 @@ def count_contributions(
 ) -> dict[str, np.ndarray]:
     """Each group's part of the change in a count: ``x1 - x0 * length1 / length0`` (the before count
     scaled to the after exposure), with a Wald 95% interval (Poisson counts); the parts add up to the
-    total change. Also the groups' shares of the count before and after."""
+    total change. Also the groups' shares of the count before and after.
+    """
     x0 = np.asarray(x0, dtype=float)
     x1 = np.asarray(x1, dtype=float)
     c = length1 / length0
