@@ -25,7 +25,7 @@ from ..schema import EVENT_TYPES
 from ._files import is_gzip
 from ._jsonl import parse_block, read_blocks, read_with_line_scan, stream
 from ._protocol import ReadContext, ReadResult
-from ._sql import NOT_OBJECT_OR_NO_TIME, Status
+from ._sql import NOT_OBJECT_OR_NO_TIME, Status, status_sql
 
 FORMAT = "capture"
 
@@ -78,6 +78,12 @@ def _tail(source: str, *, object_check: str) -> str:
     String fields come out raw; empty strings and ``4471902.0``-style ids are cleaned in Arrow
     afterwards (see ``clean_strings``), which is cheaper than doing it row by row here.
     """
+    status = status_sql(
+        ("ts IS NULL", object_check),
+        ("t IS NULL", Status.BAD_TIME),
+        ("ev IS NULL", Status.MISSING_EVENT_NAME),
+        ("code IS NULL", Status.IGNORED),
+    )
     return f"""
 WITH f AS ({source}),
 g AS (
@@ -90,12 +96,7 @@ h AS (
   FROM g
 )
 SELECT idx, has_data,
-  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
-       WHEN ts IS NULL THEN {object_check}
-       WHEN t IS NULL THEN {Status.BAD_TIME}
-       WHEN ev IS NULL THEN {Status.MISSING_EVENT_NAME}
-       WHEN code IS NULL THEN {Status.IGNORED}
-       ELSE {Status.OK} END AS TINYINT) AS status,
+  {status} AS status,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN ev END AS event_name,
   {", ".join(STRING_FIELDS)},

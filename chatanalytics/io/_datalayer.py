@@ -26,7 +26,7 @@ from ._json_sql import time_text
 from ._jsonl import first_line, is_json_array, read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import ID_COLUMNS, Status, clean_id, lit, lookup_code
+from ._sql import ID_COLUMNS, Status, clean_id, lit, lookup_code, status_sql
 
 FORMAT = "datalayer"
 
@@ -63,6 +63,12 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     for c in strings:
         expr = f"c_{c}"
         outs.append(f"{clean_id(expr) if c in ID_COLUMNS else expr} AS {c}")
+    status = status_sql(
+        ("json_type(text) <> 'OBJECT'", Status.NOT_OBJECT),
+        ("code IS NULL", Status.IGNORED),
+        ("ts_raw IS NULL", Status.MISSING_TIME),
+        ("t IS NULL", Status.BAD_TIME),
+    )
     return f"""
 WITH f AS (
   SELECT idx, valid, text, {fields}
@@ -74,12 +80,7 @@ h AS (
   FROM f
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
-       WHEN json_type(text) <> 'OBJECT' THEN {Status.NOT_OBJECT}
-       WHEN code IS NULL THEN {Status.IGNORED}
-       WHEN ts_raw IS NULL THEN {Status.MISSING_TIME}
-       WHEN t IS NULL THEN {Status.BAD_TIME}
-       ELSE {Status.OK} END AS TINYINT) AS status,
+  {status} AS status,
   CAST(t AS TIMESTAMPTZ) AS event_time_utc, code,
   CASE WHEN code IS NULL THEN coalesce(ev || coalesce(' ({action}=' || action || ')', ''),
                                        'gtag:' || gtag0, '(no event key)') END AS event_name

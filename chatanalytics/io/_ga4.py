@@ -46,7 +46,7 @@ from ._files import file_head, is_gzip
 from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import ID_COLUMNS, NOT_OBJECT_OR_NO_TIME, REASONS, Status, clean_id, lit, lookup_code
+from ._sql import ID_COLUMNS, NOT_OBJECT_OR_NO_TIME, REASONS, Status, clean_id, lit, lookup_code, status_sql
 
 FORMAT = "ga4_bigquery"
 
@@ -106,6 +106,12 @@ def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
     by_name = lookup_code(plan.events(DESTINATION), "ev")
     by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")
     shown = f"' ({action}=' || action || ')'" if action else "NULL"
+    status = status_sql(
+        ("ts IS NULL", object_check),
+        ("us IS NULL", Status.BAD_TIME),
+        ("ev IS NULL", Status.MISSING_EVENT_NAME),
+        ("code IS NULL", Status.IGNORED),
+    )
     return f"""
 WITH f AS ({source}),
 g AS (
@@ -119,12 +125,7 @@ h AS (
   FROM g
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
-       WHEN ts IS NULL THEN {object_check}
-       WHEN us IS NULL THEN {Status.BAD_TIME}
-       WHEN ev IS NULL THEN {Status.MISSING_EVENT_NAME}
-       WHEN code IS NULL THEN {Status.IGNORED}
-       ELSE {Status.OK} END AS TINYINT) AS status,
+  {status} AS status,
   CAST(make_timestamp(us) AS TIMESTAMPTZ) AS event_time_utc, code,
   CASE WHEN code IS NULL THEN ev || coalesce({shown}, '') END AS event_name,
   {", ".join(_columns(plan))}

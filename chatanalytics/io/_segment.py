@@ -48,7 +48,7 @@ from ._json_sql import first_record, id_column, ident, naive_sql, note_counts, s
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import Status, lit, lookup_code
+from ._sql import Status, lit, lookup_code, status_sql
 
 FORMAT = "segment"
 DESTINATION = "segment"
@@ -118,6 +118,16 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     }
     raw = ", ".join(f"{expr} AS x_{c}" for c, expr in columns.items())
     outs = ", ".join(id_column(f"x_{c}", c) for c in columns)
+    no_type = (
+        f"CASE WHEN json_type(text) <> 'OBJECT' THEN {Status.NOT_OBJECT} ELSE {Status.MISSING_EVENT_NAME} END"
+    )
+    status = status_sql(
+        ("typ IS NULL", no_type),
+        ("track AND ev IS NULL AND code IS NULL", Status.MISSING_EVENT_NAME),
+        ("code IS NULL", Status.IGNORED),
+        ("ts_raw IS NULL", Status.MISSING_TIME),
+        ("t IS NULL", Status.BAD_TIME),
+    )
     return f"""
 WITH f AS (
   SELECT idx, valid, text, nullif(trim(r."type"), '') AS typ, nullif(r."event", '') AS ev,
@@ -134,14 +144,7 @@ h AS (
   FROM g
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
-       WHEN typ IS NULL THEN
-         CASE WHEN json_type(text) <> 'OBJECT' THEN {Status.NOT_OBJECT} ELSE {Status.MISSING_EVENT_NAME} END
-       WHEN track AND ev IS NULL AND code IS NULL THEN {Status.MISSING_EVENT_NAME}
-       WHEN code IS NULL THEN {Status.IGNORED}
-       WHEN ts_raw IS NULL THEN {Status.MISSING_TIME}
-       WHEN t IS NULL THEN {Status.BAD_TIME}
-       ELSE {Status.OK} END AS TINYINT) AS status,
+  {status} AS status,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN CASE WHEN track THEN ev || coalesce({shown}, '') ELSE typ END END
     AS event_name,

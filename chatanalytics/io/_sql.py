@@ -51,6 +51,22 @@ NOT_OBJECT_OR_NO_TIME = (
 )
 
 
+def status_sql(*checks: tuple[str, object]) -> str:
+    """A record's status as a TINYINT SQL expression: the first check that holds, else ``Status.OK``.
+
+    ``checks`` are ``(condition, status)`` pairs in order; a status may be a :class:`Status` or an SQL
+    expression giving one. A JSON-lines reader always tests ``NOT valid`` (malformed JSON) first.
+
+    Examples
+    --------
+    >>> status_sql(("t IS NULL", Status.BAD_TIME))
+    'CAST(CASE WHEN NOT valid THEN 2 WHEN t IS NULL THEN 5 ELSE 0 END AS TINYINT)'
+    """
+    whens = [f"WHEN NOT valid THEN {int(Status.MALFORMED_JSON)}"]
+    whens += [f"WHEN {cond} THEN {int(st) if isinstance(st, Status) else st}" for cond, st in checks]
+    return f"CAST(CASE {' '.join(whens)} ELSE {int(Status.OK)} END AS TINYINT)"
+
+
 def lit(text: str) -> str:
     """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"

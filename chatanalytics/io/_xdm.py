@@ -66,7 +66,7 @@ from ._json_sql import (
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code
+from ._sql import NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
 
 FORMAT = "aep_xdm"
 DESTINATION = "websdk"
@@ -189,6 +189,11 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     }
     raw = ", ".join(f"{expr} AS x_{c}" for c, expr in columns.items())
     outs = ", ".join(id_column(f"x_{c}", c) for c in columns)
+    status = status_sql(
+        ("ts_raw IS NULL", NOT_OBJECT_OR_NO_TIME),
+        ("code IS NULL", Status.IGNORED),
+        ("t IS NULL", Status.BAD_TIME),
+    )
     return f"""
 WITH f AS (
   SELECT idx, valid, text, nullif(r."timestamp", '') AS ts_raw, nullif(r."eventType", '') AS etype,
@@ -204,11 +209,7 @@ k AS (
   FROM h
 )
 SELECT idx,
-  CAST(CASE WHEN NOT valid THEN {Status.MALFORMED_JSON}
-       WHEN ts_raw IS NULL THEN {NOT_OBJECT_OR_NO_TIME}
-       WHEN code IS NULL THEN {Status.IGNORED}
-       WHEN t IS NULL THEN {Status.BAD_TIME}
-       ELSE {Status.OK} END AS TINYINT) AS status,
+  {status} AS status,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN coalesce(etype, '(no eventType)') || coalesce(' (' || link || ')', '')
                               || coalesce({shown}, '') END AS event_name,
