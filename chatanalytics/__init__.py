@@ -8,10 +8,12 @@ from ._private import refuse_moved
 from ._report import report
 from .analysis import (
     AgentPerformanceResult,
+    ChangesResult,
     FunnelResult,
     TimeoutResult,
     adobe_metrics,
     agent_performance,
+    changes,
     event_counts,
     events_table,
     funnel,
@@ -42,6 +44,7 @@ __all__ = [
     "FORMATS",
     "AgentPerformanceResult",
     "AggregatedDataError",
+    "ChangesResult",
     "ChatAnalyticsError",
     "DataQualityWarning",
     "EmptyDataError",
@@ -57,6 +60,7 @@ __all__ = [
     "adobe_metrics",
     "agent_performance",
     "capture_snippet",
+    "changes",
     "event_counts",
     "events_table",
     "funnel",

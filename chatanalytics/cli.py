@@ -1,7 +1,8 @@
 """The ``chatanalytics`` command line (also ``python -m chatanalytics``).
 
 Exit codes: 0 when the job was done, 1 on bad input (the reason on stderr, no traceback), 2 on a usage
-error (unknown command or option, bad option value).
+error (unknown command or option, bad option value); ``digest`` exits 4 when a metric moved
+significantly, so that a scheduled job can alert.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from .errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_CHANGED = 0, 1, 2, 4
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -117,6 +118,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------------------------------------------------- digest
+def cmd_digest(args: argparse.Namespace) -> int:
+    """Read exports and print what changed (one headline line per line); exit 4 when a metric moved
+    significantly.
+    """
+    from .analysis import changes
+
+    events = _read(args)
+    by = list(dict.fromkeys(args.by)) if args.by else ["conversation_name", "ui_type"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)  # the headline lines say why, in full
+        try:
+            result = changes(
+                events, period=args.period, tz=args.tz, by=by, baseline=args.baseline, at=args.at
+            )
+        except InvalidParameterError as err:
+            if err.param != "at":
+                raise
+            # an --at outside the data is a wrong option value, told as argparse tells the others
+            print(f"chatanalytics digest: error: argument --at: {err}", file=sys.stderr)
+            return EXIT_USAGE
+    for line in result.headlines():
+        print(line)
+    if args.csv:
+        out = Path(args.csv)
+        out.mkdir(parents=True, exist_ok=True)
+        for stem, table in result.CSV.items():
+            result.frame(table).to_csv(out / f"{stem}.csv", index=False)
+        if not args.quiet:  # stdout holds only the headline lines
+            print(f"wrote {out}/: {', '.join(f'{stem}.csv' for stem in result.CSV)}", file=sys.stderr)
+    return EXIT_CHANGED if result.summary()["significant"] else EXIT_OK
+
+
 # ---------------------------------------------------------------------------------------------- others
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Read exports and print the load report and a summary; write nothing."""
@@ -213,14 +247,29 @@ def _positive(kind: type) -> Any:
     return check
 
 
+def _date(value: str) -> str:
+    import pandas as pd
+
+    try:
+        when = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        when = None
+    if when is None or pd.isna(when):
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (e.g. 2026-03-09)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The command line's parser: ``report``, ``inspect``, ``convert``, ``simulate`` and their options."""
+    """The command line's parser: ``report``, ``digest``, ``inspect``, ``convert``, ``simulate`` and their
+    options.
+    """
     from .io import FORMATS
 
     parser = argparse.ArgumentParser(
         prog="chatanalytics",
         description="Analyse Adobe Marketo Engage Dynamic Chat events.",
-        epilog="exit codes: 0 done, 1 bad input (reason on stderr), 2 usage error",
+        epilog="exit codes: 0 done, 1 bad input (reason on stderr), 2 usage error; digest: 4 when a metric "
+        "moved significantly",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
@@ -258,6 +307,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)")
     p.add_argument("--title", default=None, help="heading of the report")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser(
+        "digest",
+        parents=[common],
+        help="print what changed between the last complete week (or day) and the one before",
+        description="Read exported events and print the digest of what changed: each metric's move between "
+        "the last complete period and its baseline, whether it is beyond noise (Holm-adjusted, 5%%) and "
+        "what drove it, one line each. Exit code 4 when any metric moved significantly, 0 when none did.",
+        epilog="exit codes: 0 nothing moved beyond noise, 4 a metric moved significantly, 1 bad input "
+        "(reason on stderr), 2 usage error",
+    )
+    inputs(p)
+    p.add_argument(
+        "--period", default="week", choices=["day", "week"], help="calendar weeks (from Monday) or days"
+    )
+    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the periods (default: UTC)")
+    p.add_argument(
+        "--by",
+        action="append",
+        default=None,
+        choices=["conversation_name", "conversation_id", "conversation_type", "ui_type", "page_url"],
+        help="break the changes down by this column (repeat for several; default: conversation_name "
+        "and ui_type)",
+    )
+    p.add_argument(
+        "--baseline",
+        type=_positive(int),
+        default=1,
+        help="number of periods before the compared one that form the baseline (default: 1)",
+    )
+    p.add_argument(
+        "--at",
+        type=_date,
+        default=None,
+        metavar="DATE",
+        help="a date in the period to compare (default: the last complete period)",
+    )
+    p.add_argument("--csv", metavar="DIR", default=None, help="also write the tables as CSV into DIR")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser(
         "inspect",
@@ -300,7 +388,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 done, 1 bad input, 2 usage error)."""
+    """Run the command line; returns the exit code (0 done, 1 bad input, 2 usage error, 4 the digest found
+    a significant change).
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

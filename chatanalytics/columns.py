@@ -23,6 +23,12 @@ __all__ = [
     "AGENT_TEAMS",
     "ANOMALIES",
     "CAUSES",
+    "CHANGES_DRIVERS",
+    "CHANGES_METRICS",
+    "CHANGES_PARAMS",
+    "CHANGES_PERIODS",
+    "CHANGES_REQUESTS",
+    "CHANGES_UNITS",
     "CONCURRENCY_POINTS",
     "FRAME_COLUMNS",
     "FUNNEL",
@@ -313,3 +319,101 @@ TIMEOUT_LOGRANK: tuple[str, ...] = ("comparison", "chi2", "df", "p_value", "p_ad
 #: carried for ``by`` and ``where`` (in their place), local ``hour``, ``weekday`` and ``day``, ``group`` and
 #: the ``cause`` of missed requests.
 TIMEOUT_REQUESTS: tuple[str, ...] = (*REQUESTS, "hour", "weekday", "day", "group", "cause")
+
+# ------------------------------------------------------------------------------------------ changes
+#: ``ChangesResult.frame("metrics")``: one row per metric, the baseline (``before``) against the compared
+#: period (``after``), with intervals, the test, the Holm-adjusted p-value and whether it was compared.
+CHANGES_METRICS: tuple[str, ...] = (
+    "metric",
+    "label",
+    "kind",
+    "basis",
+    "definition",
+    "before",
+    "before_low",
+    "before_high",
+    "after",
+    "after_low",
+    "after_high",
+    "numerator_before",
+    "denominator_before",
+    "numerator_after",
+    "denominator_after",
+    "change",
+    "change_low",
+    "change_high",
+    "relative_change",
+    "relative_change_low",
+    "relative_change_high",
+    "test",
+    "statistic",
+    "p_value",
+    "p_adjusted",
+    "significant",
+    "comparable",
+    "reason",
+)
+#: ``ChangesResult.frame("drivers")``: per metric, breakdown column and group, its part of the change
+#: (Kitagawa ``mix`` + ``rate`` = ``total`` for rates; the group's own change for the count).
+CHANGES_DRIVERS: tuple[str, ...] = (
+    "metric",
+    "by",
+    "group",
+    "rank",
+    "units_before",
+    "units_after",
+    "share_before",
+    "share_after",
+    "rate_before",
+    "rate_after",
+    "mix",
+    "rate",
+    "total",
+    "total_low",
+    "total_high",
+    "status",
+)
+#: ``ChangesResult.frame("periods")``: every calendar period of the data, its status and its role.
+CHANGES_PERIODS: tuple[str, ...] = (
+    "period",
+    "start",
+    "end",
+    "hours",
+    "units",
+    "requests",
+    "status",
+    "reason",
+    "role",
+)
+#: ``ChangesResult.frame("params")``: the parameters as text.
+CHANGES_PARAMS: tuple[str, ...] = ("parameter", "value")
+#: ``ChangesResult.units(...)`` for the conversation metrics: the conversations (units) behind a group.
+CHANGES_UNITS: tuple[str, ...] = (
+    "session_id",
+    "conversation_id",
+    "conversation_name",
+    "by",
+    "group",
+    "role",
+    "triggered_at",
+    "reached",
+    "engaged",
+    "lead_captured",
+    "completed",
+    "meeting_booked",
+)
+#: ``ChangesResult.units(...)`` for the live-chat metrics: the requests behind a group.
+CHANGES_REQUESTS: tuple[str, ...] = (
+    "session_id",
+    "conversation_id",
+    "conversation_name",
+    "by",
+    "group",
+    "role",
+    "requested_at",
+    "request",
+    "reached",
+    "outcome",
+    "wait_seconds",
+    "accepted_within_30s",
+)

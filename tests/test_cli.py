@@ -227,8 +227,9 @@ def test_report_html_and_png_charts(tmp_path, capsys):
     argv = ["report", str(SAMPLE_PATH), "--tz", "Europe/Berlin", "--out", str(html), "--png", str(charts)]
     assert main([*argv, "--scale", "0.5"]) == 0
     names = sorted(p.name for p in charts.iterdir())
-    assert len(names) == sum(len(a.report_figures()) for a in ANALYSES.values()) == 11
+    assert len(names) == sum(len(a.report_figures()) for a in ANALYSES.values()) == 13
     assert "funnel.png" in names and "timeouts_service_level.png" in names
+    assert "changes_overview.png" in names and "changes_waterfall.png" in names
     text = html.read_text(encoding="utf-8")
     assert text.count('class="plotly-graph-div"') == len(names)
     for name in names:
@@ -236,7 +237,7 @@ def test_report_html_and_png_charts(tmp_path, capsys):
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         assert int.from_bytes(data[16:20], "big") == 350  # plotly's default 700 px wide, at scale 0.5
     out = capsys.readouterr().out
-    assert f"wrote {html}" in out and f"wrote 11 charts to {charts}/: funnel.png" in out
+    assert f"wrote {html}" in out and f"wrote 13 charts to {charts}/: changes_overview.png" in out
 
 
 def test_report_on_an_aggregated_export_counts_and_explains(tmp_path, capsys):
@@ -255,3 +256,89 @@ def test_report_on_an_aggregated_export_counts_and_explains(tmp_path, capsys):
     assert counts.sum() == 1542
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "The funnel is not available: 4 of 4 rows are aggregated" in html
+
+
+# ---------------------------------------------------------------------------------------------- digest
+@pytest.fixture(scope="module")
+def histories(tmp_path_factory):
+    """Two SYNTHETIC capture exports of 8,000 sessions over 15 days from Monday 2026-06-01 (New York),
+    the same seed: one with the Pricing page dialogue's engagement cut to 30% of its rate from the
+    second week, one without."""
+    from chatanalytics.datasets import PlantedChange
+
+    d = tmp_path_factory.mktemp("digest")
+    drop = PlantedChange("2026-06-08", conversation="Pricing page dialogue", engage_factor=0.3)
+    common = {"seed": 21, "start": "2026-06-01", "days": 15, "tz": "America/New_York"}
+    ca.simulate(8000, **common, changes=[drop], path=d / "planted.jsonl.gz")
+    ca.simulate(8000, **common, path=d / "flat.jsonl.gz")
+    return d / "planted.jsonl.gz", d / "flat.jsonl.gz"
+
+
+def _events(path):
+    with pytest.warns(ca.DataQualityWarning, match="duplicate"):  # the simulator's dirt: duplicates
+        return ca.read_events(path)
+
+
+def test_digest_exits_4_on_a_planted_change(histories, tmp_path, capsys):
+    planted, _ = histories
+    argv = ["digest", str(planted), "--tz", "America/New_York", "--csv", str(tmp_path / "t"), "-q"]
+    assert main(argv) == 4
+    out, err = capsys.readouterr()
+    lines = out.splitlines()
+    assert lines[0].startswith("Engagement fell from") and "significant" in lines[0]
+    assert "Pricing page dialogue's own rate" in lines[0]
+    assert lines[-1].startswith("Compared: week of 2026-06-08 against week of 2026-06-01 (America/New_York)")
+    assert len(lines) == 10 and err == ""  # nine metrics and what was compared; -q: nothing on stderr
+    direct = ca.changes(_events(planted), tz="America/New_York")
+    assert lines == direct.headlines()
+    written = pd.read_csv(tmp_path / "t" / "changes.csv")
+    assert written["metric"].tolist() == direct.frame()["metric"].tolist()
+    assert written["significant"].tolist() == direct.frame()["significant"].tolist()
+    assert len(pd.read_csv(tmp_path / "t" / "change_drivers.csv")) == len(direct.frame("drivers"))
+
+
+def test_digest_exits_0_when_nothing_moved(histories, capsys):
+    _, flat = histories
+    assert main(["digest", str(flat), "--tz", "America/New_York", "--by", "ui_type"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == (
+        "Nothing moved beyond noise: week of 2026-06-08 against week of 2026-06-01 (Holm-adjusted, 5%)."
+    )
+    assert len(lines) == 10 and all("within noise" in line for line in lines[1:])
+
+
+def test_digest_by_day_with_a_baseline_and_at(histories, capsys):
+    _, flat = histories
+    argv = ["digest", str(flat), "--tz", "America/New_York", "--period", "day", "--baseline", "3"]
+    assert main([*argv, "--at", "2026-06-10", "--by", "ui_type", "--by", "page_url"]) in (0, 4)
+    lines = capsys.readouterr().out.splitlines()
+    r = ca.changes(_events(flat), tz="America/New_York", period="day", baseline=3, at="2026-06-10",
+                   by=["ui_type", "page_url"])  # fmt: skip
+    assert lines == r.headlines() and r.params["baseline_label"] == "mean of 3 days before"
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--period", "month"], "--period"),
+        (["--baseline", "0"], "--baseline"),
+        (["--baseline", "two"], "--baseline"),
+        (["--by", "agent_id"], "--by"),
+        (["--at", "not-a-date"], "--at"),
+        (["--at", "2031-01-01"], "--at"),  # a date, but outside the data
+        (["--tz", "Mars/Base"], "--tz"),
+    ],
+)
+def test_digest_bad_options_exit_2_naming_the_option(histories, capsys, options, named):
+    _, flat = histories
+    assert main(["digest", str(flat), *options]) == 2
+    err = capsys.readouterr().err
+    assert f"argument {named}" in err and options[1] in err
+
+
+def test_digest_without_enough_data_exits_1(histories, capsys):
+    _, flat = histories
+    assert main(["digest", str(flat), "--tz", "America/New_York", "--baseline", "2", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("chatanalytics digest: error: baseline=2 needs 2 week(s)")
+    assert "Traceback" not in err

@@ -12,9 +12,10 @@ import chatanalytics as ca
 PUBLIC = {
     "chatanalytics": [
         "COLUMNS", "EVENT_TYPES", "FORMATS", "AgentPerformanceResult", "AggregatedDataError",
-        "ChatAnalyticsError", "DataQualityWarning", "EmptyDataError", "EventType", "ExportError",
-        "FunnelResult", "InvalidParameterError", "LoadReport", "LoaderError", "SchemaError", "TimeoutResult",
-        "TrackingPlan", "adobe_metrics", "agent_performance", "capture_snippet", "event_counts",
+        "ChangesResult", "ChatAnalyticsError", "DataQualityWarning", "EmptyDataError", "EventType",
+        "ExportError", "FunnelResult", "InvalidParameterError", "LoadReport", "LoaderError", "SchemaError",
+        "TimeoutResult",
+        "TrackingPlan", "adobe_metrics", "agent_performance", "capture_snippet", "changes", "event_counts",
         "events_table", "funnel", "ga4_events", "load_report", "load_sample", "make_events", "open_events",
         "optional", "read_events", "report", "save", "save_all", "simulate", "timeouts", "validate_events",
     ],
@@ -23,13 +24,15 @@ PUBLIC = {
         "load_report", "open_events", "read_events", "register_format", "unregister_format", "write_dataset",
     ],
     "chatanalytics.analysis": [
-        "ANALYSES", "AgentPerformanceResult", "Analysis", "FigureKind", "FunnelResult", "ReportOptions",
-        "Result", "TableView", "TimeoutResult", "adobe_metrics", "agent_performance", "event_counts",
-        "events_table", "funnel", "optional", "register", "styled", "timeouts", "unregister",
+        "ANALYSES", "AgentPerformanceResult", "Analysis", "ChangesResult", "FigureKind", "FunnelResult",
+        "ReportOptions", "Result", "TableView", "TimeoutResult", "adobe_metrics", "agent_performance",
+        "changes", "event_counts", "events_table", "funnel", "optional", "register", "styled", "timeouts",
+        "unregister",
     ],
     "chatanalytics.columns": [
         "ACCEPT_WINDOW_SECONDS", "AGENTS", "AGENT_CHAT_CAP", "AGENT_MEETINGS", "AGENT_OFFERS", "AGENT_TEAMS",
-        "ANOMALIES", "CAUSES", "CONCURRENCY_POINTS", "FRAME_COLUMNS", "FUNNEL", "FUNNEL_CURVES",
+        "ANOMALIES", "CAUSES", "CHANGES_DRIVERS", "CHANGES_METRICS", "CHANGES_PARAMS", "CHANGES_PERIODS",
+        "CHANGES_REQUESTS", "CHANGES_UNITS", "CONCURRENCY_POINTS", "FRAME_COLUMNS", "FUNNEL", "FUNNEL_CURVES",
         "FUNNEL_OVER_TIME", "FUNNEL_UNITS", "HOUR_WEEKDAY", "IDLE_TIMEOUT_SECONDS", "METRICS", "NO_AGENT",
         "ORDERS", "RATES", "REQUESTS", "SERVICE_LEVEL_SECONDS", "TIMEOUT_CAUSES", "TIMEOUT_CURVES",
         "TIMEOUT_HEATMAP", "TIMEOUT_LOGRANK", "TIMEOUT_OUTCOMES", "TIMEOUT_REQUESTS", "TIMEOUT_SERVICE_LEVEL",
@@ -60,7 +63,9 @@ PUBLIC = {
     "chatanalytics.capture": [
         "DESTINATIONS", "FIELDS", "LOADER_DESTINATIONS", "capture_snippet", "default_plan", "tracking_plan",
     ],
-    "chatanalytics.datasets": ["SAMPLE_PATH", "SAMPLE_SEED", "SAMPLE_SESSIONS", "load_sample", "simulate"],
+    "chatanalytics.datasets": [
+        "PlantedChange", "SAMPLE_PATH", "SAMPLE_SEED", "SAMPLE_SESSIONS", "load_sample", "simulate",
+    ],
 }  # fmt: skip
 
 SIGNATURES = {
@@ -86,7 +91,7 @@ SIGNATURES = {
     "open_events": ["path", "con"],
     "event_counts": ["events", "freq", "tz"],
     "load_report": ["events"],
-    "simulate": ["n_sessions", "seed", "start", "days", "tz", "path", "warn"],
+    "simulate": ["n_sessions", "seed", "start", "days", "tz", "path", "warn", "changes"],
     "load_sample": ["warn"],
 }
 

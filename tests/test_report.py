@@ -38,6 +38,7 @@ BANNER = PLOTLY_JS[:60].split("\n")[1]  # "* plotly.js v4.1.1": once in the bund
 SECTIONS = {
     "overview": "Overview",
     "load-report": "Load report",
+    "changes": "What changed",
     "funnel": "Funnel",
     "agents": "Live-chat agents",
     "timeouts": "Live-chat timeouts",
@@ -85,7 +86,7 @@ def hostile_report(tmp_path_factory) -> Path:
 def test_one_file_with_plotly_once_and_nothing_fetched(sample_report):
     text = sample_report.read_text(encoding="utf-8")
     assert text.count(BANNER) == 1
-    assert text.count("Plotly.newPlot(") == N_FIGURES == 11
+    assert text.count("Plotly.newPlot(") == N_FIGURES == 13
     assert text.count(PLOTLY_JS) == 1
     ours = text.replace(PLOTLY_JS, "")
     assert not re.search(r"<script[^>]*\ssrc=", ours)
@@ -167,6 +168,23 @@ def test_without_live_chat_or_load_report(tmp_path):
     assert "Agent performance is not available: no live-chat requests" in text
     assert "The timeout analysis is not available" in text
     assert text.count("Plotly.newPlot(") == 3
+    # one day of data holds no complete week to compare: the digest says why, and still comes first
+    assert contents.results["changes"] is None
+    assert "The digest is not available: no complete period" in text
+    assert text.index('<section id="changes">') < text.index('<section id="funnel">')
+
+
+def test_the_report_opens_with_the_digest(sample_report):
+    text = sample_report.read_text(encoding="utf-8")
+    digest = ca.changes(ca.load_sample(), tz="America/New_York")
+    assert text.index('<section id="changes">') < text.index('<section id="funnel">')
+    section = text[text.index('<section id="changes">') : text.index('<section id="funnel">')]
+    for line in digest.headlines():
+        assert html.escape(line, quote=False) in section
+    assert 'id="figure-changes_overview"' in section and 'id="figure-changes_waterfall"' in section
+    # the overview's headlines start with the digest's
+    overview = text[text.index('<section id="overview">') : text.index('<section id="load-report">')]
+    assert overview.index(html.escape(digest.headline(), quote=False)) < overview.index('href="#funnel"')
 
 
 def test_bad_arguments(tmp_path):

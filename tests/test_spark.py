@@ -129,6 +129,22 @@ def test_timeouts_on_spark(pair):
         _same(mine.frame(kind), theirs.frame(kind))
 
 
+def test_changes_on_spark(pair):
+    """The digest's per-period counts are computed on Spark; every table and the drill-down agree."""
+    events, table = pair
+    kwargs = {"tz": "America/New_York", "by": ["conversation_name", "ui_type"]}
+    mine, theirs = ca.changes(events, **kwargs), ca.changes(table, **kwargs)
+    for name in mine.TABLES:
+        _same(mine.frame(name), theirs.frame(name))
+    assert mine.params == theirs.params and mine.headlines() == theirs.headlines()
+    for metric in ("engagement_rate", "miss_rate"):
+        group = mine.drivers(metric, "ui_type")["group"].iloc[0]
+        _same(
+            mine.units(events, metric=metric, by="ui_type", group=group),
+            theirs.units(table, metric=metric, by="ui_type", group=group),
+        )
+
+
 def test_events_table_checks_the_schema(spark):
     import ibis
 

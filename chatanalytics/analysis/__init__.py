@@ -8,6 +8,7 @@ tables rest on (units, metrics, causes, Adobe's limits) are in :mod:`chatanalyti
 from .._private import refuse_moved
 from ._adobe import adobe_metrics
 from ._agents import AgentPerformanceResult, agent_performance
+from ._changes import ChangesResult, changes
 from ._engine import events_table
 from ._funnel import FunnelResult, funnel, optional
 from ._overview import event_counts
@@ -19,6 +20,7 @@ __all__ = [
     "ANALYSES",
     "AgentPerformanceResult",
     "Analysis",
+    "ChangesResult",
     "FigureKind",
     "FunnelResult",
     "ReportOptions",
@@ -27,6 +29,7 @@ __all__ = [
     "TimeoutResult",
     "adobe_metrics",
     "agent_performance",
+    "changes",
     "event_counts",
     "events_table",
     "funnel",

@@ -105,8 +105,10 @@ Tables
     ``requests``, ``status`` (``complete`` / ``partial`` / ``incomplete`` / ``immature``), ``reason``,
     ``role`` (``current``, ``baseline`` or empty).
 ``params`` (one row per parameter)
-    ``parameter``, ``value`` (as text): period, tz, by, baseline, at, window, the compared and
-    baseline periods, the data's first and last event, the multiple-testing control and the alpha.
+    ``parameter``, ``value`` (as text): ``period``, ``tz``, ``by``, ``baseline``, ``at``, ``window``,
+    ``current`` (the compared period: ``week of 2026-03-09``, or the day), ``baseline_label`` (the
+    period before, or ``mean of 4 weeks before``), ``first_event`` and ``last_event`` (ISO times in
+    ``tz``), ``control`` (``Holm``) and ``alpha`` (0.05).
 """
 
 from __future__ import annotations
@@ -115,21 +117,31 @@ import functools
 import math
 import threading
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..columns import ACCEPT_WINDOW_SECONDS
+from .. import columns
+from ..columns import ACCEPT_WINDOW_SECONDS, CHANGES_DRIVERS, CHANGES_METRICS, CHANGES_PERIODS
 from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError
 from ..schema import validate_events
 from ._changes_stats import count_contributions, kitagawa, poisson_change, two_proportions
 from ._engine import as_table, duration, refuse_aggregated
+from ._result import FigureKind, Result, TableView
 from ._stats import Z95, chi2_sf, curve_quantile, holm, kaplan_meier_ci, logrank, wilson
 
-__all__ = ["BY_COLUMNS", "METRICS", "PERIODS", "change_headlines", "compute_changes"]
+__all__ = [
+    "BY_COLUMNS",
+    "METRICS",
+    "PERIODS",
+    "ChangesResult",
+    "change_headlines",
+    "changes",
+    "compute_changes",
+]
 
 #: Columns a change can be broken down by (the value on the unit's first trigger or request event).
 BY_COLUMNS: tuple[str, ...] = (
@@ -141,6 +153,7 @@ BY_COLUMNS: tuple[str, ...] = (
 )
 PERIODS: tuple[str, ...] = ("day", "week")
 ALPHA = 0.05
+CONTROL = "Holm"
 SERVICE_SECONDS = 30
 NONE = "(none)"
 _T = "event_time_utc"
@@ -264,6 +277,13 @@ def compute_changes(
     >>> len(change_headlines(t)) >= 1
     True
     """
+    return _compute(events, period=period, tz=tz, by=by, baseline=baseline, at=at, window=window)[0]
+
+
+def _compute(
+    events: Any, *, period: str, tz: str, by: Any, baseline: int, at: Any, window: Any
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """:func:`compute_changes`' tables and the parameters as values (``ChangesResult.params``)."""
     if period not in PERIODS:
         raise InvalidParameterError("period", period, list(PERIODS))
     try:
@@ -324,31 +344,26 @@ def compute_changes(
     req0, req1 = _request_counts(q0, by_list), _request_counts(q1, by_list)
     metrics = _metric_rows(u0, u1, req0, req1, q0, q1, length0, length1, comparable, reason)
     drivers = _driver_rows(u0, u1, req0, req1, by_list, length0, length1)
-    periods = cal.reset_index(drop=True)[
-        ["period", "start", "end", "hours", "units", "requests", "status", "reason", "role"]
-    ]
-    tz_end = pd.Timestamp(last_us * 1000, tz="UTC").tz_convert(tz)
-    params = {
+    periods = cal.reset_index(drop=True)[list(CHANGES_PERIODS)]
+    params: dict[str, Any] = {
         "period": period,
         "tz": tz,
-        "by": ", ".join(by_list),
-        "baseline": str(baseline),
-        "at": "" if at is None else str(at),
+        "by": by_list,
+        "baseline": int(baseline),
+        "at": None if at is None else str(at),
         "window": str(window),
-        "current": _label(cal, current),
-        "baseline_periods": "; ".join(_label(cal, p) for p in before),
-        "data_start": str(pd.Timestamp(first_us * 1000, tz="UTC").tz_convert(tz)),
-        "data_end": str(tz_end),
-        "multiple_testing": "Holm (family-wise error rate over the comparable metrics)",
-        "alpha": str(ALPHA),
+        "current": _name(cal, current, period),
+        "baseline_label": (
+            _name(cal, before[0], period) if baseline == 1 else f"mean of {baseline} {period}s before"
+        ),
+        "first_event": pd.Timestamp(first_us * 1000, tz="UTC").tz_convert(tz).isoformat(),
+        "last_event": pd.Timestamp(last_us * 1000, tz="UTC").tz_convert(tz).isoformat(),
+        "control": CONTROL,
+        "alpha": ALPHA,
     }
-    params_table = pd.DataFrame(
-        {
-            "parameter": pd.Series(list(params), dtype="str"),
-            "value": pd.Series(list(params.values()), dtype="str"),
-        }
-    )
-    return {"metrics": metrics, "drivers": drivers, "periods": periods, "params": params_table}
+    params_table = params_frame(params)
+    tables = {"metrics": metrics, "drivers": drivers, "periods": periods, "params": params_table}
+    return tables, params
 
 
 # --------------------------------------------------------------------------- the per-event work
@@ -356,6 +371,22 @@ def compute_changes(
 
 def _unit_query(t: Any, cal: Any, by: list[str], win_us: int) -> Any:
     """Per period and combination of ``by`` values: units and how many reached each step (Ibis)."""
+    j = _unit_rows(t, cal, by, win_us)
+    groups = [j[f"g{i}"] for i in range(len(by))]
+    return j.group_by([j.period, *groups]).agg(
+        units=j.count(),
+        engaged=j.engaged.sum(),
+        lead=j.lead.sum(),
+        completed=j.completed.sum(),
+        meeting=j.meeting.sum(),
+    )
+
+
+def _unit_rows(t: Any, cal: Any, by: list[str], win_us: int) -> Any:
+    """One row per unit triggered in a period of ``cal`` (Ibis): its keys, ``t1`` (first trigger, UTC
+    microseconds), the 0/1 flags ``engaged``, ``lead``, ``completed``, ``meeting``, ``period`` and
+    ``g0``, ``g1``, ... (the ``by`` values on the first trigger, ``(none)`` when missing).
+    """
     import ibis
 
     keyed = t.filter(
@@ -382,18 +413,29 @@ def _unit_query(t: Any, cal: Any, by: list[str], win_us: int) -> Any:
         **{f"g{i}": ibis.ifelse(first, x[b].cast("string"), ibis.null()).min() for i, b in enumerate(by)},
     )
     j = u.inner_join(cal, [u.t1 >= cal.p_start, u.t1 < cal.p_end])
-    groups = [j[f"g{i}"].fill_null(NONE).name(f"g{i}") for i in range(len(by))]
-    return j.group_by([j.period, *groups]).agg(
-        units=j.count(),
-        engaged=j.engaged.sum(),
-        lead=j.lead.sum(),
-        completed=j.completed.sum(),
-        meeting=j.meeting.sum(),
+    return j.select(
+        *_KEYS,
+        "t1",
+        "engaged",
+        "lead",
+        "completed",
+        "meeting",
+        "period",
+        *[j[f"g{i}"].fill_null(NONE).name(f"g{i}") for i in range(len(by))],
     )
 
 
 def _request_query(t: Any, cal: Any, by: list[str]) -> Any:
-    """Per period, ``by`` values, outcome and wait: the number of live-chat requests (Ibis).
+    """Per period, ``by`` values, outcome and wait: the number of live-chat requests (Ibis)."""
+    j = _request_rows(t, cal, by)
+    groups = [j[f"g{i}"] for i in range(len(by))]
+    return j.group_by([j.period, *groups, j.code, j.wait_us]).agg(n=j.count())
+
+
+def _request_rows(t: Any, cal: Any, by: list[str]) -> Any:
+    """One row per live-chat request made in a period of ``cal`` (Ibis): its keys, ``request`` (1 for a
+    conversation's first), ``requested_at`` (UTC microseconds), ``code`` (the outcome), ``wait_us`` (to
+    the outcome, or to the end of the data for an open request), ``period`` and ``g0``, ``g1``, ...
 
     Requests are cut and given their outcome by the request rules of ``_requests``: a conversation's
     lifecycle events in time order (ties in lifecycle order, then by type and agent), a request
@@ -428,8 +470,15 @@ def _request_query(t: Any, cal: Any, by: list[str]) -> Any:
         else_=_OPEN,
     )
     wait = ibis.ifelse(j.out_type.isnull(), j.data_end, j.outcome_at) - j.requested_at
-    groups = [j[f"g{i}"].fill_null(NONE).name(f"g{i}") for i in range(len(by))]
-    return j.group_by([j.period, *groups, code.name("code"), wait.name("wait_us")]).agg(n=j.count())
+    return j.select(
+        *_KEYS,
+        "request",
+        "requested_at",
+        code.name("code"),
+        wait.name("wait_us"),
+        "period",
+        *[j[f"g{i}"].fill_null(NONE).name(f"g{i}") for i in range(len(by))],
+    )
 
 
 _SCHEMA = {"event_time_utc": "int64", "event_type": "string", "session_id": "string",
@@ -615,6 +664,30 @@ def _pick_current(cal: pd.DataFrame, at: Any, tz: str) -> int:
     return int(hit[0])
 
 
+def _name(cal: pd.DataFrame, p: int, period: str) -> str:
+    """A period as the headlines name it: ``week of 2026-03-09`` or ``2026-03-09``."""
+    first_day = cal.loc[p, "start"].strftime("%Y-%m-%d")
+    return f"week of {first_day}" if period == "week" else first_day
+
+
+def params_frame(params: dict[str, Any]) -> pd.DataFrame:
+    """The ``params`` table: one row per parameter, its value as text (lists joined by ``, ``)."""
+
+    def text(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, (list, tuple)):
+            return ", ".join(map(str, v))
+        return str(v)
+
+    return pd.DataFrame(
+        {
+            "parameter": pd.Series(list(params), dtype="str"),
+            "value": pd.Series([text(v) for v in params.values()], dtype="str"),
+        }
+    )
+
+
 def _label(cal: pd.DataFrame, p: int) -> str:
     start, end = cal.loc[p, "start"], cal.loc[p, "end"]
     last_day = (end - pd.Timedelta(seconds=1)).strftime("%Y-%m-%d")
@@ -774,13 +847,7 @@ def _metric_rows(
     out["comparable"] = out["comparable"].astype(bool)
     for c in ("metric", "label", "kind", "basis", "definition", "test", "reason"):
         out[c] = out[c].astype("str")
-    order = [
-        "metric", "label", "kind", "basis", "definition", "before", "before_low", "before_high", "after",
-        "after_low", "after_high", "numerator_before", "denominator_before", "numerator_after",
-        "denominator_after", "change", "change_low", "change_high", "relative_change", "relative_change_low",
-        "relative_change_high", "test", "statistic", "p_value", "p_adjusted", "significant", "comparable",
-        "reason",
-    ]  # fmt: skip
+    order = list(CHANGES_METRICS)
     text = ("metric", "label", "kind", "basis", "definition", "test", "reason", "significant", "comparable")
     floats = [c for c in order if c not in text]
     out[floats] = out[floats].astype("float64")
@@ -847,10 +914,7 @@ def _driver_rows(
                     }
                 )
             )
-    columns = [
-        "metric", "by", "group", "rank", "units_before", "units_after", "share_before", "share_after",
-        "rate_before", "rate_after", "mix", "rate", "total", "total_low", "total_high", "status",
-    ]  # fmt: skip
+    columns = list(CHANGES_DRIVERS)
     if not parts:
         empty = pd.DataFrame({c: pd.Series([], dtype="float64") for c in columns})
         for c in ("metric", "by", "group", "status"):
@@ -917,14 +981,21 @@ def change_headlines(tables: dict[str, pd.DataFrame], drivers_per_metric: int = 
     lines = []
     sig = m[m["significant"]].sort_values("p_adjusted", kind="stable")
     rest = m[~m["significant"]]
-    if len(sig) == 0:
-        params = dict(zip(tables["params"]["parameter"], tables["params"]["value"], strict=True))
-        lines.append(
-            f"Nothing moved beyond noise between {params['baseline_periods']} and {params['current']} "
-            "(Holm-adjusted, 5%)."
-        )
+    params = dict(zip(tables["params"]["parameter"], tables["params"]["value"], strict=True))
+    compared = f"{params['current']} against {params['baseline_label']}"
+    if not m["comparable"].any():
+        reasons = "; ".join(dict.fromkeys(r for r in m["reason"] if r))
+        lines.append(f"Not compared: {compared}: {reasons}.")
+    elif len(sig) == 0:
+        lines.append(f"Nothing moved beyond noise: {compared} (Holm-adjusted, 5%).")
     for _, row in pd.concat([sig, rest]).iterrows():
         lines.append(_metric_sentence(row, d, drivers_per_metric))
+    if len(sig):
+        n = int(m["comparable"].sum())
+        lines.append(
+            f"Compared: {compared} ({params['tz']}); significant means a Holm-adjusted p-value below "
+            f"{params['alpha']} over the {n} metrics compared."
+        )
     return lines
 
 
@@ -938,11 +1009,14 @@ def _metric_sentence(row: pd.Series, d: pd.DataFrame, n_drivers: int) -> str:
     if kind == "count":
         rel = row["relative_change"]
         size = f"{abs(rel):.0%}" if abs(rel) >= 0.1 else f"{abs(rel):.1%}"
+        if ch == 0:
+            return f"{label} did not change ({b:,.0f} to {a:,.0f}; {noise})."
         return f"{label} {verb} {size} ({b:,.0f} to {a:,.0f}; {noise})."
     if kind == "median":
         return f"{label} {verb} from {b:.0f} s to {a:.0f} s (log-rank p = {row['p_value']:.2g}; {noise})."
+    moved = f"stayed at {_pct(a, b)}" if ch == 0 else f"{verb} from {_pct(b, a)} to {_pct(a, b)}"
     text = (
-        f"{label} {verb} from {_pct(b, a)} to {_pct(a, b)} ({_pts(ch)}, "
+        f"{label} {moved} ({_pts(ch)}, "
         f"95% CI {_num(row['change_low'] * 100)} "
         f"to {_num(row['change_high'] * 100)}; {noise})."
     )
@@ -976,3 +1050,468 @@ def _metric_sentence(row: pd.Series, d: pd.DataFrame, n_drivers: int) -> str:
     if said:
         text += " " + "; ".join(said)[0].upper() + "; ".join(said)[1:] + "."
     return text
+
+
+# --------------------------------------------------------------------------- the result
+
+_OUTCOME_NAMES = {
+    _OPEN: "open",
+    _ACCEPTED: "accepted",
+    _MISSED: "missed",
+    _LEFT: "left",
+    _ACCEPTED_UNTIMED: "accepted",
+}
+# unit metric -> the 0/1 column of the per-unit rows that is its numerator (``None``: every unit)
+_REACHED = {
+    "triggered": None,
+    "engagement_rate": "engaged",
+    "lead_capture_rate": "lead",
+    "completion_rate": "completed",
+    "meeting_rate": "meeting",
+}
+
+
+class ChangesResult(Result):
+    """What changed between the compared period and its baseline, whether it is beyond noise, and what
+    drove it.
+
+    ``frame(name)`` returns one of these tables (a copy); the columns are listed in
+    :mod:`chatanalytics.columns` and defined in the notes of :func:`changes`:
+
+    ``"metrics"`` (:data:`~chatanalytics.columns.CHANGES_METRICS`)
+        One row per metric: ``before`` (the baseline) and ``after`` (the compared period) with their
+        95% bounds and raw counts, the ``change`` with its interval, the ``relative_change``, the
+        ``test``, ``p_value``, ``p_adjusted`` (Holm), ``significant``, ``comparable`` and ``reason``.
+    ``"drivers"`` (:data:`~chatanalytics.columns.CHANGES_DRIVERS`)
+        Per metric, breakdown column (``by``) and ``group``: the group's part of the change, ``mix``
+        (units moving between groups) + ``rate`` (the group's own rate) = ``total``, with its 95%
+        interval, ranked by size; ``status`` is ``both``, ``new`` or ``vanished``.
+    ``"periods"`` (:data:`~chatanalytics.columns.CHANGES_PERIODS`)
+        Every calendar period of the data: bounds in ``tz``, units, requests, ``status``
+        (``complete`` / ``partial`` / ``incomplete`` / ``immature``), ``reason`` and ``role``.
+    ``"params"`` (:data:`~chatanalytics.columns.CHANGES_PARAMS`)
+        The parameters as text.
+
+    :meth:`headlines` says it in plain sentences; :meth:`drivers` gives one metric's drivers and
+    :meth:`units` lists the conversations (or live-chat requests) behind a group's part.
+    """
+
+    NAME: ClassVar[str] = "changes"
+    TITLE: ClassVar[str] = "What changed"
+    TABLES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "metrics": columns.CHANGES_METRICS,
+        "drivers": columns.CHANGES_DRIVERS,
+        "periods": columns.CHANGES_PERIODS,
+        "params": columns.CHANGES_PARAMS,
+    }
+    FIGURES: ClassVar[Mapping[str, FigureKind]] = {
+        "overview": FigureKind(
+            "changes_overview_figure",
+            ("metrics",),
+            caption="Every metric in the baseline and in the compared period, with 95% intervals; the "
+            "metrics that moved beyond noise (Holm-adjusted, 5%) are marked, those not compared say why.",
+        ),
+        "waterfall": FigureKind(
+            "changes_waterfall_figure",
+            ("drivers", "metrics"),
+            caption="From the baseline value to the compared one: each group's mix part (units moving "
+            "between groups) and rate part (the group's own rate changing), largest first; the parts add "
+            "up exactly to the change (Kitagawa).",
+        ),
+    }
+    CSV: ClassVar[Mapping[str, str]] = {"changes": "metrics", "change_drivers": "drivers"}
+    WIDGET: ClassVar[str | None] = "ChangesWidget"
+    DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
+        (
+            "Compared period and baseline",
+            "The latest complete calendar week (Monday to Sunday) or day in the chosen time zone is "
+            "compared with the period before it, or with the pooled periods before it when the baseline "
+            "spans several (counts are then scaled to one period's length).",
+        ),
+        (
+            "Conversation (unit)",
+            "A conversation in a session, counted in the period of its first trigger; its steps count "
+            "within the funnel window (30 minutes by default) of that trigger.",
+        ),
+        ("Triggered conversations", "Conversations triggered in the period (a count)."),
+        ("Engagement", "Engaged conversations / triggered conversations."),
+        ("Lead capture", "Engaged conversations that then gave an email or phone number / engaged ones."),
+        ("Completion", "Conversations that engaged and then completed / triggered conversations."),
+        ("Meetings booked", "Conversations with a meeting booked / triggered conversations."),
+        (
+            "Live-chat acceptance, missed live chats",
+            "Accepted, or missed (no agent accepted within Adobe's 100-second window) live-chat requests "
+            "/ requests, in the period of the request's first offer.",
+        ),
+        (
+            "Service level (30 s)",
+            "Requests accepted within 30 seconds of the first offer / all requests; visitors who left "
+            "and missed requests count against.",
+        ),
+        (
+            "Median wait to accept",
+            "Half of the requests were accepted within this time (Kaplan-Meier: visitors who left and "
+            "open requests are censored, missed requests are never accepted).",
+        ),
+        (
+            "Maturity",
+            "A period is compared only when it is complete: it starts on the data's first day or later, "
+            "ends before the last event, and ends at least the funnel window (and two 100-second offers) "
+            "before the last event, so that its late conversations had time to engage or complete. A "
+            "period that is not complete is never compared silently: its metrics say why.",
+        ),
+        (
+            "Tests and intervals",
+            "Rates: two-proportion z-test, Newcombe's interval for the difference. The count: exact "
+            "Poisson comparison adjusted for the periods' lengths. The median wait: log-rank test of "
+            "time to accept. All intervals are 95%.",
+        ),
+        (
+            "Significant (Holm)",
+            "Holm's step-down adjustment over the metrics compared keeps the chance that any metric is "
+            "flagged when nothing changed at or below 5%; significant means a Holm-adjusted p-value "
+            "below 0.05.",
+        ),
+        (
+            "Mix and rate (Kitagawa)",
+            "A rate's change is split per group into a mix part (the group's share of conversations "
+            "changed, times how far its rate sits from the average) and a rate part (the group's own rate "
+            "changed, weighted by its average share); the parts of all groups add up exactly to the "
+            "change. For the count, each group's part is its own change.",
+        ),
+        (
+            "New and vanished groups",
+            "A group with conversations in only one of the two periods has no rate to compare: its "
+            "whole part is mix (traffic arriving or leaving), marked new or vanished.",
+        ),
+    )
+
+    def frame(self, name: str | None = "metrics") -> pd.DataFrame:
+        """One of the tables listed in the class docstring, as a copy (``"metrics"`` by default)."""
+        return super().frame(name)
+
+    def headlines(self) -> list[str]:
+        """Every headline line: the metrics that moved beyond noise first, each with its largest
+        drivers, then the others, and what was compared.
+        """
+        return change_headlines(dict(self.data))
+
+    def headline(self) -> str:
+        """The first headline line: the strongest significant move, or that nothing moved."""
+        return self.headlines()[0]
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers: metrics compared, how many moved significantly, and the significant move
+        with the smallest Holm-adjusted p-value (``top_metric``, its ``top_change`` in the metric's unit,
+        ``top_relative_change``, ``top_p_adjusted``; ``None`` / ``nan`` when none moved).
+        """
+        m = self.data["metrics"]
+        sig = m[m["significant"]].sort_values("p_adjusted", kind="stable")
+        top = sig.iloc[0] if len(sig) else None
+        return {
+            "metrics_compared": int(m["comparable"].sum()),
+            "significant": int(m["significant"].sum()),
+            "top_metric": None if top is None else str(top["metric"]),
+            "top_change": math.nan if top is None else float(top["change"]),
+            "top_relative_change": math.nan if top is None else float(top["relative_change"]),
+            "top_p_adjusted": math.nan if top is None else float(top["p_adjusted"]),
+        }
+
+    def widget_arguments(self) -> dict[str, Any]:
+        """The arguments of :func:`changes` (and ``ChangesWidget``) that give this result again."""
+        p = self.params
+        return {
+            "period": p["period"],
+            "tz": p["tz"],
+            "by": list(p["by"]),
+            "baseline": p["baseline"],
+            "at": p["at"],
+            "window": p["window"],
+        }
+
+    def drivers(self, metric: str, by: str | None = None) -> pd.DataFrame:
+        """The drivers of one metric (a copy): every breakdown column, or only ``by``.
+
+        Parameters
+        ----------
+        metric : str
+            One of the metrics (``engagement_rate``, ...); the median wait has no drivers.
+        by : str, optional
+            One of the result's ``by`` columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows of the ``drivers`` table, ranked.
+        """
+        if metric not in METRICS:
+            raise InvalidParameterError("metric", metric, list(METRICS))
+        d = self.data["drivers"]
+        keep = d["metric"] == metric
+        if by is not None:
+            if by not in self.params["by"]:
+                raise InvalidParameterError("by", by, list(self.params["by"]))
+            keep &= d["by"] == by
+        return d[keep].reset_index(drop=True).copy()
+
+    def units(self, events: Any, metric: str, group: str, by: str | None = None) -> pd.DataFrame:
+        """The conversations (or live-chat requests) behind one group's part of a metric's change.
+
+        The result holds no events: the rows are computed again from ``events`` (the ones the result
+        was made from), on the same engine, by the rules of :func:`changes`.
+
+        Parameters
+        ----------
+        events : pandas.DataFrame or ibis Table
+            The events the result was computed from.
+        metric : str
+            The metric; its denominator decides the rows: triggered conversations, engaged ones (lead
+            capture), or live-chat requests.
+        group : str
+            A group of ``by`` in the drivers of ``metric`` (``(none)`` for a missing value).
+        by : str, optional
+            One of the result's ``by`` columns; the first by default.
+
+        Returns
+        -------
+        pandas.DataFrame
+            For the conversation metrics :data:`~chatanalytics.columns.CHANGES_UNITS`: the keys, the
+            ``conversation_name`` and ``group`` on the first trigger, ``role`` (``baseline`` /
+            ``current``), ``triggered_at`` (in ``tz``), ``reached`` (counted in the metric's numerator)
+            and the step flags. For the live-chat metrics :data:`~chatanalytics.columns.CHANGES_REQUESTS`:
+            one row per request with ``requested_at`` (first offer, in ``tz``), ``request`` (1 for the
+            conversation's first), ``reached``, ``outcome`` (accepted, missed, left, open),
+            ``wait_seconds`` (first offer to the outcome, to the end of the data for an open request;
+            empty when the accept time was not recorded) and ``accepted_within_30s``. Baseline rows
+            first, then by time.
+
+        Examples
+        --------
+        >>> import chatanalytics as ca
+        >>> events = ca.load_sample()
+        >>> r = ca.changes(events, tz="America/New_York")
+        >>> top = r.drivers("engagement_rate", "conversation_name")["group"].iloc[0]
+        >>> rows = r.units(events, metric="engagement_rate", by="conversation_name", group=top)
+        >>> d = r.drivers("engagement_rate", "conversation_name").set_index("group").loc[top]
+        >>> int((rows["role"] == "current").sum()) == int(d["units_after"])
+        True
+        """
+        import ibis
+
+        p = self.params
+        if metric not in METRICS:
+            raise InvalidParameterError("metric", metric, list(METRICS))
+        bys = list(p["by"])
+        if not bys:
+            raise InvalidParameterError("by", by, reason="the result has no breakdown: compute it with by=")
+        b = bys[0] if by is None else by
+        if b not in bys:
+            raise InvalidParameterError("by", b, bys)
+        d = self.data["drivers"]
+        source = "acceptance_rate" if metric == "median_wait_seconds" else metric
+        groups = d.loc[(d["metric"] == source) & (d["by"] == b), "group"].tolist()
+        if group not in groups:
+            raise InvalidParameterError("group", group, groups)
+        periods = self.data["periods"]
+        roles = periods[periods["role"] != ""]
+        last_us = _micros(pd.Timestamp(p["last_event"]))
+        cal = ibis.memtable(
+            pa.table(
+                {
+                    "period": pa.array(roles["period"].to_numpy(), pa.int64()),
+                    "p_start": pa.array(pd.DatetimeIndex(roles["start"]).as_unit("us").asi8, pa.int64()),
+                    "p_end": pa.array(pd.DatetimeIndex(roles["end"]).as_unit("us").asi8, pa.int64()),
+                    "data_end": pa.array(np.full(len(roles), last_us), pa.int64()),
+                }
+            )
+        )
+        carry = list(dict.fromkeys([b, "conversation_name"]))
+        t = _micros_table(events, list(dict.fromkeys([*_SCHEMA, *carry])))
+        win_us = int(duration("window", p["window"]) / pd.Timedelta(microseconds=1))  # type: ignore[operator]
+        unit_metric = metric in _REACHED
+        rows = _unit_rows(t, cal, carry, win_us) if unit_metric else _request_rows(t, cal, carry)
+        rows = rows.filter(rows.g0 == group)
+        if metric == "lead_capture_rate":
+            rows = rows.filter(rows.engaged == 1)
+        x = rows.to_pyarrow().to_pandas()
+        role = dict(zip(roles["period"], roles["role"], strict=True))
+        out = pd.DataFrame(
+            {
+                "session_id": x["session_id"].astype("str"),
+                "conversation_id": x["conversation_id"].astype("str"),
+                "conversation_name": x[f"g{carry.index('conversation_name')}"].astype("str"),
+                "by": pd.Series(b, index=x.index, dtype="str"),
+                "group": x["g0"].astype("str"),
+                "role": x["period"].map(role).astype("str"),
+            }
+        )
+        tz = p["tz"]
+        if unit_metric:
+            out["triggered_at"] = pd.to_datetime(x["t1"], unit="us", utc=True).dt.tz_convert(tz)
+            flag = _REACHED[metric]
+            out["reached"] = True if flag is None else x[flag].astype(bool)
+            for name, col in (("engaged", "engaged"), ("lead_captured", "lead"), ("completed", "completed"),
+                              ("meeting_booked", "meeting")):  # fmt: skip
+                out[name] = x[col].astype(bool)
+            order = ["role", "triggered_at", "session_id", "conversation_id"]
+        else:
+            code = x["code"].to_numpy()
+            wait = x["wait_us"].to_numpy(dtype="float64") / 1e6
+            out["requested_at"] = pd.to_datetime(x["requested_at"], unit="us", utc=True).dt.tz_convert(tz)
+            out["request"] = x["request"].astype("int64")
+            accepted = np.isin(code, [_ACCEPTED, _ACCEPTED_UNTIMED])
+            within = (code == _ACCEPTED) & (wait <= SERVICE_SECONDS)
+            out["reached"] = {"miss_rate": code == _MISSED, "service_level_30s": within}.get(metric, accepted)
+            out["outcome"] = pd.Series(code, index=x.index).map(_OUTCOME_NAMES).astype("str")
+            out["wait_seconds"] = np.where(code == _ACCEPTED_UNTIMED, np.nan, wait)
+            out["accepted_within_30s"] = within
+            order = ["role", "requested_at", "session_id", "conversation_id", "request"]
+        out["reached"] = out["reached"].astype(bool)
+        out = out.sort_values(
+            order, key=lambda c: c.map({"baseline": 0, "current": 1}) if c.name == "role" else c
+        )
+        return out.reset_index(drop=True)
+
+    def report_tables(self) -> list[TableView]:
+        """The headline lines, the metrics, the three largest drivers per metric and breakdown, and the
+        periods.
+        """
+        m = self.frame("metrics")
+        d = self.frame("drivers")
+        return [
+            TableView("What changed", pd.DataFrame({"finding": self.headlines()})),
+            TableView(
+                "Metrics",
+                m[
+                    [
+                        "label",
+                        "basis",
+                        "before",
+                        "after",
+                        "change",
+                        "change_low",
+                        "change_high",
+                        "relative_change",
+                        "p_value",
+                        "p_adjusted",
+                        "significant",
+                        "reason",
+                    ]
+                ],
+                "Rates as fractions (0.05 = 5%), the count in conversations, the median wait in seconds; "
+                "before = the baseline, after = the compared period; 95% intervals; p_adjusted by Holm.",
+            ),
+            TableView(
+                "Largest drivers",
+                d[d["rank"] <= 3],
+                "Per metric and breakdown, the three groups with the largest part of the change: mix + "
+                "rate = total (Kitagawa), with its 95% interval.",
+            ),
+            TableView("Periods", self.frame("periods"), "Only complete periods are compared."),
+        ]
+
+    def _preview(self) -> pd.DataFrame:
+        return self.data["metrics"][
+            ["label", "before", "after", "change", "change_low", "change_high", "p_adjusted", "significant"]
+        ]
+
+
+def _micros_table(events: Any, cols: list[str]) -> Any:
+    """``events`` as an Ibis table of ``cols`` with ``event_time_utc`` in integer UTC microseconds."""
+    import ibis
+
+    if isinstance(events, pd.DataFrame):
+        validate_events(events)
+        if len(events) == 0:
+            raise EmptyDataError("no events: the frame is empty")
+        refuse_aggregated(events)
+        arrow = pa.Table.from_pandas(events[cols], preserve_index=False)
+        i = arrow.column_names.index(_T)
+        arrow = arrow.set_column(i, _T, arrow.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
+        return ibis.memtable(arrow)
+    return as_table(events, cols, micros=True)
+
+
+def changes(
+    events: Any,
+    *,
+    period: str = "week",
+    tz: str = "UTC",
+    by: str | Sequence[str] = ("conversation_name", "ui_type"),
+    baseline: int = 1,
+    at: Any = None,
+    window: Any = "30min",
+) -> ChangesResult:
+    """What changed, and why: which metric moved between the latest complete period and the one before,
+    whether the move is larger than noise, and whether traffic mix or rates within groups drove it.
+
+    Nine metrics are compared: triggered conversations, engagement, lead capture, completion, meetings
+    booked per triggered conversation, live-chat acceptance, missed live chats, the service level
+    within 30 seconds and the median wait to accept (definitions as in :func:`funnel` and
+    :func:`timeouts`, in :meth:`ChangesResult.describe` and in the notes below). Each gets its value in
+    both periods with 95% intervals, the change with its interval, a test suited to it (two-proportion
+    for rates, an exact exposure-adjusted Poisson comparison for the count, log-rank for the wait), and a
+    flag for significant after Holm's adjustment over the metrics compared (the chance that any metric
+    is flagged when nothing changed stays at or below 5%). Each rate's change is split per group of each
+    ``by`` column into mix and rate parts (Kitagawa) that add up exactly to it.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events: a frame, :func:`open_events` (Parquet, DuckDB) or any Ibis table checked by
+        :func:`events_table` (PySpark, ...); the per-period counts are computed on that engine.
+    period : {"week", "day"}, default "week"
+        Calendar weeks starting Monday, or calendar days, in ``tz``.
+    tz : str, default "UTC"
+        Time zone of the periods.
+    by : str or sequence of str, default ("conversation_name", "ui_type")
+        Columns to break the changes down by: ``conversation_name``, ``conversation_id``,
+        ``conversation_type``, ``ui_type``, ``page_url`` (the value on the conversation's first trigger,
+        or on the request's first offer); ``()`` for none.
+    baseline : int, default 1
+        Number of periods right before the compared one, pooled, that form the baseline.
+    at : date or time, optional
+        A date or time inside the period to compare (local to ``tz`` unless it carries an offset); the
+        last complete period by default. A period that is not complete is not compared: its metrics
+        say why, and a :class:`DataQualityWarning` is raised.
+    window : str or Timedelta, default "30min"
+        Funnel window: a conversation's steps count within it of its first trigger.
+
+    Returns
+    -------
+    ChangesResult
+        Tables ``metrics`` (the default), ``drivers``, ``periods`` and ``params``; ``headlines()`` in
+        plain words, figures ``overview`` and ``waterfall``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A parameter out of range (named, with its value and the allowed values).
+    EmptyDataError
+        No events, no complete period, or too few complete periods before it for the baseline.
+
+    Notes
+    -----
+    The tables' columns are listed in :mod:`chatanalytics.columns` (``CHANGES_*``). Periods are
+    ``partial`` when they start before the data's first day, ``incomplete`` when they end after the
+    last event and ``immature`` when they end less than the funnel window (or two 100-second live-chat
+    offers) before it. A new or vanished group (conversations in only one period) has no rate to
+    compare: its whole part is mix.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> r = ca.changes(ca.load_sample(), tz="America/New_York")
+    >>> r.params["current"], r.params["baseline_label"]
+    ('week of 2026-10-19', 'week of 2026-10-12')
+    >>> r.headline()
+    'Nothing moved beyond noise: week of 2026-10-19 against week of 2026-10-12 (Holm-adjusted, 5%).'
+    >>> r.summary()["metrics_compared"], r.summary()["significant"]
+    (9, 0)
+    >>> r.frame().set_index("metric").loc["triggered", ["before", "after"]].tolist()
+    [833.0, 875.0]
+    >>> r.headlines()[1]
+    'Triggered conversations rose 5.0% (833 to 875; within noise).'
+    """
+    tables, params = _compute(events, period=period, tz=tz, by=by, baseline=baseline, at=at, window=window)
+    return ChangesResult._make(tables, params, events)

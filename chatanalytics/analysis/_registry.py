@@ -8,6 +8,7 @@ from typing import Any
 
 from ..errors import InvalidParameterError
 from ._agents import AgentPerformanceResult, agent_performance
+from ._changes import ChangesResult, changes
 from ._funnel import FunnelResult, funnel
 from ._result import FigureKind, Result
 from ._timeouts import TimeoutResult, timeouts
@@ -104,6 +105,16 @@ def unregister(name: str) -> Analysis:
     return ANALYSES.pop(name)
 
 
+# first: the report opens with the digest of what changed
+register(
+    Analysis(
+        "changes",
+        "What changed",
+        lambda events, o: changes(events, tz=o.tz),
+        ChangesResult,
+        subject="The digest",
+    )
+)
 register(
     Analysis(
         "funnel",

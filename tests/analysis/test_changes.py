@@ -382,3 +382,156 @@ def test_too_little_data(sample: pd.DataFrame) -> None:
         compute_changes(two_days, tz=TZ)
     with pytest.raises(EmptyDataError):
         compute_changes(sample.iloc[:0])
+
+
+# --------------------------------------------------------------------------- the result
+
+
+@pytest.fixture(scope="module")
+def three_days() -> pd.DataFrame:
+    """Days in UTC. 1 June: s1 triggers Alpha and engages, s2 triggers Alpha. 2 June: s3 triggers Alpha,
+    engages and completes; s4 triggers Beta. 3 June, noon: s5 triggers Beta (the last event, so 3 June
+    is incomplete and 2 June, ending 12 hours before it, is the last complete day)."""
+    rows = [
+        ("2026-06-01 10:00", "triggered", "s1", 1, "Alpha"),
+        ("2026-06-01 10:01", "engaged", "s1", 1, "Alpha"),
+        ("2026-06-01 11:00", "triggered", "s2", 1, "Alpha"),
+        ("2026-06-02 09:00", "triggered", "s3", 1, "Alpha"),
+        ("2026-06-02 09:02", "engaged", "s3", 1, "Alpha"),
+        ("2026-06-02 09:05", "completed", "s3", 1, "Alpha"),
+        ("2026-06-02 12:00", "triggered", "s4", 2, "Beta"),
+        ("2026-06-03 12:00", "triggered", "s5", 2, "Beta"),
+    ]
+    keys = ("event_time_utc", "event_type", "session_id", "conversation_id", "conversation_name")
+    return ca.make_events([dict(zip(keys, r, strict=True)) for r in rows])
+
+
+def test_result_by_hand(three_days: pd.DataFrame) -> None:
+    """Engagement 1/2 on both days; completion 0/2 -> 1/2. By conversation: Alpha 2 units (rate 0.5)
+    -> 1 unit (rate 1.0), Beta new with 1 unit (rate 0). Shares Alpha 1 -> 0.5, Beta 0 -> 0.5, mean
+    rate Rm = 0.5. Alpha: rate part (1.0 - 0.5)(1 + 0.5)/2 = 0.375, mix (0.5 - 1)(0.75 - 0.5) = -0.125,
+    total 0.25; Beta (new, all mix): 0.5 (0 - 0.5) = -0.25; the parts add up to the change, 0."""
+    r = ca.changes(three_days, period="day", by="conversation_name")
+    assert isinstance(r, ca.ChangesResult)
+    assert r.params == {
+        "period": "day", "tz": "UTC", "by": ["conversation_name"], "baseline": 1, "at": None,
+        "window": "30min", "current": "2026-06-02", "baseline_label": "2026-06-01",
+        "first_event": "2026-06-01T10:00:00+00:00", "last_event": "2026-06-03T12:00:00+00:00",
+        "control": "Holm", "alpha": 0.05,
+    }  # fmt: skip
+    m = r.frame().set_index("metric")
+    assert m.loc["triggered", ["before", "after"]].tolist() == [2.0, 2.0]
+    assert m.loc["engagement_rate", ["before", "after", "change"]].tolist() == [0.5, 0.5, 0.0]
+    assert m.loc["completion_rate", ["before", "after"]].tolist() == [0.0, 0.5]
+    # no live chat: the four live-chat metrics are not compared, and say why
+    assert m.loc["acceptance_rate", "reason"] == "no live-chat requests in the baseline"
+    assert m["comparable"].sum() == 5
+    assert r.summary() == {
+        "metrics_compared": 5, "significant": 0, "top_metric": None,
+        "top_change": pytest.approx(math.nan, nan_ok=True),
+        "top_relative_change": pytest.approx(math.nan, nan_ok=True),
+        "top_p_adjusted": pytest.approx(math.nan, nan_ok=True),
+    }  # fmt: skip
+    assert r.headline() == "Nothing moved beyond noise: 2026-06-02 against 2026-06-01 (Holm-adjusted, 5%)."
+    assert r.headlines()[1:3] == [
+        "Triggered conversations did not change (2 to 2; within noise).",
+        "Engagement stayed at 50% (+0.0 pts, 95% CI "
+        + r.headlines()[2].split("95% CI ")[1],
+    ]
+    d = r.drivers("engagement_rate").set_index("group")
+    assert d.index.tolist() == ["Alpha", "Beta"]
+    assert d["rate"].tolist() == pytest.approx([0.375, 0.0], abs=1e-15)
+    assert d["mix"].tolist() == pytest.approx([-0.125, -0.25], abs=1e-15)
+    assert d["status"].tolist() == ["both", "new"]
+    assert r.widget_arguments() == {
+        "period": "day", "tz": "UTC", "by": ["conversation_name"], "baseline": 1, "at": None,
+        "window": "30min",
+    }  # fmt: skip
+    params = r.frame("params").set_index("parameter")["value"]
+    assert params["by"] == "conversation_name" and params["at"] == "" and params["control"] == "Holm"
+
+
+def test_units_list_the_conversations_behind_a_group(three_days: pd.DataFrame) -> None:
+    r = ca.changes(three_days, period="day", by="conversation_name")
+    u = r.units(three_days, metric="engagement_rate", group="Alpha")
+    assert list(u.columns) == list(ca.columns.CHANGES_UNITS)
+    assert u["session_id"].tolist() == ["s1", "s2", "s3"]
+    assert u["role"].tolist() == ["baseline", "baseline", "current"]
+    assert u["reached"].tolist() == [True, False, True]
+    assert u["completed"].tolist() == [False, False, True]
+    assert u["triggered_at"].tolist() == [pd.Timestamp(f"2026-06-0{d} {t}", tz="UTC") for d, t in
+                                          [(1, "10:00"), (1, "11:00"), (2, "09:00")]]  # fmt: skip
+    assert (u["conversation_name"] == "Alpha").all() and (u["by"] == "conversation_name").all()
+    # lead capture counts engaged conversations only; s5 (3 June) is in no compared period
+    lead = r.units(three_days, metric="lead_capture_rate", by="conversation_name", group="Alpha")
+    assert lead["session_id"].tolist() == ["s1", "s3"] and not lead["reached"].any()
+    beta = r.units(three_days, metric="triggered", group="Beta")
+    assert beta["session_id"].tolist() == ["s4"] and beta["reached"].all()
+    with pytest.raises(InvalidParameterError, match="Gamma") as info:
+        r.units(three_days, metric="engagement_rate", group="Gamma")
+    assert info.value.param == "group"
+    with pytest.raises(InvalidParameterError) as info:
+        r.units(three_days, metric="engagement_rate", by="ui_type", group="Alpha")
+    assert info.value.param == "by"
+    with pytest.raises(InvalidParameterError) as info:
+        r.drivers("engagement")
+    assert info.value.param == "metric"
+
+
+def test_units_agree_with_the_drivers(sample: pd.DataFrame) -> None:
+    """Per role, the rows listed for a group are its denominator and the reached ones its numerator,
+    for a conversation metric and the live-chat ones."""
+    r = ca.changes(sample, tz=TZ)
+    for metric, by in [("engagement_rate", "conversation_name"), ("lead_capture_rate", "ui_type"),
+                       ("miss_rate", "ui_type"), ("service_level_30s", "conversation_name")]:  # fmt: skip
+        for _, g in r.drivers(metric, by).iterrows():
+            u = r.units(sample, metric=metric, by=by, group=g["group"])
+            for role, side in (("baseline", "before"), ("current", "after")):
+                mine = u[u["role"] == role]
+                assert len(mine) == g[f"units_{side}"], (metric, g["group"], role)
+                if len(mine):
+                    assert mine["reached"].mean() == pytest.approx(g[f"rate_{side}"], abs=1e-12)
+    q = r.units(sample, metric="acceptance_rate", by="ui_type", group="popup")
+    assert list(q.columns) == list(ca.columns.CHANGES_REQUESTS)
+    assert set(q["outcome"]) <= {"accepted", "missed", "left", "open"}
+    assert (q["reached"] == (q["outcome"] == "accepted")).all()
+    assert (q.loc[q["accepted_within_30s"], "wait_seconds"] <= 30).all()
+
+
+def test_result_on_a_parquet_dataset_equals_the_frame(sample: pd.DataFrame, tmp_path) -> None:
+    path = tmp_path / "events.parquet"
+    sample.to_parquet(path)
+    dataset = ca.open_events(path)
+    a, b = ca.changes(sample, tz=TZ), ca.changes(dataset, tz=TZ)
+    for name in a.TABLES:
+        pd.testing.assert_frame_equal(b.frame(name), a.frame(name), check_exact=False, rtol=1e-12)
+    assert b.params == a.params and b.headlines() == a.headlines()
+    group = a.drivers("completion_rate", "conversation_name")["group"].iloc[0]
+    pd.testing.assert_frame_equal(
+        b.units(dataset, metric="completion_rate", by="conversation_name", group=group),
+        a.units(sample, metric="completion_rate", by="conversation_name", group=group),
+    )
+
+
+def test_result_names_the_planted_change() -> None:
+    change = PlantedChange(CHANGE_DAY, conversation=PRICING, engage_factor=0.3)
+    events = ca.simulate(8000, seed=21, start=START, days=15, tz=TZ, changes=[change])
+    r = ca.changes(events, tz=TZ)
+    s = r.summary()
+    assert s["top_metric"] == "engagement_rate" and s["significant"] >= 1
+    m = r.frame().set_index("metric")
+    assert s["top_change"] == m.loc["engagement_rate", "change"] < 0
+    assert r.headline().startswith("Engagement fell") and PRICING in r.headline()
+    assert r.headlines()[-1].startswith("Compared: week of 2026-06-08 against week of 2026-06-01")
+    again = ca.ChangesResult.from_tables(r.tables(), r.params)
+    assert again.headlines() == r.headlines() and str(again.summary()) == str(s)
+
+
+def test_a_period_not_compared_says_so_first(sample: pd.DataFrame) -> None:
+    with pytest.warns(ca.DataQualityWarning, match="incomplete"):
+        r = ca.changes(sample, tz=TZ, at="2026-10-28", baseline=2)
+    assert r.params["baseline_label"] == "mean of 2 weeks before"
+    assert r.headline().startswith(
+        "Not compared: week of 2026-10-26 against mean of 2 weeks before: the compared week is incomplete"
+    )
+    assert r.summary()["metrics_compared"] == 0
