@@ -5,6 +5,7 @@ Importing this package imports plotly; ``import chatanalytics`` does not import 
 
 from ._theme import COLORS, TEMPLATE, apply_theme, template
 from .agents import accept_time_figure, concurrency_figure, hour_weekday_figure, leaderboard_figure
+from .changes import changes_overview_figure, changes_waterfall_figure
 from .funnel import VALUES, caption, funnel_figure, over_time_figure, time_figure
 from .timeouts import (
     AT_RISK_SECONDS,
@@ -26,6 +27,8 @@ __all__ = [
     "apply_theme",
     "caption",
     "causes_figure",
+    "changes_overview_figure",
+    "changes_waterfall_figure",
     "concurrency_figure",
     "curves_figure",
     "funnel_figure",

@@ -4,6 +4,7 @@ Importing this package does not import plotly or ipywidgets; building a widget d
 """
 
 from .agents import AgentWidget
+from .changes import ChangesWidget
 from .funnel import BY_COLUMNS, WINDOWS, FunnelWidget, format_steps, parse_steps
 from .timeouts import TimeoutWidget
 
@@ -11,6 +12,7 @@ __all__ = [
     "BY_COLUMNS",
     "WINDOWS",
     "AgentWidget",
+    "ChangesWidget",
     "FunnelWidget",
     "TimeoutWidget",
     "format_steps",

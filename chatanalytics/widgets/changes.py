@@ -1,0 +1,322 @@
+"""Interactive change digest: what changed between two periods, with ipywidgets controls around one
+plotly ``FigureWidget``.
+
+The period, baseline, breakdown and compared-period controls are data controls: changing one
+recomputes with :func:`chatanalytics.changes`. The metric and view controls only redraw the current
+result, as the overview of every metric or as one metric's waterfall. Clicking a group's bar in the
+waterfall lists the conversations behind its contribution. plotly and ipywidgets are imported when a
+widget is built, never by ``import chatanalytics``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from ._base import AnalysisWidget, headline
+
+__all__ = ["BASELINES", "BREAKDOWNS", "CHANGE_VIEWS", "ChangesWidget"]
+
+#: What the breakdown control offers: the column the waterfall splits the change by.
+BREAKDOWNS: tuple[str, ...] = (
+    "conversation_name",
+    "ui_type",
+    "conversation_type",
+    "conversation_id",
+    "page_url",
+)
+#: What the baseline control offers: how many periods before the compared one form the baseline.
+BASELINES: tuple[int, ...] = (1, 2, 3, 4, 7, 14)
+#: The views, as ``label -> figure kind``.
+CHANGE_VIEWS: dict[str, str] = {"overview": "overview", "waterfall": "waterfall"}
+_PERIODS = (("week (Monday to Sunday)", "week"), ("day", "day"))
+_LATEST = "latest complete"
+_MAX_UNITS_SHOWN = 50
+_NO_UNITS = "<i>Click a group's bar in the waterfall to list the conversations behind it.</i>"
+
+
+def _period_label(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    first = start.strftime("%Y-%m-%d")
+    last = (end - pd.Timedelta(seconds=1)).strftime("%Y-%m-%d")
+    return first if first == last else f"{first} to {last}"
+
+
+class ChangesWidget(AnalysisWidget):
+    """What changed between two periods, with data controls that recompute and style controls that
+    redraw one live figure.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis Table
+        Canonical events.
+    period, tz, by, baseline, at, window
+        Passed to :func:`chatanalytics.changes` (what ``ChangesResult.widget()`` passes on). The first
+        column of ``by`` is the breakdown control; the columns given stay after the one chosen.
+    metric : str, default "engagement_rate"
+        The metric of the waterfall view.
+
+    Attributes
+    ----------
+    result : ChangesResult
+        The current result; kept when a control holds an invalid value.
+    figure : plotly.graph_objects.FigureWidget
+        The current view, updated in place (the same object for the widget's life).
+    controls : dict
+        Name -> ipywidgets control. Data controls: ``period`` (``"week"`` / ``"day"``), ``baseline``
+        (a number of periods, :data:`BASELINES`), ``breakdown`` (a column of :data:`BREAKDOWNS`, the
+        first of ``by``), ``at`` (``None`` for the latest complete period, or the first local day of a
+        complete period). Style controls: ``metric`` (a metric of the result) and ``view``
+        (``"overview"`` or ``"waterfall"``).
+    message : ipywidgets.HTML
+        Errors from the last change, "Computing…" while computing, or empty.
+    busy : bool
+        True while the digest is computed.
+    headline_output : ipywidgets.HTML
+        The result's headline.
+    units_output : ipywidgets.HTML
+        The conversations behind the last group clicked.
+    selected_units : pandas.DataFrame or None
+        Those conversations (``result.units(...)``), or ``None`` before a click.
+    container : ipywidgets.VBox
+        Everything, as shown in a notebook.
+    n_computes : int
+        How many times the digest was computed (the initial one included).
+    """
+
+    data_controls = ("period", "baseline", "breakdown", "at")
+    style_controls = ("metric", "view")
+
+    def __init__(
+        self,
+        events: Any,
+        *,
+        period: str = "week",
+        tz: str = "UTC",
+        by: str | Sequence[str] = ("conversation_name", "ui_type"),
+        baseline: int = 1,
+        at: Any = None,
+        window: Any = "30min",
+        metric: str = "engagement_rate",
+    ) -> None:
+        by_list = [by] if isinstance(by, str) else list(by)
+        # the breakdown control replaces the first column; the others given stay after it
+        self._by_given = list(by_list)
+        self._metric = metric
+        self.selected_units: pd.DataFrame | None = None
+        kwargs = {
+            "period": period,
+            "tz": tz,
+            "by": by_list,
+            "baseline": baseline,
+            "at": at,
+            "window": window,
+        }
+        super().__init__(events, kwargs)
+
+    # ---------------------------------------------------------------------------------------------
+    # controls, computing and drawing
+    # ---------------------------------------------------------------------------------------------
+
+    def _make_controls(self) -> dict[str, Any]:
+        import ipywidgets as widgets
+
+        wide = widgets.Layout(width="auto")
+        k = self._kwargs
+        by = list(k["by"])
+        breakdowns = list(BREAKDOWNS)
+        first = by[0] if by else BREAKDOWNS[0]
+        if first not in breakdowns:
+            breakdowns.append(first)
+        baselines = list(BASELINES)
+        if k["baseline"] not in baselines:
+            baselines.append(k["baseline"])
+        at_options, at_value = self._at_options(k["at"])
+        metrics = self._metric_options()
+        metric = self._metric if self._metric in [v for _, v in metrics] else metrics[0][1]
+        return {
+            "period": widgets.Dropdown(options=list(_PERIODS), value=k["period"], description="Period"),
+            "baseline": widgets.Dropdown(
+                options=[(f"{n} before", n) for n in baselines],
+                value=k["baseline"],
+                description="Baseline",
+                layout=wide,
+            ),
+            "breakdown": widgets.Dropdown(
+                options=breakdowns, value=first, description="Breakdown", layout=wide
+            ),
+            "at": widgets.Dropdown(options=at_options, value=at_value, description="Compare", layout=wide),
+            "metric": widgets.Dropdown(options=metrics, value=metric, description="Metric", layout=wide),
+            "view": widgets.ToggleButtons(
+                options=list(CHANGE_VIEWS.items()), value="overview", description="View"
+            ),
+        }
+
+    def _metric_options(self) -> list[tuple[str, str]]:
+        m = self.result.frame("metrics")
+        return [(str(label), str(metric)) for label, metric in zip(m["label"], m["metric"], strict=True)]
+
+    def _at_options(self, given: Any) -> tuple[list[tuple[str, Any]], Any]:
+        """The compared-period choices: the latest complete period, then every complete period."""
+        periods = self.result.frame("periods")
+        done = periods[periods["status"].astype(str) == "complete"]
+        options: list[tuple[str, Any]] = [(_LATEST, None)]
+        options += [
+            (_period_label(s, e), s.strftime("%Y-%m-%d"))
+            for s, e in zip(done["start"], done["end"], strict=True)
+        ]
+        if given is None:
+            return options, None
+        given = str(given)
+        values = [v for _, v in options]
+        if given not in values:
+            # a time inside a period: select that period when it is listed
+            for s, e, (_, v) in zip(done["start"], done["end"], options[1:], strict=True):
+                when = pd.Timestamp(given)
+                when = when.tz_localize(s.tz) if when.tzinfo is None else when
+                if s <= when < e:
+                    return options, v
+            options.append((given, given))
+        return options, given
+
+    def _arrange(self) -> Any:
+        import ipywidgets as widgets
+
+        self.headline_output = widgets.HTML(value=self._headline_html())
+        self.units_output = widgets.HTML(
+            value=_NO_UNITS, layout=widgets.Layout(max_height="320px", overflow="auto")
+        )
+        c = self.controls
+        return widgets.VBox(
+            [
+                widgets.HBox([c["period"], c["baseline"], c["breakdown"], c["at"]]),
+                widgets.HBox([c["view"], c["metric"]]),
+                self.message,
+                self.headline_output,
+                self.figure,
+                self.units_output,
+            ]
+        )
+
+    def compute(self, kwargs: dict[str, Any]) -> Any:
+        """Compute the digest on the widget's events with :func:`chatanalytics.changes`.
+
+        Parameters
+        ----------
+        kwargs : dict
+            Keyword arguments of :func:`chatanalytics.changes`.
+
+        Returns
+        -------
+        ChangesResult
+        """
+        import chatanalytics
+
+        return chatanalytics.changes(self._events, **kwargs)  # type: ignore[attr-defined,unused-ignore]
+
+    @property
+    def view(self) -> str:
+        """The view drawn: ``"overview"`` or ``"waterfall"``."""
+        return str(self.controls["view"].value)
+
+    @property
+    def metric(self) -> str:
+        """The metric of the waterfall view."""
+        return str(self.controls["metric"].value)
+
+    def draw(self) -> Any:
+        """The current view of the current result.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            The overview of every metric, or the waterfall of the chosen metric by the breakdown.
+
+        Raises
+        ------
+        InvalidParameterError
+            For the waterfall of a metric without a breakdown (the median wait).
+        """
+        if self.view == "overview":
+            return self.result.figure("overview")
+        return self.result.figure("waterfall", metric=self.metric)
+
+    def _headline_html(self) -> str:
+        lines = headline(self.result).splitlines()
+        return "".join(f"<div>{html.escape(line)}</div>" for line in lines if line.strip())
+
+    def _data_kwargs(self) -> dict[str, Any]:
+        c = self.controls
+        period = c["period"].value
+        first = c["breakdown"].value
+        by = [first, *(b for b in self._by_given if b != first)]
+        # a period of the other length: compare its latest complete one
+        at = c["at"].value if period == self._kwargs["period"] else None
+        return {**self._kwargs, "period": period, "baseline": c["baseline"].value, "by": by, "at": at}
+
+    def _on_result(self) -> None:
+        c = self.controls
+        options, value = self._at_options(self._kwargs["at"])
+        c["at"].options = options
+        c["at"].value = value
+        metrics = self._metric_options()
+        keep = c["metric"].value
+        c["metric"].options = metrics
+        c["metric"].value = keep if keep in [v for _, v in metrics] else metrics[0][1]
+        self.headline_output.value = self._headline_html()
+        self.selected_units = None
+        self.units_output.value = _NO_UNITS
+
+    # ---------------------------------------------------------------------------------------------
+    # clicks
+    # ---------------------------------------------------------------------------------------------
+
+    def _on_drawn(self, traces: Sequence[Any]) -> None:
+        for trace in traces:
+            if trace.type == "bar":
+                trace.on_click(self._on_click)
+
+    def _on_click(self, trace: Any, points: Any, selector: Any) -> None:
+        if not points.point_inds or trace.customdata is None:
+            return
+        group = trace.customdata[points.point_inds[0]][0]
+        if group is None:
+            self.units_output.value = (
+                "<i>That bar is not one group: click a named group's bar to list its conversations.</i>"
+            )
+            return
+        self.show_units(str(group))
+
+    def show_units(self, group: str) -> pd.DataFrame:
+        """List the conversations of ``group`` behind the current metric's change in
+        :attr:`units_output`.
+
+        Parameters
+        ----------
+        group : str
+            A group of the breakdown column.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``result.units(events, metric=..., by=..., group=...)``, also kept as
+            :attr:`selected_units`.
+        """
+        by = self._kwargs["by"][0]
+        units = self.result.units(self._events, metric=self.metric, by=by, group=group)
+        self.selected_units = units
+        head = (
+            f"<b>{len(units):,} conversations</b> of <b>{html.escape(str(group))}</b> "
+            f"({html.escape(by)}) behind the change in <b>{html.escape(self.metric)}</b>"
+        )
+        if len(units) > _MAX_UNITS_SHOWN:
+            head += f"; the first {_MAX_UNITS_SHOWN}:"
+        table = (
+            units.head(_MAX_UNITS_SHOWN).to_html(index=False, border=0, classes="chatanalytics-units")
+            if len(units)
+            else ""
+        )
+        self.units_output.value = f"<div>{head}</div>{table}"
+        return units

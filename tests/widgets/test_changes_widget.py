@@ -1,0 +1,234 @@
+"""The change widget, headless: set every option of every control, read the new state.
+
+The data are synthetic: 8,000 simulated sessions over four weeks from 2026-10-05 (America/New_York),
+with the Pricing page dialogue's engagement halved from 2026-10-19 on. Complete weeks: 10-05, 10-12,
+10-19 (10-26 ends after the data); so the latest complete week is 10-19, and a baseline of three
+weeks before it does not exist.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import chatanalytics
+import chatanalytics as ca
+from chatanalytics.analysis._changes import change_headlines, compute_changes
+from chatanalytics.datasets import PlantedChange
+from chatanalytics.viz import changes_overview_figure, changes_waterfall_figure
+from chatanalytics.widgets import ChangesWidget
+from chatanalytics.widgets.changes import BASELINES, BREAKDOWNS
+
+TZ = "America/New_York"
+
+
+# --------------------------------------------------------------------------------------------------
+# A stand-in for chatanalytics.changes (the result object): the tables of compute_changes, the
+# figures of chatanalytics.viz, and the units behind a group computed here with pandas.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Digest:
+    tables: dict[str, pd.DataFrame]
+    params: dict[str, Any]
+
+    def frame(self, name: str) -> pd.DataFrame:
+        return self.tables[name].copy()
+
+    def headline(self) -> str:
+        return "\n".join(change_headlines(self.tables))
+
+    def figure(self, kind: str = "overview", **style: Any) -> go.Figure:
+        t = self.tables
+        if kind == "overview":
+            return changes_overview_figure(t["metrics"], self.params, **style)
+        return changes_waterfall_figure(t["drivers"], t["metrics"], self.params, **style)
+
+    def units(self, events: pd.DataFrame, *, metric: str, by: str, group: str) -> pd.DataFrame:
+        """The conversations (session x conversation) first triggered in the compared or baseline
+        periods whose value of ``by`` on that trigger is ``group``."""
+        p = self.tables["periods"]
+        trig = events[events["event_type"] == "CONVERSATION_TRIGGERED"].sort_values("event_time_utc")
+        first = trig.drop_duplicates(["session_id", "conversation_id"])
+        local = first["event_time_utc"].dt.tz_convert(self.params["tz"])
+        role = pd.Series("", index=first.index)
+        for _, row in p[p["role"] != ""].iterrows():
+            role[(local >= row["start"]) & (local < row["end"])] = row["role"]
+        out = first.assign(period=role)[(role != "") & (first[by].astype(str) == group)]
+        return out[["session_id", "conversation_id", by, "period", "event_time_utc"]].reset_index(drop=True)
+
+
+def fake_changes(calls: list[dict]):
+    def changes(events, **kwargs):
+        calls.append(kwargs)
+        tables = compute_changes(events, **kwargs)
+        p = dict(zip(tables["params"]["parameter"], tables["params"]["value"], strict=True))
+        params = {
+            **kwargs,
+            "by": p["by"].split(", "),
+            "current": p["current"],
+            "baseline_label": p["baseline_periods"],
+            "control": "Holm",
+            "alpha": float(p["alpha"]),
+        }
+        return Digest(tables, params)
+
+    return changes
+
+
+@pytest.fixture(scope="module")
+def events() -> pd.DataFrame:
+    return ca.simulate(
+        8000,
+        seed=5,
+        changes=[PlantedChange("2026-10-19", conversation="Pricing page dialogue", engage_factor=0.5)],
+    )
+
+
+@pytest.fixture
+def calls(monkeypatch) -> list[dict]:
+    calls: list[dict] = []
+    monkeypatch.setattr(chatanalytics, "changes", fake_changes(calls), raising=False)
+    return calls
+
+
+@pytest.fixture
+def widget(events, calls) -> ChangesWidget:
+    return ChangesWidget(events, tz=TZ)
+
+
+def titles(w: ChangesWidget) -> str:
+    return w.figure.layout.title.text
+
+
+def test_builds_from_one_computation(widget, calls):
+    assert len(calls) == 1 and widget.n_computes == 1
+    assert calls[0] == {
+        "period": "week",
+        "tz": TZ,
+        "by": ["conversation_name", "ui_type"],
+        "baseline": 1,
+        "at": None,
+        "window": "30min",
+    }
+    assert isinstance(widget.figure, go.FigureWidget) and widget.figure in widget.container.children
+    assert set(widget.controls) == {"period", "baseline", "breakdown", "at", "metric", "view"}
+    c = widget.controls
+    assert c["view"].value == "overview" and c["metric"].value == "engagement_rate"
+    assert [v for _, v in c["at"].options] == [None, "2026-10-05", "2026-10-12", "2026-10-19"]
+    assert c["at"].options[3][0] == "2026-10-19 to 2026-10-25"
+    assert len(c["metric"].options) == 9
+    assert {t.type for t in widget.figure.data} == {"scatter"}
+    assert "week of 2026-10-19" in widget.figure.layout.title.subtitle.text
+    assert "Engagement fell" in widget.headline_output.value
+
+
+def test_every_style_option_redraws_without_computing(widget, calls):
+    c = widget.controls
+    c["view"].value = "waterfall"
+    assert [t.type for t in widget.figure.data] == ["bar", "bar", "bar", "scatter"]
+    assert titles(widget).startswith("Engagement fell")
+    previous = "Engagement"
+    for label, metric in c["metric"].options:
+        c["metric"].value = metric
+        if metric == "median_wait_seconds":
+            # no breakdown of a median: the error is shown, the figure kept
+            assert "Not drawn" in widget.message.value and "median_wait_seconds" in widget.message.value
+            assert titles(widget).startswith(previous)
+        else:
+            assert widget.message.value == ""
+            assert titles(widget).startswith(label), (label, titles(widget))
+            previous = label
+    c["view"].value = "overview"
+    assert widget.message.value == "" and {t.type for t in widget.figure.data} == {"scatter"}
+    assert len(calls) == 1 and widget.n_computes == 1
+
+
+def test_period_recomputes_once_and_resets_the_compared_period(widget, calls):
+    c = widget.controls
+    c["at"].value = "2026-10-12"
+    assert len(calls) == 2 and calls[-1]["at"] == "2026-10-12"
+    assert "week of 2026-10-12" in widget.figure.layout.title.subtitle.text
+    c["period"].value = "day"
+    assert len(calls) == 3 and calls[-1]["period"] == "day" and calls[-1]["at"] is None
+    assert c["at"].value is None and len(c["at"].options) > 20  # the complete days
+    assert "vs the day before" in widget.figure.layout.title.subtitle.text
+    c["period"].value = "week"
+    assert len(calls) == 4 and widget.n_computes == 4 and calls[-1]["period"] == "week"
+
+
+def test_every_compared_period(widget, calls):
+    c = widget.controls
+    for _, value in list(c["at"].options)[1:]:
+        n = len(calls)
+        c["at"].value = value
+        assert len(calls) == n + 1
+        if value == "2026-10-05":
+            # the first complete week has no week before it: the error shows, the figure stays
+            assert "Not updated" in widget.message.value and "baseline=1" in widget.message.value
+        else:
+            assert widget.message.value == ""
+            assert f"week of {value}" in widget.figure.layout.title.subtitle.text
+
+
+def test_every_baseline(widget, calls):
+    c = widget.controls
+    assert [v for _, v in c["baseline"].options] == list(BASELINES)
+    shown = widget.figure.layout.title.subtitle.text
+    for n in BASELINES[1:]:
+        before = len(calls)
+        c["baseline"].value = n
+        assert len(calls) == before + 1 and calls[-1]["baseline"] == n
+        if n == 2:
+            assert widget.message.value == ""
+            shown = widget.figure.layout.title.subtitle.text
+            assert "the mean of the 2 weeks before (from 2026-10-05)" in shown
+        else:
+            # only two complete weeks before 2026-10-19
+            assert "Not updated" in widget.message.value and f"baseline={n}" in widget.message.value
+            assert widget.figure.layout.title.subtitle.text == shown
+            assert widget.result.params["baseline"] == 2
+
+
+def test_every_breakdown(widget, calls):
+    c = widget.controls
+    c["view"].value = "waterfall"
+    for by in BREAKDOWNS:
+        if by == c["breakdown"].value:
+            continue
+        before = len(calls)
+        c["breakdown"].value = by
+        assert len(calls) == before + 1 and calls[-1]["by"][0] == by
+        assert widget.message.value == ""
+        expected = by.replace("_", " ")
+        assert f"by {expected}" in widget.figure.layout.xaxis.title.text.replace("<br>", " ")
+    # the other breakdown stays after the chosen one
+    assert calls[-1]["by"] == ["page_url", "conversation_name", "ui_type"]
+
+
+def test_clicking_a_group_lists_its_conversations(widget, events):
+    widget.controls["view"].value = "waterfall"
+    rate = widget.figure.data[1]
+    group = rate.customdata[0][0]
+    widget._on_click(rate, types.SimpleNamespace(point_inds=[0]), None)
+    units = widget.selected_units
+    # an independent count: the group's triggered conversations in both weeks, from the digest
+    d = widget.result.frame("drivers")
+    row = d[(d["metric"] == "engagement_rate") & (d["by"] == "conversation_name") & (d["group"] == group)]
+    assert len(units) == int(row["units_before"].iloc[0] + row["units_after"].iloc[0])
+    assert set(units["period"]) == {"baseline", "current"}
+    assert f"{len(units):,} conversations</b> of <b>{group}" in widget.units_output.value
+    assert widget.units_output.value.count("<tr") == 51  # the header and the first 50
+    # the ends and "other groups" are not one group
+    widget._on_click(widget.figure.data[0], types.SimpleNamespace(point_inds=[0]), None)
+    assert "not one group" in widget.units_output.value
+    # the handlers follow the redrawn traces, and a recompute clears the list
+    assert all(t._click_callbacks for t in widget.figure.data if t.type == "bar")
+    widget.controls["baseline"].value = 2
+    assert widget.selected_units is None and "Click a group" in widget.units_output.value
