@@ -86,9 +86,9 @@ def _wait_single_kernel(base: str, timeout: float = 60) -> None:
 def test_quickstart_in_jupyterlab(lab, playwright_browser):
     ARTIFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
-    context = playwright_browser.new_context()
+    context = playwright_browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        page = context.new_page(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.goto(f"{lab}/lab/tree/01-quickstart.ipynb")
         idle = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"

@@ -40,13 +40,14 @@ PUBLIC = {
     ],
     "chatanalytics.viz": [
         "AT_RISK_SECONDS", "COLORS", "ESTIMATES", "TEMPLATE", "VALUES", "accept_time_figure", "apply_theme",
+        "changes_overview_figure", "changes_waterfall_figure",
         "caption", "causes_figure", "concurrency_figure", "curves_figure", "funnel_figure", "heatmap_figure",
         "hour_weekday_figure", "leaderboard_figure", "outcomes_figure", "over_time_figure",
         "service_level_figure", "template", "time_figure",
     ],
     "chatanalytics.widgets": [
-        "BY_COLUMNS", "WINDOWS", "AgentWidget", "FunnelWidget", "TimeoutWidget", "format_steps",
-        "parse_steps",
+        "BY_COLUMNS", "WINDOWS", "AgentWidget", "ChangesWidget", "FunnelWidget", "TimeoutWidget",
+        "format_steps", "parse_steps",
     ],
     "chatanalytics.export": [
         "FIGURE_FORMATS", "FORMATS", "TABLE_FORMATS", "find_browser", "save", "save_all",

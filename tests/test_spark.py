@@ -21,7 +21,14 @@ import pytest
 
 import chatanalytics as ca
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # PySpark's py4j gateway leaves its local sockets to the garbage collector
+    pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+    ),
+]
 
 
 def _need(ok: bool, why: str) -> None:

@@ -183,7 +183,8 @@ def compared_clause(params: Mapping[str, Any]) -> str:
     Parameters
     ----------
     params : mapping
-        ``period``, ``current``, ``baseline``, ``baseline_label`` and ``tz``.
+        ``current`` and ``baseline_label`` (the result's labels of the two periods), ``period``,
+        ``baseline`` (how many periods the baseline pools) and ``tz``.
 
     Returns
     -------
@@ -191,23 +192,20 @@ def compared_clause(params: Mapping[str, Any]) -> str:
 
     Examples
     --------
-    >>> compared_clause({"period": "week", "current": "2026-10-19 to 2026-10-25", "baseline": 1,
-    ...                  "baseline_label": "2026-10-12 to 2026-10-18", "tz": "America/New_York"})
-    'week of 2026-10-19 vs the week before (2026-10-12 to 2026-10-18); times in America/New_York'
-    >>> compared_clause({"period": "day", "current": "2026-10-25", "baseline": 7,
-    ...                  "baseline_label": "2026-10-18; 2026-10-19", "tz": "UTC"})
-    '2026-10-25 vs the mean of the 7 days before (from 2026-10-18); times in UTC'
+    >>> compared_clause({"current": "week of 2026-10-19", "baseline_label": "week of 2026-10-12",
+    ...                  "period": "week", "baseline": 1, "tz": "America/New_York"})
+    'week of 2026-10-19 vs the week before (week of 2026-10-12); times in America/New_York'
+    >>> compared_clause({"current": "2026-10-25", "baseline_label": "mean of 7 days before",
+    ...                  "period": "day", "baseline": 7, "tz": "UTC"})
+    '2026-10-25 vs the mean of 7 days before; times in UTC'
     """
-    period = str(params.get("period", "week"))
-    n = int(params.get("baseline", 1))
-    current = str(params.get("current", ""))
-    base = str(params.get("baseline_label", ""))
-    now = f"week of {_first_day(current)}" if period == "week" else current
-    if n == 1:
-        against = f"the {period} before ({base})"
-    else:
-        against = f"the mean of the {n} {period}s before (from {_first_day(base)})"
-    return f"{now} vs {against}; times in {params.get('tz', 'UTC')}"
+    current = str(params.get("current", "")) or "the compared period"
+    base = str(params.get("baseline_label", "")) or "the baseline"
+    if int(params.get("baseline", 1)) == 1:
+        base = f"the {params.get('period', 'period')} before ({base})"
+    elif base.startswith("mean of"):
+        base = "the " + base
+    return f"{current} vs {base}; times in {params.get('tz', 'UTC')}"
 
 
 # --------------------------------------------------------------------------------------------------

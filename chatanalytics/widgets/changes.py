@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import AnalysisWidget, headline
+from ._base import AnalysisWidget
 
 __all__ = ["BASELINES", "BREAKDOWNS", "CHANGE_VIEWS", "ChangesWidget"]
 
@@ -214,7 +214,7 @@ class ChangesWidget(AnalysisWidget):
         """
         import chatanalytics
 
-        return chatanalytics.changes(self._events, **kwargs)  # type: ignore[attr-defined,unused-ignore]
+        return chatanalytics.changes(self._events, **kwargs)
 
     @property
     def view(self) -> str:
@@ -244,7 +244,7 @@ class ChangesWidget(AnalysisWidget):
         return self.result.figure("waterfall", metric=self.metric)
 
     def _headline_html(self) -> str:
-        lines = headline(self.result).splitlines()
+        lines = self.result.headlines()
         return "".join(f"<div>{html.escape(line)}</div>" for line in lines if line.strip())
 
     def _data_kwargs(self) -> dict[str, Any]:

@@ -376,7 +376,8 @@ def test_records_spanning_lines_blank_lines_and_broken_records(tmp_path):
 
 
 def test_space_separated_export_and_gzip(tmp_path):
-    rows = list(csv.reader(FIRST.open(newline="", encoding="utf-8")))
+    with FIRST.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
     out = io.StringIO()
     csv.writer(out, delimiter=" ", lineterminator="\n").writerows(rows)
     ssv = _write(tmp_path, "e.csv", out.getvalue().splitlines())

@@ -29,7 +29,6 @@ import plotly.graph_objects as go
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis._changes import compute_changes
 from chatanalytics.datasets import PlantedChange
 from chatanalytics.errors import InvalidParameterError
 from chatanalytics.viz import changes_overview_figure, changes_waterfall_figure
@@ -61,24 +60,10 @@ def tiny_events() -> pd.DataFrame:
     )
 
 
-def params_of(tables: dict[str, pd.DataFrame]) -> dict:
-    """The figure parameters from the digest's parameter table."""
-    p = dict(zip(tables["params"]["parameter"], tables["params"]["value"], strict=True))
-    return {
-        "period": p["period"],
-        "tz": p["tz"],
-        "by": p["by"].split(", ") if p["by"] else [],
-        "baseline": int(p["baseline"]),
-        "current": p["current"],
-        "baseline_label": p["baseline_periods"],
-        "control": "Holm",
-        "alpha": float(p["alpha"]),
-    }
-
-
 def digest(events: pd.DataFrame, **kwargs) -> tuple[dict[str, pd.DataFrame], dict]:
-    tables = compute_changes(events, **kwargs)
-    return tables, params_of(tables)
+    """The digest's tables and parameters, as the result hands them to its figures."""
+    result = ca.changes(events, **kwargs)
+    return result.tables(), dict(result.params)
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +159,7 @@ def test_overview_of_a_planted_change_marks_it(planted):
     assert fig.layout.title.text.startswith("Engagement fell from ")
     assert "significant" in fig.layout.title.text.split("<br>")[0]
     assert subtitle(fig) == (
-        "week of 2026-10-19 vs the week before (2026-10-12 to 2026-10-18); times in America/New_York"
+        "week of 2026-10-19 vs the week before (week of 2026-10-12); times in America/New_York"
     )
     panels = {t.xaxis for t in fig.data}
     assert panels == {"x", "x2", "x3"}  # rates, the count, the median wait

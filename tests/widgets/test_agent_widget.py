@@ -186,7 +186,7 @@ def test_without_periods_and_escaped_names():
 
 def test_result_widget_starts_from_the_same_result(events):
     a = ca.agent_performance(events, tz=TZ, start="2026-10-12")
-    w = a.widget()
+    w = a.widget(events)
     pd.testing.assert_frame_equal(w.result.frame(), a.frame())
     assert w.controls["start"].value == dt.date(2026, 10, 12) and w.controls["end"].value is None
     bundle = w._repr_mimebundle_()

@@ -170,7 +170,7 @@ def test_a_slice_without_requests_shows_a_message():
 
 def test_result_widget_starts_from_the_same_result(events):
     t = ca.timeouts(events, tz=TZ, by="weekday", where={"ui_type": "inline"}, start="2026-10-12")
-    w = t.widget()
+    w = t.widget(events)
     pd.testing.assert_frame_equal(w.result.frame("outcomes"), t.frame("outcomes"))
     c = w.controls
     assert c["compare"].value == "weekday" and c["ui_type"].value == "inline"
