@@ -23,10 +23,22 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps 'lifelines==0.30.3'
 	touch $@ $(VENV)/.installed
 
-# the report, its charts as PNG and the canonical Parquet of the bundled sample, under out/
+# the report, its CSVs, its charts as PNG and the canonical Parquet of the bundled sample, under $(OUT)/.
+# The PNGs need Chromium: without one (and without BROWSER_PATH), as root with apt-get it is installed
+# first, as .ci/run does; otherwise everything else is written and the last line says how to get them.
+OUT ?= out
+HAS_BROWSER = $(BIN)/python -c "from chatanalytics.export import find_browser; find_browser()" >/dev/null 2>&1
 demo: $(VENV)/.installed
-	$(BIN)/chatanalytics report $(SAMPLE) --tz America/New_York --out out --png out/charts
-	$(BIN)/chatanalytics convert $(SAMPLE) --out out/events.parquet
+	@if ! $(HAS_BROWSER) && [ -z "$$BROWSER_PATH" ] && [ "$$(id -u 2>/dev/null)" = 0 ] \
+	    && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium for the PNG charts (apt-get)"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
+	    || echo "could not install chromium: the PNG charts will be left out"; \
+	fi
+	@if $(HAS_BROWSER); then png="--png $(OUT)/charts"; else png=""; fi; \
+	  set -x; $(BIN)/chatanalytics report $(SAMPLE) --tz America/New_York --out $(OUT) $$png
+	$(BIN)/chatanalytics convert $(SAMPLE) --out $(OUT)/events.parquet
+	@$(HAS_BROWSER) || echo "PNG charts not written: no Chromium found. Install it (Debian/Ubuntu: apt-get install chromium) or set BROWSER_PATH to its executable, then run make demo again."
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check chatanalytics tests benchmarks

@@ -15,7 +15,7 @@ from ..errors import InvalidParameterError
 from ._definitions import METRICS, NO_AGENT, RATES
 from ._tables import check_columns
 
-__all__ = ["BASIS", "LOWER_FIRST", "leaderboard_rows"]
+__all__ = ["BASIS", "LOWER_FIRST", "MIN_N", "leaderboard_rows", "rank_clause"]
 
 #: The column each metric rests on (shown as n), with its words; the rates' own denominators come from RATES.
 BASIS: dict[str, tuple[str, str]] = {
@@ -31,6 +31,9 @@ BASIS: dict[str, tuple[str, str]] = {
 }
 #: Fewer is better: these leaderboards put the lowest value at the top.
 LOWER_FIRST = frozenset({"missed", "accept_median_seconds", "accept_p90_seconds", "idle_timeouts"})
+#: A rate resting on fewer observations (offers, or accepted chats) than this ranks after every rate that
+#: rests on enough: a rate of 1 of 1 is no evidence of a better agent.
+MIN_N = 5
 # the "(no agent)" row (offers that named no agent) is an agent's row only for these offer counts
 _NO_AGENT_METRICS = frozenset({"offers", "missed"})
 
@@ -50,12 +53,40 @@ def _period_label(period: pd.Timestamp, freq: str | None) -> str:
     return f"day {period.strftime('%Y-%m-%d')}"
 
 
+def rank_clause(params: Mapping[str, Any], metric: str, min_n: int = MIN_N) -> str:
+    """The caption clause saying how a leaderboard of ``metric`` is ranked.
+
+    Parameters
+    ----------
+    params : dict
+        The result's ``params`` (``shrink``).
+    metric : str
+    min_n : int, default :data:`MIN_N`
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> rank_clause({"shrink": False}, "acceptance_rate")
+    'ranked by the lower bound of the 95% interval, highest first; fewer than 5 offers: ranked last'
+    """
+    if metric in RATES:
+        key = "the shrunk rate" if params.get("shrink") else "the lower bound of the 95% interval"
+        basis = BASIS.get(metric, (None, "observations"))[1]
+        return f"ranked by {key}, highest first; fewer than {min_n} {basis}: ranked last"
+    return "lowest first" if metric in LOWER_FIRST else "highest first"
+
+
 def leaderboard_rows(
     table: pd.DataFrame,
     params: Mapping[str, Any],
     metric: str,
     period: Any = None,
     agents: Sequence[Any] | None = None,
+    *,
+    min_n: int = MIN_N,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The rows a leaderboard draws, best first, and the caption clauses saying which rows these are.
 
@@ -66,13 +97,18 @@ def leaderboard_rows(
     params : dict
         ``AgentPerformanceResult.params`` (``tz``, ``freq``).
     metric : str
-        A key of the agent metrics. Lower values come first for the metrics in :data:`LOWER_FIRST`,
-        higher values for the others; ties go by the count the metric rests on (:data:`BASIS`), then by
-        name.
+        A key of the agent metrics. A rate ranks by its shrunk value when ``params["shrink"]`` is true,
+        else by the lower bound of its 95% interval, and rates resting on fewer than ``min_n``
+        observations rank after the others. Other metrics: lower values come first for the metrics in
+        :data:`LOWER_FIRST`, higher values for the others. Ties go by the count the metric rests on
+        (:data:`BASIS`), then by name.
     period : Timestamp or str, optional
         With periods in the table, the one to keep (its local start); the latest by default.
     agents : list of agent ids, optional
         Keep only these agents.
+    min_n : int, default :data:`MIN_N`
+        For rates: the fewest observations (the :data:`BASIS` count) a rate needs to rank among the
+        others.
 
     Returns
     -------
@@ -120,7 +156,7 @@ def leaderboard_rows(
     else:
         if period is not None:
             raise InvalidParameterError("period", period, reason="the table has no periods (no freq)")
-        parts.append("period: all data")
+        parts.append("period: the whole range")
     if agents is not None:
         wanted = list(agents)
         known = table["agent_id"].dropna().unique().tolist()
@@ -138,11 +174,17 @@ def leaderboard_rows(
         n = int(missing.sum())
         left_out.append(f"{n} agent{'s' if n != 1 else ''} {why}")
         rows = rows[~missing]
-    by = [metric, basis[0]] if basis is not None else [metric]
-    ascending = [metric in LOWER_FIRST, False][: len(by)]
     rows = rows.assign(_name=rows["agent_name"].astype("object").fillna(NO_AGENT).astype(str))
+    if is_rate and basis is not None:
+        key = metric if params.get("shrink") else f"{metric}_low"
+        rows = rows.assign(_few=rows[basis[0]] < min_n, _key=rows[key])
+        by, ascending = ["_few", "_key", basis[0], metric], [True, False, False, False]
+    else:
+        by = [metric, basis[0]] if basis is not None else [metric]
+        ascending = [metric in LOWER_FIRST, False][: len(by)]
     rows = rows.sort_values([*by, "_name"], ascending=[*ascending, True], kind="stable")
-    rows = rows.drop(columns="_name").reset_index(drop=True)
+    rows = rows.drop(columns=[c for c in ("_name", "_few", "_key") if c in rows.columns])
+    rows = rows.reset_index(drop=True)
     if left_out:
         parts.append("not shown: " + ", ".join(left_out))
     return rows, parts

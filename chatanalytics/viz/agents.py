@@ -27,9 +27,9 @@ from ._definitions import (
 from ._format import escape, range_clause, seconds_text
 from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
 from ._layout import empty_note, finish, mark_level
-from ._leaderboard import BASIS, LOWER_FIRST, leaderboard_rows
+from ._leaderboard import BASIS, MIN_N, leaderboard_rows, rank_clause
 from ._tables import check_columns
-from ._theme import COLORS, ERROR_BARS, HEAT_SCALE
+from ._theme import COLORS, ERROR_BARS, HEAT_SCALE, rgba
 
 __all__ = [
     "HEATMAP_VALUES",
@@ -77,7 +77,7 @@ def _shrink_part(params: Mapping[str, Any], is_rate: bool) -> str:
     if is_rate:
         return (
             "shrink: on (each rate pulled toward all agents' rate by a fitted beta prior; "
-            "the observed rate is in the hover)"
+            "the raw rate is printed beside it)"
         )
     return "shrink: on (rates only; this metric is not shrunk)"
 
@@ -137,6 +137,7 @@ def leaderboard_figure(
     title: str | None = None,
     height: int | None = None,
     width: int | None = None,
+    min_n: int = MIN_N,
 ) -> go.Figure:
     """Horizontal bars, one per agent, ordered by a metric with the best agent at the top.
 
@@ -150,9 +151,12 @@ def leaderboard_figure(
     metric : str, default "acceptance_rate"
         A key of :data:`chatanalytics.analysis.agents.METRICS`. Rates are drawn as percentages with
         their 95% interval (the table's ``<metric>_low`` / ``<metric>_high``) and the count they rest on
-        (``offers`` or ``accepted``) as ``n``. Lower is better for ``missed``, ``idle_timeouts`` and the
-        times to accept, which put the lowest value at the top; every other metric puts the highest
-        there. Ties are ordered by the count the metric rests on, then by name.
+        (``offers`` or ``accepted``) as ``n``; with shrunk rates the observed rate is printed beside. A
+        rate ranks by its shrunk value (``params["shrink"]``) or else by its interval's lower bound, and
+        rates resting on fewer than ``min_n`` observations rank last, in a paler bar
+        (:func:`chatanalytics.viz._leaderboard.leaderboard_rows`). Lower is better for ``missed``,
+        ``idle_timeouts`` and the times to accept, which put the lowest value at the top; every other
+        metric puts the highest there. Ties are ordered by the count the metric rests on, then by name.
     period : Timestamp or str, optional
         With periods in the table, the one to draw (its local start, e.g. ``"2026-10-26"``); the latest
         by default. The caption names the period drawn.
@@ -162,6 +166,8 @@ def leaderboard_figure(
         Defaults to ``"Agents by <metric>"``.
     height, width : int, optional
         Figure size in pixels; the height grows with the number of agents by default.
+    min_n : int, default 5
+        For rates: the fewest observations a rate needs to rank among the others (the caption says it).
 
     Returns
     -------
@@ -186,7 +192,7 @@ def leaderboard_figure(
     >>> fig.data[0].type, fig.data[0].orientation, len(fig.data[0].x) == len(a.frame())
     ('bar', 'h', True)
     """
-    rows, parts = leaderboard_rows(table, params, metric, period, agents)
+    rows, parts = leaderboard_rows(table, params, metric, period, agents, min_n=min_n)
     is_rate = metric in RATES
     values = rows[metric].to_numpy(dtype=float)
     ids = rows["agent_id"].astype("object")
@@ -220,8 +226,25 @@ def leaderboard_figure(
         custom[:, 4] = ""
         custom[:, 5] = ""
         error_x = {"visible": False}
-    text = [f"{v}   {b}" if b else v for v, b in zip(value_text, basis, strict=True)]
-    colors = [COLORS[-1] if pd.isna(i) else COLORS[0] for i in ids]
+    shown = value_text
+    observed_col = f"observed_{metric}"
+    if is_rate and observed_col in rows.columns:
+        # the raw rate stays visible beside the shrunk one
+        shown = [
+            v if np.isnan(o) else f"{v} (raw {o:.0%})"
+            for v, o in zip(value_text, rows[observed_col].to_numpy(dtype=float), strict=True)
+        ]
+    text = [f"{v}   {b}" if b else v for v, b in zip(shown, basis, strict=True)]
+    basis_pair = BASIS.get(metric)
+    few = (
+        (rows[basis_pair[0]] < min_n).to_numpy()
+        if is_rate and basis_pair is not None
+        else np.zeros(len(rows), dtype=bool)
+    )
+    colors = [
+        COLORS[-1] if pd.isna(i) else rgba(COLORS[0], 0.45) if f else COLORS[0]
+        for i, f in zip(ids, few, strict=True)
+    ]
     fig = go.Figure(
         [
             go.Bar(
@@ -277,7 +300,6 @@ def leaderboard_figure(
     )
     definition = f"{metric}: {METRICS[metric]}"
     clauses = [definition]
-    basis_pair = BASIS.get(metric)
     if is_rate:
         clauses.append(f"denominator and n: {basis_pair[1]}" if basis_pair else "")
         clauses.append("bars: 95% Wilson intervals")
@@ -288,7 +310,7 @@ def leaderboard_figure(
     tz = params.get("tz", "UTC")
     clauses.append(f"time basis: offer time (chats: accept time), {tz}")
     clauses.append(_shrink_part(params, is_rate))
-    clauses.append("lowest first" if metric in LOWER_FIRST else "highest first")
+    clauses.append(rank_clause(params, metric, min_n) + (" (paler bars)" if few.any() else ""))
     n_bars = len(rows)
     return finish(
         fig,

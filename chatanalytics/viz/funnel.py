@@ -17,12 +17,12 @@ import plotly.graph_objects as go
 
 from ..errors import InvalidParameterError
 from ._definitions import FRAME_COLUMNS
-from ._format import date_text, seconds_text, wrap
+from ._format import range_clause, seconds_text, wrap
 from ._layout import LEGEND_BELOW, error_bars, finish
 from ._tables import check_columns, group_order
 from ._theme import COLORS, group_color, rgba
 
-__all__ = ["VALUES", "caption", "funnel_figure", "over_time_figure", "time_figure"]
+__all__ = ["BAR_LABELS", "VALUES", "bar_text", "caption", "funnel_figure", "over_time_figure", "time_figure"]
 
 #: What a funnel bar can show: the count of units that reached the step, or a rate.
 VALUES: dict[str, str] = {
@@ -84,12 +84,7 @@ def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
         top = params.get("top")
         rest = f" (top {top}, the rest as Other)" if top is not None else ""
         parts.append(f"by {by} at the first step{rest}")
-    start, end = params.get("start"), params.get("end")
-    if start is not None or end is not None:
-        parts.append(
-            f"entries in [{date_text(start) if start is not None else '…'}, "
-            f"{date_text(end) if end is not None else '…'})"
-        )
+    parts.extend(range_clause({**params, "tz": tz}, "entries"))
     parts.append(f"time basis: entry time, {tz}")
     if any(str(s).endswith("(optional)") for s in params.get("steps") or []):
         parts.append(
@@ -101,7 +96,7 @@ def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
     return parts
 
 
-def caption(params: Mapping[str, Any]) -> str:
+def caption(params: Mapping[str, Any], tz: str = "UTC") -> str:
     """The definition line of a funnel: what is counted, over what window, in what order, and of what.
 
     Parameters
@@ -109,6 +104,9 @@ def caption(params: Mapping[str, Any]) -> str:
     params : dict
         ``FunnelResult.params``: ``steps``, ``order``, ``unit``, ``window``, ``max_gap``, ``exclude``,
         ``by``, ``top``, ``start``, ``end``.
+    tz : str, default "UTC"
+        The time zone the figure uses: named in the time basis, and the date range is written in it when
+        it falls on its midnights.
 
     Returns
     -------
@@ -123,7 +121,7 @@ def caption(params: Mapping[str, Any]) -> str:
     ...          "window": "30min", "exclude": [], "by": None})
     'unit: a session; window 30min measured from step 1; steps in order, other events allowed between; ...'
     """
-    return "; ".join(_parts(params))
+    return "; ".join(_parts(params, tz))
 
 
 def _finish(
@@ -156,6 +154,38 @@ def _steps_title(params: Mapping[str, Any], table: pd.DataFrame) -> str:
 # Funnel bars
 # --------------------------------------------------------------------------------------------------
 
+#: The caption clause saying what the labels on the funnel bars are.
+BAR_LABELS = "on the bars: % of the previous step, then % of units entering step 1 (overall)"
+
+
+def bar_text(step: int, conversion_rate: float, overall_rate: float) -> str:
+    """The label printed on a funnel bar: the step's conversion and its overall conversion.
+
+    Parameters
+    ----------
+    step : int
+        1-based step.
+    conversion_rate, overall_rate : float
+        The row's ``conversion_rate`` (from the previous step) and ``overall_rate`` (of units entering
+        step 1); NaN when no unit entered.
+
+    Returns
+    -------
+    str
+        ``"100%"`` for step 1 (both rates are 100% there), else two lines such as
+        ``"51% step<br>18% overall"``; empty when nothing entered.
+
+    Examples
+    --------
+    >>> bar_text(1, 1.0, 1.0), bar_text(3, 0.513761, 0.184818)
+    ('100%', '51% step<br>18% overall')
+    """
+    if math.isnan(conversion_rate) or math.isnan(overall_rate):
+        return ""
+    if step == 1:
+        return f"{overall_rate:.0%}"
+    return f"{conversion_rate:.0%} step<br>{overall_rate:.0%} overall"
+
 
 def funnel_figure(
     table: pd.DataFrame,
@@ -165,6 +195,7 @@ def funnel_figure(
     title: str | None = None,
     height: int | None = None,
     width: int | None = None,
+    tz: str = "UTC",
 ) -> go.Figure:
     """Grouped bars of a funnel table: one trace per group, one bar per step.
 
@@ -177,11 +208,15 @@ def funnel_figure(
     params : dict
         ``FunnelResult.params``; drawn as the subtitle (:func:`caption`).
     value : {"converted", "conversion_rate", "overall_rate"}, default "converted"
-        What the bar height shows. Rates get 95% interval error bars from the table's bounds.
+        What the bar height shows. Rates get 95% interval error bars from the table's bounds. Whatever
+        the height, each bar is labelled with its rates (:func:`bar_text`); the count and the intervals
+        are in the hover.
     title : str, optional
         Defaults to ``"Funnel: step → step → ..."``.
     height, width : int, optional
         Figure size in pixels.
+    tz : str, default "UTC"
+        The time zone the caption names (and writes the date range in); the bars do not depend on it.
 
     Returns
     -------
@@ -220,13 +255,20 @@ def funnel_figure(
         for j, c in enumerate(_FUNNEL_COLUMNS[3:], start=2):
             col = sub[c].to_numpy()
             custom[:, j] = [int(v) for v in col] if j <= 5 else [float(v) for v in col]
+        text = [
+            bar_text(int(step), conv, overall)
+            for step, conv, overall in zip(
+                sub["step"],
+                sub["conversion_rate"].astype(float),
+                sub["overall_rate"].astype(float),
+                strict=True,
+            )
+        ]
         if is_rate:
-            text = [("" if math.isnan(v) else f"{v:.0%}") for v in y]
             low = sub[f"{value}_low"].to_numpy(dtype=float)
             high = sub[f"{value}_high"].to_numpy(dtype=float)
             error_y = error_bars(y, low, high)
         else:
-            text = [f"{int(v):,}" for v in y]
             error_y = {"visible": False}
         fig.add_trace(
             go.Bar(
@@ -237,6 +279,7 @@ def funnel_figure(
                 customdata=custom,
                 text=text,
                 textposition="outside",
+                textangle=0,
                 cliponaxis=False,
                 error_y=error_y,
                 hovertemplate=hover,
@@ -245,7 +288,8 @@ def funnel_figure(
     by = params.get("by")
     yaxis: dict[str, Any] = {"title": {"text": VALUES[value]}, "rangemode": "tozero"}
     if is_rate:
-        yaxis.update(tickformat=".0%", range=[0, 1.08])
+        # room above a full bar for its two-line label
+        yaxis.update(tickformat=".0%", range=[0, 1.16])
     else:
         yaxis.update(tickformat=",d", range=None, autorange=True)
     fig.update_layout(
@@ -266,8 +310,8 @@ def funnel_figure(
         uniformtext={"minsize": 9, "mode": "hide"},
         clickmode="event",
     )
-    extra = ["bars: 95% Wilson intervals"] if is_rate else []
-    return _finish(fig, params, title or _steps_title(params, table), extra, height, width)
+    extra = [BAR_LABELS, *(["bars: 95% Wilson intervals"] if is_rate else [])]
+    return _finish(fig, params, title or _steps_title(params, table), extra, height, width, tz)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,10 +12,12 @@ A widget subclasses :class:`AnalysisWidget` and declares only what is its own:
   ``_on_drawn`` (after each draw: attach click handlers to the new traces).
 
 The base class runs the cycle. A change to a data control recomputes, then redraws; a change to a style
-control only redraws. While computing, :attr:`~AnalysisWidget.busy` is true and the message line says
-so. A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change (an invalid parameter, a slice with
-no data) is shown in the message line, and the last good result and figure stay. Setting a control's
-value from Python runs the same cycle as a click, so a widget works headless.
+control only redraws. The first draw goes through the same step as every redraw (:func:`widget_layout`),
+so the figure first shown is the figure a redraw shows. While computing, :attr:`~AnalysisWidget.busy`
+is true and the message line says so. A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change
+(an invalid parameter, a slice with no data) is shown in the message line, and the last good result and
+figure stay. Setting a control's value from Python runs the same cycle as a click, so a widget works
+headless.
 """
 
 from __future__ import annotations
@@ -32,20 +34,37 @@ import pandas as pd
 
 from ..errors import ChatAnalyticsError, InvalidParameterError
 
-__all__ = ["BUSY", "AnalysisWidget", "WidgetDisplay", "date_value", "headline"]
+__all__ = [
+    "BUSY",
+    "CAPTION_NAME",
+    "AnalysisWidget",
+    "WidgetDisplay",
+    "date_value",
+    "headline",
+    "widget_layout",
+]
 
 #: What the message line shows while the analysis is computed.
 BUSY = "<i>Computing…</i>"
+#: The ``name`` of the annotation that carries a widget figure's caption (:func:`widget_layout`).
+CAPTION_NAME = "caption"
 # the colour of the theme's ALERT, written here so that importing widgets does not import plotly
 _ERROR = '<div style="color:#B00020">{}: {}</div>'
+# pixels between the caption's last line and the top of the plot
+_CAPTION_GAP = 30
+# a description as long as "Conversation" or "From (America/New_York)" is shown whole
+_DESCRIPTION = {"description_width": "initial"}
 
 
-def date_value(value: Any) -> dt.date | None:
-    """The UTC calendar date of a date or time (``None`` stays ``None``), for a DatePicker.
+def date_value(value: Any, tz: str = "UTC") -> dt.date | None:
+    """The calendar date of a date or time in ``tz`` (``None`` stays ``None``), for a DatePicker.
 
     Parameters
     ----------
     value : date, Timestamp, str or None
+        Naive times are read as UTC.
+    tz : str, default "UTC"
+        The time zone whose calendar is used.
 
     Returns
     -------
@@ -55,13 +74,60 @@ def date_value(value: Any) -> dt.date | None:
     --------
     >>> date_value("2026-10-12 23:30-02:00")
     datetime.date(2026, 10, 13)
+    >>> date_value("2026-10-13 01:30Z", "America/New_York")
+    datetime.date(2026, 10, 12)
     """
     if value is None:
         return None
     ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC")
-    return ts.date()
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    return ts.tz_convert(tz).date()
+
+
+def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
+    """A figure's layout as a widget draws it: the caption moved from the title's subtitle to an annotation.
+
+    plotly.js places a subtitle under the title's measured box, and a FigureWidget is first drawn before
+    its output is on the page, where that box measures zero: the first draw put the title on top of
+    the caption, and only a redraw put it right. An annotation is measured off-page and placed the same
+    either way. The title is aligned with the plot, as the caption is.
+
+    Parameters
+    ----------
+    layout : dict
+        ``figure.layout.to_plotly_json()``; not changed.
+
+    Returns
+    -------
+    dict
+        The layout with ``title.subtitle`` removed and, when it had text, an annotation named
+        :data:`CAPTION_NAME` holding it, left-aligned with the plot and ending a little above it.
+    """
+    out = copy.deepcopy(layout)
+    title = out.get("title")
+    subtitle = (title or {}).get("subtitle") or {}
+    text = subtitle.get("text")
+    if not isinstance(title, dict) or not text:
+        return out
+    del title["subtitle"]
+    title.update(xref="paper", x=0, xanchor="left")
+    font = {"size": 11.5, "color": "#6B6B6B", **(subtitle.get("font") or {})}
+    note = {
+        "name": CAPTION_NAME,
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "y": 1,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "yshift": _CAPTION_GAP,
+        "align": "left",
+        "showarrow": False,
+        "font": font,
+    }
+    out["annotations"] = [*(out.get("annotations") or []), note]
+    return out
 
 
 def headline(result: Any) -> str:
@@ -158,7 +224,9 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             self.controls[name].observe(self._on_data_change, names="value")
         for name in self.style_controls:
             self.controls[name].observe(self._on_style_change, names="value")
-        self.figure = go.FigureWidget(self.draw())
+        # an empty FigureWidget filled by the step every redraw takes
+        self.figure = go.FigureWidget()
+        self._replace_figure(self.draw())
         self._on_drawn(self.figure.data)
         self.container = self._arrange()
         self._sync_snapshot()
@@ -269,7 +337,7 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     def _replace_figure(self, new: Any) -> None:
         """Put the traces and layout of ``new`` into the FigureWidget, leaving nothing of the old one."""
         fw = self.figure
-        layout = new.layout.to_plotly_json()
+        layout = widget_layout(new.layout.to_plotly_json())
         # figures differ in their axes (subplots), shapes and annotations: drop what the new layout
         # lacks. Outside a batch, because in one plotly (7.1) records None as an empty object; the
         # traces go first, as they may refer to the axes dropped.
@@ -313,29 +381,55 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     # the date range, a data control of every widget
     # ---------------------------------------------------------------------------------------------
 
+    def _time_zone(self) -> str:
+        """The widget's time zone, in which the date pickers are read and which they name: the result's
+        ``tz`` parameter, else the ``tz`` the widget was given (``_tz``), else UTC.
+        """
+        tz = self.result.params.get("tz") or self._kwargs.get("tz") or getattr(self, "_tz", None)
+        return str(tz or "UTC")
+
     def _date_controls(self) -> dict[str, Any]:
-        """``start`` and ``end`` DatePickers (UTC dates, the end included) set from the result's params."""
+        """``start`` and ``end`` DatePickers (dates in the widget's time zone, the end included) set from
+        the result's params.
+        """
         import ipywidgets as widgets
 
         p = self.result.params
+        tz = self._time_zone()
         wide = widgets.Layout(width="auto")
         end = p["end"] - pd.Timedelta(microseconds=1) if p["end"] is not None else None
         return {
-            "start": widgets.DatePicker(value=date_value(p["start"]), description="From (UTC)", layout=wide),
-            "end": widgets.DatePicker(value=date_value(end), description="To (incl.)", layout=wide),
+            "start": widgets.DatePicker(
+                value=date_value(p["start"], tz), description=f"From ({tz})", layout=wide, style=_DESCRIPTION
+            ),
+            "end": widgets.DatePicker(
+                value=date_value(end, tz), description="To (incl.)", layout=wide, style=_DESCRIPTION
+            ),
         }
 
     def _date_range(self) -> dict[str, pd.Timestamp | None]:
-        """``start`` and ``end`` for the analysis from the date controls: UTC midnights, the end excluded."""
+        """``start`` and ``end`` for the analysis from the date controls: midnights in the widget's time
+        zone, the end excluded.
+        """
         start, end = self.controls["start"].value, self.controls["end"].value
         if start is not None and end is not None and end < start:
             raise InvalidParameterError(
                 "end", end.isoformat(), reason=f"the range ends before it starts ({start.isoformat()})"
             )
+        tz = self._time_zone()
         return {
-            "start": pd.Timestamp(start, tz="UTC") if start is not None else None,
-            "end": pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1) if end is not None else None,
+            "start": pd.Timestamp(start).tz_localize(tz) if start is not None else None,
+            # the next local midnight (a day may be 23 or 25 hours long)
+            "end": (pd.Timestamp(end) + pd.Timedelta(days=1)).tz_localize(tz) if end is not None else None,
         }
+
+    @property
+    def caption(self) -> str:
+        """The caption the figure shows (its definition line), ``<br>`` between lines."""
+        for note in self.figure.layout.annotations:
+            if note.name == CAPTION_NAME:
+                return str(note.text)
+        return ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({headline(self.result)})"

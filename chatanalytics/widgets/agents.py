@@ -1,8 +1,9 @@
 """An interactive agent leaderboard: ipywidgets controls around a plotly ``FigureWidget``.
 
 The date range is a data control: changing it recomputes with :func:`chatanalytics.agent_performance`.
-The metric, period and agent controls are style controls: they only redraw the current result. Picking
-an agent in the drill-down control (or clicking their bar) lists the offers made to them. plotly and
+The metric, period and agent controls are style controls: they only redraw the current result. The
+period starts on the whole range; with ``freq`` one period can be picked. Picking an agent in the
+drill-down control (or clicking their bar) lists the offers made to them in the period drawn. plotly and
 ipywidgets are imported when a widget is built, never by ``import chatanalytics``.
 """
 
@@ -17,10 +18,14 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ._base import AnalysisWidget
 
-__all__ = ["AgentWidget"]
+__all__ = ["ALL_AGENTS", "WHOLE_RANGE", "AgentWidget"]
 
 _MAX_REQUESTS_SHOWN = 200
-_NO_DRILL = "<i>Pick an agent in “Drill into” (or click a bar) to list the offers made to them.</i>"
+_PICK = "pick an agent in “Drill into” (or click a bar) to list the offers made to them"
+#: The value of the period control's "whole range" option (a dropdown cannot show a ``None`` value).
+WHOLE_RANGE = "(whole range)"
+#: The value of the drill-down control's "all agents" option.
+ALL_AGENTS = "(all agents)"
 
 
 class AgentWidget(AnalysisWidget):
@@ -30,8 +35,13 @@ class AgentWidget(AnalysisWidget):
     ----------
     events : pandas.DataFrame or ibis Table
         Canonical events.
-    freq, tz, teams, shrink, start, end
+    freq, tz, teams, start, end
         Passed to :func:`chatanalytics.agent_performance`.
+    shrink : bool, default True
+        Passed to :func:`chatanalytics.agent_performance`: rates pulled toward all agents' rate, so an
+        agent with 1 offer does not top the leaderboard. Rates rank by the shrunk value (by the lower
+        bound of the 95% interval when off), those resting on fewer than
+        :data:`chatanalytics.viz._leaderboard.MIN_N` observations last.
     metric : str, default "acceptance_rate"
         The metric the leaderboard starts with (a key of
         :data:`chatanalytics.analysis.agents.METRICS`).
@@ -45,10 +55,12 @@ class AgentWidget(AnalysisWidget):
     figure : plotly.graph_objects.FigureWidget
         The leaderboard (:func:`chatanalytics.viz.leaderboard_figure`), updated in place.
     controls : dict
-        Name -> ipywidgets control: ``start``, ``end`` (data controls, dates in UTC, the end included),
-        ``metric``, ``period`` (the latest when ``None``; disabled without ``freq``), ``agents`` (agent
-        ids; an empty selection keeps every agent) (style controls, redraw without recomputing) and
-        ``drill`` (an agent id or ``None``: lists that agent's offers in :attr:`requests_output`).
+        Name -> ipywidgets control: ``start``, ``end`` (data controls, dates in ``tz``, the end
+        included), ``metric``, ``period`` (:data:`WHOLE_RANGE`, shown as "whole range", or one period's
+        start; disabled without ``freq``), ``agents`` (agent ids; an empty selection keeps every agent)
+        (style controls, redraw without recomputing) and ``drill`` (an agent id, or :data:`ALL_AGENTS`,
+        shown as "all agents": lists that agent's offers in the period drawn in
+        :attr:`requests_output`).
     message : ipywidgets.HTML
         Errors from the last change, "Computing…" while computing, or empty.
     busy : bool
@@ -82,7 +94,7 @@ class AgentWidget(AnalysisWidget):
         freq: str | None = None,
         tz: str = "UTC",
         teams: dict[str, str] | None = None,
-        shrink: bool = False,
+        shrink: bool = True,
         start: Any = None,
         end: Any = None,
         metric: str = "acceptance_rate",
@@ -95,6 +107,7 @@ class AgentWidget(AnalysisWidget):
         self._metric = metric
         self._height = height
         self.selected_requests: pd.DataFrame | None = None
+        self._whole: tuple[Any, Any] | None = None
         kwargs = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
         super().__init__(events, kwargs)
 
@@ -114,7 +127,7 @@ class AgentWidget(AnalysisWidget):
             ),
             "period": widgets.Dropdown(
                 options=self._period_options(),
-                value=None,
+                value=WHOLE_RANGE,
                 description="Period",
                 disabled=self.result.params["freq"] is None,
                 layout=wide,
@@ -124,7 +137,7 @@ class AgentWidget(AnalysisWidget):
             ),
             **self._date_controls(),
             "drill": widgets.Dropdown(
-                options=self._drill_options(), value=None, description="Drill into", layout=wide
+                options=self._drill_options(), value=ALL_AGENTS, description="Drill into", layout=wide
             ),
         }
         controls["drill"].observe(self._on_drill, names="value")
@@ -134,7 +147,7 @@ class AgentWidget(AnalysisWidget):
         import ipywidgets as widgets
 
         self.requests_output = widgets.HTML(
-            value=_NO_DRILL, layout=widgets.Layout(max_height="320px", overflow="auto")
+            value=self._all_agents_html(), layout=widgets.Layout(max_height="320px", overflow="auto")
         )
         c = self.controls
         return widgets.VBox(
@@ -161,39 +174,77 @@ class AgentWidget(AnalysisWidget):
         """
         from ..analysis import agent_performance
 
-        return agent_performance(self._events, **kwargs)
+        result = agent_performance(self._events, **kwargs)
+        # the whole range, per agent: the same offers without the split by period
+        whole = agent_performance(self._events, **{**kwargs, "freq": None}) if kwargs.get("freq") else result
+        self._whole = (result, whole)
+        return result
+
+    @property
+    def period(self) -> pd.Timestamp | None:
+        """The period drawn (its local start), or ``None`` for the whole range."""
+        controls = getattr(self, "controls", None)
+        value = controls["period"].value if controls is not None else None  # None while the controls are made
+        return None if value in (None, WHOLE_RANGE) else pd.Timestamp(value)
+
+    def _source(self) -> Any:
+        """The result the leaderboard draws: the whole range's per-agent result, or the periods'."""
+        if self.period is not None:
+            return self.result
+        if self._whole is None or self._whole[0] is not self.result:
+            self._whole = (self.result, self.compute_whole())
+        return self._whole[1]
+
+    def compute_whole(self) -> Any:
+        """The current result's analysis over its whole range, without the split by period.
+
+        Returns
+        -------
+        AgentPerformanceResult
+        """
+        from ..analysis import agent_performance
+
+        if self.result.params["freq"] is None:
+            return self.result
+        return agent_performance(self._events, **{**self.result.widget_arguments(), "freq": None})
 
     def _style(self) -> dict[str, Any]:
         c = self.controls
         agents = list(c["agents"].value)
-        return {"metric": c["metric"].value, "period": c["period"].value, "agents": agents or None}
+        return {"metric": c["metric"].value, "period": self.period, "agents": agents or None}
 
     def draw(self) -> Any:
-        """The leaderboard of the current result for the metric, period and agents the controls set.
+        """The leaderboard for the metric, period and agents the controls set.
 
         Returns
         -------
         plotly.graph_objects.Figure
+            The whole range's leaderboard, or one period's.
         """
-        return self.result.figure("leaderboard", **self._style(), height=self._height)
+        return self._source().figure("leaderboard", **self._style(), height=self._height)
 
     @property
     def leaderboard(self) -> pd.DataFrame:
-        """The rows of ``result.frame()`` drawn as bars, in the order drawn (top first)."""
+        """The rows of the table drawn as bars, in the order drawn (top first)."""
         from ..viz._leaderboard import leaderboard_rows
 
-        rows, _ = leaderboard_rows(self.result.frame(), self.result.params, **self._style())
+        source = self._source()
+        rows, _ = leaderboard_rows(source.frame(), source.params, **self._style())
         return rows
 
     def _period_options(self) -> list[tuple[str, Any]]:
         table = self.result.frame()
+        whole = [("whole range", WHOLE_RANGE)]
         if "period" not in table.columns:
-            return [("all data", None)]
+            return whole
         periods = sorted(pd.to_datetime(table["period"]).dropna().unique())
-        return [("latest", None)] + [(pd.Timestamp(p).strftime("%Y-%m-%d"), pd.Timestamp(p)) for p in periods]
+        word = {"day": "day", "week": "week of", "month": "month of"}[self.result.params["freq"]]
+        return whole + [(f"{word} {pd.Timestamp(p):%Y-%m-%d}", pd.Timestamp(p)) for p in periods]
 
     def _agent_options(self, with_offers: bool = False) -> list[tuple[str, Any]]:
-        table = self.result.frame()
+        table = self._source().frame() if with_offers else self.result.frame()
+        if with_offers and "period" in table.columns:
+            table = table[pd.to_datetime(table["period"]) == self.period]
         rows = table[table["agent_id"].notna()]
         if with_offers:
             rows = rows[rows["offers"] > 0]
@@ -202,7 +253,32 @@ class AgentWidget(AnalysisWidget):
         return [(f"{name} ({agent})", agent) for agent, name in ordered]
 
     def _drill_options(self) -> list[tuple[str, Any]]:
-        return [("-", None), *self._agent_options(with_offers=True)]
+        """The choice of all agents, then the agents with offers in the period drawn."""
+        return [("all agents", ALL_AGENTS), *self._agent_options(with_offers=True)]
+
+    def _period_words(self) -> str:
+        period = self.period
+        if period is None:
+            return "the whole range"
+        label = dict((v, k) for k, v in self._period_options())
+        return f"the {label.get(period, period.strftime('%Y-%m-%d'))}"
+
+    def _offers_in_period(self, offers: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``result.requests(...)`` whose offer falls in the period drawn."""
+        period = self.period
+        if period is None:
+            return offers
+        table = self.result.frame("offers")
+        keys = ["session_id", "conversation_id", "request", "offer"]
+        chosen = table.loc[pd.to_datetime(table["period"]) == period, keys]
+        return offers.merge(chosen, on=keys, how="inner").reset_index(drop=True)
+
+    def _all_agents_html(self) -> str:
+        offers = self._offers_in_period(self.result.requests())
+        return (
+            f"<div><b>{len(offers):,} offers</b> to all agents in {html.escape(self._period_words())}; "
+            f"{_PICK}.</div>"
+        )
 
     def _data_kwargs(self) -> dict[str, Any]:
         return {**self._kwargs, **self._date_range()}
@@ -213,15 +289,38 @@ class AgentWidget(AnalysisWidget):
         period = c["period"].value
         options = self._period_options()
         c["period"].options = options
-        c["period"].value = period if period in [v for _, v in options] else None
+        c["period"].value = period if period in [v for _, v in options] else WHOLE_RANGE
         agents = c["agents"].value
         options = self._agent_options()
         c["agents"].options = options
         c["agents"].value = tuple(a for a in agents if a in [v for _, v in options])
-        c["drill"].options = self._drill_options()
-        c["drill"].value = None
-        self.selected_requests = None
-        self.requests_output.value = _NO_DRILL
+
+    def redraw(self) -> bool:
+        """Draw the leaderboard (see :meth:`AnalysisWidget.redraw`), then make the drill-down follow the
+        period drawn: its choices are the agents with offers in that period, and the offers listed are
+        those of the period.
+
+        Returns
+        -------
+        bool
+        """
+        drawn = super().redraw()
+        if drawn:
+            self._follow_period()
+        return drawn
+
+    def _follow_period(self) -> None:
+        drill = self.controls["drill"]
+        agent = drill.value
+        options = self._drill_options()
+        with self._quietly():
+            drill.options = options
+            drill.value = agent if agent in [v for _, v in options] else ALL_AGENTS
+        if drill.value == ALL_AGENTS:
+            self.selected_requests = None
+            self.requests_output.value = self._all_agents_html()
+        else:
+            self.show_requests(drill.value)
 
     # ---------------------------------------------------------------------------------------------
     # drill-down
@@ -242,14 +341,15 @@ class AgentWidget(AnalysisWidget):
     def _on_drill(self, change: dict[str, Any]) -> None:
         if self._quiet:
             return
-        if change["new"] is None:
+        if change["new"] in (None, ALL_AGENTS):
             self.selected_requests = None
-            self.requests_output.value = _NO_DRILL
+            self.requests_output.value = self._all_agents_html()
         else:
             self.show_requests(change["new"])
 
     def show_requests(self, agent_id: Any) -> pd.DataFrame:
-        """List the offers made to ``agent_id`` in :attr:`requests_output`, and select them in ``drill``.
+        """List the offers made to ``agent_id`` in the period drawn in :attr:`requests_output`, and select
+        them in ``drill``.
 
         Parameters
         ----------
@@ -259,23 +359,25 @@ class AgentWidget(AnalysisWidget):
         Returns
         -------
         pandas.DataFrame
-            ``result.requests(agent_id)``, also kept as :attr:`selected_requests`.
+            The rows of ``result.requests(agent_id)`` offered in the period drawn (all of them for the
+            whole range): as many as the agent's bar counts. Also kept as :attr:`selected_requests`.
 
         Raises
         ------
         InvalidParameterError
             When the agent had no offers in the current result.
         """
-        offers = self.result.requests(agent_id)
+        offers = self._offers_in_period(self.result.requests(agent_id))
         self.selected_requests = offers
         drill = self.controls["drill"]
-        if drill.value != agent_id:
+        if drill.value != agent_id and agent_id in [v for _, v in drill.options]:
             with self._quietly():
                 drill.value = agent_id
         name = offers["agent_name"].dropna().iloc[0] if offers["agent_name"].notna().any() else agent_id
         head = (
             f"<b>{len(offers):,} offers</b> to <b>{html.escape(str(name))}</b> "
-            f"({html.escape(str(agent_id))}), with their request's outcome"
+            f"({html.escape(str(agent_id))}) in {html.escape(self._period_words())}, with their request's "
+            "outcome"
         )
         if len(offers) > _MAX_REQUESTS_SHOWN:
             head += f"; the first {_MAX_REQUESTS_SHOWN} by time:"

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ._base import AnalysisWidget
 
-__all__ = ["BY_COLUMNS", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
+__all__ = ["BY_COLUMNS", "NO_BREAKDOWN", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
 #: Windows offered by the window control (the current value is added when it is not one of them).
 WINDOWS: tuple[str, ...] = ("5min", "15min", "30min", "1h", "1D")
@@ -27,6 +27,8 @@ _DEFAULT_STEPS = ["triggered", "engaged", "completed"]
 _MAX_UNITS_SHOWN = 200
 _UNIT_LABEL = {"conversation": "conversations", "session": "sessions", "visitor": "visitors"}
 _NO_UNITS = "<i>Click a bar to list the units that dropped at that step.</i>"
+#: The value of the breakdown control's "no breakdown" option (a dropdown cannot show a ``None`` value).
+NO_BREAKDOWN = "(no breakdown)"
 
 
 def parse_steps(text: str) -> list[Any]:
@@ -100,7 +102,8 @@ class FunnelWidget(AnalysisWidget):
         Canonical events.
     **funnel_kwargs
         Passed to :func:`chatanalytics.funnel` (``steps`` defaults to triggered, engaged, completed).
-        ``value`` (``"converted"`` or ``"overall_rate"``) and ``height`` set the initial style.
+        ``value`` (``"converted"`` or ``"overall_rate"``) and ``height`` set the initial style; ``tz``
+        (default UTC) is the time zone the date pickers are read in and the caption names.
 
     Attributes
     ----------
@@ -109,8 +112,10 @@ class FunnelWidget(AnalysisWidget):
     figure : plotly.graph_objects.FigureWidget
         Updated in place.
     controls : dict
-        Name -> ipywidgets control: ``steps``, ``window``, ``order``, ``unit``, ``by``, ``start``, ``end``
-        (data controls) and ``value`` (style: counts or overall rate, redraws without recomputing).
+        Name -> ipywidgets control: ``steps``, ``window``, ``order``, ``unit``, ``by`` (a column, or
+        :data:`NO_BREAKDOWN`, shown as "no breakdown"), ``start``, ``end`` (dates in ``tz``, the end
+        included) (data controls) and ``value`` (style: counts or overall rate, redraws without
+        recomputing).
     message : ipywidgets.HTML
         Errors from the last change, "Computing…" while computing, or empty.
     busy : bool
@@ -143,6 +148,11 @@ class FunnelWidget(AnalysisWidget):
             raise InvalidParameterError("value", value, ["converted", "overall_rate"])
         self._value = value
         self._height = funnel_kwargs.pop("height", 480)
+        self._tz = str(funnel_kwargs.pop("tz", "UTC"))
+        try:
+            pd.Timestamp("2026-01-01", tz=self._tz)
+        except Exception:
+            raise InvalidParameterError("tz", self._tz, reason="not a time zone") from None
         self.selected_units: pd.DataFrame | None = None
         super().__init__(events, {"steps": _DEFAULT_STEPS, **funnel_kwargs})
 
@@ -158,9 +168,10 @@ class FunnelWidget(AnalysisWidget):
         p = self.result.params
         windows = list(WINDOWS) if p["window"] in WINDOWS else [*WINDOWS, p["window"]]
         columns = list(getattr(self._events, "columns", BY_COLUMNS))
-        by_options: list[Any] = [("None", None)] + [c for c in BY_COLUMNS if c in columns]
+        by_options: list[tuple[str, Any]] = [("no breakdown", NO_BREAKDOWN)]
+        by_options += [(c, c) for c in BY_COLUMNS if c in columns]
         if p["by"] is not None and p["by"] not in BY_COLUMNS:
-            by_options.append(p["by"])
+            by_options.append((p["by"], p["by"]))
         wide = widgets.Layout(width="auto")
         return {
             "steps": widgets.Text(
@@ -175,7 +186,12 @@ class FunnelWidget(AnalysisWidget):
                 options=list(ORDERS), value=p["order"], description="Order", layout=wide
             ),
             "unit": widgets.Dropdown(options=list(UNITS), value=p["unit"], description="Unit", layout=wide),
-            "by": widgets.Dropdown(options=by_options, value=p["by"], description="By", layout=wide),
+            "by": widgets.Dropdown(
+                options=by_options,
+                value=NO_BREAKDOWN if p["by"] is None else p["by"],
+                description="By",
+                layout=wide,
+            ),
             **self._date_controls(),
             "value": widgets.ToggleButtons(
                 options=[("counts", "converted"), ("overall rate", "overall_rate")],
@@ -225,7 +241,9 @@ class FunnelWidget(AnalysisWidget):
         -------
         plotly.graph_objects.Figure
         """
-        return self.result.figure("funnel", value=self.controls["value"].value, height=self._height)
+        return self.result.figure(
+            "funnel", value=self.controls["value"].value, height=self._height, tz=self._tz
+        )
 
     def _data_kwargs(self) -> dict[str, Any]:
         c = self.controls
@@ -235,7 +253,7 @@ class FunnelWidget(AnalysisWidget):
             "window": c["window"].value,
             "order": c["order"].value,
             "unit": c["unit"].value,
-            "by": c["by"].value,
+            "by": None if c["by"].value in (None, NO_BREAKDOWN) else c["by"].value,
             **self._date_range(),
         }
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._base import AnalysisWidget, headline
 
-__all__ = ["COMPARE_COLUMNS", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
+__all__ = ["ALL_VALUES", "COMPARE_COLUMNS", "NO_COMPARISON", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
 
 #: What the compare control offers: canonical columns of the request's first offer, or its local
 #: hour or weekday.
@@ -39,7 +39,14 @@ VIEWS: dict[str, str] = {
     "causes": "causes",
 }
 _REQUESTED = "CONVERSATION_LIVE_CHAT_REQUESTED"
-_ALL = "All"
+#: The value of the compare control's "no comparison" option (a dropdown cannot show a ``None`` value).
+NO_COMPARISON = "(no comparison)"
+#: The value of a slice control's "all" option.
+ALL_VALUES = "(all)"
+# the slice controls: column -> (description, label of the "all" option)
+_SLICES = {"ui_type": ("UI type", "all UI types"), "conversation_name": ("Conversation", "all conversations")}
+# a description as long as "Conversation" is shown whole
+_DESCRIPTION = {"description_width": "initial"}
 
 
 def _request_values(events: Any, column: str) -> list[str]:
@@ -75,9 +82,10 @@ class TimeoutWidget(AnalysisWidget):
     figure : plotly.graph_objects.FigureWidget
         The current view, updated in place (the same object for the widget's life).
     controls : dict
-        Name -> ipywidgets control: ``compare`` (the ``by`` column or ``None``), ``ui_type`` and
-        ``conversation_name`` (a value or ``None`` for all), ``start``, ``end`` (dates in UTC, the end
-        included) are data controls; ``view`` (``outcomes``, ``curves``, ``cif``, ``service_level``,
+        Name -> ipywidgets control: ``compare`` (the ``by`` column, or :data:`NO_COMPARISON`, shown as
+        "no comparison"), ``ui_type`` and ``conversation_name`` (a value, or :data:`ALL_VALUES`, shown
+        as "all UI types" / "all conversations"), ``start``, ``end`` (dates in ``tz``, the end included)
+        are data controls; ``view`` (``outcomes``, ``curves``, ``cif``, ``service_level``,
         ``heatmap``, ``causes``) only redraws.
     message : ipywidgets.HTML
         Errors from the last change, "Computing…" while computing, or empty.
@@ -133,16 +141,28 @@ class TimeoutWidget(AnalysisWidget):
 
         by = self.result.params["by"]
         wide = widgets.Layout(width="auto")
-        compare: list[Any] = [("None", None), *COMPARE_COLUMNS]
+        compare: list[tuple[str, Any]] = [("no comparison", NO_COMPARISON)]
+        compare += [(c, c) for c in COMPARE_COLUMNS]
         if by is not None and by not in COMPARE_COLUMNS:
-            compare.append(by)
+            compare.append((by, by))
         controls: dict[str, Any] = {
-            "compare": widgets.Dropdown(options=compare, value=by, description="Compare", layout=wide),
+            "compare": widgets.Dropdown(
+                options=compare,
+                value=NO_COMPARISON if by is None else by,
+                description="Compare",
+                layout=wide,
+                style=_DESCRIPTION,
+            ),
         }
-        for col, label in (("ui_type", "UI type"), ("conversation_name", "Conversation")):
+        for col, (label, _) in _SLICES.items():
             options, value = self._slice_options(col, self._where.get(col))
             controls[col] = widgets.Dropdown(
-                options=options, value=value, description=label, disabled=len(options) == 1, layout=wide
+                options=options,
+                value=value,
+                description=label,
+                disabled=len(options) == 1,
+                layout=wide,
+                style=_DESCRIPTION,
             )
         controls.update(self._date_controls())
         controls["view"] = widgets.ToggleButtons(
@@ -185,11 +205,11 @@ class TimeoutWidget(AnalysisWidget):
         return timeouts(self._events, **kwargs)
 
     def _slice_options(self, column: str, given: Any) -> tuple[list[tuple[str, Any]], Any]:
-        """The choices of a slice control ("All" first) and the one selected for the value ``given``."""
-        options: list[tuple[str, Any]] = [(_ALL, None)]
+        """The choices of a slice control ("all ..." first) and the one selected for the value ``given``."""
+        options: list[tuple[str, Any]] = [(_SLICES[column][1], ALL_VALUES)]
         options += [(v, v) for v in _request_values(self._events, column)]
         if given is None:
-            return options, None
+            return options, ALL_VALUES
         if isinstance(given, (list, tuple, set)):
             values = tuple(str(v) for v in given)
             if len(values) != 1:
@@ -253,9 +273,11 @@ class TimeoutWidget(AnalysisWidget):
         where = dict(self._fixed_where)
         for col in SLICE_COLUMNS:
             value = c[col].value
-            if value is not None:
+            if value not in (None, ALL_VALUES):
                 where[col] = list(value) if isinstance(value, tuple) else value
-        return {**self._kwargs, "by": c["compare"].value, "where": where or None, **dates}
+        by = c["compare"].value
+        by = None if by in (None, NO_COMPARISON) else by
+        return {**self._kwargs, "by": by, "where": where or None, **dates}
 
     def _on_result(self) -> None:
         self.summary_output.value = self._summary_html()

@@ -29,6 +29,7 @@ from chatanalytics.viz import (
     leaderboard_figure,
 )
 from chatanalytics.viz._definitions import METRICS
+from chatanalytics.viz._theme import COLORS
 
 
 def _event(t: str, kind: str, session: str, agent: str | None = None, name: str | None = None) -> dict:
@@ -89,23 +90,55 @@ def test_rate_leaderboard_on_the_hand_built_frame(tiny):
     bar = fig.data[0]
     assert bar.type == "bar" and bar.orientation == "h"
     assert fig.layout.template == go.Figure(layout={"template": TEMPLATE}).layout.template
-    # Cy 1/1, Ada 2/3, Bo 0/1; the (no agent) row is not an agent's rate
-    assert [c[0] for c in bar.customdata] == ["c3", "a1", "b2"]
-    assert list(bar.y) == ["Cy", "Ada", "Bo"]
-    assert list(bar.x) == pytest.approx([1.0, 2 / 3, 0.0])
+    # Cy 1/1, Ada 2/3, Bo 0/1; the (no agent) row is not an agent's rate. Unshrunk, the rank goes by the
+    # Wilson lower bound (z = 1.96): 1/1 gives 1 / (1 + z²) = 0.2065, 2/3 gives 0.2077, 0/1 gives 0, so
+    # Ada's 2 of 3 ranks above Cy's 1 of 1. All three rest on fewer than 5 offers.
+    assert [c[0] for c in bar.customdata] == ["a1", "c3", "b2"]
+    assert list(bar.y) == ["Ada", "Cy", "Bo"]
+    assert list(bar.x) == pytest.approx([2 / 3, 1.0, 0.0])
     assert fig.layout.yaxis.autorange == "reversed"  # the first row, the best, at the top
-    t = tiny.frame().set_index("agent_id").loc[["c3", "a1", "b2"]]
+    t = tiny.frame().set_index("agent_id").loc[["a1", "c3", "b2"]]
+    assert t["acceptance_rate_low"].tolist() == pytest.approx([0.20766, 0.20654, 0.0], abs=1e-5)
     assert bar.error_x.visible is True
     assert np.asarray(bar.x) + np.asarray(bar.error_x.array) == pytest.approx(t["acceptance_rate_high"])
     assert np.asarray(bar.x) - np.asarray(bar.error_x.arrayminus) == pytest.approx(t["acceptance_rate_low"])
     assert fig.layout.xaxis.tickformat == ".0%"
     values = fig.data[1]  # the value column beside the bars
-    assert list(values.text) == ["100%   n=1 offers", "67%   n=3 offers", "0%   n=1 offers"]
+    assert list(values.text) == ["67%   n=3 offers", "100%   n=1 offers", "0%   n=1 offers"]
     assert all("n=" in str(c[3]) for c in bar.customdata)  # n in the hover too
     text = subtitle(fig)
     assert METRICS["acceptance_rate"] in text and "denominator and n: offers" in text
-    assert "period: all data" in text and "UTC" in text and "shrink: off" in text
+    assert "period: the whole range" in text and "UTC" in text and "shrink: off" in text
     assert "not shown: (no agent)" in text
+    assert (
+        "ranked by the lower bound of the 95% interval, highest first; fewer than 5 offers: ranked last "
+        "(paler bars)" in text
+    )
+    # below the minimum, paler bars
+    assert list(bar.marker.color) == ["rgba(59,111,182,0.45)"] * 3
+
+
+def test_rate_leaderboard_ranks_small_counts_last_and_shrunk_rates_by_value(tiny):
+    # with a minimum of 3 offers, Ada (3 offers) stands alone above the two agents with 1 offer
+    fig = leaderboard_figure(tiny.frame(), tiny.params, min_n=3)
+    assert [c[0] for c in fig.data[0].customdata] == ["a1", "c3", "b2"]
+    assert list(fig.data[0].marker.color) == [COLORS[0], "rgba(59,111,182,0.45)", "rgba(59,111,182,0.45)"]
+    assert "fewer than 3 offers: ranked last" in subtitle(fig)
+    # with a minimum of 1 nobody is below it, and the lower bounds alone decide: Ada, Cy, Bo
+    fig = leaderboard_figure(tiny.frame(), tiny.params, min_n=1)
+    assert [c[0] for c in fig.data[0].customdata] == ["a1", "c3", "b2"]
+    assert "paler" not in subtitle(fig)
+    # shrunk: the rank goes by the shrunk rate, and the raw rate stays printed beside it with n
+    shrunk = ca.agent_performance(tiny_events(), shrink=True)
+    t = shrunk.frame().set_index("agent_id")
+    fig = leaderboard_figure(shrunk.frame(), shrunk.params, min_n=1)
+    ids = [c[0] for c in fig.data[0].customdata]
+    assert ids == t.loc[ids].sort_values("acceptance_rate", ascending=False).index.tolist()
+    raw = {"a1": "67%", "c3": "100%", "b2": "0%"}
+    n = {"a1": 3, "c3": 1, "b2": 1}
+    for i, text in zip(ids, fig.data[1].text, strict=True):
+        assert f"(raw {raw[i]})" in text and f"n={n[i]} offers" in text
+    assert "ranked by the shrunk rate" in subtitle(fig)
 
 
 def test_count_leaderboards_keep_the_no_agent_row(tiny):

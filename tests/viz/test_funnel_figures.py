@@ -173,7 +173,17 @@ def test_funnel_figure_structure():
     for trace in fig.data:
         assert list(trace.x) == STEPS
     assert list(fig.data[0].y) == [100, 40, 10]
-    assert list(fig.data[1].text) == ["50", "30", "15"]
+    # chatbot: 50, 30, 15 units, so 60% then 50% of the previous step, 60% then 30% overall
+    assert list(fig.data[1].text) == ["100%", "60% step<br>60% overall", "50% step<br>30% overall"]
+    assert fig.data[1].textposition == "outside"
+    assert "on the bars: % of the previous step, then % of units entering step 1" in subtitle(fig)
+    # the overall-rate view carries the same labels
+    rates = funnel_figure(table, PARAMS, value="overall_rate")
+    assert list(rates.data[1].text) == list(fig.data[1].text)
+    assert list(rates.data[1].y) == pytest.approx([1.0, 0.6, 0.3])
+    # the count and the interval are in the hover
+    assert "converted %{customdata[3]:,}" in fig.data[1].hovertemplate
+    assert "overall %{customdata[9]:.1%} (95% CI" in fig.data[1].hovertemplate
     assert fig.layout.barmode == "group"
     assert list(fig.layout.xaxis.categoryarray) == STEPS
     assert fig.layout.title.text == "Funnel: triggered → engaged → email_input | phone_input"
@@ -363,3 +373,33 @@ def test_figures_raise_no_warnings():
         funnel_figure(funnel_table(), PARAMS, value="overall_rate")
         over_time_figure(over_time_table(), PARAMS)
         time_figure(curves_table(), PARAMS, log_x=True)
+
+
+def _luminance(hex_color: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+    channels = [int(hex_color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_hover_labels_have_aa_contrast():
+    fig = funnel_figure(funnel_table(), PARAMS)
+    hover = fig.layout.template.layout.hoverlabel
+    colors = {"white": "#FFFFFF"}
+    background = colors.get(hover.bgcolor, hover.bgcolor)
+    assert hover.font.color is not None
+    light, dark = sorted([_luminance(background), _luminance(hover.font.color)], reverse=True)
+    ratio = (light + 0.05) / (dark + 0.05)
+    # INK #2B2B2B on white: luminance 0.0242 against 1, (1.05) / (0.0742) = 14.1
+    assert ratio >= 4.5 and ratio == pytest.approx(14.1, abs=0.1)
+
+
+def test_the_caption_names_the_time_zone_the_figure_uses():
+    ny = "America/New_York"
+    assert "time basis: entry time, UTC" in caption(PARAMS)
+    assert "time basis: entry time, America/New_York" in caption(PARAMS, tz=ny)
+    fig = funnel_figure(funnel_table(), PARAMS, tz=ny)
+    assert "entry time, America/New_York" in subtitle(fig) and "UTC" not in subtitle(fig)
+    # a range starting on a New York midnight is written as that date in New York
+    start = {"start": pd.Timestamp("2026-10-01 04:00", tz="UTC")}
+    assert "entries in [2026-10-01, …) America/New_York" in caption({**PARAMS, **start}, tz=ny)

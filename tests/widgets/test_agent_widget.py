@@ -14,6 +14,7 @@ import pytest
 import chatanalytics as ca
 from chatanalytics.viz._definitions import METRICS
 from chatanalytics.widgets import AgentWidget
+from chatanalytics.widgets.agents import ALL_AGENTS, WHOLE_RANGE
 
 TZ = "America/New_York"
 
@@ -54,17 +55,20 @@ def test_builds_from_agent_performance_kwargs(widget, calls, events):
     assert set(widget.controls) == {"metric", "period", "agents", "start", "end", "drill"}
     assert list(widget.controls["metric"].options) == list(METRICS)
     periods = [v for _, v in widget.controls["period"].options]
-    assert periods[0] is None and periods[1:] == sorted(widget.result.frame()["period"].unique())
+    assert periods[0] == WHOLE_RANGE and periods[1:] == sorted(widget.result.frame()["period"].unique())
+    # the widget opens on the whole range, and says so in the dropdown and the caption
+    assert widget.controls["period"].label == "whole range" and widget.period is None
     assert widget.controls["period"].disabled is False
-    expected = ca.agent_performance(events, freq="week", tz=TZ)
+    expected = ca.agent_performance(events, freq="week", tz=TZ, shrink=True)
     pd.testing.assert_frame_equal(widget.result.frame(), expected.frame())
-    assert "the latest of 4" in widget.figure.layout.title.subtitle.text.replace("<br>", " ")
+    assert "period: the whole range" in widget.caption.replace("<br>", " ")
+    assert widget.controls["drill"].value == ALL_AGENTS and widget.controls["drill"].label == "all agents"
 
 
 def test_metric_control_redraws_in_place_without_recomputing(widget, calls):
     fw = widget.figure
-    t = widget.result.frame()
-    latest = t[t["period"] == t["period"].max()].set_index("agent_id")
+    # the whole range: the per-agent table without periods
+    latest = ca.agent_performance(widget._events, tz=TZ, shrink=True).frame().set_index("agent_id")
     for metric in ("offers", "accept_median_seconds", "meeting_rate"):
         widget.controls["metric"].value = metric
         assert widget.figure is fw
@@ -73,7 +77,7 @@ def test_metric_control_redraws_in_place_without_recomputing(widget, calls):
         assert [x for x, i in zip(fw.data[0].x, bar_ids(widget), strict=True) if i is not None] == (
             pytest.approx(latest.loc[agents, metric].tolist())
         )
-        assert METRICS[metric] in fw.layout.title.subtitle.text.replace("<br>", " ")
+        assert METRICS[metric] in widget.caption.replace("<br>", " ")
     assert fw.data[0].error_x.visible is True  # meeting_rate has its interval
     widget.controls["metric"].value = "offers"
     assert fw.data[0].error_x.visible is False and fw.layout.xaxis.tickformat == ",d"
@@ -103,18 +107,20 @@ def test_dates_recompute(widget, calls, events):
     widget.controls["start"].value = dt.date(2026, 10, 12)
     widget.controls["end"].value = dt.date(2026, 10, 20)
     assert len(calls) == 3 and widget.n_computes == 3
-    assert widget.result.params["start"] == pd.Timestamp("2026-10-12", tz="UTC")
-    assert widget.result.params["end"] == pd.Timestamp("2026-10-21", tz="UTC")  # "to" is inclusive
-    direct = ca.agent_performance(events, freq="week", tz=TZ, start="2026-10-12", end="2026-10-21")
+    # the dates are New York dates, as the pickers say
+    assert widget.controls["start"].description == f"From ({TZ})"
+    assert widget.result.params["start"] == pd.Timestamp("2026-10-12 04:00", tz="UTC")
+    assert widget.result.params["end"] == pd.Timestamp("2026-10-21 04:00", tz="UTC")  # "to" is inclusive
+    direct = ca.agent_performance(
+        events, freq="week", tz=TZ, shrink=True, start="2026-10-12 00:00-04:00", end="2026-10-21 00:00-04:00"
+    )
     assert widget.result.summary()["offers"] == direct.summary()["offers"]
     assert widget.result.summary()["offers"] < offers_before
     pd.testing.assert_frame_equal(widget.result.frame(), direct.frame())
     # the period choices follow the new result
     periods = [v for _, v in widget.controls["period"].options][1:]
     assert periods == sorted(direct.frame()["period"].unique())
-    assert "offers and chats in [2026-10-12, 2026-10-21) UTC" in (
-        widget.figure.layout.title.subtitle.text.replace("<br>", " ")
-    )
+    assert f"offers and chats in [2026-10-12, 2026-10-21) {TZ}" in (widget.caption.replace("<br>", " "))
 
 
 def test_an_inverted_range_shows_a_message_and_keeps_the_result(widget, calls):
@@ -125,7 +131,7 @@ def test_an_inverted_range_shows_a_message_and_keeps_the_result(widget, calls):
     assert "ends before it starts" in widget.message.value
     assert widget.result is before and list(widget.figure.data[0].x) == x
     widget.controls["end"].value = dt.date(2026, 10, 25)
-    assert widget.message.value == "" and widget.result.params["end"] == pd.Timestamp("2026-10-26", tz="UTC")
+    assert widget.message.value == "" and widget.result.params["end"] == pd.Timestamp("2026-10-26", tz=TZ)
 
 
 def test_drill_down_lists_the_agents_offers(widget):
@@ -177,7 +183,9 @@ def test_without_periods_and_escaped_names():
         ]
     )
     w = AgentWidget(events)
-    assert w.controls["period"].disabled is True and w.controls["period"].options == (("all data", None),)
+    assert w.controls["period"].disabled is True and w.controls["period"].options == (
+        ("whole range", WHOLE_RANGE),
+    )
     assert list(w.figure.data[0].y) == ["&lt;b&gt;Ada&lt;/b&gt;"]
     offers = w.show_requests("a1")
     assert len(offers) == 1 and w.controls["drill"].value == "a1"
@@ -185,7 +193,7 @@ def test_without_periods_and_escaped_names():
 
 
 def test_result_widget_starts_from_the_same_result(events):
-    a = ca.agent_performance(events, tz=TZ, start="2026-10-12")
+    a = ca.agent_performance(events, tz=TZ, start="2026-10-12 00:00-04:00")  # a New York midnight
     w = a.widget(events)
     pd.testing.assert_frame_equal(w.result.frame(), a.frame())
     assert w.controls["start"].value == dt.date(2026, 10, 12) and w.controls["end"].value is None

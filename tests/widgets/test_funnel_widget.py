@@ -12,6 +12,7 @@ import pytest
 import chatanalytics as ca
 from chatanalytics.errors import InvalidParameterError
 from chatanalytics.widgets import FunnelWidget, format_steps, parse_steps
+from chatanalytics.widgets.funnel import NO_BREAKDOWN
 
 STEPS = ["triggered", "engaged", ["email_input", "phone_input"], "completed"]
 
@@ -53,7 +54,7 @@ def test_builds_from_funnel_kwargs(widget, calls):
     assert widget.controls["window"].value == "30min"
     assert set(widget.controls) >= {"steps", "window", "order", "unit", "by", "start", "end", "value"}
     assert widget.container.children[-2] is widget.figure
-    assert "a conversation in a session" in widget.figure.layout.title.subtitle.text
+    assert "a conversation in a session" in widget.caption
 
 
 def test_breakdown_change_recomputes_and_redraws_in_place(widget, calls):
@@ -68,7 +69,8 @@ def test_breakdown_change_recomputes_and_redraws_in_place(widget, calls):
     # the snapshot saved with the notebook follows the figure (stack recipe, section 4)
     assert [t["name"] for t in fw._widget_data] == groups_of(widget.result)
     # a breakdown with the same number of groups updates the traces' data
-    widget.controls["by"].value = None
+    widget.controls["by"].value = NO_BREAKDOWN
+    assert widget.controls["by"].label == "no breakdown" and widget.message.value == ""
     assert [t.name for t in fw.data] == ["All"]
     assert list(fw.data[0].y) == widget.result.frame()["converted"].tolist()
 
@@ -76,7 +78,7 @@ def test_breakdown_change_recomputes_and_redraws_in_place(widget, calls):
 def test_order_window_unit_recompute(widget, calls):
     widget.controls["order"].value = "strict"
     assert widget.result.params["order"] == "strict"
-    assert "no other chat event between" in widget.figure.layout.title.subtitle.text.replace("<br>", " ")
+    assert "no other chat event between" in widget.caption.replace("<br>", " ")
     widget.controls["window"].value = "5min"
     assert widget.result.params["window"] == "5min"
     widget.controls["unit"].value = "session"
@@ -128,9 +130,7 @@ def test_date_range_maps_to_start_and_end(widget, calls):
     widget.controls["end"].value = dt.date(2026, 10, 20)
     assert widget.result.params["start"] == pd.Timestamp("2026-10-10", tz="UTC")
     assert widget.result.params["end"] == pd.Timestamp("2026-10-21", tz="UTC")  # "to" is inclusive
-    assert "entries in [2026-10-10, 2026-10-21)" in widget.figure.layout.title.subtitle.text.replace(
-        "<br>", " "
-    )
+    assert "entries in [2026-10-10, 2026-10-21)" in widget.caption.replace("<br>", " ")
 
 
 def test_show_units_lists_the_dropped_units(widget):
@@ -198,3 +198,17 @@ def test_saved_notebook_state_follows_the_controls():
     assert len(figures) == 1
     assert [t["name"] for t in figures[0]["_widget_data"]] == ["chatbot", "popup", "inline"]
     assert figures[0]["_widget_layout"]["yaxis"]["tickformat"] == ".0%"
+
+
+def test_the_time_zone_given_is_used_by_the_pickers_and_the_caption(events):
+    ny = "America/New_York"
+    w = FunnelWidget(events, steps=["triggered", "engaged"], tz=ny)
+    assert w.controls["start"].description == f"From ({ny})"
+    assert "time basis: entry time, America/New_York" in w.caption.replace("<br>", " ")
+    assert "UTC" not in w.caption
+    w.controls["start"].value = dt.date(2026, 10, 10)
+    w.controls["end"].value = dt.date(2026, 10, 20)
+    # New York midnights: 04:00 UTC in October; the "to" date is included
+    assert w.result.params["start"] == pd.Timestamp("2026-10-10 04:00", tz="UTC")
+    assert w.result.params["end"] == pd.Timestamp("2026-10-21 04:00", tz="UTC")
+    assert f"entries in [2026-10-10, 2026-10-21) {ny}" in w.caption.replace("<br>", " ")

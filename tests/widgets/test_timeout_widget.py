@@ -13,6 +13,8 @@ import pytest
 
 import chatanalytics as ca
 from chatanalytics.widgets import TimeoutWidget
+from chatanalytics.widgets._base import widget_layout
+from chatanalytics.widgets.timeouts import ALL_VALUES, NO_COMPARISON
 
 TZ = "America/New_York"
 
@@ -38,9 +40,19 @@ def test_builds_like_the_analysis(widget, overall):
     assert widget.figure in widget.container.children
     assert set(widget.controls) == {"compare", "ui_type", "conversation_name", "start", "end", "view"}
     c = widget.controls
-    assert c["compare"].value is None and c["view"].value == "outcomes"
-    assert list(c["ui_type"].options) == [("All", None), *((v, v) for v in ("chatbot", "inline", "popup"))]
-    assert c["conversation_name"].options[0] == ("All", None) and len(c["conversation_name"].options) > 2
+    # every "none" / "all" choice is an option the dropdown shows, with words
+    assert c["compare"].value == NO_COMPARISON and c["compare"].label == "no comparison"
+    assert c["view"].value == "outcomes"
+    assert list(c["ui_type"].options) == [
+        ("all UI types", ALL_VALUES),
+        *((v, v) for v in ("chatbot", "inline", "popup")),
+    ]
+    assert c["ui_type"].label == "all UI types" and c["conversation_name"].label == "all conversations"
+    assert c["conversation_name"].options[0] == ("all conversations", ALL_VALUES)
+    assert len(c["conversation_name"].options) > 2
+    # the descriptions are shown whole, and the dates are New York dates
+    assert c["conversation_name"].style.description_width == "initial"
+    assert c["start"].description == f"From ({TZ})"
     for kind in ("outcomes", "curves", "causes"):
         pd.testing.assert_frame_equal(widget.result.frame(kind), overall.frame(kind))
     assert [t.type for t in widget.figure.data] == ["bar", "bar", "scatter"]
@@ -69,7 +81,9 @@ def test_compare_recomputes_and_shows_the_log_rank_table(widget):
         "chatbot",
         "popup",
     }
-    widget.controls["compare"].value = None
+    # "no comparison" removes the breakdown
+    widget.controls["compare"].value = NO_COMPARISON
+    assert widget.message.value == "" and widget.controls["compare"].label == "no comparison"
     assert widget.n_computes == 3 and widget.result.params["by"] is None
     assert [t.name for t in fw.data if t.mode == "lines" and "band" not in t.name] == ["All"]
     assert "Log-rank" not in widget.summary_output.value
@@ -84,7 +98,7 @@ def test_slice_controls_recompute_with_where(widget, events):
     assert list(widget.figure.data[0].y) == pytest.approx(
         direct.frame("outcomes").query("slice == 'all' and basis == 'requests'")["share"].tolist()
     )
-    assert "ui_type = popup" in widget.figure.layout.title.subtitle.text.replace("<br>", " ")
+    assert "ui_type = popup" in widget.caption.replace("<br>", " ")
     # the simulated conversations each open in one UI type: pick one that opens as a popup
     names = ca.timeouts(events, by="conversation_name", where={"ui_type": "popup"}).frame("waits")
     name = names["group"].iloc[1]
@@ -93,7 +107,8 @@ def test_slice_controls_recompute_with_where(widget, events):
     assert widget.n_computes == 3 and widget.result.params["where"] == where
     both = ca.timeouts(events, tz=TZ, where=where)
     assert widget.result.summary()["requests"] == both.summary()["requests"] == names["requests"].iloc[1]
-    widget.controls["ui_type"].value = None
+    widget.controls["ui_type"].value = ALL_VALUES
+    assert widget.controls["ui_type"].label == "all UI types"
     assert widget.n_computes == 4 and widget.result.params["where"] == {"conversation_name": name}
     # a slice without requests: a message, and the result is kept
     other = next(
@@ -114,7 +129,7 @@ def test_view_redraws_in_place_without_recomputing(widget):
         assert widget.figure is fw and widget.n_computes == 1 and widget.result is r
         seen[view] = [t.type for t in fw.data]
         # nothing of the previous view is left: the layout is the new figure's
-        assert fw.layout.to_plotly_json().keys() == widget.draw().layout.to_plotly_json().keys()
+        assert fw.layout.to_plotly_json() == widget_layout(widget.draw().layout.to_plotly_json())
     assert seen["heatmap"] == ["heatmap", "heatmap"]
     assert seen["causes"] == ["bar"] and seen["outcomes"] == ["bar", "bar", "scatter"]
     assert set(seen["curves"]) == {"scatter"} and len(seen["cif"]) > len(seen["curves"])
@@ -132,13 +147,12 @@ def test_dates_recompute_and_an_inverted_range_shows_a_message(widget, events):
     widget.controls["start"].value = dt.date(2026, 10, 12)
     widget.controls["end"].value = dt.date(2026, 10, 20)
     assert widget.n_computes == 3
-    assert widget.result.params["start"] == pd.Timestamp("2026-10-12", tz="UTC")
-    assert widget.result.params["end"] == pd.Timestamp("2026-10-21", tz="UTC")  # "to" is inclusive
-    direct = ca.timeouts(events, tz=TZ, start="2026-10-12", end="2026-10-21")
+    # New York dates: midnight there is 04:00 UTC in October
+    assert widget.result.params["start"] == pd.Timestamp("2026-10-12 04:00", tz="UTC")
+    assert widget.result.params["end"] == pd.Timestamp("2026-10-21 04:00", tz="UTC")  # "to" is inclusive
+    direct = ca.timeouts(events, tz=TZ, start="2026-10-12 00:00-04:00", end="2026-10-21 00:00-04:00")
     assert widget.result.summary() == direct.summary()
-    assert "requests made in [2026-10-12, 2026-10-21) UTC" in (
-        widget.figure.layout.title.subtitle.text.replace("<br>", " ")
-    )
+    assert f"requests made in [2026-10-12, 2026-10-21) {TZ}" in (widget.caption.replace("<br>", " "))
     before, x = widget.result, list(widget.figure.data[0].y)
     widget.controls["end"].value = dt.date(2026, 10, 1)
     assert "ends before it starts" in widget.message.value
@@ -169,7 +183,7 @@ def test_a_slice_without_requests_shows_a_message():
 
 
 def test_result_widget_starts_from_the_same_result(events):
-    t = ca.timeouts(events, tz=TZ, by="weekday", where={"ui_type": "inline"}, start="2026-10-12")
+    t = ca.timeouts(events, tz=TZ, by="weekday", where={"ui_type": "inline"}, start="2026-10-12 00:00-04:00")
     w = t.widget(events)
     pd.testing.assert_frame_equal(w.result.frame("outcomes"), t.frame("outcomes"))
     c = w.controls

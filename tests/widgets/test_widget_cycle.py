@@ -20,8 +20,9 @@ and popup 2, 0, 0 (the same split by ``conversation_name``: A and B). From 2026-
 
 Agents (``freq="week"``): Ada (a1) is offered s1 on Monday 2026-11-02 and accepts after 20 s, and s2 on
 Monday 2026-11-09 and accepts after 40 s; Bo (a2) is offered s3 on 2026-11-09 and does not accept. Week
-of 11-09 (the latest): offers Ada 1, Bo 1; accepted Ada 1, Bo 0; acceptance rate 1 and 0; Ada's median
-time to accept 40 s. Week of 11-02: Ada alone, 1 offer. From 2026-11-09 only that week is left.
+of 11-09: offers Ada 1, Bo 1; accepted Ada 1, Bo 0; acceptance rate 1 and 0; Ada's median time to accept
+40 s. Week of 11-02: Ada alone, 1 offer. The whole range (where the widget opens): offers Ada 2, Bo 1;
+accepted Ada 2, Bo 0; Ada's median time to accept 30 s. From 2026-11-09 only that week is left.
 
 Timeouts: the same three requests; s1 and s2 come from a chatbot (conversation A), s3 from a popup
 (conversation B). All: 3 requests, 2 accepted. Chatbot: 2 requests; popup: 1.
@@ -38,6 +39,10 @@ from plotly.io.json import to_json_plotly
 
 import chatanalytics as ca
 from chatanalytics.widgets import AgentWidget, FunnelWidget, TimeoutWidget
+from chatanalytics.widgets._base import widget_layout
+from chatanalytics.widgets.agents import ALL_AGENTS, WHOLE_RANGE
+from chatanalytics.widgets.funnel import NO_BREAKDOWN
+from chatanalytics.widgets.timeouts import ALL_VALUES, NO_COMPARISON
 
 
 def traces(fig) -> list[dict]:
@@ -139,14 +144,25 @@ def test_funnel_every_breakdown(fw, funnel_calls):
         "conversation_name": {"A": [2, 2, 1], "B": [2, 0, 0]},
     }
     options = values(fw.controls["by"])
-    assert options == [None, "conversation_name", "conversation_type", "ui_type", "page_url", "agent_name"]
-    for n, by in enumerate([*options[1:], None], start=2):
+    assert options == [
+        NO_BREAKDOWN,
+        "conversation_name",
+        "conversation_type",
+        "ui_type",
+        "page_url",
+        "agent_name",
+    ]
+    assert fw.controls["by"].label == "no breakdown"
+    for n, by in enumerate([*options[1:], NO_BREAKDOWN], start=2):
         fw.controls["by"].value = by
-        assert fw.n_computes == n and funnel_calls[-1]["by"] == by
+        assert fw.message.value == "" and fw.controls["by"].label == (
+            "no breakdown" if by == NO_BREAKDOWN else by
+        )
+        assert fw.n_computes == n and funnel_calls[-1]["by"] == (None if by == NO_BREAKDOWN else by)
         drawn = bars(fw)
         if by in expected:
             assert drawn == expected[by]
-        elif by is None:
+        elif by == NO_BREAKDOWN:
             assert drawn == {"All": [4, 2, 1]}
         else:  # a column with no values: one group of them all
             assert list(drawn.values()) == [[4, 2, 1]]
@@ -164,7 +180,7 @@ def test_funnel_every_order_and_unit(fw, funnel_calls):
             assert fw.result.params[name] == value and fw.n_computes == before + 1
             assert bars(fw) == {"All": [4, 2, 1]}
     assert funnel_calls[-1]["order"] == "any" and funnel_calls[-1]["unit"] == "visitor"
-    assert "unit: a visitor" in fw.figure.layout.title.subtitle.text
+    assert "unit: a visitor" in fw.caption
 
 
 def test_funnel_steps_and_dates(fw, funnel_calls):
@@ -250,7 +266,7 @@ def agent_calls(monkeypatch) -> list[dict]:
 
 @pytest.fixture
 def aw(chat_events, agent_calls) -> AgentWidget:
-    return AgentWidget(chat_events, freq="week", metric="offers")
+    return AgentWidget(chat_events, freq="week", metric="offers", shrink=False)
 
 
 def by_agent(w) -> dict[str, float]:
@@ -258,14 +274,16 @@ def by_agent(w) -> dict[str, float]:
 
 
 def test_agents_every_metric_redraws_without_recomputing(aw, agent_calls):
-    expected = {"offers": {"Ada": 1, "Bo": 1}, "accepted": {"Ada": 1, "Bo": 0}}
+    # the whole range
+    expected = {"offers": {"Ada": 2, "Bo": 1}, "accepted": {"Ada": 2, "Bo": 0}}
     expected["acceptance_rate"] = {"Ada": 1.0, "Bo": 0.0}
-    expected["accept_median_seconds"] = {"Ada": 40.0}
+    expected["accept_median_seconds"] = {"Ada": 30.0}
     assert by_agent(aw) == expected["offers"]
+    whole = ca.agent_performance(aw._events, shrink=False)
     for metric in aw.controls["metric"].options:
         aw.controls["metric"].value = metric
         assert len(agent_calls) == 1 and aw.n_computes == 1
-        assert traces(aw.figure) == traces(aw.result.figure("leaderboard", metric=metric))
+        assert traces(aw.figure) == traces(whole.figure("leaderboard", metric=metric))
         assert list(aw.figure.data[0].x) == pytest.approx(aw.leaderboard[metric].tolist())
         if metric in expected:
             assert by_agent(aw) == expected[metric]
@@ -274,11 +292,14 @@ def test_agents_every_metric_redraws_without_recomputing(aw, agent_calls):
 
 def test_agents_every_period_and_agent(aw, agent_calls):
     periods = [v for _, v in aw.controls["period"].options]
-    assert periods == [None, pd.Timestamp("2026-11-02"), pd.Timestamp("2026-11-09")]
-    for period, expected in zip(periods, [{"Ada": 1, "Bo": 1}, {"Ada": 1}, {"Ada": 1, "Bo": 1}], strict=True):
+    assert periods == [WHOLE_RANGE, pd.Timestamp("2026-11-02"), pd.Timestamp("2026-11-09")]
+    labels = ["whole range", "week of 2026-11-02", "week of 2026-11-09"]
+    assert [k for k, _ in aw.controls["period"].options] == labels
+    for period, expected in zip(periods, [{"Ada": 2, "Bo": 1}, {"Ada": 1}, {"Ada": 1, "Bo": 1}], strict=True):
         aw.controls["period"].value = period
+        assert aw.controls["period"].label == labels[periods.index(period)]
         assert by_agent(aw) == expected
-    aw.controls["period"].value = None
+    aw.controls["period"].value = pd.Timestamp("2026-11-09")
     assert [v for _, v in aw.controls["agents"].options] == ["a1", "a2"]
     for agent, name in (("a1", "Ada"), ("a2", "Bo")):
         aw.controls["agents"].value = (agent,)
@@ -290,13 +311,32 @@ def test_agents_every_period_and_agent(aw, agent_calls):
 
 def test_agents_every_drill_choice(aw, agent_calls):
     options = [v for _, v in aw.controls["drill"].options]
-    assert options == [None, "a1", "a2"]
-    for agent, n in (("a1", 2), ("a2", 1), (None, None)):
+    assert options == [ALL_AGENTS, "a1", "a2"] and aw.controls["drill"].label == "all agents"
+    for agent, n in (("a1", 2), ("a2", 1), (ALL_AGENTS, None)):
         aw.controls["drill"].value = agent
         if n is None:
             assert aw.selected_requests is None
+            assert "3 offers</b> to all agents in the whole range" in aw.requests_output.value
         else:
             assert len(aw.selected_requests) == n and aw.requests_output.value.count("<tr") - 1 == n
+    assert len(agent_calls) == 1
+
+
+def test_agents_drill_down_follows_the_period(aw, agent_calls):
+    """The list under the bars counts what the agent's bar counts, in every period."""
+    aw.controls["drill"].value = "a1"
+    for period, n in ((pd.Timestamp("2026-11-02"), 1), (pd.Timestamp("2026-11-09"), 1), (WHOLE_RANGE, 2)):
+        aw.controls["period"].value = period
+        assert aw.controls["drill"].value == "a1" and by_agent(aw)["Ada"] == n
+        assert (
+            len(aw.selected_requests) == n and f"<b>{n} offers</b> to <b>Ada</b>" in aw.requests_output.value
+        )
+    # Bo had no offer in the week of 11-02: he is not offered there, and picking him then leaves that week
+    aw.controls["drill"].value = "a2"
+    aw.controls["period"].value = pd.Timestamp("2026-11-02")
+    assert [v for _, v in aw.controls["drill"].options] == [ALL_AGENTS, "a1"]
+    assert aw.controls["drill"].value == ALL_AGENTS and aw.selected_requests is None
+    assert "1 offers</b> to all agents in the week of 2026-11-02" in aw.requests_output.value
     assert len(agent_calls) == 1
 
 
@@ -306,10 +346,10 @@ def test_agents_dates_recompute_and_refresh_the_choices(aw, agent_calls):
     aw.controls["start"].value = dt.date(2026, 11, 9)
     assert len(agent_calls) == 2 and agent_calls[-1]["start"] == pd.Timestamp("2026-11-09", tz="UTC")
     assert agent_calls[-1]["_busy"] is True and not aw.busy
-    # the chosen week is gone: back to the latest; the drill-down is cleared
-    assert [v for _, v in aw.controls["period"].options] == [None, pd.Timestamp("2026-11-09")]
-    assert aw.controls["period"].value is None and aw.controls["drill"].value is None
-    assert aw.selected_requests is None
+    # the chosen week is gone: back to the whole range; Ada is still drilled into, with her offers left
+    assert [v for _, v in aw.controls["period"].options] == [WHOLE_RANGE, pd.Timestamp("2026-11-09")]
+    assert aw.controls["period"].value == WHOLE_RANGE and aw.controls["drill"].value == "a1"
+    assert len(aw.selected_requests) == 1
     assert by_agent(aw) == {"Ada": 1, "Bo": 1}
     assert len(agent_calls) == 2  # refreshing the choices ran no cycle of its own
 
@@ -358,7 +398,7 @@ def test_timeouts_every_view_redraws_without_recomputing(tw, timeout_calls):
         kind, style = kinds[view]
         new = tw.result.figure(kind, **style)
         assert traces(tw.figure) == traces(new)
-        assert tw.figure.layout.to_plotly_json().keys() == new.layout.to_plotly_json().keys()
+        assert tw.figure.layout.to_plotly_json() == widget_layout(new.layout.to_plotly_json())
     # outcomes of all requests: 3 requests, 2 accepted, 1 not
     shares = dict(zip(tw.figure.data[0].x, tw.figure.data[0].y, strict=True))
     assert shares["accepted"] == pytest.approx(2 / 3)
@@ -366,24 +406,27 @@ def test_timeouts_every_view_redraws_without_recomputing(tw, timeout_calls):
 
 def test_timeouts_every_slice(tw, timeout_calls):
     expected = {
-        "ui_type": {None: 3, "chatbot": 2, "popup": 1},
-        "conversation_name": {None: 3, "A": 2, "B": 1},
+        "ui_type": {ALL_VALUES: 3, "chatbot": 2, "popup": 1},
+        "conversation_name": {ALL_VALUES: 3, "A": 2, "B": 1},
     }
+    everything = {"ui_type": "all UI types", "conversation_name": "all conversations"}
     for col, counts in expected.items():
         assert [v for _, v in tw.controls[col].options] == list(counts)
-        for value in [*list(counts)[1:], None]:
+        assert tw.controls[col].label == everything[col]
+        for value in [*list(counts)[1:], ALL_VALUES]:
             tw.controls[col].value = value
-            assert timeout_calls[-1]["where"] == (None if value is None else {col: value})
+            assert tw.controls[col].label == everything.get(col) if value == ALL_VALUES else value
+            assert timeout_calls[-1]["where"] == (None if value == ALL_VALUES else {col: value})
             assert requests_drawn(tw) == counts[value]
-            shown = tw.figure.layout.title.subtitle.text.replace("<br>", " ")
-            assert (f"{col} = {value}" in shown) if value is not None else (f"{col} = " not in shown)
+            shown = tw.caption.replace("<br>", " ")
+            assert (f"{col} = {value}" in shown) if value != ALL_VALUES else (f"{col} = " not in shown)
     assert tw.n_computes == 7
 
 
 def test_timeouts_every_comparison(tw, timeout_calls):
     options = values(tw.controls["compare"])
     assert options == [
-        None,
+        NO_COMPARISON,
         "ui_type",
         "conversation_type",
         "conversation_name",
@@ -392,8 +435,11 @@ def test_timeouts_every_comparison(tw, timeout_calls):
         "weekday",
     ]
     groups = {"ui_type": {"chatbot", "popup"}, "conversation_name": {"A", "B"}, "agent_id": {"a1", "a2"}}
-    for n, by in enumerate([*options[1:], None], start=2):
+    assert tw.controls["compare"].label == "no comparison"
+    for n, by in enumerate([*options[1:], NO_COMPARISON], start=2):
         tw.controls["compare"].value = by
+        assert tw.message.value == ""
+        by = None if by == NO_COMPARISON else by
         assert tw.n_computes == n and tw.result.params["by"] == by
         assert traces(tw.figure) == traces(tw.draw())
         if by in groups:
@@ -415,5 +461,45 @@ def test_timeouts_a_slice_without_requests_keeps_the_figure(tw, timeout_calls):
     assert "Not updated: " in tw.message.value and "no live-chat requests left" in tw.message.value
     assert tw.result is before and traces(tw.figure) == drawn and not tw.busy
     assert requests_drawn(tw) == 1
-    tw.controls["ui_type"].value = None
+    tw.controls["ui_type"].value = ALL_VALUES
     assert tw.message.value == "" and requests_drawn(tw) == 2
+
+
+# --------------------------------------------------------------------------------------------------
+# The first draw
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", ["funnel", "agents", "timeouts"])
+def test_the_first_draw_is_a_redraw_with_the_caption_under_the_title(make, funnel_events, chat_events):
+    """plotly.js places a subtitle under the measured title, which measures zero before the output is on
+    the page: every widget drew its title over its caption until the first redraw. The caption is an
+    annotation placed without measuring the title, and the first figure is exactly the redrawn one.
+    """
+    w = {
+        "funnel": lambda: FunnelWidget(funnel_events, steps=["triggered", "engaged", "completed"]),
+        "agents": lambda: AgentWidget(chat_events),
+        "timeouts": lambda: TimeoutWidget(chat_events),
+    }[make]()
+    first = w.figure.to_json()
+    first_state = (json.dumps(w.figure._widget_layout, sort_keys=True), len(w.figure._widget_data))
+    title = w.figure.layout.title
+    assert title.subtitle.text is None and title.text
+    notes = [a for a in w.figure.layout.annotations if a.name == "caption"]
+    assert len(notes) == 1 and notes[0].text == w.caption and w.caption
+    note = notes[0]
+    assert (note.xref, note.yref, note.y, note.yanchor, note.showarrow) == (
+        "paper",
+        "paper",
+        1,
+        "bottom",
+        False,
+    )
+    assert (title.xref, title.x, title.yref, title.yanchor) == ("paper", 0, "container", "top")
+    # the caption ends 30 px above the plot and, at 15 px a line, starts below the title's 14 + 22 px
+    lines = w.caption.count("<br>") + 1
+    top_of_caption = w.figure.layout.margin.t - note.yshift - 15 * lines
+    assert top_of_caption >= 14 + 22 * (title.text.count("<br>") + 1)
+    assert w.redraw()
+    assert w.figure.to_json() == first
+    assert (json.dumps(w.figure._widget_layout, sort_keys=True), len(w.figure._widget_data)) == first_state
