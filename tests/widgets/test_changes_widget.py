@@ -73,7 +73,7 @@ def test_builds_from_one_computation(widget, calls):
     assert c["at"].options[3][0] == "2026-10-19 to 2026-10-25"
     assert len(c["metric"].options) == 9
     assert {t.type for t in widget.figure.data} == {"scatter"}
-    assert "week of 2026-10-19" in widget.figure.layout.title.subtitle.text
+    assert "week of 2026-10-19" in widget.caption
     assert "Engagement fell" in widget.headline_output.value
 
 
@@ -102,11 +102,11 @@ def test_period_recomputes_once_and_resets_the_compared_period(widget, calls):
     c = widget.controls
     c["at"].value = "2026-10-12"
     assert len(calls) == 2 and calls[-1]["at"] == "2026-10-12"
-    assert "week of 2026-10-12" in widget.figure.layout.title.subtitle.text
+    assert "week of 2026-10-12" in widget.caption
     c["period"].value = "day"
     assert len(calls) == 3 and calls[-1]["period"] == "day" and calls[-1]["at"] is None
     assert c["at"].value is None and len(c["at"].options) > 20  # the complete days
-    assert "vs the day before" in widget.figure.layout.title.subtitle.text
+    assert "vs the day before" in widget.caption
     c["period"].value = "week"
     assert len(calls) == 4 and widget.n_computes == 4 and calls[-1]["period"] == "week"
 
@@ -122,25 +122,25 @@ def test_every_compared_period(widget, calls):
             assert "Not updated" in widget.message.value and "baseline=1" in widget.message.value
         else:
             assert widget.message.value == ""
-            assert f"week of {value}" in widget.figure.layout.title.subtitle.text
+            assert f"week of {value}" in widget.caption
 
 
 def test_every_baseline(widget, calls):
     c = widget.controls
     assert [v for _, v in c["baseline"].options] == list(BASELINES)
-    shown = widget.figure.layout.title.subtitle.text
+    shown = widget.caption
     for n in BASELINES[1:]:
         before = len(calls)
         c["baseline"].value = n
         assert len(calls) == before + 1 and calls[-1]["baseline"] == n
         if n == 2:
             assert widget.message.value == ""
-            shown = widget.figure.layout.title.subtitle.text
+            shown = widget.caption
             assert "vs the mean of 2 weeks before" in shown
         else:
             # only two complete weeks before 2026-10-19
             assert "Not updated" in widget.message.value and f"baseline={n}" in widget.message.value
-            assert widget.figure.layout.title.subtitle.text == shown
+            assert widget.caption == shown
             assert widget.result.params["baseline"] == 2
 
 
