@@ -402,7 +402,7 @@ def _result_section(
     for kind, spec in kinds.items():
         s.blocks.append(_figure_block(result, kind, spec, analysis.figure_key(kind), options, figures))
         bar.update(1)
-    for view in result.report_tables():
+    for view in result.report_tables(tz=options.tz):
         s.blocks.append(_table(view.frame, view.caption or None, view.heading))
     s.blocks.append(_params(result.params))
     return s

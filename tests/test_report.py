@@ -252,3 +252,11 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
             page.screenshot(path=str(ARTIFACTS / "report-escaped.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_one_time_zone_everywhere(sample_report):
+    """The report was made with tz="America/New_York": no caption, figure or table names UTC as the
+    time basis (only the generation stamp, which says when the file was written, is in UTC)."""
+    text = sample_report.read_text(encoding="utf-8")
+    assert "entry time, America/New_York" in text
+    assert "entry time, UTC" not in text

@@ -365,7 +365,7 @@ class AgentPerformanceResult(Result):
             f"{s['accept_median_seconds']:.0f} s to accept, peak {s['peak_concurrent_chats']} chats at once"
         )
 
-    def report_tables(self) -> list[TableView]:
+    def report_tables(self, tz: str = "UTC") -> list[TableView]:
         """The agents table and, when there are any, the sequences that break the live-chat rules."""
         views = [
             TableView(

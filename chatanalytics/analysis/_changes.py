@@ -1372,7 +1372,7 @@ class ChangesResult(Result):
         )
         return out.reset_index(drop=True)
 
-    def report_tables(self) -> list[TableView]:
+    def report_tables(self, tz: str = "UTC") -> list[TableView]:
         """The headline lines, the metrics, the three largest drivers per metric and breakdown, and the
         periods.
         """

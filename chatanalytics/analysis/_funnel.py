@@ -166,6 +166,7 @@ class FunnelResult(Result):
             ("funnel",),
             caption="Units reaching each step; the caption under the title gives the unit, window, order "
             "and denominator.",
+            report_style=("tz",),
         ),
         "over_time": FigureKind(
             "over_time_figure",
@@ -181,6 +182,7 @@ class FunnelResult(Result):
             caption="Share of units that reached each step by the time since the previous step "
             "(Kaplan-Meier: units still inside their window are censored, so recent data do not hide "
             "slow converters).",
+            report_style=("tz",),
         ),
     }
     CSV: ClassVar[Mapping[str, str]] = {"funnel": "funnel"}
@@ -420,11 +422,11 @@ class FunnelResult(Result):
             f"biggest drop before '{s['biggest_drop_step']}'"
         )
 
-    def report_tables(self) -> list[TableView]:
-        """The steps table, captioned with the funnel's definition line."""
+    def report_tables(self, tz: str = "UTC") -> list[TableView]:
+        """The steps table, captioned with the funnel's definition line (entry times in ``tz``)."""
         from ..viz import caption
 
-        return [TableView("Steps", self.frame(), caption(self.params))]
+        return [TableView("Steps", self.frame(), caption(self.params, tz=tz))]
 
     def _preview(self) -> pd.DataFrame:
         cols = ["group", "step", "step_name", "entered", "converted", "conversion_rate", "overall_rate"]

@@ -276,8 +276,11 @@ class Result:
         """Every table by name: ``result.tables()`` returns a dict of copies."""
         return _Tables(self)
 
-    def report_tables(self) -> list[TableView]:
-        """The tables shown in the report, with headings and captions (the default table by default)."""
+    def report_tables(self, tz: str = "UTC") -> list[TableView]:
+        """The tables shown in the report, with headings and captions (the default table by default).
+
+        ``tz`` is the report's time zone, for captions that name one.
+        """
         name = next(iter(self.TABLES))
         return [TableView(name.replace("_", " ").capitalize(), self.frame(name))]
 

@@ -267,7 +267,7 @@ class TimeoutResult(Result):
         """
         return super().figure(kind, **style)
 
-    def report_tables(self) -> list[TableView]:
+    def report_tables(self, tz: str = "UTC") -> list[TableView]:
         """Outcomes overall, waits, the service level and the causes of misses."""
         outcomes = self.frame("outcomes")
         causes = self.frame("causes")

@@ -502,6 +502,7 @@ def time_figure(
     title: str | None = None,
     height: int | None = None,
     width: int | None = None,
+    tz: str = "UTC",
 ) -> go.Figure:
     """Step curves of the share of units that reached each step by a given time since the previous one.
 
@@ -517,6 +518,8 @@ def time_figure(
         Logarithmic time axis (ticks stay in readable units: 10s, 1min, 5min, ...).
     title : str, optional
     height, width : int, optional
+    tz : str, default "UTC"
+        The time zone the caption names for entry times.
 
     Returns
     -------
@@ -587,4 +590,4 @@ def time_figure(
         hovermode="closest",
     )
     extra = ["curves: Kaplan-Meier, units still open counted as censored"]
-    return _finish(fig, params, title or "Time to reach each step", extra, height, width)
+    return _finish(fig, params, title or "Time to reach each step", extra, height, width, tz)
