@@ -190,19 +190,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one capture file: a plain file whole through DuckDB's JSON reader, a gzip file (or a plain
     one holding a bad record) block by block.
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection; times without a UTC offset are counted in ``ctx``'s totals.
-    path : Path
-        The file.
-    fmt : str
-        ``"capture"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line numbers, and every rejected and ignored line.
+    See :class:`chatanalytics.io.Format`. Records are numbered by line; times without a UTC offset are
+    counted in ``ctx``'s totals.
     """
     result = None if is_gzip(path) else parse_file(ctx.con, path)
     if result is None:

@@ -112,19 +112,8 @@ def sniff(path: Path, head: bytes) -> str | None:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one dataLayer capture (a JSON array, or JSON lines, plain or gzip).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection and the tracking plan (its ``datalayer`` section).
-    path : Path
-        The file.
-    fmt : str
-        ``"datalayer"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or array position) numbers, and every rejected and ignored push.
+    See :class:`chatanalytics.io.Format`. Pushes are named through the plan's ``datalayer`` section and
+    numbered by line, or by position in an array.
 
     Raises
     ------

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from ._json_sql import (
+    PAYLOAD_FIELDS,
     first_record,
     has_key,
     id_column,
@@ -175,14 +176,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     action_key = fields.get("event")
     shown = f"' ({action_key}=' || action || ')'" if action_key else "NULL"
     columns = {
-        "session_id": field("sid"),
-        "conversation_id": field("id"),
-        "conversation_name": field("name"),
-        "conversation_type": field("type"),
-        "ui_type": field("uiType"),
-        "agent_id": field("agentID"),
-        "agent_name": field("agentName"),
-        "meeting_info": field("meetingInfo"),
+        **{column: field(name) for column, name in PAYLOAD_FIELDS.items()},
         "visitor_id": f"coalesce({_ECID_PRIMARY}, {_ECID_FIRST})",
         "page_url": f"coalesce(page, {field('page_url')}, link_url)",
         "event_id": f"coalesce(xid, {field('event_id')})",
@@ -227,19 +221,7 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one file of XDM ExperienceEvent rows (JSON lines, plain or gzip, or a JSON array).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection, the tracking plan (its ``websdk`` section) and the notes.
-    path : Path
-        The file.
-    fmt : str
-        ``"aep_xdm"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or array position) numbers, and every rejected and ignored row.
+    See :class:`chatanalytics.io.Format`; rows are matched to events by the ``websdk`` section.
 
     Raises
     ------
