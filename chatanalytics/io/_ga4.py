@@ -46,7 +46,18 @@ from ._files import file_head, is_gzip, require_columns
 from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import ID_COLUMNS, NOT_OBJECT_OR_NO_TIME, REASONS, Status, clean_id, lit, lookup_code, status_sql
+from ._sql import (
+    ID_COLUMNS,
+    IGNORED_CHECK,
+    NOT_OBJECT_OR_NO_TIME,
+    REASONS,
+    Status,
+    clean_id,
+    lit,
+    lookup_code,
+    status_sql,
+    time_checks,
+)
 
 FORMAT = "ga4_bigquery"
 
@@ -107,10 +118,7 @@ def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
     by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")
     shown = f"' ({action}=' || action || ')'" if action else "NULL"
     status = status_sql(
-        ("ts IS NULL", object_check),
-        ("us IS NULL", Status.BAD_TIME),
-        ("ev IS NULL", Status.MISSING_EVENT_NAME),
-        ("code IS NULL", Status.IGNORED),
+        *time_checks("ts", "us", object_check), ("ev IS NULL", Status.MISSING_EVENT_NAME), IGNORED_CHECK
     )
     return f"""
 WITH f AS ({source}),

@@ -57,7 +57,7 @@ from ._json_sql import (
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import Status, lit, lookup_code, status_sql
+from ._sql import IGNORED_CHECK, Status, lit, lookup_code, status_sql, time_checks
 
 FORMAT = "segment"
 DESTINATION = "segment"
@@ -126,9 +126,8 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     status = status_sql(
         ("typ IS NULL", no_type),
         ("track AND ev IS NULL AND code IS NULL", Status.MISSING_EVENT_NAME),
-        ("code IS NULL", Status.IGNORED),
-        ("ts_raw IS NULL", Status.MISSING_TIME),
-        ("t IS NULL", Status.BAD_TIME),
+        IGNORED_CHECK,
+        *time_checks("ts_raw", "t"),
     )
     return f"""
 WITH f AS (

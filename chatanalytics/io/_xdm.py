@@ -67,7 +67,7 @@ from ._json_sql import (
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
+from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
 
 FORMAT = "aep_xdm"
 DESTINATION = "websdk"
@@ -185,7 +185,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     outs = ", ".join(id_column(f"x_{c}", c) for c in columns)
     status = status_sql(
         ("ts_raw IS NULL", NOT_OBJECT_OR_NO_TIME),
-        ("code IS NULL", Status.IGNORED),
+        IGNORED_CHECK,
         ("t IS NULL", Status.BAD_TIME),
     )
     return f"""
