@@ -14,7 +14,14 @@ from ..columns import METRICS, NO_AGENT, RATES
 from ..errors import EmptyDataError, InvalidParameterError
 from ._engine import timestamp
 from ._grid import weekday_hour
-from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
+from ._requests import (
+    AGENT_CHAT_CAP,
+    IDLE_TIMEOUT_TERM,
+    REQUEST_TERMS,
+    Requests,
+    concurrency_points,
+    rebuild_requests,
+)
 from ._result import FigureKind, Result, TableView
 from ._stats import beta_binomial_prior, wilson
 
@@ -131,25 +138,14 @@ class AgentPerformanceResult(Result):
     CSV: ClassVar[Mapping[str, str]] = {"agents": "agents"}
     WIDGET: ClassVar[str | None] = "AgentWidget"
     DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
-        (
-            "Request",
-            "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
-            "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
-            "routing's retry.",
-        ),
-        ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
-        (
-            "Missed",
-            "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
-            "routing's second agent when there is one.",
-        ),
+        *REQUEST_TERMS,
         ("Acceptance rate", "Offers the agent accepted / offers to the agent."),
         (
             "Handle time",
             "Accept to the chat's end, chats with an observed end; a chat ended by the idle timeout ends "
             "at the timeout event.",
         ),
-        ("Idle timeout", "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT."),
+        IDLE_TIMEOUT_TERM,
         (
             "Concurrency",
             f"Accepted chats held at one instant, accept to release; Adobe's cap is {AGENT_CHAT_CAP}.",
@@ -683,40 +679,8 @@ def _aggregate(
         else:
             out[rate] = observed
         out[f"{rate}_low"], out[f"{rate}_high"] = wilson(k, n)
-    columns = [
-        *keys,
-        "offers",
-        "accepted_offers",
-        "acceptance_rate",
-        "acceptance_rate_low",
-        "acceptance_rate_high",
-        *(["observed_acceptance_rate"] if shrink else []),
-        "missed",
-        "left",
-        "open",
-        "accepted",
-        "accept_median_seconds",
-        "accept_p90_seconds",
-        "chats_ended",
-        "handle_median_seconds",
-        "handle_total_seconds",
-        "idle_timeouts",
-        "peak_concurrent_chats",
-        "mean_concurrent_chats",
-        "busy_seconds",
-        "at_cap_rate",
-        "meetings_booked",
-        "meetings_in_chats",
-        "chats_with_meeting",
-        "meeting_rate",
-        "meeting_rate_low",
-        "meeting_rate_high",
-        *(["observed_meeting_rate"] if shrink else []),
-        "chats_with_email",
-        "email_rate",
-        "email_rate_low",
-        "email_rate_high",
-        *(["observed_email_rate"] if shrink else []),
-    ]
+    # the metric columns of columns.AGENTS (after period, agent_id, agent_name, team); the observed
+    # (unshrunk) rates only when the rates are shrunk
+    metrics = [c for c in columns.AGENTS[4:] if shrink or not c.startswith("observed_")]
     out["handle_total_seconds"] = out["handle_total_seconds"].fillna(0.0)
-    return out[columns].reset_index(drop=True)
+    return out[[*keys, *metrics]].reset_index(drop=True)
