@@ -17,6 +17,7 @@ from ._grid import weekday_hour
 from ._requests import (
     AGENT_CHAT_CAP,
     IDLE_TIMEOUT_TERM,
+    OFFER_OUTCOMES,
     REQUEST_TERMS,
     Requests,
     concurrency_points,
@@ -578,21 +579,10 @@ def _aggregate(
     def grouped(df: pd.DataFrame) -> Any:
         return df.groupby(keys, dropna=False, sort=True, observed=True)
 
-    outcome = offers["outcome"]
-    o = offers.assign(
-        accepted_offer=(outcome == "accepted").astype("int64"),
-        missed_offer=(outcome == "missed").astype("int64"),
-        left_offer=(outcome == "left").astype("int64"),
-        open_offer=(outcome == "open").astype("int64"),
-    )
-    go = grouped(o)
-    out = go.agg(
-        offers=("outcome", "size"),
-        accepted_offers=("accepted_offer", "sum"),
-        missed=("missed_offer", "sum"),
-        left=("left_offer", "sum"),
-        open=("open_offer", "sum"),
-    )
+    # the offers of each outcome: a 0/1 column per outcome, summed
+    counted = dict(zip(("accepted_offers", "missed", "left", "open"), OFFER_OUTCOMES, strict=True))
+    o = offers.assign(**{col: (offers["outcome"] == x).astype("int64") for col, x in counted.items()})
+    out = grouped(o).agg(offers=("outcome", "size"), **{col: (col, "sum") for col in counted})
     acc = grouped(o[o["accept_seconds"].notna()])["accept_seconds"]
     out = out.join(acc.median().rename("accept_median_seconds"), how="outer")
     out = out.join(acc.quantile(0.9).rename("accept_p90_seconds"), how="outer")
@@ -603,8 +593,7 @@ def _aggregate(
         with_meeting=(chats["meetings_in_chat"] > 0).astype("int64"),
         with_email=(chats["emails_in_chat"] > 0).astype("int64"),
     )
-    gc = grouped(c)
-    chat_counts = gc.agg(
+    chat_counts = grouped(c).agg(
         accepted=("outcome", "size"),
         chats_ended=("ended_flag", "sum"),
         handle_median_seconds=("handle_seconds", "median"),
