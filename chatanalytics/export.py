@@ -169,7 +169,7 @@ def save(
     Returns
     -------
     pathlib.Path
-        The file written.
+        ``path``, the file written, as a Path.
 
     Raises
     ------

@@ -14,7 +14,15 @@ from ..columns import METRICS, NO_AGENT, RATES
 from ..errors import EmptyDataError, InvalidParameterError
 from ._engine import timestamp
 from ._grid import weekday_hour
-from ._requests import AGENT_CHAT_CAP, Requests, concurrency_points, rebuild_requests
+from ._requests import (
+    AGENT_CHAT_CAP,
+    IDLE_TIMEOUT_TERM,
+    OFFER_OUTCOMES,
+    REQUEST_TERMS,
+    Requests,
+    concurrency_points,
+    rebuild_requests,
+)
 from ._result import FigureKind, Result, TableView
 from ._stats import beta_binomial_prior, wilson
 
@@ -131,25 +139,14 @@ class AgentPerformanceResult(Result):
     CSV: ClassVar[Mapping[str, str]] = {"agents": "agents"}
     WIDGET: ClassVar[str | None] = "AgentWidget"
     DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
-        (
-            "Request",
-            "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
-            "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
-            "routing's retry.",
-        ),
-        ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
-        (
-            "Missed",
-            "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
-            "routing's second agent when there is one.",
-        ),
+        *REQUEST_TERMS,
         ("Acceptance rate", "Offers the agent accepted / offers to the agent."),
         (
             "Handle time",
             "Accept to the chat's end, chats with an observed end; a chat ended by the idle timeout ends "
             "at the timeout event.",
         ),
-        ("Idle timeout", "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT."),
+        IDLE_TIMEOUT_TERM,
         (
             "Concurrency",
             f"Accepted chats held at one instant, accept to release; Adobe's cap is {AGENT_CHAT_CAP}.",
@@ -582,21 +579,10 @@ def _aggregate(
     def grouped(df: pd.DataFrame) -> Any:
         return df.groupby(keys, dropna=False, sort=True, observed=True)
 
-    outcome = offers["outcome"]
-    o = offers.assign(
-        accepted_offer=(outcome == "accepted").astype("int64"),
-        missed_offer=(outcome == "missed").astype("int64"),
-        left_offer=(outcome == "left").astype("int64"),
-        open_offer=(outcome == "open").astype("int64"),
-    )
-    go = grouped(o)
-    out = go.agg(
-        offers=("outcome", "size"),
-        accepted_offers=("accepted_offer", "sum"),
-        missed=("missed_offer", "sum"),
-        left=("left_offer", "sum"),
-        open=("open_offer", "sum"),
-    )
+    # the offers of each outcome: a 0/1 column per outcome, summed
+    counted = dict(zip(("accepted_offers", "missed", "left", "open"), OFFER_OUTCOMES, strict=True))
+    o = offers.assign(**{col: (offers["outcome"] == x).astype("int64") for col, x in counted.items()})
+    out = grouped(o).agg(offers=("outcome", "size"), **{col: (col, "sum") for col in counted})
     acc = grouped(o[o["accept_seconds"].notna()])["accept_seconds"]
     out = out.join(acc.median().rename("accept_median_seconds"), how="outer")
     out = out.join(acc.quantile(0.9).rename("accept_p90_seconds"), how="outer")
@@ -607,8 +593,7 @@ def _aggregate(
         with_meeting=(chats["meetings_in_chat"] > 0).astype("int64"),
         with_email=(chats["emails_in_chat"] > 0).astype("int64"),
     )
-    gc = grouped(c)
-    chat_counts = gc.agg(
+    chat_counts = grouped(c).agg(
         accepted=("outcome", "size"),
         chats_ended=("ended_flag", "sum"),
         handle_median_seconds=("handle_seconds", "median"),
@@ -683,40 +668,8 @@ def _aggregate(
         else:
             out[rate] = observed
         out[f"{rate}_low"], out[f"{rate}_high"] = wilson(k, n)
-    columns = [
-        *keys,
-        "offers",
-        "accepted_offers",
-        "acceptance_rate",
-        "acceptance_rate_low",
-        "acceptance_rate_high",
-        *(["observed_acceptance_rate"] if shrink else []),
-        "missed",
-        "left",
-        "open",
-        "accepted",
-        "accept_median_seconds",
-        "accept_p90_seconds",
-        "chats_ended",
-        "handle_median_seconds",
-        "handle_total_seconds",
-        "idle_timeouts",
-        "peak_concurrent_chats",
-        "mean_concurrent_chats",
-        "busy_seconds",
-        "at_cap_rate",
-        "meetings_booked",
-        "meetings_in_chats",
-        "chats_with_meeting",
-        "meeting_rate",
-        "meeting_rate_low",
-        "meeting_rate_high",
-        *(["observed_meeting_rate"] if shrink else []),
-        "chats_with_email",
-        "email_rate",
-        "email_rate_low",
-        "email_rate_high",
-        *(["observed_email_rate"] if shrink else []),
-    ]
+    # the metric columns of columns.AGENTS (after period, agent_id, agent_name, team); the observed
+    # (unshrunk) rates only when the rates are shrunk
+    metrics = [c for c in columns.AGENTS[4:] if shrink or not c.startswith("observed_")]
     out["handle_total_seconds"] = out["handle_total_seconds"].fillna(0.0)
-    return out[columns].reset_index(drop=True)
+    return out[[*keys, *metrics]].reset_index(drop=True)

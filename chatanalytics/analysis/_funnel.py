@@ -38,6 +38,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class _Timing:
+    """What times the units of a funnel and ends their chances: the steps and their order, the window,
+    the maximum gap before each step after the first, and the end of the data.
+    """
+
+    steps: list[Step]
+    order: str
+    window: pd.Timedelta
+    gaps: list[pd.Timedelta | None]
+    data_end: pd.Timestamp | None
+
+
+@dataclass(frozen=True)
 class _Optional:
     step: Any
 
@@ -550,11 +563,12 @@ def funnel(
         micros = table[_T].max().to_pyarrow().as_py()
         last = None if micros is None else pd.Timestamp(micros, unit="us", tz="UTC")
     data_end = None if last is None or pd.isna(last) else pd.Timestamp(last)
+    timing = _Timing(step_list, order, win, gaps, data_end)
     if local:
         kept = _top(units, top) if by else None
-        out, curves = _summarise(units, step_list, order, win, gaps, data_end, kept)
+        out, curves = _summarise(units, timing, kept)
     else:
-        kept, out, curves = _summarise_remote(units, step_list, order, win, gaps, data_end, by, top)
+        kept, out, curves = _summarise_remote(units, timing, by, top)
     params["data_end"] = data_end
     return FunnelResult._make({"funnel": out, "curves": curves, "units": units}, params, events)
 
@@ -714,15 +728,7 @@ def _grouped(groups: pd.Series, kept: list[str] | None) -> pd.Series:
     return named.where(named.isin(kept), OTHER).astype(STRING)
 
 
-def _summarise(
-    units: Any,
-    steps: list[Step],
-    order: str,
-    window: pd.Timedelta,
-    gaps: list[pd.Timedelta | None],
-    data_end: pd.Timestamp | None,
-    kept: list[str] | None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _summarise(units: Any, timing: _Timing, kept: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Counts and Kaplan-Meier inputs per group and step, aggregated by DuckDB over the per-unit rows.
 
     Time to step k runs from the last required step before it (``any`` order: from the first step
@@ -731,7 +737,7 @@ def _summarise(
     """
     import ibis
 
-    n = len(steps)
+    n = len(timing.steps)
     # times as integer microseconds since the epoch (a zero-copy cast): integer arithmetic is much
     # cheaper for DuckDB than timestamp functions over millions of units
     times = ["t1", *[f"s{k}" for k in range(1, n + 1)]]
@@ -744,19 +750,12 @@ def _summarise(
     else:
         named = u.group.fill_null(NONE)
         group = ibis.ifelse(named.isin(kept), named, ibis.literal(OTHER))
-    km = _km_query(u.mutate(g=group), steps, order, window, gaps, data_end).to_pyarrow().to_pandas()
-    return _tables(km, steps, order, units.num_rows)
+    km = _km_query(u.mutate(g=group), timing).to_pyarrow().to_pandas()
+    return _tables(km, timing.steps, timing.order, units.num_rows)
 
 
 def _summarise_remote(
-    units: Any,
-    steps: list[Step],
-    order: str,
-    window: pd.Timedelta,
-    gaps: list[pd.Timedelta | None],
-    data_end: pd.Timestamp | None,
-    by: str | None,
-    top: int,
+    units: Any, timing: _Timing, by: str | None, top: int
 ) -> tuple[list[str] | None, pd.DataFrame, pd.DataFrame]:
     """As :func:`_summarise`, with the per-unit rows left in the database (``units`` is an Ibis
     expression): one query brings back the Kaplan-Meier rows per breakdown value, step and time; the
@@ -766,7 +765,7 @@ def _summarise_remote(
     import ibis
 
     group = units.group.fill_null(NONE) if by else ibis.literal("All")
-    km = _km_query(units.mutate(g=group), steps, order, window, gaps, data_end).to_pyarrow().to_pandas()
+    km = _km_query(units.mutate(g=group), timing).to_pyarrow().to_pandas()
     kept = None
     if by:
         sizes = km[km["step"] == 1].groupby("g")["n"].sum()
@@ -776,26 +775,20 @@ def _summarise_remote(
             km["g"] = km["g"].where(km["g"].isin(kept), OTHER)
             km = km.groupby(["g", "step", "d"], as_index=False, sort=False)[["events", "n", "open"]].sum()
     n_units = int(km.loc[km["step"] == 1, "n"].sum())
-    out, curves = _tables(km, steps, order, n_units)
+    out, curves = _tables(km, timing.steps, timing.order, n_units)
     return kept, out, curves
 
 
-def _km_query(
-    u: Any,
-    steps: list[Step],
-    order: str,
-    window: pd.Timedelta,
-    gaps: list[pd.Timedelta | None],
-    data_end: pd.Timestamp | None,
-) -> Any:
+def _km_query(u: Any, timing: _Timing) -> Any:
     """The Kaplan-Meier rows of every step as one Ibis query over per-unit rows with a group ``g``:
     per group and time to the step, the units leaving the risk set, converting, and still open.
     """
     import ibis
 
+    steps, order, gaps, data_end = timing.steps, timing.order, timing.gaps, timing.data_end
     n = len(steps)
     end = ibis.literal(int(data_end.value // 1000), type="int64") if data_end is not None else None
-    win = ibis.literal(_micros_of(window), type="int64")
+    win = ibis.literal(_micros_of(timing.window), type="int64")
     anchors = _anchors(steps)
     reached: dict[int, Any] = {0: u.t1.notnull()}  # every unit has entered the funnel
     entered: dict[int, Any] = {}

@@ -61,6 +61,28 @@ REQUEST_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")
 OFFER_OUTCOMES: tuple[str, ...] = ("accepted", "missed", "left", "open")
 CHAT_ENDS: tuple[str, ...] = ("ended", "idle_timeout", "closed", "unobserved")
 
+#: Glossary entries (term, definition) of a request and its first outcomes, for the ``DEFINITIONS`` of
+#: the results built on these requests (agent performance, timeouts).
+REQUEST_TERMS: tuple[tuple[str, str], ...] = (
+    (
+        "Request",
+        "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
+        "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
+        "routing's retry.",
+    ),
+    ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
+    (
+        "Missed",
+        "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
+        "routing's second agent when there is one.",
+    ),
+)
+#: The glossary entry of an accepted chat's idle timeout.
+IDLE_TIMEOUT_TERM: tuple[str, str] = (
+    "Idle timeout",
+    "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT.",
+)
+
 _T = "event_time_utc"
 _REQ = "CONVERSATION_LIVE_CHAT_REQUESTED"
 _INIT = "CONVERSATION_LIVE_CHAT_INITIATED"

@@ -15,7 +15,14 @@ from ..errors import EmptyDataError, InvalidParameterError
 from ..schema import COLUMNS
 from ._engine import timestamp
 from ._grid import WEEKDAYS, weekday_hour
-from ._requests import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, Requests, rebuild_requests
+from ._requests import (
+    ACCEPT_WINDOW_SECONDS,
+    AGENT_CHAT_CAP,
+    IDLE_TIMEOUT_TERM,
+    REQUEST_TERMS,
+    Requests,
+    rebuild_requests,
+)
 from ._result import FigureKind, Result, TableView
 from ._stats import (
     aalen_johansen,
@@ -140,21 +147,10 @@ class TimeoutResult(Result):
     CSV: ClassVar[Mapping[str, str]] = {"timeouts": "outcomes", "service_level": "service_level"}
     WIDGET: ClassVar[str | None] = "TimeoutWidget"
     DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
-        (
-            "Request",
-            "A live-chat request: the LIVE_CHAT_REQUESTED events of a conversation in a session up to its "
-            "outcome; each is an offer to the agent it names, and a second one before any outcome is Team "
-            "routing's retry.",
-        ),
-        ("Accepted", "LIVE_CHAT_INITIATED by the offered agent."),
-        (
-            "Missed",
-            "No agent accepted within Adobe's 100-second window (LIVE_CHAT_REQUEST_TIMEOUT), after Team "
-            "routing's second agent when there is one.",
-        ),
+        *REQUEST_TERMS,
         ("Left", "The visitor closed or completed the conversation before any accept."),
         ("Open", "Nothing followed the request before the end of the data."),
-        ("Idle timeout", "An accepted chat ended by the 10-minute idle LIVE_CHAT_REQUEST_TIMEOUT."),
+        IDLE_TIMEOUT_TERM,
         (
             "Service level",
             "P(accepted within T): accepted within T seconds / all requests; left and missed requests "

@@ -856,19 +856,9 @@ def _wrap_errors(path: Path, what: str, run: Callable[[], Any]) -> Any:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Data Feed hit data file (``hit_data.tsv``, ``*.tsv.gz``) or delivery archive (``.tar.gz``).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        DuckDB connection, tracking plan (its ``appmeasurement`` section) and load-report notes.
-    path : Path
-        The hit data file or the archive.
-    fmt : str
-        ``"adobe_feed"``.
-
-    Returns
-    -------
-    ReadResult
-        Events with their record numbers (row numbers in the hit data), rejected and ignored rows.
+    See :class:`chatanalytics.io.Format`. ``path`` is the hit data file or the archive; a record's number
+    is its row in the hit data, and AppMeasurement variables are named by the plan's ``appmeasurement``
+    section.
 
     Raises
     ------

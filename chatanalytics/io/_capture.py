@@ -25,7 +25,7 @@ from ..schema import EVENT_TYPES
 from ._files import is_gzip
 from ._jsonl import parse_block, read_blocks, read_with_line_scan, stream
 from ._protocol import ReadContext, ReadResult
-from ._sql import NOT_OBJECT_OR_NO_TIME, Status, status_sql
+from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, status_sql, time_checks
 
 FORMAT = "capture"
 
@@ -79,10 +79,7 @@ def _tail(source: str, *, object_check: str) -> str:
     afterwards (see ``clean_strings``), which is cheaper than doing it row by row here.
     """
     status = status_sql(
-        ("ts IS NULL", object_check),
-        ("t IS NULL", Status.BAD_TIME),
-        ("ev IS NULL", Status.MISSING_EVENT_NAME),
-        ("code IS NULL", Status.IGNORED),
+        *time_checks("ts", "t", object_check), ("ev IS NULL", Status.MISSING_EVENT_NAME), IGNORED_CHECK
     )
     return f"""
 WITH f AS ({source}),
@@ -190,19 +187,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one capture file: a plain file whole through DuckDB's JSON reader, a gzip file (or a plain
     one holding a bad record) block by block.
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection; times without a UTC offset are counted in ``ctx``'s totals.
-    path : Path
-        The file.
-    fmt : str
-        ``"capture"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line numbers, and every rejected and ignored line.
+    See :class:`chatanalytics.io.Format`. Records are numbered by line; times without a UTC offset are
+    counted in ``ctx``'s totals.
     """
     result = None if is_gzip(path) else parse_file(ctx.con, path)
     if result is None:

@@ -26,7 +26,7 @@ from ._json_sql import time_text
 from ._jsonl import first_line, is_json_array, read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import ID_COLUMNS, Status, clean_id, lit, lookup_code, status_sql
+from ._sql import ID_COLUMNS, IGNORED_CHECK, Status, clean_id, lit, lookup_code, status_sql, time_checks
 
 FORMAT = "datalayer"
 
@@ -64,10 +64,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
         expr = f"c_{c}"
         outs.append(f"{clean_id(expr) if c in ID_COLUMNS else expr} AS {c}")
     status = status_sql(
-        ("json_type(text) <> 'OBJECT'", Status.NOT_OBJECT),
-        ("code IS NULL", Status.IGNORED),
-        ("ts_raw IS NULL", Status.MISSING_TIME),
-        ("t IS NULL", Status.BAD_TIME),
+        ("json_type(text) <> 'OBJECT'", Status.NOT_OBJECT), IGNORED_CHECK, *time_checks("ts_raw", "t")
     )
     return f"""
 WITH f AS (
@@ -112,19 +109,8 @@ def sniff(path: Path, head: bytes) -> str | None:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one dataLayer capture (a JSON array, or JSON lines, plain or gzip).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection and the tracking plan (its ``datalayer`` section).
-    path : Path
-        The file.
-    fmt : str
-        ``"datalayer"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or array position) numbers, and every rejected and ignored push.
+    See :class:`chatanalytics.io.Format`. Pushes are named through the plan's ``datalayer`` section and
+    numbered by line, or by position in an array.
 
     Raises
     ------

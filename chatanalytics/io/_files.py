@@ -305,6 +305,19 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
+def require_columns(path: Path, names: list[str], required: Iterable[str], what: str) -> None:
+    """Raise LoaderError when a typed file (its column ``names``) lacks a ``required`` column.
+
+    ``what`` names what the file should be: ``"a GA4 BigQuery export"``.
+    """
+    missing = [c for c in required if c not in names]
+    if missing:
+        raise LoaderError(
+            f"{path} is not {what}: it lacks {', '.join(missing)} (it has {', '.join(names[:12])})",
+            path=path,
+        )
+
+
 def read_head(path: Path, size: int = 4096) -> bytes:
     """The first ``size`` bytes of a file, decompressed when it is gzip."""
     with path.open("rb") as fh:

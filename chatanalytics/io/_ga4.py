@@ -42,11 +42,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import LoaderError
-from ._files import file_head, is_gzip
+from ._files import file_head, is_gzip, require_columns
 from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import ID_COLUMNS, NOT_OBJECT_OR_NO_TIME, REASONS, Status, clean_id, lit, lookup_code, status_sql
+from ._sql import (
+    ID_COLUMNS,
+    IGNORED_CHECK,
+    NOT_OBJECT_OR_NO_TIME,
+    REASONS,
+    Status,
+    clean_id,
+    lit,
+    lookup_code,
+    status_sql,
+    time_checks,
+)
 
 FORMAT = "ga4_bigquery"
 
@@ -107,10 +118,7 @@ def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
     by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")
     shown = f"' ({action}=' || action || ')'" if action else "NULL"
     status = status_sql(
-        ("ts IS NULL", object_check),
-        ("us IS NULL", Status.BAD_TIME),
-        ("ev IS NULL", Status.MISSING_EVENT_NAME),
-        ("code IS NULL", Status.IGNORED),
+        *time_checks("ts", "us", object_check), ("ev IS NULL", Status.MISSING_EVENT_NAME), IGNORED_CHECK
     )
     return f"""
 WITH f AS ({source}),
@@ -253,7 +261,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
     except Exception as err:  # pyarrow raises several types for a file that is not Parquet
         raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
     names = schema.names
-    _check_columns(path, names)
+    require_columns(path, names, _PARQUET_REQUIRED, "a GA4 BigQuery export")
     value_fields = _value_fields(path, schema)
     sql = query(plan, _parquet_source(path, names, value_fields), object_check=f"{Status.MISSING_TIME}")
     try:
@@ -261,17 +269,6 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan)
     except duckdb.Error as err:
         raise LoaderError(f"cannot read {path} as a GA4 BigQuery export: {err}", path=path) from err
     return _typed_result(out)
-
-
-def _check_columns(path: Path, names: list[str]) -> None:
-    """Raise when a typed file lacks the export's required columns."""
-    missing = [c for c in _PARQUET_REQUIRED if c not in names]
-    if missing:
-        raise LoaderError(
-            f"{path} is not a GA4 BigQuery export: it lacks {', '.join(missing)} "
-            f"(it has {', '.join(names[:12])})",
-            path=path,
-        )
 
 
 def _value_fields(path: Path, schema: pa.Schema) -> list[str]:
@@ -306,7 +303,7 @@ def read_avro(con: duckdb.DuckDBPyConnection, path: Path, plan: TrackingPlan) ->
     except Exception as err:  # polars raises several types for a damaged or truncated file
         raise LoaderError(f"cannot read {path} as Avro: {err}", path=path) from err
     names = table.column_names
-    _check_columns(path, names)
+    require_columns(path, names, _PARQUET_REQUIRED, "a GA4 BigQuery export")
     value_fields = _value_fields(path, table.schema)
     table = table.append_column("file_row_number", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register("ga4_avro", table)
@@ -364,20 +361,8 @@ def _is_parquet(path: Path, head: bytes) -> bool:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one GA4 BigQuery export file (NDJSON, plain or gzip, Parquet or Avro).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection and the tracking plan (its ``ga4`` section).
-    path : Path
-        The file.
-    fmt : str
-        ``"ga4_bigquery"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or row) numbers, and every rejected and ignored row; a note counts
-        the values GA4 may have cut.
+    See :class:`chatanalytics.io.Format`. Event names: the plan's ``ga4`` section. Record numbers: the
+    line of an NDJSON file, the row of a Parquet or Avro one. A note counts the values GA4 may have cut.
 
     Raises
     ------

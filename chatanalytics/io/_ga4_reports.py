@@ -146,21 +146,11 @@ _GA4_PREAMBLE = re.compile(r"#\s*(?:start date|end date)\s*:\s*\d{8}\s*", re.I)
 
 
 def sniff(path: Path, head: bytes) -> str | None:
-    """The format of a file from its first bytes.
+    """``"ga4_data_api"`` for a JSON object with runReport headers (``dimensionHeaders``,
+    ``metricHeaders``) or kind; ``"ga4_explore_csv"`` for text with a ``# Start date: YYYYMMDD`` /
+    ``# End date: YYYYMMDD`` preamble line or a header holding Event name and Event count; else None.
 
-    Parameters
-    ----------
-    path : Path
-        The file (its name is not used).
-    head : bytes
-        Its first 4 KiB, decompressed.
-
-    Returns
-    -------
-    str or None
-        ``"ga4_data_api"`` for a JSON object with runReport headers (``dimensionHeaders``,
-        ``metricHeaders``) or kind; ``"ga4_explore_csv"`` for text with a ``# Start date: YYYYMMDD`` /
-        ``# End date: YYYYMMDD`` preamble line or a header holding Event name and Event count; else None.
+    See :class:`chatanalytics.io.Format`.
     """
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] == b"{":
@@ -373,20 +363,9 @@ def _api_notes(ctx: ReadContext, path: Path, page: dict[str, Any], meta: dict[st
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one GA4 report CSV or one runReport response page (see the module docstring).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The tracking plan, the ``timezone=`` of ``read_events`` and the notes of the load report.
-    path : Path
-        The file (gzip is decompressed).
-    fmt : str
-        ``"ga4_explore_csv"`` or ``"ga4_data_api"``.
-
-    Returns
-    -------
-    ReadResult
-        One canonical row per chat data row (record numbers: CSV lines, or page row numbers), and the
-        rejected and ignored records.
+    See :class:`chatanalytics.io.Format`. ``fmt`` is ``"ga4_explore_csv"`` or ``"ga4_data_api"``; the
+    ``timezone=`` of ``read_events`` applies, gzip is decompressed, and each chat data row gives one
+    canonical row (numbered by its CSV line, or its row in the page).
 
     Raises
     ------

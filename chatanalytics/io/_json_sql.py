@@ -20,6 +20,19 @@ from ._sql import ID_COLUMNS, clean_id, lit
 #: Columns the queries add for the reader's notes; dropped before the tables are returned.
 NOTE_COLUMNS = ("naive", "from_original")
 
+#: The payload fields (capture-plan names) the Segment and XDM readers select, by the canonical column each
+#: fills, in the order of the query's columns.
+PAYLOAD_FIELDS = {
+    "session_id": "sid",
+    "conversation_id": "id",
+    "conversation_name": "name",
+    "conversation_type": "type",
+    "ui_type": "uiType",
+    "agent_id": "agentID",
+    "agent_name": "agentName",
+    "meeting_info": "meetingInfo",
+}
+
 
 def time_text(ts: str) -> str:
     """SQL turning the text ``ts`` into a timestamp (epoch milliseconds or seconds, else ISO-8601)."""

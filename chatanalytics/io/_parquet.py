@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from ..errors import LoaderError
 from ..schema import COLUMNS, EVENT_TYPES, TIME_GRANULARITIES
+from ._files import require_columns
 from ._protocol import ReadContext, ReadResult
 from ._sql import REASONS, Status
 
@@ -97,20 +98,9 @@ def sniff(path: Path, head: bytes) -> str | None:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Parquet file of canonical events.
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        Unused: the file is read with pyarrow and checked on a connection of its own.
-    path : Path
-        The file.
-    fmt : str
-        ``"parquet"``.
-
-    Returns
-    -------
-    ReadResult
-        One table (with ``gran`` and the stored provenance columns) numbered by row, and the rejected and
-        ignored rows.
+    See :class:`chatanalytics.io.Format`. ``ctx`` is unused: the file is read with pyarrow and checked on
+    a connection of its own; its one table (with ``gran`` and the stored provenance columns) is numbered
+    by row.
 
     Raises
     ------
@@ -122,13 +112,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     except Exception as err:  # pyarrow raises several types for a file that is not Parquet
         raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
     names = pf.schema_arrow.names
-    missing = [c for c in _REQUIRED if c not in names]
-    if missing:
-        raise LoaderError(
-            f"{path} is not a file of canonical events: it lacks {', '.join(missing)} "
-            f"(it has {', '.join(names[:12])})",
-            path=path,
-        )
+    require_columns(path, names, _REQUIRED, "a file of canonical events")
     table = pq.read_table(path, columns=[c for c in COLUMNS if c in names])
     result = ReadResult(records=table.num_rows)
     if table.num_rows == 0:

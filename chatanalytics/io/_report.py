@@ -173,11 +173,8 @@ class LoadReport:
     # ------------------------------------------------------------------ display
     def _title(self) -> str:
         c = self.counts()
-        return (
-            f"LoadReport: {c['records']:,} records from {len(self.files)} file(s): "
-            f"{c['events']:,} events, {c['rejected']:,} rejected, {c['duplicates']:,} duplicates, "
-            f"{c['ignored']:,} ignored"
-        )
+        tally = ", ".join(f"{c[k]:,} {k}" for k in ("events", "rejected", "duplicates", "ignored"))
+        return f"LoadReport: {c['records']:,} records from {len(self.files)} file(s): {tally}"
 
     def __repr__(self) -> str:
         table = self.summary()

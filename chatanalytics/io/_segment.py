@@ -44,11 +44,20 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._json_sql import first_record, id_column, ident, naive_sql, note_counts, structure, time_sql
+from ._json_sql import (
+    PAYLOAD_FIELDS,
+    first_record,
+    id_column,
+    ident,
+    naive_sql,
+    note_counts,
+    structure,
+    time_sql,
+)
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import Status, lit, lookup_code, status_sql
+from ._sql import IGNORED_CHECK, Status, lit, lookup_code, status_sql, time_checks
 
 FORMAT = "segment"
 DESTINATION = "segment"
@@ -104,14 +113,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     action_key = fields.get("event")
     shown = f"' ({action_key}=' || action || ')'" if action_key else "NULL"
     columns = {
-        "session_id": prop("sid"),
-        "conversation_id": prop("id"),
-        "conversation_name": prop("name"),
-        "conversation_type": prop("type"),
-        "ui_type": prop("uiType"),
-        "agent_id": prop("agentID"),
-        "agent_name": prop("agentName"),
-        "meeting_info": prop("meetingInfo"),
+        **{column: prop(name) for column, name in PAYLOAD_FIELDS.items()},
         "visitor_id": "nullif(r.\"anonymousId\", '')",
         "page_url": f'coalesce(nullif(r."context"."page"."url", \'\'), {prop("page_url")})',
         "event_id": f"coalesce(nullif(r.\"messageId\", ''), {prop('event_id')})",
@@ -124,9 +126,8 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     status = status_sql(
         ("typ IS NULL", no_type),
         ("track AND ev IS NULL AND code IS NULL", Status.MISSING_EVENT_NAME),
-        ("code IS NULL", Status.IGNORED),
-        ("ts_raw IS NULL", Status.MISSING_TIME),
-        ("t IS NULL", Status.BAD_TIME),
+        IGNORED_CHECK,
+        *time_checks("ts_raw", "t"),
     )
     return f"""
 WITH f AS (
@@ -163,19 +164,8 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one Segment S3 log file (gzipped or plain JSON lines, or a JSON array of messages).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection, the tracking plan (its ``segment`` section) and the notes.
-    path : Path
-        The file.
-    fmt : str
-        ``"segment"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or array position) numbers, and every rejected and ignored message.
+    See :class:`chatanalytics.io.Format`. Each message's record number is its line (its position in an
+    array); event names come from ``ctx.plan``'s ``segment`` section.
 
     Raises
     ------

@@ -67,6 +67,19 @@ def status_sql(*checks: tuple[str, object]) -> str:
     return f"CAST(CASE {' '.join(whens)} ELSE {int(Status.OK)} END AS TINYINT)"
 
 
+#: The check that ignores a valid record whose event is not a chat event (no event-type ``code``).
+IGNORED_CHECK: tuple[str, object] = ("code IS NULL", Status.IGNORED)
+
+
+def time_checks(
+    raw: str, parsed: str, missing: object = Status.MISSING_TIME
+) -> tuple[tuple[str, object], ...]:
+    """The :func:`status_sql` checks of a record's time: ``raw`` NULL is ``missing`` (a :class:`Status` or
+    an SQL expression giving one), else ``parsed`` NULL is ``Status.BAD_TIME``.
+    """
+    return (f"{raw} IS NULL", missing), (f"{parsed} IS NULL", Status.BAD_TIME)
+
+
 def lit(text: str) -> str:
     """``text`` as an SQL string literal."""
     return "'" + text.replace("'", "''") + "'"

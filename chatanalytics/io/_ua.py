@@ -124,20 +124,10 @@ def key(name: str) -> str:
 
 
 def sniff(path: Path, head: bytes) -> str | None:
-    """The format of a file from its first bytes.
+    """``"ua_csv"`` for text with UA's ``# YYYYMMDD-YYYYMMDD`` preamble line or a header holding Event
+    Action and Total Events (in a language above), else None.
 
-    Parameters
-    ----------
-    path : Path
-        The file (its name is not used).
-    head : bytes
-        Its first 4 KiB, decompressed.
-
-    Returns
-    -------
-    str or None
-        ``"ua_csv"`` for text with UA's ``# YYYYMMDD-YYYYMMDD`` preamble line or a header holding Event
-        Action and Total Events (in a language above), else None.
+    See :class:`chatanalytics.io.Format`.
     """
     lines = head_lines(head)
     if any(_UA_RANGE.fullmatch(line.strip()) for line in lines):
@@ -205,20 +195,9 @@ def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one UA report CSV (see the module docstring).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The tracking plan (its ``universal_analytics`` section), the ``timezone=`` of ``read_events``
-        (the view's time zone, required) and the notes of the load report.
-    path : Path
-        The file (gzip is decompressed).
-    fmt : str
-        ``"ua_csv"``.
-
-    Returns
-    -------
-    ReadResult
-        One canonical row per chat data row, numbered by its line, and the rejected and ignored records.
+    See :class:`chatanalytics.io.Format`. Requires the view's time zone (``timezone=`` of
+    ``read_events``); the plan's ``universal_analytics`` section names the events. One canonical row per
+    chat data row, numbered by its line (a gzip file is decompressed).
 
     Raises
     ------

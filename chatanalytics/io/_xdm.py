@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from ._json_sql import (
+    PAYLOAD_FIELDS,
     first_record,
     has_key,
     id_column,
@@ -66,7 +67,7 @@ from ._json_sql import (
 from ._jsonl import read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
-from ._sql import NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
+from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
 
 FORMAT = "aep_xdm"
 DESTINATION = "websdk"
@@ -175,14 +176,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     action_key = fields.get("event")
     shown = f"' ({action_key}=' || action || ')'" if action_key else "NULL"
     columns = {
-        "session_id": field("sid"),
-        "conversation_id": field("id"),
-        "conversation_name": field("name"),
-        "conversation_type": field("type"),
-        "ui_type": field("uiType"),
-        "agent_id": field("agentID"),
-        "agent_name": field("agentName"),
-        "meeting_info": field("meetingInfo"),
+        **{column: field(name) for column, name in PAYLOAD_FIELDS.items()},
         "visitor_id": f"coalesce({_ECID_PRIMARY}, {_ECID_FIRST})",
         "page_url": f"coalesce(page, {field('page_url')}, link_url)",
         "event_id": f"coalesce(xid, {field('event_id')})",
@@ -191,7 +185,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     outs = ", ".join(id_column(f"x_{c}", c) for c in columns)
     status = status_sql(
         ("ts_raw IS NULL", NOT_OBJECT_OR_NO_TIME),
-        ("code IS NULL", Status.IGNORED),
+        IGNORED_CHECK,
         ("t IS NULL", Status.BAD_TIME),
     )
     return f"""
@@ -227,19 +221,7 @@ def queries(plan: TrackingPlan) -> tuple[str, str]:
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one file of XDM ExperienceEvent rows (JSON lines, plain or gzip, or a JSON array).
 
-    Parameters
-    ----------
-    ctx : ReadContext
-        The DuckDB connection, the tracking plan (its ``websdk`` section) and the notes.
-    path : Path
-        The file.
-    fmt : str
-        ``"aep_xdm"``.
-
-    Returns
-    -------
-    ReadResult
-        The events with their line (or array position) numbers, and every rejected and ignored row.
+    See :class:`chatanalytics.io.Format`; rows are matched to events by the ``websdk`` section.
 
     Raises
     ------
