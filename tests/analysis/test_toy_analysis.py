@@ -85,7 +85,9 @@ def test_the_report_has_the_toy_section_table_and_figure(toy, tmp_path):
     assert "<dt>Conversation type</dt>" in text
     for name, n in expected.items():
         assert re.search(rf"<td[^>]*>{re.escape(name)}</td>\s*<td[^>]*>{n:,}</td>", text), name
-    assert text.count("Plotly.newPlot(") == 12  # the eleven of the built-in analyses, and the toy's
+    # every declared report figure of every registered analysis, the toy's one included
+    drawn = sum(len(a.report_figures()) for a in ANALYSES.values())
+    assert drawn == 14 and text.count("Plotly.newPlot(") == drawn  # 13 built in, and the toy's
 
 
 def test_the_cli_writes_the_toy_csv_and_png(toy, tmp_path):
