@@ -1326,7 +1326,7 @@ class ChangesResult(Result):
             )
         )
         carry = list(dict.fromkeys([b, "conversation_name"]))
-        t = _micros_table(events, list(dict.fromkeys([*_SCHEMA, *carry])))
+        t = as_table(events, list(dict.fromkeys([*_SCHEMA, *carry])), micros=True)
         win_us = int(duration("window", p["window"]) / pd.Timedelta(microseconds=1))  # type: ignore[operator]
         unit_metric = metric in _REACHED
         rows = _unit_rows(t, cal, carry, win_us) if unit_metric else _request_rows(t, cal, carry)
@@ -1414,22 +1414,6 @@ class ChangesResult(Result):
         return self.data["metrics"][
             ["label", "before", "after", "change", "change_low", "change_high", "p_adjusted", "significant"]
         ]
-
-
-def _micros_table(events: Any, cols: list[str]) -> Any:
-    """``events`` as an Ibis table of ``cols`` with ``event_time_utc`` in integer UTC microseconds."""
-    import ibis
-
-    if isinstance(events, pd.DataFrame):
-        validate_events(events)
-        if len(events) == 0:
-            raise EmptyDataError("no events: the frame is empty")
-        refuse_aggregated(events)
-        arrow = pa.Table.from_pandas(events[cols], preserve_index=False)
-        i = arrow.column_names.index(_T)
-        arrow = arrow.set_column(i, _T, arrow.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
-        return ibis.memtable(arrow)
-    return as_table(events, cols, micros=True)
 
 
 def changes(
