@@ -236,24 +236,7 @@ def compute_changes(
 ) -> dict[str, pd.DataFrame]:
     """Compare the latest complete period with the one before (or the mean of several before).
 
-    Parameters
-    ----------
-    events : pandas.DataFrame or ibis Table
-        Canonical events (a frame, :func:`chatanalytics.open_events`, or any Ibis table checked by
-        :func:`chatanalytics.events_table`).
-    period : {"week", "day"}
-        Calendar weeks starting Monday, or calendar days, in ``tz``.
-    tz : str, default "UTC"
-        Time zone of the periods.
-    by : str or sequence of str
-        Columns to break the changes down by (see :data:`BY_COLUMNS`); ``()`` for none.
-    baseline : int, default 1
-        Number of periods right before the compared one that form the baseline.
-    at : date or time, optional
-        A date or time inside the period to compare (local to ``tz`` unless it carries an offset);
-        the last complete period by default.
-    window : str or Timedelta, default "30min"
-        Funnel window: a unit's steps count within it of its first trigger.
+    Parameters are those of :func:`changes`.
 
     Returns
     -------
