@@ -387,14 +387,11 @@ CHANGES_PERIODS: tuple[str, ...] = (
 )
 #: ``ChangesResult.frame("params")``: the parameters as text.
 CHANGES_PARAMS: tuple[str, ...] = ("parameter", "value")
+# the leading columns of both kinds of ChangesResult.units(...): the keys, the breakdown and the role
+_CHANGES_KEYS: tuple[str, ...] = ("session_id", "conversation_id", "conversation_name", "by", "group", "role")
 #: ``ChangesResult.units(...)`` for the conversation metrics: the conversations (units) behind a group.
 CHANGES_UNITS: tuple[str, ...] = (
-    "session_id",
-    "conversation_id",
-    "conversation_name",
-    "by",
-    "group",
-    "role",
+    *_CHANGES_KEYS,
     "triggered_at",
     "reached",
     "engaged",
@@ -404,12 +401,7 @@ CHANGES_UNITS: tuple[str, ...] = (
 )
 #: ``ChangesResult.units(...)`` for the live-chat metrics: the requests behind a group.
 CHANGES_REQUESTS: tuple[str, ...] = (
-    "session_id",
-    "conversation_id",
-    "conversation_name",
-    "by",
-    "group",
-    "role",
+    *_CHANGES_KEYS,
     "requested_at",
     "request",
     "reached",

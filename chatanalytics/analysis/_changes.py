@@ -236,24 +236,7 @@ def compute_changes(
 ) -> dict[str, pd.DataFrame]:
     """Compare the latest complete period with the one before (or the mean of several before).
 
-    Parameters
-    ----------
-    events : pandas.DataFrame or ibis Table
-        Canonical events (a frame, :func:`chatanalytics.open_events`, or any Ibis table checked by
-        :func:`chatanalytics.events_table`).
-    period : {"week", "day"}
-        Calendar weeks starting Monday, or calendar days, in ``tz``.
-    tz : str, default "UTC"
-        Time zone of the periods.
-    by : str or sequence of str
-        Columns to break the changes down by (see :data:`BY_COLUMNS`); ``()`` for none.
-    baseline : int, default 1
-        Number of periods right before the compared one that form the baseline.
-    at : date or time, optional
-        A date or time inside the period to compare (local to ``tz`` unless it carries an offset);
-        the last complete period by default.
-    window : str or Timedelta, default "30min"
-        Funnel window: a unit's steps count within it of its first trigger.
+    Parameters are those of :func:`changes`.
 
     Returns
     -------
@@ -1326,7 +1309,7 @@ class ChangesResult(Result):
             )
         )
         carry = list(dict.fromkeys([b, "conversation_name"]))
-        t = _micros_table(events, list(dict.fromkeys([*_SCHEMA, *carry])))
+        t = as_table(events, list(dict.fromkeys([*_SCHEMA, *carry])), micros=True)
         win_us = int(duration("window", p["window"]) / pd.Timedelta(microseconds=1))  # type: ignore[operator]
         unit_metric = metric in _REACHED
         rows = _unit_rows(t, cal, carry, win_us) if unit_metric else _request_rows(t, cal, carry)
@@ -1414,22 +1397,6 @@ class ChangesResult(Result):
         return self.data["metrics"][
             ["label", "before", "after", "change", "change_low", "change_high", "p_adjusted", "significant"]
         ]
-
-
-def _micros_table(events: Any, cols: list[str]) -> Any:
-    """``events`` as an Ibis table of ``cols`` with ``event_time_utc`` in integer UTC microseconds."""
-    import ibis
-
-    if isinstance(events, pd.DataFrame):
-        validate_events(events)
-        if len(events) == 0:
-            raise EmptyDataError("no events: the frame is empty")
-        refuse_aggregated(events)
-        arrow = pa.Table.from_pandas(events[cols], preserve_index=False)
-        i = arrow.column_names.index(_T)
-        arrow = arrow.set_column(i, _T, arrow.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
-        return ibis.memtable(arrow)
-    return as_table(events, cols, micros=True)
 
 
 def changes(

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InvalidParameterError
+from ._definitions import CHANGES_DRIVERS
 from ._format import escape, wrap
 from ._layout import empty_note, finish
 from ._tables import check_columns
@@ -46,24 +47,7 @@ _METRIC_COLUMNS = [
     "comparable",
     "reason",
 ]
-_DRIVER_COLUMNS = [
-    "metric",
-    "by",
-    "group",
-    "rank",
-    "units_before",
-    "units_after",
-    "share_before",
-    "share_after",
-    "rate_before",
-    "rate_after",
-    "mix",
-    "rate",
-    "total",
-    "total_low",
-    "total_high",
-    "status",
-]
+_DRIVER_COLUMNS = list(CHANGES_DRIVERS)
 # the panels of the overview: kind -> (x-axis title, unit word)
 _PANELS = {
     "rate": "Change in the rate, percentage points (after − before)",

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ..errors import InvalidParameterError
-from ._definitions import FRAME_COLUMNS
+from ._definitions import FRAME_COLUMNS, FUNNEL_CURVES, FUNNEL_OVER_TIME
 from ._format import range_clause, seconds_text, wrap
 from ._layout import LEGEND_BELOW, error_bars, finish
 from ._tables import check_columns, group_order
@@ -42,19 +42,8 @@ _ORDER_WORDS = {
 }
 # the columns this figure draws: the funnel table without the times
 _FUNNEL_COLUMNS = [c for c in FRAME_COLUMNS if not c.endswith("_seconds")]
-_OVER_TIME_COLUMNS = [
-    "group",
-    "period",
-    "step",
-    "step_name",
-    "entered",
-    "converted",
-    "overall_rate",
-    "overall_rate_low",
-    "overall_rate_high",
-    "immature",
-]
-_CURVE_COLUMNS = ["group", "step", "step_name", "seconds", "converted_share"]
+_OVER_TIME_COLUMNS = list(FUNNEL_OVER_TIME)
+_CURVE_COLUMNS = list(FUNNEL_CURVES)
 _IMMATURE_NOTE = "open markers, dotted: the period's funnel window had not ended when the data end"
 
 

@@ -18,7 +18,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InvalidParameterError
-from ._definitions import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, CAUSES, IDLE_TIMEOUT_SECONDS
+from ._definitions import (
+    ACCEPT_WINDOW_SECONDS,
+    AGENT_CHAT_CAP,
+    CAUSES,
+    IDLE_TIMEOUT_SECONDS,
+    TIMEOUT_CAUSES,
+    TIMEOUT_OUTCOMES,
+    TIMEOUT_SERVICE_LEVEL,
+)
 from ._format import escape, percent, range_clause
 from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
 from ._layout import empty_note, error_bars, finish
@@ -67,17 +75,7 @@ _CAUSE_LABELS = {
     "not_accepted": "agent had room, no accept",
 }
 _KIND_COLORS = {"staffing": COLORS[1], "response": COLORS[0]}
-_OUTCOME_COLUMNS = [
-    "slice",
-    "group",
-    "outcome",
-    "count",
-    "denominator",
-    "basis",
-    "share",
-    "share_low",
-    "share_high",
-]
+_OUTCOME_COLUMNS = list(TIMEOUT_OUTCOMES)
 _KM_COLUMNS = ["group", "seconds", "at_risk", "accepted_share", "accepted_share_low", "accepted_share_high"]
 _CIF_COLUMNS = [
     "group",
@@ -88,16 +86,8 @@ _CIF_COLUMNS = [
     "left",
     *[f"cif_{o}{s}" for o in ("accepted", "missed", "left") for s in ("", "_low", "_high")],
 ]
-_SL_COLUMNS = [
-    "group",
-    "seconds",
-    "service_level",
-    "service_level_low",
-    "service_level_high",
-    "answered_within",
-    "requests",
-]
-_CAUSE_COLUMNS = ["group", "cause", "missed", "share"]
+_SL_COLUMNS = list(TIMEOUT_SERVICE_LEVEL)
+_CAUSE_COLUMNS = list(TIMEOUT_CAUSES)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "WidgetDisplay",
     "date_value",
     "headline",
+    "scroll_html",
     "widget_layout",
 ]
 
@@ -128,6 +129,25 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     }
     out["annotations"] = [*(out.get("annotations") or []), note]
     return out
+
+
+def scroll_html(value: str, max_height: str = "320px") -> Any:
+    """An ``ipywidgets.HTML`` of ``value`` that scrolls beyond ``max_height``.
+
+    Parameters
+    ----------
+    value : str
+        The HTML shown.
+    max_height : str, default "320px"
+        The CSS height beyond which the output scrolls.
+
+    Returns
+    -------
+    ipywidgets.HTML
+    """
+    import ipywidgets as widgets
+
+    return widgets.HTML(value=value, layout=widgets.Layout(max_height=max_height, overflow="auto"))
 
 
 def headline(result: Any) -> str:

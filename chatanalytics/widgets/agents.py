@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget
+from ._base import AnalysisWidget, scroll_html
 
 __all__ = ["ALL_AGENTS", "WHOLE_RANGE", "AgentWidget"]
 
@@ -146,9 +146,7 @@ class AgentWidget(AnalysisWidget):
     def _arrange(self) -> Any:
         import ipywidgets as widgets
 
-        self.requests_output = widgets.HTML(
-            value=self._all_agents_html(), layout=widgets.Layout(max_height="320px", overflow="auto")
-        )
+        self.requests_output = scroll_html(self._all_agents_html())
         c = self.controls
         return widgets.VBox(
             [
@@ -163,14 +161,8 @@ class AgentWidget(AnalysisWidget):
     def compute(self, kwargs: dict[str, Any]) -> Any:
         """Compute agent performance on the widget's events with :func:`chatanalytics.agent_performance`.
 
-        Parameters
-        ----------
-        kwargs : dict
-            Keyword arguments of :func:`chatanalytics.agent_performance`.
-
-        Returns
-        -------
-        AgentPerformanceResult
+        ``kwargs`` are its keyword arguments; it returns a ``AgentPerformanceResult``
+        (see :meth:`AnalysisWidget.compute`).
         """
         from ..analysis import agent_performance
 

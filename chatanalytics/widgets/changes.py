@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import AnalysisWidget
+from ._base import AnalysisWidget, scroll_html
 
 __all__ = ["BASELINES", "BREAKDOWNS", "CHANGE_VIEWS", "ChangesWidget"]
 
@@ -185,9 +185,7 @@ class ChangesWidget(AnalysisWidget):
         import ipywidgets as widgets
 
         self.headline_output = widgets.HTML(value=self._headline_html())
-        self.units_output = widgets.HTML(
-            value=_NO_UNITS, layout=widgets.Layout(max_height="320px", overflow="auto")
-        )
+        self.units_output = scroll_html(_NO_UNITS)
         c = self.controls
         return widgets.VBox(
             [
@@ -203,14 +201,8 @@ class ChangesWidget(AnalysisWidget):
     def compute(self, kwargs: dict[str, Any]) -> Any:
         """Compute the digest on the widget's events with :func:`chatanalytics.changes`.
 
-        Parameters
-        ----------
-        kwargs : dict
-            Keyword arguments of :func:`chatanalytics.changes`.
-
-        Returns
-        -------
-        ChangesResult
+        ``kwargs`` are its keyword arguments; it returns a ``ChangesResult``
+        (see :meth:`AnalysisWidget.compute`).
         """
         import chatanalytics
 

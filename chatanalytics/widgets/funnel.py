@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget
+from ._base import AnalysisWidget, scroll_html
 
 __all__ = ["BY_COLUMNS", "NO_BREAKDOWN", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
@@ -203,9 +203,7 @@ class FunnelWidget(AnalysisWidget):
     def _arrange(self) -> Any:
         import ipywidgets as widgets
 
-        self.units_output = widgets.HTML(
-            value=_NO_UNITS, layout=widgets.Layout(max_height="320px", overflow="auto")
-        )
+        self.units_output = scroll_html(_NO_UNITS)
         c = self.controls
         return widgets.VBox(
             [
@@ -221,14 +219,8 @@ class FunnelWidget(AnalysisWidget):
     def compute(self, kwargs: dict[str, Any]) -> Any:
         """Compute the funnel on the widget's events with :func:`chatanalytics.funnel`.
 
-        Parameters
-        ----------
-        kwargs : dict
-            Keyword arguments of :func:`chatanalytics.funnel`.
-
-        Returns
-        -------
-        FunnelResult
+        ``kwargs`` are its keyword arguments; it returns a ``FunnelResult``
+        (see :meth:`AnalysisWidget.compute`).
         """
         from ..analysis import funnel
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import AnalysisWidget, headline
+from ._base import AnalysisWidget, headline, scroll_html
 
 __all__ = ["ALL_VALUES", "COMPARE_COLUMNS", "NO_COMPARISON", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
 
@@ -173,9 +173,7 @@ class TimeoutWidget(AnalysisWidget):
     def _arrange(self) -> Any:
         import ipywidgets as widgets
 
-        self.summary_output = widgets.HTML(
-            value=self._summary_html(), layout=widgets.Layout(max_height="260px", overflow="auto")
-        )
+        self.summary_output = scroll_html(self._summary_html(), "260px")
         c = self.controls
         return widgets.VBox(
             [
@@ -191,14 +189,8 @@ class TimeoutWidget(AnalysisWidget):
     def compute(self, kwargs: dict[str, Any]) -> Any:
         """Compute the timeouts on the widget's events with :func:`chatanalytics.timeouts`.
 
-        Parameters
-        ----------
-        kwargs : dict
-            Keyword arguments of :func:`chatanalytics.timeouts`.
-
-        Returns
-        -------
-        TimeoutResult
+        ``kwargs`` are its keyword arguments; it returns a ``TimeoutResult``
+        (see :meth:`AnalysisWidget.compute`).
         """
         from ..analysis import timeouts
 
