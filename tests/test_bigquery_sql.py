@@ -125,7 +125,7 @@ def test_the_ga4_normalisation_compiles_for_bigquery():
 def test_the_funnel_aggregates_left_in_bigquery_compile():
     import pandas as pd
 
-    from chatanalytics.analysis._funnel import _km_query, _parse_steps, _unit_times
+    from chatanalytics.analysis._funnel import _km_query, _parse_steps, _Timing, _unit_times
 
     events = ibis.table(
         {
@@ -143,8 +143,8 @@ def test_the_funnel_aggregates_left_in_bigquery_compile():
         events, steps, ["session_id", "conversation_id"], "ordered", window, [None, None], [], "ui_type",
         None, None, collect=False,
     )  # fmt: skip
-    query = _km_query(units.mutate(g=units.group.fill_null("(none)")), steps, "ordered", window, [None] * 2,
-                      pd.Timestamp("2026-11-30", tz="UTC"))  # fmt: skip
+    timing = _Timing(steps, "ordered", window, [None] * 2, pd.Timestamp("2026-11-30", tz="UTC"))
+    query = _km_query(units.mutate(g=units.group.fill_null("(none)")), timing)
     used = _functions(ibis.to_sql(query, dialect="bigquery"))
     assert {"MIN", "COUNT", "SUM"} <= used
     assert used <= BIGQUERY_FUNCTIONS, sorted(used - BIGQUERY_FUNCTIONS)

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from ..errors import InvalidParameterError
 from ._definitions import FRAME_COLUMNS, FUNNEL_CURVES, FUNNEL_OVER_TIME
-from ._format import range_clause, seconds_text, wrap
+from ._format import escape, range_clause, seconds_text, wrap
 from ._layout import LEGEND_BELOW, error_bars, finish
 from ._tables import check_columns, group_order
 from ._theme import COLORS, group_color, rgba
@@ -229,7 +229,7 @@ def funnel_figure(
     groups = group_order(table)
     fig = go.Figure()
     hover = (
-        "<b>%{customdata[0]}</b><br>step %{customdata[1]}: %{x}<br>"
+        "<b>%{customdata[12]}</b><br>step %{customdata[1]}: %{x}<br>"
         "entered %{customdata[2]:,}, converted %{customdata[3]:,}, dropped %{customdata[4]:,} "
         "(still open %{customdata[5]:,})<br>"
         "conversion from previous %{customdata[6]:.1%} (95% CI %{customdata[7]:.1%}–%{customdata[8]:.1%})<br>"
@@ -238,8 +238,9 @@ def funnel_figure(
     for i, g in enumerate(groups):
         sub = table[table["group"].astype(str) == g]
         y = sub[value].to_numpy(dtype=float)
-        custom = np.empty((len(sub), 12), dtype=object)
-        custom[:, 0] = g
+        custom = np.empty((len(sub), 13), dtype=object)
+        custom[:, 0] = g  # the group as in the table: the widget's click reads it
+        custom[:, 12] = escape(g)  # the group as shown: plotly reads hover text as HTML
         custom[:, 1] = sub["step"].to_numpy(dtype=int)
         for j, c in enumerate(_FUNNEL_COLUMNS[3:], start=2):
             col = sub[c].to_numpy()
@@ -263,7 +264,7 @@ def funnel_figure(
             go.Bar(
                 x=sub["step_name"].astype(str).tolist(),
                 y=y,
-                name=g,
+                name=escape(g),
                 marker={"color": group_color(i, g)},
                 customdata=custom,
                 text=text,
@@ -375,7 +376,7 @@ def over_time_figure(
         high = sub["overall_rate_high"].to_numpy(dtype=float)
         imm = sub["immature"].to_numpy(dtype=bool)
         custom = np.empty((len(sub), 6), dtype=object)
-        custom[:, 0] = g
+        custom[:, 0] = escape(g)
         custom[:, 1] = [int(v) for v in sub["entered"]]
         custom[:, 2] = [int(v) for v in sub["converted"]]
         custom[:, 3] = [float(v) for v in low]
@@ -389,7 +390,7 @@ def over_time_figure(
                 fillcolor=rgba(color, 0.15),
                 line={"width": 0},
                 mode="lines",
-                name=f"{g} 95% CI",
+                name=f"{escape(g)} 95% CI",
                 legendgroup=g,
                 showlegend=False,
                 hoverinfo="skip",
@@ -401,7 +402,7 @@ def over_time_figure(
                 y=np.where(imm, np.nan, y),
                 customdata=custom,
                 mode="lines+markers",
-                name=g,
+                name=escape(g),
                 legendgroup=g,
                 line={"color": color, "width": 2},
                 marker={"color": color, "size": 7, "symbol": "circle"},
@@ -421,7 +422,7 @@ def over_time_figure(
                     y=y[keep],
                     customdata=custom[keep],
                     mode="lines+markers",
-                    name=f"{g} (immature)",
+                    name=f"{escape(g)} (immature)",
                     legendgroup=g,
                     line={"color": color, "width": 2, "dash": "dot"},
                     marker={
@@ -531,7 +532,7 @@ def time_figure(
             sub = sub.sort_values("seconds", kind="stable")
             many = len(groups) > 1
             color = group_color(gi, g) if many else COLORS[si % len(COLORS)]
-            label = f"{g}: {names[s]}" if many else names[s]
+            label = f"{escape(g)}: {names[s]}" if many else names[s]
             fig.add_trace(
                 go.Scatter(
                     x=sub["seconds"].to_numpy(dtype=float),
@@ -545,7 +546,7 @@ def time_figure(
                     },
                     name=names[s],
                     legendgroup=g if many else label,
-                    legendgrouptitle={"text": g} if many else None,
+                    legendgrouptitle={"text": escape(g)} if many else None,
                     customdata=np.array([[g, s]] * len(sub), dtype=object),
                     hovertemplate=(
                         f"<b>{label}</b><br>%{{x:,.1f}} s after the previous step<br>"
