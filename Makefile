@@ -44,8 +44,10 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check chatanalytics tests benchmarks
 	$(BIN)/mypy chatanalytics
 
+# two workers (the machines have 2 cores; most tests use one); a test file runs whole in one worker, so
+# its module fixtures (a Spark session, a browser, a JupyterLab server) are made once
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py
