@@ -168,15 +168,23 @@ def sniff(path: Path, head: bytes) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------ GA4 layout
+def param_key(key: str) -> str:
+    """A plan key as a report column's normalised name: a parameter (``chat_session_id``), the API's
+    ``customEvent:chat_session_id`` or the interface's display name (``Chat session ID``) -> the normalised
+    text without the ``customevent:`` prefix (``chatsessionid``).
+    """
+    return norm(key).removeprefix("customevent:")
+
+
 def ga4_spec(plan: TrackingPlan, headers: list[str], dims: list[int], count: int, path: Path) -> Spec:
     """The mapping of a GA4 table (CSV or API) from its headers: which cell plays which role."""
     params: dict[str, str] = {}  # normalised parameter -> canonical column ("" for the action key)
     for column, key in plan.columns(DESTINATION).items():
         if column not in ("event_time_utc", "event_id"):
-            params[norm(key)] = column
+            params[param_key(key)] = column
     action_key = plan.action_key(DESTINATION)
     if action_key:
-        params[norm(action_key)] = ""
+        params[param_key(action_key)] = ""
     roles: dict[str, int] = {}
     names: dict[int, str] = {}
     fields: dict[str, int] = {}
@@ -199,8 +207,15 @@ def ga4_spec(plan: TrackingPlan, headers: list[str], dims: list[int], count: int
             page = c
     if page is not None:
         fields.setdefault("page_url", page)
-    if event is None:
-        raise LoaderError(f"{path}: the report has no Event name (eventName) dimension", path=path)
+    if event is None and action is None:
+        needed = "an Event name (eventName) dimension"
+        if action_key:
+            needed += f", or the action parameter's custom dimension (customEvent:{action_key})"
+        raise LoaderError(
+            f"{path}: the report has neither {needed}, so its rows name no event; add one and export it "
+            "again, or name the report's action column in the plan (ga4 fields event)",
+            path=path,
+        )
     period = find_period(roles)
     if period is None:
         raise LoaderError(
@@ -228,10 +243,12 @@ def ga4_spec(plan: TrackingPlan, headers: list[str], dims: list[int], count: int
 
 def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
     """Read one GA4 report CSV: the first table with an Event name dimension."""
+    action_key = ctx.plan.action_key(DESTINATION)
+    wanted = {"eventname"} | ({param_key(action_key)} if action_key else set())
 
     def pick(header: list[str]) -> bool:
-        keys = [norm(h) for h in header]
-        return "eventname" in keys[: metrics_start(keys, _GA4_METRICS)]
+        keys = [norm(h).removeprefix("customevent:") for h in header]
+        return bool(wanted & set(keys[: metrics_start(keys, _GA4_METRICS)]))
 
     def build(header: list[str]) -> Spec:
         keys = [norm(h) for h in header]
@@ -240,9 +257,8 @@ def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
         dims = list(range(metrics_start(keys, _GA4_METRICS)))
         return ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path)
 
-    return read_report_csv(
-        ctx, path, pick=pick, build=build, what="an Event name column", zone_hint="GA4 property"
-    )
+    what = "an Event name column" + (f" or an action column ({action_key})" if action_key else "")
+    return read_report_csv(ctx, path, pick=pick, build=build, what=what, zone_hint="GA4 property")
 
 
 # ------------------------------------------------------------------------------------------ Data API

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,7 +41,17 @@ FIELD_COLUMNS: dict[str, str] = {
     "agentID": "agent_id",
     "meetingInfo": "meeting_info",
 }
+#: Fields only the ``universal_analytics`` section has: the dimensions an event-level custom report adds
+#: (a Client ID dimension, a session id dimension), each named by the canonical column it fills.
+UA_FIELDS: dict[str, str] = {"visitor_id": "visitor_id", "analytics_session_id": "analytics_session_id"}
 _COLUMN_FIELDS = {column: name for name, column in FIELD_COLUMNS.items()}
+#: The plan sections whose data are JSON objects, where a dotted key (``chat.sid``) is a nested path.
+JSON_DESTINATIONS: tuple[str, ...] = ("datalayer", "websdk", "segment", "snowplow")
+#: A GA4 custom dimension's display name, as the GA4 interface heads a report column with it: up to 82
+#: letters, digits, spaces and underscores, starting with a letter (legacy names may hold brackets).
+_GA4_DISPLAY = re.compile(r"[A-Za-z][A-Za-z0-9_ \[\]]{0,81}")
+_GA4_PREFIX = "customevent:"
+_GA4_PARAM = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,7 +129,12 @@ class TrackingPlan:
         if not isinstance(overrides, Mapping):
             raise InvalidParameterError("plan", overrides, reason="a dict of overrides is expected")
         normal = _normalise(overrides)
-        return cls(tracking_plan(normal), normal)
+        aside = _set_aside(normal)
+        plan = tracking_plan(normal)
+        for (dest, name), key in aside.items():
+            plan[dest]["fields"][name] = key
+        _check_paths(plan)
+        return cls(plan, normal)
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> TrackingPlan:
@@ -181,7 +197,17 @@ class TrackingPlan:
     def columns(self, destination: str) -> dict[str, str]:
         """Canonical column -> source key, for the fields the destination carries (not ``event``)."""
         fields = self._section(destination)["fields"]
-        return {FIELD_COLUMNS[f]: key for f, key in fields.items() if key is not None and f != "event"}
+        every = {**FIELD_COLUMNS, **UA_FIELDS}
+        return {every[f]: key for f, key in fields.items() if key is not None and f != "event"}
+
+    def field_keys(self, destination: str) -> dict[str, str]:
+        """Plan field -> source key, for every field the destination maps (``event`` included)."""
+        return {f: key for f, key in self._section(destination)["fields"].items() if key is not None}
+
+    def explicit(self, destination: str) -> dict[str, str]:
+        """Plan field -> source key, for the fields the site's overrides name (not the defaults)."""
+        fields = (self.overrides.get(destination) or {}).get("fields") or {}
+        return {f: key for f, key in fields.items() if isinstance(key, str) and key}
 
     def action_key(self, destination: str) -> str | None:
         """The key of the action parameter (its value names the event type), or None."""
@@ -212,11 +238,12 @@ def _normalise(overrides: Mapping[str, Any]) -> dict[str, Any]:
                 fields: dict[str, Any] = {}
                 for name, src in value.items():
                     f = _COLUMN_FIELDS.get(name, name)
-                    if f not in FIELDS:
+                    extra = UA_FIELDS if dest == "universal_analytics" else {}
+                    if f not in FIELDS and f not in extra:
                         raise InvalidParameterError(
                             f"plan[{dest!r}]['fields']",
                             name,
-                            [*FIELDS, *_COLUMN_FIELDS],
+                            [*FIELDS, *_COLUMN_FIELDS, *extra],
                             reason="unknown field",
                         )
                     fields[f] = None if src == "" else src
@@ -227,3 +254,73 @@ def _normalise(overrides: Mapping[str, Any]) -> dict[str, Any]:
                 sec[key] = value
         out[dest] = sec
     return out
+
+
+def _set_aside(normal: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """Take out of ``normal`` the keys the capture plan's checks do not know, to be put back after them:
+    the ``universal_analytics`` report fields (:data:`UA_FIELDS`) and GA4 report columns named by their
+    header text (a display name such as ``Chat session ID``, or ``customEvent:chat_session_id``).
+
+    Raises
+    ------
+    InvalidParameterError
+        A GA4 key is a dotted path (event parameters are flat), or neither a parameter name nor a
+        display name.
+    """
+    aside: dict[tuple[str, str], str] = {}
+    ua = (normal.get("universal_analytics") or {}).get("fields")
+    if isinstance(ua, dict):
+        for name in [n for n in ua if n in UA_FIELDS]:
+            key = ua.pop(name)
+            if key is not None:
+                aside[("universal_analytics", name)] = _text(
+                    key, f"plan['universal_analytics']['fields'][{name!r}]"
+                )
+    ga4 = (normal.get("ga4") or {}).get("fields")
+    if isinstance(ga4, dict):
+        for name, key in list(ga4.items()):
+            if not isinstance(key, str):
+                continue
+            where = f"plan['ga4']['fields'][{name!r}]"
+            if "." in key:
+                raise InvalidParameterError(
+                    where,
+                    key,
+                    reason="a dotted path cannot apply to GA4: its event parameters are flat; name the "
+                    "parameter (chat_sid) or the report column (Chat session ID). Dotted paths address "
+                    f"nested objects in the {', '.join(JSON_DESTINATIONS)} sections",
+                )
+            param = key[len(_GA4_PREFIX) :] if key.lower().startswith(_GA4_PREFIX) else None
+            if param is None and _GA4_PARAM.fullmatch(key):
+                continue  # a parameter name: checked with the capture plan
+            if not (_GA4_PARAM.fullmatch(param) if param is not None else _GA4_DISPLAY.fullmatch(key)):
+                raise InvalidParameterError(
+                    where,
+                    key,
+                    reason="a GA4 parameter name, customEvent:<parameter>, or a custom dimension's display "
+                    "name (up to 82 letters, digits, spaces and underscores, starting with a letter)",
+                )
+            aside[("ga4", name)] = ga4.pop(name)
+    return aside
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(where, value, reason="a non-empty text, or None to switch it off")
+    return value
+
+
+def _check_paths(plan: dict[str, Any]) -> None:
+    """In a JSON section, no field's dotted path may run through another field's key (``chat`` and
+    ``chat.sid``): one would have to be a value and an object at once.
+    """
+    for dest in JSON_DESTINATIONS:
+        fields = {f: k for f, k in plan[dest]["fields"].items() if isinstance(k, str)}
+        for name, key in fields.items():
+            for other, prefix in fields.items():
+                if other != name and key.startswith(prefix + "."):
+                    raise InvalidParameterError(
+                        f"plan[{dest!r}]['fields'][{name!r}]",
+                        key,
+                        reason=f"its path runs through {prefix!r}, the key of {other!r}",
+                    )

@@ -260,16 +260,19 @@ class Rows:
         category = cells[spec.category].strip() if spec.category is not None else None
         if category is not None and spec.categories and category.lower() not in spec.categories:
             return self.ignore(record, f"{category} / {name or NOT_SET}")
-        if name is None:
-            return self.reject(record, "missing event name", raw)
-        code = spec.codes.get(name.upper() if spec.fold_case else name)
         action = _value(cells, spec.action)
+        if name is None and (spec.event is not None or action is None):
+            return self.reject(
+                record, "missing event name" if spec.event is not None else "missing event type", raw
+            )
+        code = None if name is None else spec.codes.get(name.upper() if spec.fold_case else name)
         if code is None and action is not None:
             code = spec.action_codes.get(action.upper())
         if code is None:
             if action is not None:
-                return self.ignore(record, f"{name} ({spec.action_label}={action})")
-            return self.ignore(record, f"{category} / {name}" if category is not None else name)
+                shown = f"{name} " if name is not None else ""
+                return self.ignore(record, f"{shown}({spec.action_label}={action})")
+            return self.ignore(record, f"{category} / {name}" if category is not None else name or NOT_SET)
         when = self._to_utc(cells)
         if when is None:
             return self.reject(record, "unparseable date", raw)
