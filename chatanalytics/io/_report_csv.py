@@ -174,6 +174,38 @@ class Period:
         except ValueError:
             return None
 
+    def utc(self, cells: list[str], tz: ZoneInfo) -> datetime | None:
+        """The start of the row's period in UTC, or None when a cell does not parse."""
+        local = self.local(cells)
+        return None if local is None else local.replace(tzinfo=tz).astimezone(UTC)
+
+
+@dataclass
+class Stamp:
+    """An event-level report's hit-timestamp cell: each row is one hit at an exact time.
+
+    The cell holds ISO-8601 with a UTC offset (the common custom-dimension recipe writes the visitor's
+    local time and offset, ``2023-06-05T11:02:07.345+02:00``), ISO-8601 without one (read in the view's
+    time zone), or epoch seconds (10 digits) or milliseconds (13 digits).
+    """
+
+    main: int
+    granularity: int = TIME_GRANULARITIES.index("exact")
+
+    def columns(self) -> set[int]:
+        return {self.main}
+
+    def utc(self, cells: list[str], tz: ZoneInfo) -> datetime | None:
+        """The hit's time in UTC, or None when the cell is empty or does not parse."""
+        text = cells[self.main].strip()
+        if text.isascii() and text.isdigit() and len(text) in (10, 13):
+            return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), UTC)
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return (when if when.tzinfo is not None else when.replace(tzinfo=tz)).astimezone(UTC)
+
 
 def find_period(roles: dict[str, int]) -> Period | None:
     """The most precise period the date columns give (``roles``: date role -> column), or None."""
@@ -204,7 +236,7 @@ class Spec:
     names: dict[int, str]  # dimension cell -> normalised name used in the event id key
     count: int
     event: int | None
-    period: Period
+    period: Period | Stamp  # the row's time: its date dimensions, or an event-level report's timestamp
     fields: dict[str, int]  # canonical column -> cell
     codes: dict[str, int]  # event name (upper case when fold_case) -> code
     fold_case: bool = False
@@ -275,7 +307,10 @@ class Rows:
             return self.ignore(record, f"{category} / {name}" if category is not None else name or NOT_SET)
         when = self._to_utc(cells)
         if when is None:
-            return self.reject(record, "unparseable date", raw)
+            if not isinstance(spec.period, Stamp):
+                return self.reject(record, "unparseable date", raw)
+            empty = _value(cells, spec.period.main) is None
+            return self.reject(record, "missing time" if empty else "unparseable time", raw)
         self.result.records += 1
         self.lines.append(record)
         self.times.append(when)
@@ -292,16 +327,18 @@ class Rows:
     def _to_utc(self, cells: list[str]) -> datetime | None:
         period = self.spec.period
         key = tuple(cells[c] for c in sorted(period.columns()))
+        if isinstance(period, Stamp):
+            return period.utc(cells, self.tz)
         if key not in self._utc:
-            local = period.local(cells)
-            self._utc[key] = None if local is None else local.replace(tzinfo=self.tz).astimezone(UTC)
+            self._utc[key] = period.utc(cells, self.tz)
         return self._utc[key]
 
     def _event_id(self, cells: list[str], when: datetime) -> str:
         spec = self.spec
         pairs = sorted([spec.names[c], cells[c].strip()] for c in self._key_dims)
         gran = TIME_GRANULARITIES[spec.period.granularity]
-        key = [spec.family, when.strftime("%Y-%m-%dT%H:%M:%SZ"), gran, pairs]
+        shown = "%Y-%m-%dT%H:%M:%S.%fZ" if isinstance(spec.period, Stamp) else "%Y-%m-%dT%H:%M:%SZ"
+        key = [spec.family, when.strftime(shown), gran, pairs]
         text = json.dumps(key, ensure_ascii=False, separators=(",", ":"))
         return "agg:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 

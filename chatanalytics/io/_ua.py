@@ -52,6 +52,18 @@ Mapping (names from the :class:`~chatanalytics.io.TrackingPlan`'s ``universal_an
   does not carry: ``read_events(..., timezone="...")`` is required. The ``Day Index`` dates are not
   used. A report without a date dimension (the standard Top Events report) raises a LoaderError
   asking for one.
+- **Event-level reports.** A site that set a hit-timestamp custom dimension (and usually Client ID and
+  session id dimensions, so that hits can be exported one per row) names its column in the plan's
+  ``ts`` field: ``{"universal_analytics": {"fields": {"ts": "Hit Timestamp", "visitor_id": "Client
+  ID", "analytics_session_id": "Session ID"}}}``. A report holding that column gives one event per row
+  at that time (``time_granularity`` ``exact``; ``event_count`` is the row's Total Events, 1 for a
+  hit), whatever date columns it also has. The cell is ISO-8601 with a UTC offset (the usual recipe
+  writes the visitor's local time and offset, ``2023-06-05T11:02:07.345+02:00``), ISO-8601 without
+  one (read in the view's time zone), or epoch seconds (10 digits) or milliseconds (13 digits). An
+  empty or ``(not set)`` cell is rejected (``missing time``), one that does not parse too
+  (``unparseable time``). ``visitor_id`` and ``analytics_session_id`` come from the fields the plan
+  names (these two fields exist only in this section). A report without the timestamp column stays
+  aggregated, as above.
 - Totals rows (every dimension cell empty, or only a totals label) are ignored (``totals row``).
 - ``event_id`` <- ``agg:`` + 32 hex digits of the SHA-256 of
   ``["ua","<period start in UTC>","<granularity>",[[<name>,<value>],...]]`` written as for GA4
@@ -61,7 +73,8 @@ Mapping (names from the :class:`~chatanalytics.io.TrackingPlan`'s ``universal_an
   (:mod:`chatanalytics.io._report_csv`), overlapping exports of one view de-duplicate, in any of the
   languages above, and no file name or raw value enters the id.
 - ``session_id``, ``visitor_id``, ``analytics_session_id`` and ``page_url`` are null unless a field
-  maps them.
+  maps them. The event id's time is written with microseconds (``YYYY-MM-DDTHH:MM:SS.ffffffZ``) for
+  event-level rows.
 
 Aggregated reports are small: rows are read by a Python loop, a few look-ups and one hash per row.
 """
@@ -74,7 +87,17 @@ from pathlib import Path
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES
 from ._protocol import ReadContext, ReadResult
-from ._report_csv import Spec, find_period, head_lines, header_of, metrics_start, norm, read_report_csv
+from ._report_csv import (
+    Period,
+    Spec,
+    Stamp,
+    find_period,
+    head_lines,
+    header_of,
+    metrics_start,
+    norm,
+    read_report_csv,
+)
 
 FORMATS: dict[str, str] = {
     "ua_csv": "a Universal Analytics custom report exported as CSV (aggregated Total Events per action)",
@@ -149,12 +172,15 @@ def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
         for column, src in plan.columns(DESTINATION).items()
         if column not in ("event_time_utc", "event_id")
     }
+    stamp_key = plan.columns(DESTINATION).get("event_time_utc")
     roles: dict[str, int] = {}
     fields: dict[str, int] = {}
-    event = category = None
+    event = category = stamp = None
     for c in dims:
         k = keys[c]
-        if k == "eventaction" and event is None:
+        if stamp_key and k == key(stamp_key) and stamp is None:
+            stamp = c
+        elif k == "eventaction" and event is None:
             event = c
         elif k == "eventcategory" and category is None:
             category = c
@@ -162,11 +188,12 @@ def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
             roles[_DATES[k]] = c
         if k in wanted:
             fields.setdefault(wanted[k], c)
-    period = find_period(roles)
+    period: Period | Stamp | None = Stamp(stamp) if stamp is not None else find_period(roles)
     if period is None:
+        hint = f", or the hit-timestamp dimension {stamp_key!r} the plan names" if stamp_key else ""
         raise LoaderError(
-            f"{path}: the report has no date dimension, so its rows have no time; add Date (or Hour of "
-            "Day, or Date Hour and Minute) as a dimension of the custom report and export it again",
+            f"{path}: the report has no date dimension{hint}, so its rows have no time; add Date (or Hour "
+            "of Day, or Date Hour and Minute) as a dimension of the custom report and export it again",
             path=path,
         )
     wanted_category = plan.to_dict()[DESTINATION].get("category")

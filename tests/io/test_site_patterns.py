@@ -153,3 +153,85 @@ def test_ga4_plan_validation_accepts_parameters_and_display_names_only(key, mess
         )
     with pytest.raises(ca.InvalidParameterError, match=message):
         ca.TrackingPlan.from_dict({"ga4": {"fields": {"sid": key}}})
+
+
+# ------------------------------------------------------------------------- UA: event-level custom report
+UA = DATA / "ua_csv"
+UA_COLUMNS = [
+    "event_time_utc",
+    "event_type",
+    "visitor_id",
+    "analytics_session_id",
+    "conversation_id",
+    "event_count",
+    "time_granularity",
+    "source_record",
+]
+
+
+def test_ua_event_level_report_with_hit_timestamp_and_client_id():
+    """dynamic_chat_hits_20230601-20230602.csv, view Europe/Amsterdam (CEST, UTC+2); the plan maps
+    Hit Timestamp (time), Client ID (visitor_id), Session ID (analytics_session_id).
+
+    line 8   10:15:02.120+02:00 Triggered -> 08:15:02.120 UTC, visitor 1618033988.1685607300
+    line 9   10:15:40.005+02:00 Engaged   -> 08:15:40.005 UTC
+    line 10  10:17:11.900+02:00 Completed -> 08:17:11.900 UTC
+    line 11  18:40:00.000-04:00 Triggered -> 22:40:00 UTC (the offset the visitor's browser wrote)
+    line 12  (not set) timestamp           -> rejected: missing time
+    line 13  Outbound Links / click        -> ignored
+    line 14  2023-06-02 09:00:00 (no offset: the view's zone, +02:00) Closed -> 07:00:00 UTC
+    line 15  totals row                    -> ignored
+    Every event is one hit: count 1, granularity exact.
+    """
+    plan = ca.TrackingPlan.from_file(UA / "event_level_plan.toml")
+    events = read(UA / "dynamic_chat_hits_20230601-20230602.csv", plan=plan, timezone="Europe/Amsterdam")
+    v1, s1 = "1618033988.1685607300", "1685607300120.x8k2"
+    v2, s2, s3 = "2718281828.1685659200", "1685659200000.q7z1", "1685689200000.m3v9"
+    assert rows(events, UA_COLUMNS) == [
+        ("2023-06-01T08:15:02.120000+00:00", "CONVERSATION_TRIGGERED", v1, s1, "4471902", 1, "exact", 8),
+        ("2023-06-01T08:15:40.005000+00:00", "CONVERSATION_ENGAGED", v1, s1, "4471902", 1, "exact", 9),
+        ("2023-06-01T08:17:11.900000+00:00", "CONVERSATION_COMPLETED", v1, s1, "4471902", 1, "exact", 10),
+        ("2023-06-01T22:40:00+00:00", "CONVERSATION_TRIGGERED", v2, s2, "4473088", 1, "exact", 11),
+        ("2023-06-02T07:00:00+00:00", "CONVERSATION_CLOSED", v2, s3, "4473088", 1, "exact", 14),
+    ]  # fmt: skip
+    report = ca.load_report(events)
+    assert report.rejected[["source_record", "reason"]].values.tolist() == [[12, "missing time"]]
+    assert report.ignored["event_name"].tolist() == ["Outbound Links / click", "totals row"]
+
+
+def test_ua_epoch_timestamps_and_unparseable_ones(tmp_path):
+    """Epoch milliseconds 1685607302120 = 2023-06-01 08:15:02.120 UTC and seconds 1685607302 =
+    08:15:02 UTC; "yesterday" is rejected as an unparseable time.
+    """
+    path = tmp_path / "hits.csv"
+    path.write_text(
+        "Hit Timestamp,Client ID,Event Category,Event Action,Event Label,Total Events\n"
+        "1685607302120,1.2,Dynamic Chat Conversations,Conversation Triggered,1,1\n"
+        "1685607302,1.2,Dynamic Chat Conversations,Conversation Engaged,1,1\n"
+        "yesterday,1.2,Dynamic Chat Conversations,Conversation Closed,1,1\n"
+    )
+    plan = ca.TrackingPlan.from_file(UA / "event_level_plan.toml")
+    events = read(path, plan=plan, timezone="UTC")
+    assert [t.isoformat() for t in events["event_time_utc"]] == [
+        "2023-06-01T08:15:02.120000+00:00",
+        "2023-06-01T08:15:02+00:00",
+    ]
+    assert ca.load_report(events).rejected["reason"].tolist() == ["unparseable time"]
+
+
+def test_ua_report_without_the_timestamp_stays_aggregated():
+    """The aggregated Dutch fixture read with the event-level plan: no Hit Timestamp column, so its rows
+    are daily counts as before (4 events, 2546 + 1204 + 312 + 3 events in all).
+    """
+    plan = ca.TrackingPlan.from_file(UA / "event_level_plan.toml")
+    events = read(UA / "dynamic_chat_events_20230601-20230630.csv", plan=plan, timezone="Europe/Amsterdam")
+    assert events["time_granularity"].astype(str).tolist() == ["day"] * 4
+    assert events["event_count"].tolist() == [2546, 1204, 312, 3]
+    assert events["visitor_id"].isna().all()
+
+
+def test_ua_plan_fields_for_visitors_and_sessions_are_ua_only():
+    plan = ca.TrackingPlan.from_dict({"universal_analytics": {"fields": {"visitor_id": "Client ID"}}})
+    assert plan.columns("universal_analytics")["visitor_id"] == "Client ID"
+    with pytest.raises(ca.InvalidParameterError, match="unknown field"):
+        ca.TrackingPlan.from_dict({"datalayer": {"fields": {"visitor_id": "cid"}}})
