@@ -13,16 +13,19 @@ the names come from the :class:`~chatanalytics.io.TrackingPlan`'s ``datalayer`` 
   epoch seconds (10 digits) or milliseconds (13 digits). A chat event without a time is rejected.
 - Other fields <- their keys; numbers are kept as text (``4471902``). ``event_id`` <- ``dc_event_id``.
   The data layer carries no visitor id.
+- A dotted key addresses a nested object, as GTM's Data Layer Variables do: a site that pushes
+  ``{"event": "chat_engaged", "chat": {"sid": "...", "id": 4471902}}`` maps ``sid`` to ``chat.sid``
+  and ``id`` to ``chat.id``. A key literally named ``chat.sid`` is read when there is no such object.
 
 A record number is the line (one object per line) or the 1-based position in the array.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
-from ._json_sql import time_text
+from ._json_sql import add_key, key_sql, structure, time_text
 from ._jsonl import first_line, is_json_array, read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
@@ -47,12 +50,14 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
         keys["ts_raw"] = ts_key
     strings = {c: k for c, k in cols.items() if c != "event_time_utc"}
     keys.update({f"c_{c}": k for c, k in strings.items()})
-    structure = "{" + ", ".join(f'{json.dumps(k)}: "VARCHAR"' for k in dict.fromkeys(keys.values())) + "}"
-    parse = f"from_json(text, {lit(structure)})"
+    tree: dict[str, Any] = {}
+    for k in dict.fromkeys(keys.values()):
+        add_key(tree, k)
+    parse = f"from_json(text, {lit(structure(tree))})"
     valid = "json_valid(text)" if guard else "true"
     if guard:
         parse = f"CASE WHEN json_valid(text) THEN {parse} END"
-    fields = ", ".join(f"nullif(r.{json.dumps(k)}, '') AS {alias}" for alias, k in keys.items())
+    fields = ", ".join(f"nullif({key_sql('r', k)}, '') AS {alias}" for alias, k in keys.items())
     if "action" not in keys:
         fields += ", CAST(NULL AS VARCHAR) AS action"
     if "ts_raw" not in keys:

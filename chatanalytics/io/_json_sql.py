@@ -84,6 +84,34 @@ def set_path(tree: dict[str, Any], path: list[str], leaf: dict[str, Any]) -> Non
     node.update(leaf)
 
 
+def add_key(tree: dict[str, Any], key: str) -> None:
+    """Add a plan key to a ``from_json`` structure as text: a dotted key (``chat.sid``) both as the
+    nested path and as the literal key, so that either layout is read (see :func:`key_sql`).
+    """
+    parts = key.split(".")
+    set_path(tree, parts[:-1], {parts[-1]: "VARCHAR"})
+    if len(parts) > 1:
+        tree[key] = "VARCHAR"
+
+
+def key_sql(root: str, key: str) -> str:
+    """SQL reading a plan key from the struct ``root`` made with :func:`add_key`: a dotted key is the
+    nested object's value (``{"chat": {"sid": ...}}``), else a key literally named ``chat.sid``.
+    """
+    parts = key.split(".")
+    nested = root + "".join("." + ident(p) for p in parts)
+    return nested if len(parts) == 1 else f"coalesce({nested}, {root}.{ident(key)})"
+
+
+def json_paths(key: str) -> list[str]:
+    """The JSON paths of a plan key for ``json_extract_string``: the nested path of a dotted key, then
+    the literal key (coalesce them in that order).
+    """
+    parts = key.split(".")
+    nested = "$." + ".".join(json.dumps(p) for p in parts)
+    return [nested] if len(parts) == 1 else [nested, "$." + json.dumps(key)]
+
+
 def first_record(head: bytes) -> tuple[dict[str, Any] | None, bytes]:
     """The first record of a JSON-lines file or JSON array, from the file's first bytes.
 

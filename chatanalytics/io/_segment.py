@@ -46,9 +46,10 @@ from typing import Any
 
 from ._json_sql import (
     PAYLOAD_FIELDS,
+    add_key,
     first_record,
     id_column,
-    ident,
+    key_sql,
     naive_sql,
     note_counts,
     structure,
@@ -85,6 +86,9 @@ def sniff(path: Path, head: bytes) -> str | None:
     return None
 
 
+_PROPERTIES = 'r."properties"'
+
+
 def query(plan: TrackingPlan, *, guard: bool) -> str:
     """The query over ``blk(idx, text)`` mapping Segment messages to canonical rows."""
     fields = {f: k for f, k in plan.to_dict()[DESTINATION]["fields"].items() if k}
@@ -98,7 +102,9 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
         "context": {"page": {"url": "VARCHAR"}},
     }
     if fields:
-        tree["properties"] = {k: "VARCHAR" for k in fields.values()}
+        tree["properties"] = {}
+        for k in fields.values():
+            add_key(tree["properties"], k)
     valid = "json_valid(text)" if guard else "true"
     parse = f"from_json(text, {lit(structure(tree))})"
     if guard:
@@ -106,7 +112,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
 
     def prop(name: str) -> str:
         key = fields.get(name)
-        return f"nullif(r.\"properties\".{ident(key)}, '')" if key else "CAST(NULL AS VARCHAR)"
+        return f"nullif({key_sql(_PROPERTIES, key)}, '')" if key else "CAST(NULL AS VARCHAR)"
 
     by_name = lookup_code(plan.events(DESTINATION), "ev")
     by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")

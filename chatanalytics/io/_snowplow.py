@@ -51,12 +51,12 @@ lines); no Python code runs per line.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from ..errors import LoaderError
 from ._files import Block
+from ._json_sql import json_paths
 from ._jsonl import parse_block, read_blocks
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
@@ -128,11 +128,18 @@ def query(plan: TrackingPlan) -> str:
     columns = plan.columns(DESTINATION)
     action = plan.action_key(DESTINATION)
     keys = ([action] if action else []) + list(dict.fromkeys(columns.values()))
-    paths = "[" + ", ".join(lit("$." + json.dumps(k)) for k in keys) + "]"
+    flat = [p for k in keys for p in json_paths(k)]
+    paths = "[" + ", ".join(lit(p) for p in flat) + "]"
+
+    def value(key: str) -> str:
+        """The key's value in ``pv`` (nested path first, for a dotted key), empty as NULL."""
+        at = flat.index(json_paths(key)[0]) + 1
+        found = [f"nullif(pv[{at + i}], '')" for i in range(len(json_paths(key)))]
+        return found[0] if len(found) == 1 else f"coalesce({', '.join(found)})"
 
     def payload(column: str) -> str | None:
         key = columns.get(column)
-        return f"nullif(pv[{keys.index(key) + 1}], '')" if key else None
+        return value(key) if key else None
 
     def first(*exprs: str | None) -> str:
         present = [e for e in exprs if e]
@@ -142,7 +149,7 @@ def query(plan: TrackingPlan) -> str:
 
     is_sd = f"coalesce(lower(sd_name) = lower({lit(schema)}), false)" if schema else "false"
     is_st = f"coalesce(lower(trim(se_cat)) = lower(trim({lit(category)})), false)" if category else "false"
-    action_expr = f"nullif(pv[{keys.index(action) + 1}], '')" if action else "CAST(NULL AS VARCHAR)"
+    action_expr = value(action) if action else "CAST(NULL AS VARCHAR)"
     by_name = lookup_code(plan.events(DESTINATION), "act")
     by_value = lookup_code(plan.action_values(DESTINATION), "upper(trim(act))")
     payload_only = (

@@ -53,10 +53,12 @@ from typing import Any
 
 from ._json_sql import (
     PAYLOAD_FIELDS,
+    add_key,
     first_record,
     has_key,
     id_column,
     ident,
+    key_sql,
     naive_sql,
     note_counts,
     set_path,
@@ -126,7 +128,9 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     """The query over ``blk(idx, text)`` mapping ExperienceEvent rows to canonical rows."""
     section = plan.to_dict()[DESTINATION]
     fields = {f: k for f, k in section["fields"].items() if k}
-    chat = {k: "VARCHAR" for k in fields.values()}
+    chat: dict[str, Any] = {}
+    for k in fields.values():
+        add_key(chat, k)
     tree: dict[str, Any] = {
         "_id": "VARCHAR",
         "timestamp": "VARCHAR",
@@ -147,11 +151,11 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
     at = "r." + ".".join(ident(k) for k in path) if path and chat else None
 
     def top(key: str) -> str:
-        return f"nullif({at}.{ident(key)}, '')" if at else "CAST(NULL AS VARCHAR)"
+        return f"nullif({key_sql(at, key)}, '')" if at else "CAST(NULL AS VARCHAR)"
 
     if nested and chat and path:
         wildcard = "$.*." + ".".join(json.dumps(k) for k in path)
-        found = f"coalesce({', '.join(top(k) for k in chat)})"
+        found = f"coalesce({', '.join(top(k) for k in fields.values())})"
         down = (
             f"CASE WHEN valid AND {found} IS NULL THEN "
             f"from_json(json_extract(text, {lit(wildcard)})[1], {lit(structure(chat))}) END"
@@ -165,7 +169,7 @@ def query(plan: TrackingPlan, *, guard: bool) -> str:
             return "CAST(NULL AS VARCHAR)"
         if down == "NULL":
             return top(key)
-        return f"coalesce({top(key)}, nullif(c2.{ident(key)}, ''))"
+        return f"coalesce({top(key)}, nullif({key_sql('c2', key)}, ''))"
 
     by_type = lookup_code(plan.events(DESTINATION), "etype")
     by_link = lookup_code(unique_names(section.get("link_names") or {}), "link")

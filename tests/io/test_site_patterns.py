@@ -235,3 +235,126 @@ def test_ua_plan_fields_for_visitors_and_sessions_are_ua_only():
     assert plan.columns("universal_analytics")["visitor_id"] == "Client ID"
     with pytest.raises(ca.InvalidParameterError, match="unknown field"):
         ca.TrackingPlan.from_dict({"datalayer": {"fields": {"visitor_id": "cid"}}})
+
+
+# ------------------------------------------------------------------------- nested payloads, dotted keys
+DL_COLUMNS = [
+    "event_time_utc",
+    "event_type",
+    "session_id",
+    "conversation_id",
+    "conversation_name",
+    "conversation_type",
+    "ui_type",
+    "agent_id",
+    "agent_name",
+    "event_id",
+    "source_record",
+]
+
+
+def test_datalayer_nested_payload_read_through_dotted_keys():
+    """nested_chat_payload.json (see tests/data/datalayer/README.md) with nested_plan.toml:
+
+    pos 1 gtm.js                     -> ignored
+    pos 2 chat_triggered, chat{...}  -> 09:00:00.250 TRIGGERED s-9 4471902 "Pricing bot" dialogue popup e-1
+    pos 3 chat_engaged               -> 09:00:05 ENGAGED s-9 4471902 "Pricing bot" e-2
+    pos 4 chat_live_requested, ts 1793610030000 ms = 2026-11-02 09:00:30 UTC, agent{id 77, name Ana} e-3
+    pos 5 chat is a text             -> rejected: missing time
+    pos 6 literal "chat.sid" keys    -> 10:00:00 CLOSED s-11 4473088
+    pos 7 gtm.click                  -> ignored
+    """
+    plan = ca.TrackingPlan.from_file(DATA / "datalayer" / "nested_plan.toml")
+    events = read(DATA / "datalayer" / "nested_chat_payload.json", plan=plan)
+    n = None
+    assert rows(events, DL_COLUMNS) == [
+        ("2026-11-02T09:00:00.250000+00:00", "CONVERSATION_TRIGGERED", "s-9", "4471902", "Pricing bot",
+         "dialogue", "popup", n, n, "e-1", 2),
+        ("2026-11-02T09:00:05+00:00", "CONVERSATION_ENGAGED", "s-9", "4471902", "Pricing bot",
+         n, n, n, n, "e-2", 3),
+        ("2026-11-02T09:00:30+00:00", "CONVERSATION_LIVE_CHAT_REQUESTED", "s-9", "4471902",
+         n, n, n, "77", "Ana", "e-3", 4),
+        ("2026-11-02T10:00:00+00:00", "CONVERSATION_CLOSED", "s-11", "4473088", n, n, n, n, n, n, 6),
+    ]  # fmt: skip
+    report = ca.load_report(events)
+    assert report.rejected[["source_record", "reason"]].values.tolist() == [[5, "missing time"]]
+    assert report.ignored["event_name"].tolist() == ["gtm.js", "gtm.click"]
+
+
+def test_segment_properties_nested_object(tmp_path):
+    """properties.chat.{step, sid, id}: step is the action parameter holding the constant."""
+    path = tmp_path / "seg.jsonl"
+    path.write_text(
+        '{"type":"track","event":"Chat Step","messageId":"m1","anonymousId":"a1",'
+        '"timestamp":"2026-11-02T09:00:00.000Z","properties":{"chat":{"step":"CONVERSATION_ENGAGED",'
+        '"sid":"s-1","id":4471902}}}\n'
+        '{"type":"track","event":"Chat Step","messageId":"m2","anonymousId":"a1",'
+        '"timestamp":"2026-11-02T09:01:00.000Z","properties":{"chat.step":"conversation_closed",'
+        '"chat.sid":"s-1"}}\n'
+    )
+    plan = ca.TrackingPlan.from_dict(
+        {"segment": {"fields": {"event": "chat.step", "sid": "chat.sid", "id": "chat.id"}}}
+    )
+    events = read(path, plan=plan, format="segment")
+    assert rows(events, ["event_type", "session_id", "conversation_id", "event_id"]) == [
+        ("CONVERSATION_ENGAGED", "s-1", "4471902", "m1"),
+        ("CONVERSATION_CLOSED", "s-1", None, "m2"),
+    ]
+
+
+def test_xdm_field_group_nested_under_the_chat_path(tmp_path):
+    """A tenant field group _acme.chat with session.id and conversation.id objects."""
+    path = tmp_path / "xdm.json"
+    path.write_text(
+        '{"_id":"x1","timestamp":"2026-11-02T09:00:00Z","eventType":"dynamicChat.conversationEngaged",'
+        '"_acme":{"chat":{"session":{"id":"s-1"},"conversation":{"id":"4471902","name":"Bot"}}}}\n'
+    )
+    plan = ca.TrackingPlan.from_dict(
+        {
+            "websdk": {
+                "xdm_path": "_acme.chat",
+                "fields": {"sid": "session.id", "id": "conversation.id", "name": "conversation.name"},
+            }
+        }
+    )
+    events = read(path, plan=plan, format="aep_xdm")
+    assert rows(events, ["event_type", "session_id", "conversation_id", "conversation_name"]) == [
+        ("CONVERSATION_ENGAGED", "s-1", "4471902", "Bot")
+    ]
+
+
+def test_snowplow_self_describing_data_nested_object(tmp_path):
+    """The event's data {"chat": {"step": ..., "sid": ..., "id": ...}} read with dotted keys."""
+    import json
+
+    from chatanalytics.io import _snowplow
+
+    data = {"chat": {"step": "CONVERSATION_ENGAGED", "sid": "s-1", "id": 4471902}}
+    inner = {"schema": "iglu:com.example/dynamic_chat_event/jsonschema/1-0-0", "data": data}
+    outer = {"schema": "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0", "data": inner}
+    values = {
+        "collector_tstamp": "2026-11-02 09:00:00",
+        "derived_tstamp": "2026-11-02 09:00:00",
+        "event": "unstruct",
+        "event_id": "0b6c1f0e-6a3d-4a59-9c3a-0f4f6f0d2c11",
+        "unstruct_event": json.dumps(outer),
+        "event_name": "dynamic_chat_event",
+    }
+    path = tmp_path / "sp.tsv"
+    path.write_text("\t".join(values.get(c, "") for c in _snowplow.COLUMNS) + "\n")
+    plan = ca.TrackingPlan.from_dict(
+        {"snowplow": {"fields": {"event": "chat.step", "sid": "chat.sid", "id": "chat.id"}}}
+    )
+    events = read(path, plan=plan, format="snowplow")
+    assert rows(events, ["event_type", "session_id", "conversation_id"]) == [
+        ("CONVERSATION_ENGAGED", "s-1", "4471902")
+    ]
+
+
+def test_dotted_paths_are_refused_where_they_cannot_apply():
+    with pytest.raises(ca.InvalidParameterError, match="dotted path cannot apply to GA4"):
+        ca.TrackingPlan.from_dict({"ga4": {"fields": {"sid": "chat.sid"}}})
+    with pytest.raises(ca.InvalidParameterError, match="eVar"):
+        ca.TrackingPlan.from_dict({"appmeasurement": {"fields": {"sid": "chat.sid"}}})
+    with pytest.raises(ca.InvalidParameterError, match="runs through 'chat'"):
+        ca.TrackingPlan.from_dict({"datalayer": {"fields": {"id": "chat", "sid": "chat.sid"}}})
