@@ -257,7 +257,11 @@ def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
         dims = list(range(metrics_start(keys, _GA4_METRICS)))
         return ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path)
 
-    what = "an Event name column" + (f" or an action column ({action_key})" if action_key else "")
+    what = "an Event name (eventName) dimension" + (
+        f" or the action parameter's dimension ({action_key})"
+        if action_key
+        else "; a site that names the event in a parameter maps its column in the plan (ga4 fields event)"
+    )
     return read_report_csv(ctx, path, pick=pick, build=build, what=what, zone_hint="GA4 property")
 
 

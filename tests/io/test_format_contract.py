@@ -210,3 +210,73 @@ def test_datalayer_reads_with_its_event_id_field_switched_off():
 def test_every_fixture_is_a_registered_format():
     assert set(FIXTURES) <= set(ca.FORMATS)
     assert json.dumps(list(ca.FORMATS)[:4]) == json.dumps(["capture", "parquet", "ga4_bigquery", "datalayer"])
+
+
+_KEYS = ("event", "ts", "event_id")  # fields whose loss may change which records are events
+
+
+@pytest.mark.parametrize(("name", "field"), _plan_fields())
+def test_switching_a_plan_field_off_always_reads(name, field, tmp_path):
+    """Every field of every format's plan section can be switched off with "": the plan is accepted, the
+    fixture reads (no error at all), its report adds up, and a field other than the event, time and
+    event id keys changes no record's outcome: the counts equal those of the default plan.
+    """
+    path, kw, section = fixture_of(name, tmp_path)
+    assert section is not None
+    plan = ca.TrackingPlan.from_dict({section: {"fields": {field: ""}}})
+    assert field not in ca.TrackingPlan.to_dict(plan)[section]["fields"] or (
+        plan.to_dict()[section]["fields"][field] is None
+    )
+    events = read(path, format=name, plan=plan, **kw)
+    assert_adds_up(events)
+    if field not in _KEYS:
+        baseline = ca.load_report(read(path, format=name, **kw)).counts()
+        assert ca.load_report(events).counts() == baseline
+
+
+#: The site-shaped fixtures, each with its plan file: (fixture, plan file, plan section, read arguments).
+SITE_FIXTURES = [
+    ("ga4_reports/action_site_runreport.json", "ga4_reports/action_site_api_plan.toml", "ga4", {}),
+    (
+        "ga4_reports/action_site_explore_20261103-20261104.csv",
+        "ga4_reports/action_site_ui_plan.toml",
+        "ga4",
+        {"timezone": "Europe/Berlin"},
+    ),
+    (
+        "ua_csv/dynamic_chat_hits_20230601-20230602.csv",
+        "ua_csv/event_level_plan.toml",
+        "universal_analytics",
+        {"timezone": "Europe/Amsterdam"},
+    ),
+    ("datalayer/nested_chat_payload.json", "datalayer/nested_plan.toml", "datalayer", {}),
+]
+
+
+def _site_fields() -> list[tuple[str, str, str, dict[str, str], str]]:
+    import tomllib
+
+    cases = []
+    for fixture, plan_file, section, kw in SITE_FIXTURES:
+        fields = tomllib.loads((DATA / plan_file).read_text())[section]["fields"]
+        cases += [(fixture, plan_file, section, kw, f) for f, key in fields.items() if key]
+    return cases
+
+
+@pytest.mark.parametrize(("fixture", "plan_file", "section", "kw", "field"), _site_fields())
+def test_switching_a_site_plan_field_off_reads_or_names_the_dimension(fixture, plan_file, section, kw, field):
+    """Each field a site's plan maps, switched off: the file reads with a report that adds up, or (an
+    aggregated report left without any event or time dimension) raises a LoaderError saying which
+    dimension it needs.
+    """
+    import tomllib
+
+    overrides = tomllib.loads((DATA / plan_file).read_text())
+    overrides[section]["fields"][field] = ""
+    plan = ca.TrackingPlan.from_dict(overrides)
+    try:
+        events = read(DATA / fixture, plan=plan, **kw)
+    except ca.LoaderError as err:
+        assert field in ("event", "ts") and "dimension" in str(err)
+        return
+    assert_adds_up(events)

@@ -408,11 +408,13 @@ def test_detection_is_specific():
 def test_unreadable_inputs(tmp_path):
     garbage = tmp_path / "g.csv"
     garbage.write_bytes(b"\x00\xff\x13garbage\nmore,garbage\n")
-    with pytest.raises(ca.LoaderError, match=r"g\.csv holds no table with an Event name column"):
+    with pytest.raises(
+        ca.LoaderError, match=r"g\.csv holds no table with an Event name \(eventName\) dimension"
+    ):
         read(garbage, format="ga4_explore_csv", timezone=NY)
     with pytest.raises(ca.LoaderError, match="is not valid JSON"):
         read(EXPLORE, format="ga4_data_api")
-    with pytest.raises(ca.LoaderError, match="no table with an Event name column"):
+    with pytest.raises(ca.LoaderError, match=r"no table with an Event name \(eventName\) dimension"):
         read(PAGES[0], format="ga4_explore_csv", timezone=NY)
     empty = tmp_path / "empty.json"
     empty.write_bytes(b"")

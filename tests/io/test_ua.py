@@ -221,7 +221,7 @@ def test_no_date_dimension_no_time_zone_and_wrong_inputs(tmp_path):
         read(FILE)
     with pytest.raises(ca.LoaderError, match="no table with an Event Action column"):
         read(FILE.parents[1] / "ga4_reports" / "explore_dynamic_chat_20261101-20261102.csv", format="ua_csv")
-    with pytest.raises(ca.LoaderError, match="no table with an Event name column"):
+    with pytest.raises(ca.LoaderError, match=r"no table with an Event name \(eventName\) dimension"):
         read(FILE, format="ga4_explore_csv", timezone=AMS)
     garbage = tmp_path / "g.csv"
     garbage.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
