@@ -42,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import LoaderError
+from ._coverage import check_json_keys, json_records
 from ._files import file_head, is_gzip, require_columns
 from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
@@ -381,6 +382,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
             qs = ctx.queries(FORMAT, json_queries)
             fast = read_blocks(path, lambda block: parse_block(ctx.con, block, qs, path))
         result = fast
+    check_json_keys(result, path, DESTINATION, plan, lambda: _param_keys(ctx, path, head))
     limit = plan.to_dict()["ga4"]["limits"]["value"]
     marker = plan.to_dict()["truncation_marker"]
     long_values = sum(
@@ -393,3 +395,26 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
             f"{marker!r}: GA4 cuts longer values, so they may be truncated (kept as read)"
         )
     return result
+
+
+def _param_keys(ctx: ReadContext, path: Path, head: bytes) -> list[str]:
+    """The event parameter keys of the file's first events, most frequent first."""
+    if _is_parquet(path, head):
+        sql = (
+            "SELECT p.key AS k, count(*) AS n FROM (SELECT unnest(event_params) AS p FROM "
+            f"read_parquet({lit(str(path))}) LIMIT 100000) GROUP BY ALL ORDER BY n DESC"
+        )
+        try:
+            return [str(k) for k, _ in ctx.con.sql(sql).fetchall() if k is not None]
+        except duckdb.Error:
+            return []
+    if head[:4] == b"Obj\x01":
+        return []
+    counts: dict[str, int] = {}
+    for record in json_records(path):
+        params = record.get("event_params") if isinstance(record, dict) else None
+        for item in params if isinstance(params, list) else []:
+            key = item.get("key") if isinstance(item, dict) else None
+            if isinstance(key, str):
+                counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda k: -counts[k])

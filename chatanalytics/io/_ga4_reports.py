@@ -48,16 +48,25 @@ matched ignoring case, spaces and punctuation, so ``Event name`` and ``eventName
 - ``event_type`` <- ``Event name`` / ``eventName`` through the plan's event names, or else the
   plan's action parameter (``dc_event``) when the report has it as a custom dimension, holding the
   constant (any case) or an event name. Other names (``page_view``, ``(other)``) are ignored with
-  their name; an empty event name is rejected (``missing event name``).
+  their name; an empty event name is rejected (``missing event name``). A report without an event
+  name dimension (a ``runReport`` request filtered on the site's one event, ``dynamic_chat``) is read
+  from the action parameter's dimension alone: an empty action is then rejected (``missing event
+  type``), an unknown one ignored as ``(<action key>=<value>)``. A report with neither raises a
+  LoaderError naming both.
+- A plan key matches a column by its parameter (``chat_sid``), ``customEvent:chat_sid`` or the
+  display name the GA4 interface heads it with (``Chat session``), compared after normalising as
+  below. A key of the site's plan that matches no column of the table gives a note and a
+  DataQualityWarning with the closest headers.
 - Other canonical columns <- custom dimensions named after the plan's parameters: a column named
   ``customEvent:<param>`` or ``<param>`` (``customEvent:dc_conversation_id`` or
   ``dc_conversation_id`` -> ``conversation_id``; ``dc_session_id`` -> ``session_id``, ...).
   ``page_url`` <- the plan's page URL parameter, else ``Page location`` / ``pageLocation``. ``(not
   set)`` and empty cells are null; ids keep their text (a ``4471902.0`` loses its ``.0``).
   ``visitor_id`` and ``analytics_session_id`` are always null.
-- Totals rows are ignored (``totals row``): a row whose dimension cells are all empty or hold only a
-  totals label (``Grand total``, ``Totals``, ``Total``, Dutch and German equivalents), or a dimension
-  value ``RESERVED_TOTAL`` / ``RESERVED_MAX`` / ``RESERVED_MIN``. The dimensions of a CSV table are its
+- Totals rows are ignored (``totals row``): a row whose dimension cells are all empty (an
+  exploration writes its ``Grand total`` label in an extra last cell) or hold only a totals label
+  (``Grand total``, ``Totals``, ``Total``, Dutch and German equivalents), or a dimension value
+  ``RESERVED_TOTAL`` / ``RESERVED_MAX`` / ``RESERVED_MIN``. The dimensions of a CSV table are its
   columns before the first metric (``Event count`` or another known GA4 metric).
 - ``event_id`` <- ``agg:`` + the first 32 hex digits of the SHA-256 of the row's key, the JSON text
   ``["ga4","<period start in UTC, YYYY-MM-DDTHH:MM:SSZ>","<granularity>",[[<name>,<value>],...]]``
@@ -90,6 +99,7 @@ from ._report_csv import (
     TOTALS_ROW,
     Rows,
     Spec,
+    check_report_keys,
     find_period,
     head_lines,
     header_of,
@@ -105,6 +115,8 @@ FORMATS: dict[str, str] = {
     "ga4_data_api": "a GA4 Data API runReport response page saved as JSON (aggregated event counts)",
 }
 DESTINATION = "ga4"
+#: Plan fields a report does not read (a row's time is its date dimensions; its id is computed).
+_NOT_IN_REPORTS = ("ts", "event_id")
 
 #: Normalised GA4 metric names (UI and API): the dimensions of a CSV table are the columns before them.
 _GA4_METRICS = frozenset(
@@ -148,7 +160,8 @@ _GA4_PREAMBLE = re.compile(r"#\s*(?:start date|end date)\s*:\s*\d{8}\s*", re.I)
 def sniff(path: Path, head: bytes) -> str | None:
     """``"ga4_data_api"`` for a JSON object with runReport headers (``dimensionHeaders``,
     ``metricHeaders``) or kind; ``"ga4_explore_csv"`` for text with a ``# Start date: YYYYMMDD`` /
-    ``# End date: YYYYMMDD`` preamble line or a header holding Event name and Event count; else None.
+    ``# End date: YYYYMMDD`` preamble line or a header holding Event count (a free-form exploration's
+    preamble is a ``# YYYYMMDD-YYYYMMDD`` range, as Universal Analytics writes it); else None.
 
     See :class:`chatanalytics.io.Format`.
     """
@@ -162,7 +175,7 @@ def sniff(path: Path, head: bytes) -> str | None:
     if any(_GA4_PREAMBLE.fullmatch(line.strip()) for line in lines):
         return "ga4_explore_csv"
     header = header_of(lines)
-    if "eventname" in header and "eventcount" in header:
+    if "eventcount" in header:  # GA4's metric (Universal Analytics says Total Events)
         return "ga4_explore_csv"
     return None
 
@@ -238,6 +251,7 @@ def ga4_spec(plan: TrackingPlan, headers: list[str], dims: list[int], count: int
         action_label=action_key or "",
         action_codes=action_codes,
         width=len(headers),
+        headers=headers,
     )
 
 
@@ -250,19 +264,25 @@ def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
         keys = [norm(h).removeprefix("customevent:") for h in header]
         return bool(wanted & set(keys[: metrics_start(keys, _GA4_METRICS)]))
 
+    specs: list[Spec] = []
+
     def build(header: list[str]) -> Spec:
         keys = [norm(h) for h in header]
         if "eventcount" not in keys:
             raise LoaderError(f"{path}: the event table has no Event count column", path=path)
         dims = list(range(metrics_start(keys, _GA4_METRICS)))
-        return ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path)
+        specs.append(ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path))
+        return specs[-1]
 
     what = "an Event name (eventName) dimension" + (
         f" or the action parameter's dimension ({action_key})"
         if action_key
         else "; a site that names the event in a parameter maps its column in the plan (ga4 fields event)"
     )
-    return read_report_csv(ctx, path, pick=pick, build=build, what=what, zone_hint="GA4 property")
+    result = read_report_csv(ctx, path, pick=pick, build=build, what=what, zone_hint="GA4 property")
+    for spec in specs:
+        check_report_keys(result, path, DESTINATION, ctx.plan, spec, skip=_NOT_IN_REPORTS)
+    return result
 
 
 # ------------------------------------------------------------------------------------------ Data API
@@ -358,7 +378,9 @@ def _read_api(ctx: ReadContext, path: Path) -> ReadResult:
     for record in range(len(rows) + 1, len(rows) + len(summaries) + 1):
         out.ignore(record, TOTALS_ROW)
     _api_notes(ctx, path, page, meta, len(rows))
-    return out.finish()
+    result = out.finish()
+    check_report_keys(result, path, DESTINATION, ctx.plan, spec, skip=_NOT_IN_REPORTS)
+    return result
 
 
 def _api_notes(ctx: ReadContext, path: Path, page: dict[str, Any], meta: dict[str, Any], n: int) -> None:

@@ -69,6 +69,15 @@ class TrackingPlan:
     sends a name per callback. An event name given to several constants is decided by the action parameter
     alone.
 
+    A key is written in the export's own terms. In the ``ga4`` section it may be a parameter
+    (``chat_sid``), ``customEvent:chat_sid`` or a custom dimension's display name as a GA4 report heads
+    its column (``Chat session``: matched ignoring case and spaces; a display name applies to reports
+    only, never to the BigQuery export's parameters). In the JSON sections (``datalayer``, ``websdk``,
+    ``segment``, ``snowplow``) a dotted key (``chat.sid``) is the path into nested objects; GA4 and
+    AppMeasurement names are flat, and a dotted key there is refused. The ``universal_analytics``
+    section also has ``visitor_id`` and ``analytics_session_id`` (a Client ID and a session id custom
+    dimension) and takes ``ts``, a hit-timestamp dimension, for event-level reports.
+
     Build one with :meth:`default`, :meth:`from_dict` (overrides merged over the default) or
     :meth:`from_file` (the same overrides as TOML or JSON; in TOML, which has no null, an empty string
     switches a name off).
@@ -129,8 +138,9 @@ class TrackingPlan:
         if not isinstance(overrides, Mapping):
             raise InvalidParameterError("plan", overrides, reason="a dict of overrides is expected")
         normal = _normalise(overrides)
-        aside = _set_aside(normal)
-        plan = tracking_plan(normal)
+        checked = copy.deepcopy(normal)
+        aside = _set_aside(checked)
+        plan = tracking_plan(checked)
         for (dest, name), key in aside.items():
             plan[dest]["fields"][name] = key
         _check_paths(plan)

@@ -99,6 +99,11 @@ class ReadResult:
         Valid records that are not chat events, with their names.
     notes : list of str
         Notes for the load report.
+    plan_keys : dict
+        Plan field -> the key the reader looked for (for the load report's plan coverage).
+    unmatched : list of str
+        The notes of plan keys that matched nothing in the file; each also becomes a
+        :class:`~chatanalytics.errors.DataQualityWarning`.
     """
 
     tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
@@ -106,6 +111,8 @@ class ReadResult:
     rejected: list[tuple[int, str, bytes]] = field(default_factory=list)
     ignored: IgnoredRecords = field(default_factory=IgnoredRecords)
     notes: list[str] = field(default_factory=list)
+    plan_keys: dict[str, str] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
 
     def add(self, other: ReadResult) -> None:
         """Take in the records of another result (a later block of the same file)."""
@@ -113,6 +120,8 @@ class ReadResult:
         self.rejected.extend(other.rejected)
         self.ignored.extend(other.ignored)
         self.notes.extend(other.notes)
+        self.plan_keys.update(other.plan_keys)
+        self.unmatched.extend(other.unmatched)
         self.tables.extend((t, lines) for t, lines in other.tables if t.num_rows)
 
     def add_table(self, table: pa.Table, lines: np.ndarray) -> None:

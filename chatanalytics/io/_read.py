@@ -33,7 +33,14 @@ from ._formats import FORMATS
 from ._plan import TrackingPlan
 from ._privacy import scrub_table
 from ._protocol import ReadContext, ReadResult, by_name, detect
-from ._report import FILES_COLUMNS, IGNORED_COLUMNS, REJECTED_COLUMNS, LoadReport, attach_report
+from ._report import (
+    FILES_COLUMNS,
+    IGNORED_COLUMNS,
+    REJECTED_COLUMNS,
+    LoadReport,
+    attach_report,
+    coverage_frame,
+)
 
 __all__ = ["FORMATS", "finalize_frame", "read_events"]
 
@@ -174,6 +181,8 @@ def read_events(
         "SET arrow_large_buffer_size = true"
     )  # strings come out as large_string, as pandas keeps them
     ctx = ReadContext(con, plan, timezone, notes)
+    plan_keys: dict[str, set[str]] = {}
+    unmatched: list[str] = []
     try:
         for fi, path in _each_file(files, progress):
             fmt = format or _detect(path)
@@ -183,6 +192,9 @@ def read_events(
             tally.records += res.records
             _account(fi, tally, res, rejected, ignored)
             notes.extend(res.notes)
+            unmatched.extend(res.unmatched)
+            for f, key in res.plan_keys.items():
+                plan_keys.setdefault(f, set()).add(key)
             while res.tables:  # handed over without a name left holding one, so _drop can free it
                 parts.append(_part(*res.tables.pop(0), fi))
             del res
@@ -191,7 +203,9 @@ def read_events(
     if sum(t.records for t in tallies) == 0:
         raise EmptyDataError(f"no records in {', '.join(t.name for t in tallies)}")
     notes.extend(ctx.closing_notes())
-    return _finalize(parts, tallies, rejected, ignored, notes, warn=warn)
+    return _finalize(
+        parts, tallies, rejected, ignored, notes, warn=warn, plan_keys=plan_keys, unmatched=unmatched
+    )
 
 
 def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
@@ -251,6 +265,8 @@ def _finalize(
     notes: list[str],
     *,
     warn: bool,
+    plan_keys: dict[str, set[str]] | None = None,
+    unmatched: Sequence[str] = (),
 ) -> pd.DataFrame:
     """De-duplicate, scrub contact details, convert to pandas and attach the load report."""
     names = [t.name for t in tallies]
@@ -275,9 +291,12 @@ def _finalize(
         ignored=_ignored_frame(ignored, names),
         notes=tuple(notes),
         _raw_rejected=tuple(r[3] for r in rejected),
+        coverage=coverage_frame(events, plan_keys or {}),
     )
     attach_report(events, report)
     if warn:
+        for message in unmatched:
+            warnings.warn(message, DataQualityWarning, stacklevel=3)
         c = report.counts()
         if c["rejected"] or c["duplicates"]:
             warnings.warn(

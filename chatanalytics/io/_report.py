@@ -13,6 +13,10 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 from ..schema import STRING
+from ._plan import FIELD_COLUMNS, UA_FIELDS
+
+#: Plan field -> the canonical column it fills (the action parameter ``event`` fills none).
+PLAN_FIELD_COLUMNS = {f: c for f, c in {**FIELD_COLUMNS, **UA_FIELDS}.items() if f != "event"}
 
 ATTRS_KEY = "chatanalytics.load_report"
 _HELD = 256
@@ -64,6 +68,31 @@ FILES_COLUMNS = {
 }
 
 
+COVERAGE_COLUMNS = {
+    "field": STRING,
+    "column": STRING,
+    "keys": STRING,
+    "events": "int64",
+    "filled": "int64",
+    "share": "float64",
+}
+
+
+def coverage_frame(events: pd.DataFrame, plan_keys: dict[str, set[str]]) -> pd.DataFrame:
+    """Per plan field (those with a column), the events it filled: see :meth:`LoadReport.plan_coverage`."""
+    rows = []
+    for name, keys in plan_keys.items():
+        column = PLAN_FIELD_COLUMNS.get(name)
+        if column is None or column not in events.columns:
+            continue
+        filled = int(events[column].notna().sum())
+        rows.append(
+            (name, column, "; ".join(sorted(keys)), len(events), filled, filled / max(len(events), 1))
+        )
+    frame = pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
+    return frame.astype(COVERAGE_COLUMNS)
+
+
 @dataclass(frozen=True, eq=False)
 class LoadReport:
     r"""What a loader read, kept, rejected, de-duplicated and ignored, and why.
@@ -101,6 +130,7 @@ class LoadReport:
     ignored: pd.DataFrame
     notes: tuple[str, ...] = ()
     _raw_rejected: tuple[bytes, ...] = field(default=(), repr=False)
+    coverage: pd.DataFrame = field(default_factory=lambda: _empty(COVERAGE_COLUMNS), repr=False)
 
     # immutable: a copy is the report itself
     def __deepcopy__(self, memo: dict[int, Any]) -> LoadReport:
@@ -157,6 +187,26 @@ class LoadReport:
     def ignored_names(self) -> pd.DataFrame:
         """Ignored records counted by event name, most frequent first (typos stand out here)."""
         return _count(self.ignored["event_name"], "event_name")
+
+    def plan_coverage(self) -> pd.DataFrame:
+        """How many events each tracking-plan field filled.
+
+        One row per plan field a reader looked for (``field``, the plan's name such as ``sid``; the
+        ``event`` action parameter is not a column and is left out): the canonical ``column`` it fills,
+        the ``keys`` it was read from (several when files of several formats were read), ``events``
+        (the events kept), ``filled`` (those with a value in the column) and ``share``. A field that
+        filled no event is worth a look at the plan: the notes name each key of the site's plan that
+        matched nothing in a file, with the closest names that were present.
+
+        Examples
+        --------
+        >>> import chatanalytics as ca
+        >>> from chatanalytics.datasets import SAMPLE_PATH
+        >>> events = ca.read_events(SAMPLE_PATH, warn=False)
+        >>> list(ca.load_report(events).plan_coverage().columns)
+        ['field', 'column', 'keys', 'events', 'filled', 'share']
+        """
+        return self.coverage.copy()
 
     def write_rejected(self, path: str | Path) -> Path:
         """Write the rejected records, byte for byte as they were read, one per line.

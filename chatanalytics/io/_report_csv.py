@@ -25,7 +25,9 @@ import pyarrow as pa
 
 from ..errors import LoaderError
 from ..schema import STRING_COLUMNS, TIME_GRANULARITIES
+from ._coverage import check_keys
 from ._files import StreamState, iter_blocks
+from ._plan import FIELD_COLUMNS, UA_FIELDS, TrackingPlan
 from ._protocol import ReadContext, ReadResult
 from ._sql import ID_COLUMNS
 
@@ -246,6 +248,7 @@ class Spec:
     category: int | None = None  # UA: the Event Category cell
     categories: frozenset[str] = frozenset()  # UA: accepted categories (lower case); empty: any
     width: int = 0  # the number of cells of a well-formed row
+    headers: list[str] = field(default_factory=list)  # the table's header texts (for plan coverage)
 
 
 class Rows:
@@ -275,6 +278,9 @@ class Rows:
     def add(self, record: int, cells: list[str], raw: bytes) -> None:
         """Classify one data row: an event, a rejected record or an ignored one."""
         spec = self.spec
+        label_last = len(cells) == spec.width + 1 and norm(cells[-1]) in _TOTAL_LABELS
+        if label_last and not any(cells[c].strip() for c in spec.dims):  # Explore: ,,211078,Grand total
+            return self.ignore(record, TOTALS_ROW)
         if len(cells) != spec.width:
             return self.reject(record, "wrong number of fields", raw)
         if any(_SURROGATE.search(c) for c in cells):
@@ -423,3 +429,22 @@ def read_report_csv(
 def metrics_start(keys: list[str], metrics: frozenset[str]) -> int:
     """The index of the first metric column (the columns before it are the dimensions)."""
     return next((i for i, k in enumerate(keys) if k in metrics), len(keys))
+
+
+def check_report_keys(
+    result: ReadResult, path: Path, destination: str, plan: TrackingPlan, spec: Spec, *, skip: tuple[str, ...]
+) -> None:
+    """Plan coverage of a report: a field's key matched when its column is among the table's dimensions
+    (the action key: when the spec reads the action column; the time key: when it reads a timestamp).
+    """
+    columns = {**FIELD_COLUMNS, **UA_FIELDS}
+
+    def found(name: str, key: str) -> bool:
+        if name == "event":
+            return spec.action is not None
+        if name == "ts":
+            return isinstance(spec.period, Stamp)
+        return columns.get(name) in spec.fields
+
+    dims = [spec.headers[c] for c in spec.dims] if spec.headers else []
+    check_keys(result, path, destination, plan, found, lambda: dims, skip=skip)

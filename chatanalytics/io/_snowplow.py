@@ -51,10 +51,12 @@ lines); no Python code runs per line.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from ..errors import LoaderError
+from ._coverage import SAMPLE_RECORDS, check_json_keys, head_text, key_paths
 from ._files import Block
 from ._json_sql import json_paths
 from ._jsonl import parse_block, read_blocks
@@ -257,4 +259,24 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         seen[0] += got.records
         return got
 
-    return read_blocks(path, parse)
+    result = read_blocks(path, parse)
+    # the structured events' fields are Snowplow's own columns: only the plan's keys are checked
+    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: _event_data_keys(path))
+    return result
+
+
+def _event_data_keys(path: Path) -> list[str]:
+    """The key paths of the self-describing events' data in the file's first lines, most frequent first."""
+    counts: dict[str, int] = {}
+    at = COLUMNS.index("unstruct_event")
+    for line in head_text(path).splitlines()[:SAMPLE_RECORDS]:
+        cells = line.split("\t")
+        if len(cells) != len(COLUMNS) or not cells[at]:
+            continue
+        try:
+            data = json.loads(cells[at])["data"]["data"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        for key in key_paths(data):
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts, key=lambda k: -counts[k])

@@ -91,6 +91,7 @@ from ._report_csv import (
     Period,
     Spec,
     Stamp,
+    check_report_keys,
     find_period,
     head_lines,
     header_of,
@@ -216,6 +217,7 @@ def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
         category=category,
         categories=frozenset({wanted_category.strip().lower()}) if wanted_category else frozenset(),
         width=len(header),
+        headers=header,
     )
 
 
@@ -237,11 +239,15 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         keys = [key(h) for h in header]
         return "eventaction" in keys[: metrics_start(keys, _METRICS)]
 
-    return read_report_csv(
-        ctx,
-        path,
-        pick=pick,
-        build=lambda header: _spec(ctx, path, header),
-        what="an Event Action column",
-        zone_hint="view",
+    specs: list[Spec] = []
+
+    def build(header: list[str]) -> Spec:
+        specs.append(_spec(ctx, path, header))
+        return specs[-1]
+
+    result = read_report_csv(
+        ctx, path, pick=pick, build=build, what="an Event Action column", zone_hint="view"
     )
+    for spec in specs:  # the action is the Event Action column, not a plan key
+        check_report_keys(result, path, DESTINATION, ctx.plan, spec, skip=("event", "event_id"))
+    return result

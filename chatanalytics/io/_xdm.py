@@ -51,6 +51,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._coverage import check_json_keys, sample_json_keys
 from ._json_sql import (
     PAYLOAD_FIELDS,
     add_key,
@@ -243,4 +244,17 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     naive = note_counts(result)["naive"]
     if naive:
         result.notes.append(f"{path}: {naive:,} timestamp(s) carried no UTC offset and were read as UTC")
+    chat, nested = _chat_paths(ctx.plan)
+
+    def at_chat(record: Any) -> Any:
+        """The record's chat-field object (at the path, or one level down when it may be)."""
+        for start in [record, *(record.values() if nested else [])]:
+            node = start
+            for key in chat or []:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, dict):
+                return node
+        return {}
+
+    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, at_chat))
     return result

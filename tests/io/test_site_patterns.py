@@ -358,3 +358,30 @@ def test_dotted_paths_are_refused_where_they_cannot_apply():
         ca.TrackingPlan.from_dict({"appmeasurement": {"fields": {"sid": "chat.sid"}}})
     with pytest.raises(ca.InvalidParameterError, match="runs through 'chat'"):
         ca.TrackingPlan.from_dict({"datalayer": {"fields": {"id": "chat", "sid": "chat.sid"}}})
+
+
+def test_free_form_exploration_layout(tmp_path):
+    """A free-form exploration as GA4 writes it: a ``# YYYYMMDD-YYYYMMDD`` range line (no Start date /
+    End date lines), a blank line, and the Grand total row with empty dimensions and its label in an
+    extra last cell. It is detected as GA4 (not Universal Analytics) from its Event count column, even
+    without an Event name column. Europe/Berlin (CET): 20261103 -> 2026-11-02 23:00 UTC.
+    """
+    path = tmp_path / "free_form.csv"
+    path.write_text(
+        "# ----------------------------------------\n# Acme\n# Free form-Free form 1\n# 20261103-20261103\n"
+        "# ----------------------------------------\n\n"
+        "Date,Chat step,Chat session,Conversation ID,Event count\n"
+        ",,,,4,Grand total\n"
+        "20261103,chat_triggered,s-100,4471902,3\n"
+        "20261103,chat_engaged,s-100,4471902,1\n"
+    )
+    plan = ca.TrackingPlan.from_file(GA4 / "action_site_ui_plan.toml")
+    events = read(path, plan=plan, timezone="Europe/Berlin")
+    assert ca.load_report(events).files["source_format"].tolist() == ["ga4_explore_csv"]
+    assert rows(events, GA4_COLUMNS) == [
+        ("2026-11-02T23:00:00+00:00", "CONVERSATION_TRIGGERED", "s-100", "4471902", 3, 9),
+        ("2026-11-02T23:00:00+00:00", "CONVERSATION_ENGAGED", "s-100", "4471902", 1, 10),
+    ]
+    assert ca.load_report(events).ignored[["source_record", "event_name"]].values.tolist() == [
+        [8, "totals row"]
+    ]
