@@ -96,6 +96,7 @@ import pyarrow.csv as pa_csv
 
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES
+from ._coverage import check_filled_keys
 from ._plan import TrackingPlan
 from ._privacy import scrub_text
 from ._protocol import ReadContext, ReadResult
@@ -880,7 +881,16 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         with path.open("rb") as fh:
             first = fh.read(512)
     if _tar_head(first):
-        return _wrap_errors(path, "the archive", lambda: _read_archive(ctx, path))
+        result = _wrap_errors(path, "the archive", lambda: _read_archive(ctx, path))
+    else:
+        result = _read_hit_data(ctx, path)
+    # variables are the feed's own columns: a plan eVar that never holds a value in a chat hit matched nothing
+    check_filled_keys(result, path, DESTINATION, ctx.plan, list)
+    return result
+
+
+def _read_hit_data(ctx: ReadContext, path: Path) -> ReadResult:
+    """A hit data file beside its lookups (``column_headers.tsv``, ``event.tsv``)."""
     lookups = _sibling_lookups(path)
     if lookups is None:
         raise _missing_headers(path)

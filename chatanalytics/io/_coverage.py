@@ -163,7 +163,7 @@ def filled(result: ReadResult, column: str) -> bool:
     )
 
 
-def check_json_keys(
+def check_filled_keys(
     result: ReadResult,
     path: Path,
     destination: str,
@@ -172,9 +172,10 @@ def check_json_keys(
     *,
     skip: Iterable[str] = (),
 ) -> None:
-    """Plan coverage of a file of JSON records: a field's key matched when its column has a value in
-    some event, or else when the key path occurs in the first records (``present()``, the key paths
-    below the plan's object, for the did-you-mean too). A file without events is not checked.
+    """Plan coverage of a file of records: a field's key matched when its column has a value in some
+    event, or else when it is among the names present in the first records (``present()``: for JSON the
+    key paths below the plan's object, also offered in the did-you-mean). A file without events is not
+    checked.
     """
     if not any(table.num_rows for table, _ in result.tables):
         result.plan_keys.update({f: k for f, k in plan.field_keys(destination).items() if f not in set(skip)})

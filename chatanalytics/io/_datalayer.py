@@ -25,7 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._coverage import check_json_keys, sample_json_keys
+from ._coverage import check_filled_keys, sample_json_keys
 from ._json_sql import add_key, key_sql, structure, time_text
 from ._jsonl import first_line, is_json_array, read_json_records
 from ._plan import TrackingPlan
@@ -124,5 +124,5 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         The file cannot be read, or a JSON array is malformed or truncated.
     """
     result = read_json_records(ctx, path, ctx.queries(FORMAT, queries))
-    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path))
+    check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path))
     return result

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import LoaderError
-from ._coverage import check_json_keys, json_records
+from ._coverage import check_filled_keys, json_records
 from ._files import file_head, is_gzip, require_columns
 from ._jsonl import first_line, parse_block, read_blocks, read_with_line_scan, stream
 from ._plan import TrackingPlan
@@ -382,7 +382,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
             qs = ctx.queries(FORMAT, json_queries)
             fast = read_blocks(path, lambda block: parse_block(ctx.con, block, qs, path))
         result = fast
-    check_json_keys(result, path, DESTINATION, plan, lambda: _param_keys(ctx, path, head))
+    check_filled_keys(result, path, DESTINATION, plan, lambda: _param_keys(ctx, path, head))
     limit = plan.to_dict()["ga4"]["limits"]["value"]
     marker = plan.to_dict()["truncation_marker"]
     long_values = sum(

@@ -44,7 +44,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._coverage import check_json_keys, sample_json_keys
+from ._coverage import check_filled_keys, sample_json_keys
 from ._json_sql import (
     PAYLOAD_FIELDS,
     add_key,
@@ -189,7 +189,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         )
     if counts["naive"]:
         result.notes.append(f"{path}: {counts['naive']:,} time(s) carried no UTC offset and were read as UTC")
-    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, _properties))
+    check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, _properties))
     return result
 
 

@@ -56,7 +56,7 @@ import re
 from pathlib import Path
 
 from ..errors import LoaderError
-from ._coverage import SAMPLE_RECORDS, check_json_keys, head_text, key_paths
+from ._coverage import SAMPLE_RECORDS, check_filled_keys, head_text, key_paths
 from ._files import Block
 from ._json_sql import json_paths
 from ._jsonl import parse_block, read_blocks
@@ -261,7 +261,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
 
     result = read_blocks(path, parse)
     # the structured events' fields are Snowplow's own columns: only the plan's keys are checked
-    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: _event_data_keys(path))
+    check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: _event_data_keys(path))
     return result
 
 

@@ -51,7 +51,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ._coverage import check_json_keys, sample_json_keys
+from ._coverage import check_filled_keys, sample_json_keys
 from ._json_sql import (
     PAYLOAD_FIELDS,
     add_key,
@@ -256,5 +256,5 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
                 return node
         return {}
 
-    check_json_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, at_chat))
+    check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, at_chat))
     return result

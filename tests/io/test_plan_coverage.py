@@ -139,3 +139,19 @@ def test_no_warning_when_warn_is_false_but_the_note_stays():
         warnings.simplefilter("error")
         events = ca.read_events(DATA / "datalayer" / "capture.json", plan=plan, warn=False)
     assert any("'dc_sesion_id'" in n for n in ca.load_report(events).notes)
+
+
+def test_adobe_feed_variable_that_never_holds_a_value():
+    """The feed has a column for every variable, so an eVar the plan names that holds no value in any
+    chat hit (eVar16 instead of eVar6) matched nothing: a note and a warning naming it, and no session ids.
+    """
+    path = DATA / "adobe_feed" / "folder" / "hit_data.tsv"
+    assert ca.read_events(path, warn=False)["session_id"].notna().any()
+    plan = ca.TrackingPlan.from_dict({"appmeasurement": {"fields": {"sid": "eVar16"}}})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        events = ca.read_events(path, plan=plan)
+    mine = [str(w.message) for w in caught if "'eVar16'" in str(w.message)]
+    assert len(mine) == 1 and "field 'sid'" in mine[0]
+    assert events["session_id"].isna().all()
+    assert ca.load_report(events).plan_coverage().set_index("field").loc["sid", "filled"] == 0
