@@ -8,7 +8,8 @@ ISO-8859-1. The column names are in ``column_headers.tsv`` (one row) and the num
 - a folder holding ``hit_data.tsv`` (or ``hit_data*.tsv.gz``) next to ``column_headers.tsv`` and
   ``event.tsv`` (an extracted delivery);
 - the daily single file ``[rsid]_[YYYY-mm-dd].tar.gz`` holding ``hit_data.tsv`` and the lookup files
-  (loose, or in a nested ``*lookup_data.tar.gz``);
+  (loose, or in a nested ``*lookup_data.tar.gz``), or the same delivery compressed as ``.zip`` (the
+  feed's other compression option; given as a file, it is detected from its content);
 - multi-file and hourly deliveries ``[index]-[rsid]_[YYYY-mm-dd][-HHMMSS].tsv.gz``, whose lookups are in
   the sibling ``[rsid]_[YYYY-mm-dd][-HHMMSS]-lookup_data.tar.gz`` or extracted next to them.
 
@@ -81,6 +82,7 @@ import gzip
 import io
 import re
 import tarfile
+import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -329,6 +331,18 @@ def _is_hit_data_name(name: str) -> bool:
     return base.startswith("hit_data") and base.endswith(".tsv")
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _zip_has_hit_data(path: Path) -> bool:
+    """True when a zip archive lists a ``hit_data*.tsv`` member."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(_is_hit_data_name(Path(n).name.lower()) for n in zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def _tar_head(head: bytes) -> bool:
     return len(head) >= 262 and head[257:262] == b"ustar"
 
@@ -343,6 +357,8 @@ def sniff(path: Path, head: bytes) -> str | None:
     name = path.name.lower()
     if _tar_head(head):
         return FORMAT if _tar_has_hit_data(path, head) else None
+    if head[:4] == _ZIP_MAGIC:
+        return FORMAT if _zip_has_hit_data(path) else None
     base = name[:-3] if name.endswith(".gz") else name
     if not base.endswith(".tsv") or base in LOOKUP_FILES:
         return None
@@ -848,14 +864,15 @@ def _wrap_errors(path: Path, what: str, run: Callable[[], Any]) -> Any:
         return run()
     except LoaderError:
         raise
-    except (EOFError, tarfile.TarError, zlib.error, gzip.BadGzipFile) as err:
+    except (EOFError, tarfile.TarError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile) as err:
         raise LoaderError(f"{path}: {what} is truncated or corrupt ({err})", path=path) from err
     except (pa.ArrowException, OSError, duckdb.Error, ValueError) as err:
         raise LoaderError(f"cannot read {path} as an Adobe Data Feed ({what}): {err}", path=path) from err
 
 
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
-    """Read one Data Feed hit data file (``hit_data.tsv``, ``*.tsv.gz``) or delivery archive (``.tar.gz``).
+    """Read one Data Feed hit data file (``hit_data.tsv``, ``*.tsv.gz``) or delivery archive (``.tar.gz``,
+    ``.zip``).
 
     See :class:`chatanalytics.io.Format`. ``path`` is the hit data file or the archive; a record's number
     is its row in the hit data, and AppMeasurement variables are named by the plan's ``appmeasurement``
@@ -882,6 +899,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
             first = fh.read(512)
     if _tar_head(first):
         result = _wrap_errors(path, "the archive", lambda: _read_archive(ctx, path))
+    elif first[:4] == _ZIP_MAGIC:
+        result = _wrap_errors(path, "the zip archive", lambda: _read_zip(ctx, path))
     else:
         result = _read_hit_data(ctx, path)
     # variables are the feed's own columns: a plan eVar that never holds a value in a chat hit matched nothing
@@ -903,6 +922,49 @@ def _read_hit_data(ctx: ReadContext, path: Path) -> ReadResult:
         return result
 
     return _wrap_errors(path, "the hit data", run)
+
+
+def _read_zip(ctx: ReadContext, path: Path) -> ReadResult:
+    """A delivery compressed as zip (the feed's other compression option): the lookups in it (loose or
+    as a nested lookup archive) or beside it, then each hit data member, streamed.
+    """
+    with zipfile.ZipFile(path) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        headers: list[str] | None = None
+        events: dict[int, str] = {}
+        hit_members = []
+        for info in infos:
+            base = Path(info.filename).name.lower()
+            if _is_hit_data_name(base):
+                hit_members.append(info.filename)
+            elif base == _HEADERS_FILE and info.file_size <= _LOOKUP_MAX_BYTES:
+                headers = _parse_headers(zf.read(info), f"{path}:{info.filename}", path)
+            elif base in _EVENT_FILES and info.file_size <= _LOOKUP_MAX_BYTES:
+                events = _parse_events(zf.read(info))
+            elif _is_lookup_archive(base) and info.file_size <= _LOOKUP_MAX_BYTES:
+                with tarfile.open(fileobj=io.BytesIO(zf.read(info)), mode="r:*") as nested:
+                    found = _lookups_from_tar(nested, f"{path}:{info.filename}", path)
+                if found is not None:
+                    headers = headers or found.headers
+                    events = events or found.events
+        if not hit_members:
+            raise LoaderError(
+                f"{path} holds no hit_data.tsv: it is not an Adobe Data Feed delivery", path=path
+            )
+        if headers is not None:
+            lookups = Lookups(headers, events, str(path))
+        else:
+            beside = _sibling_lookups(path)
+            if beside is None:
+                raise _missing_headers(path)
+            lookups = Lookups(beside.headers, events or beside.events, beside.source)
+        result = ReadResult()
+        rows = 0
+        for name in hit_members:
+            with zf.open(name) as fh:
+                rows += _read_stream(ctx, path, fh, lookups, f"{path}:{name}", result, rows)
+    _check_manifest(ctx, path, rows)
+    return result
 
 
 def _read_archive(ctx: ReadContext, path: Path) -> ReadResult:

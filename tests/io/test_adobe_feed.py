@@ -536,3 +536,51 @@ def test_mutated_hit_data_is_accounted_for(tmp_path_factory, rows, gz, tail):
     assert report.rejected["source_record"].between(1, lines).all()
     assert events["source_record"].between(1, lines).all()
     assert report.files["source_format"].tolist() == ["adobe_feed"]
+
+
+# ----------------------------------------------------------------------------------------- zip deliveries
+def _zip(path: Path, members: list[str]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in members:
+            zf.write(FOLDER / name, name)
+    return path
+
+
+def test_zip_delivery_holds_the_same_day(tmp_path):
+    """A delivery compressed as zip (hit data and lookups in one .zip) reads as the folder does: the same
+    4 events, 2 rejected and 5 ignored of 11 records, numbered by their row in the hit data.
+    """
+    path = _zip(
+        tmp_path / "acmeprod_2026-11-02.zip",
+        ["hit_data.tsv", "column_headers.tsv", "event.tsv", "browser.tsv"],
+    )
+    events = read(path)  # detected from the content
+    check_frame(events, DAY1)
+    report = ca.load_report(events)
+    assert report.files["source_format"].tolist() == ["adobe_feed"]
+    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    assert pairs(report.rejected, "reason") == [
+        (7, "wrong number of fields (expected 40, found 12)"),
+        (8, "missing time"),
+    ]
+
+
+def test_zip_with_lookups_beside_it_and_broken_zips(tmp_path):
+    """Hit data alone in the zip takes the lookups beside it; a zip without them, one without hit data and
+    a truncated one raise LoaderErrors that say so."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    with pytest.raises(ca.LoaderError, match="column_headers"):
+        read(_zip(alone / "acmeprod_2026-11-02.zip", ["hit_data.tsv"]), format="adobe_feed")
+    for name in ("column_headers.tsv", "event.tsv"):
+        (alone / name).write_bytes((FOLDER / name).read_bytes())
+    check_frame(read(alone / "acmeprod_2026-11-02.zip"), DAY1)
+    with pytest.raises(ca.LoaderError, match=r"holds no hit_data\.tsv"):
+        read(_zip(tmp_path / "lookups.zip", ["column_headers.tsv"]), format="adobe_feed")
+    whole = _zip(tmp_path / "whole.zip", ["hit_data.tsv", "column_headers.tsv", "event.tsv"]).read_bytes()
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ca.LoaderError, match="truncated or corrupt"):
+        read(cut, format="adobe_feed")

@@ -46,6 +46,18 @@ GA4_COLUMNS = [
 
 
 # ------------------------------------------------------------------------- GA4: action-parameter site
+def action_site_rows(*records: int) -> list[tuple]:
+    """The action-parameter site's three events (Europe/Berlin, CET: a day starts at 23:00 UTC the day
+    before), with the record number each has in the file read.
+    """
+    rows = [
+        ("2026-11-02T23:00:00+00:00", "CONVERSATION_TRIGGERED", "s-100", "4471902", 3),
+        ("2026-11-02T23:00:00+00:00", "CONVERSATION_ENGAGED", "s-100", "4471902", 1),
+        ("2026-11-03T23:00:00+00:00", "CONVERSATION_CLOSED", "s-101", "4473088", 2),
+    ]
+    return [(*row, record) for row, record in zip(rows, records, strict=False)]  # the first len(records)
+
+
 def test_data_api_page_of_an_action_parameter_site_has_no_event_name():
     """action_site_runreport.json: date, customEvent:chat_step, customEvent:chat_sid,
     customEvent:chat_conv_id; eventCount; metadata.timeZone Europe/Berlin (CET, UTC+1 in November).
@@ -60,11 +72,7 @@ def test_data_api_page_of_an_action_parameter_site_has_no_event_name():
     """
     plan = ca.TrackingPlan.from_file(GA4 / "action_site_api_plan.toml")
     events = read(GA4 / "action_site_runreport.json", plan=plan)
-    assert rows(events, GA4_COLUMNS) == [
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_TRIGGERED", "s-100", "4471902", 3, 1),
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_ENGAGED", "s-100", "4471902", 1, 2),
-        ("2026-11-03T23:00:00+00:00", "CONVERSATION_CLOSED", "s-101", "4473088", 2, 4),
-    ]
+    assert rows(events, GA4_COLUMNS) == action_site_rows(1, 2, 4)
     report = ca.load_report(events)
     assert report.rejected[["source_record", "reason"]].values.tolist() == [[3, "missing event type"]]
     assert report.ignored[["source_record", "event_name"]].values.tolist() == [
@@ -83,11 +91,7 @@ def test_explore_csv_headed_by_display_names():
     """
     plan = ca.TrackingPlan.from_file(GA4 / "action_site_ui_plan.toml")
     events = read(GA4 / "action_site_explore_20261103-20261104.csv", plan=plan, timezone="Europe/Berlin")
-    assert rows(events, GA4_COLUMNS) == [
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_TRIGGERED", "s-100", "4471902", 3, 10),
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_ENGAGED", "s-100", "4471902", 1, 11),
-        ("2026-11-03T23:00:00+00:00", "CONVERSATION_CLOSED", "s-101", "4473088", 2, 13),
-    ]
+    assert rows(events, GA4_COLUMNS) == action_site_rows(10, 11, 13)
     report = ca.load_report(events)
     assert report.rejected[["source_record", "reason"]].values.tolist() == [[12, "missing event type"]]
     assert sorted(report.ignored["event_name"]) == ["(Chat step=nudge_shown)", "totals row"]
@@ -378,10 +382,7 @@ def test_free_form_exploration_layout(tmp_path):
     plan = ca.TrackingPlan.from_file(GA4 / "action_site_ui_plan.toml")
     events = read(path, plan=plan, timezone="Europe/Berlin")
     assert ca.load_report(events).files["source_format"].tolist() == ["ga4_explore_csv"]
-    assert rows(events, GA4_COLUMNS) == [
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_TRIGGERED", "s-100", "4471902", 3, 9),
-        ("2026-11-02T23:00:00+00:00", "CONVERSATION_ENGAGED", "s-100", "4471902", 1, 10),
-    ]
+    assert rows(events, GA4_COLUMNS) == action_site_rows(9, 10)
     assert ca.load_report(events).ignored[["source_record", "event_name"]].values.tolist() == [
         [8, "totals row"]
     ]
