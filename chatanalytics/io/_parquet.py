@@ -91,8 +91,17 @@ def _as_string(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def sniff(path: Path, head: bytes) -> str | None:
-    """``"parquet"`` for a file named ``.parquet`` or starting with Parquet's magic number."""
-    return FORMAT if path.name.lower().endswith(".parquet") or head[:4] == b"PAR1" else None
+    """``"parquet"`` for a file named ``.parquet`` or starting with Parquet's magic number, unless its
+    columns are another export's: an XDM ExperienceEvent dataset (``_id`` and ``timestamp``, no
+    ``event_time_utc``), which the ``aep_xdm`` reader takes.
+    """
+    if not (path.name.lower().endswith(".parquet") or head[:4] == b"PAR1"):
+        return None
+    try:
+        names = set(pq.read_schema(path).names)
+    except Exception:  # not readable as Parquet: read() reports it
+        return FORMAT
+    return None if {"_id", "timestamp"} <= names and "event_time_utc" not in names else FORMAT
 
 
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:

@@ -51,7 +51,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
+import pyarrow.parquet as pq
+
+from ..errors import LoaderError
 from ._coverage import check_filled_keys, sample_json_keys
+from ._files import Block, line_starts, read_head
 from ._json_sql import (
     PAYLOAD_FIELDS,
     add_key,
@@ -67,10 +73,13 @@ from ._json_sql import (
     time_sql,
     unique_names,
 )
-from ._jsonl import read_json_records
+from ._jsonl import parse_block, read_blocks, read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
 from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, lit, lookup_code, status_sql
+
+#: The first bytes of a Parquet file.
+PARQUET_MAGIC = b"PAR1"
 
 FORMAT = "aep_xdm"
 DESTINATION = "websdk"
@@ -103,6 +112,8 @@ def sniff(path: Path, head: bytes) -> str | None:
     """``"aep_xdm"`` when the first record has ``_id`` and ``timestamp`` and an XDM key (``eventType``,
     ``identityMap``, ``web``, ...) or a tenant namespace (a top-level key starting with ``_``).
     """
+    if head[:4] == PARQUET_MAGIC:
+        return FORMAT if sniff_parquet(path) else None
     obj, fragment = first_record(head)
     if obj is not None:
         tenant = any(k.startswith("_") and k != "_id" for k in obj)
@@ -234,15 +245,19 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         The file cannot be read, a JSON array is malformed or truncated, or nothing in it is an
         ExperienceEvent row.
     """
-    result = read_json_records(
-        ctx,
-        path,
-        queries(ctx.plan),
-        sniff=sniff,
-        what="an Adobe Experience Platform XDM ExperienceEvent export",
-    )
+    parquet = read_head(path, 4) == PARQUET_MAGIC
+    if parquet:
+        result = _read_parquet(ctx, path)
+    else:
+        result = read_json_records(
+            ctx,
+            path,
+            queries(ctx.plan),
+            sniff=sniff,
+            what="an Adobe Experience Platform XDM ExperienceEvent export",
+        )
     naive = note_counts(result)["naive"]
-    if naive:
+    if naive and not parquet:  # a Parquet TIMESTAMP is UTC by the export's definition
         result.notes.append(f"{path}: {naive:,} timestamp(s) carried no UTC offset and were read as UTC")
     chat, nested = _chat_paths(ctx.plan)
 
@@ -256,5 +271,43 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
                 return node
         return {}
 
-    check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, at_chat))
+    if parquet:
+        check_filled_keys(result, path, DESTINATION, ctx.plan, list)
+    else:
+        check_filled_keys(result, path, DESTINATION, ctx.plan, lambda: sample_json_keys(path, at_chat))
     return result
+
+
+def _read_parquet(ctx: ReadContext, path: Path) -> ReadResult:
+    """A dataset exported as Parquet (the platform's default export format): each row, its nested structs
+    and maps written out as one JSON line by DuckDB in row order, then read by the JSON query. A record's
+    number is its row (1-based).
+    """
+    sql = (
+        "SELECT string_agg(CAST(to_json(t) AS VARCHAR), chr(10) ORDER BY file_row_number) AS j "
+        f"FROM (SELECT * FROM read_parquet({lit(str(path))}, file_row_number = true)) t"
+    )
+    try:
+        row = ctx.con.cursor().execute(sql).fetchone()  # the extra file_row_number key is never read
+    except duckdb.Error as err:
+        raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
+    data = ((row[0] if row else None) or "").encode("utf-8")
+    if not data:
+        return ReadResult()
+    data += b"\n"
+    block = Block(data=data, starts=line_starts(np.frombuffer(data, dtype=np.uint8)), first_line=1)
+    qs = queries(ctx.plan)
+    return read_blocks(path, lambda b: parse_block(ctx.con, b, qs, path), blocks=[block])
+
+
+def sniff_parquet(path: Path) -> bool:
+    """True when a Parquet file's columns are an ExperienceEvent's (``_id``, ``timestamp`` and an XDM
+    field or a tenant namespace) rather than canonical events.
+    """
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # not readable as Parquet: another reader reports it
+        return False
+    tenant = any(n.startswith("_") and n != "_id" for n in names)
+    xdm = {"_id", "timestamp"} <= set(names) and (tenant or any(n in names for n in _XDM_KEYS))
+    return xdm and "event_time_utc" not in names
