@@ -121,7 +121,9 @@ class LoadReport:
         ``source_file``, ``source_record``, ``event_name``.
     notes : tuple of str
         Things worth knowing that are not record outcomes (redacted contact details, times read as
-        UTC because they carried no offset, truncated gzip streams).
+        UTC because they carried no offset, truncated gzip streams, plan keys that matched nothing).
+    coverage : pandas.DataFrame
+        The events each tracking-plan field filled (see :meth:`plan_coverage`).
     """
 
     files: pd.DataFrame
