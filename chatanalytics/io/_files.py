@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..errors import EmptyDataError, LoaderError
+from ._commits import dataset_state, uncommitted_note
 from ._protocol import ReadResult
 from ._sql import UNREADABLE
 
@@ -37,6 +38,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
     if not items:
         raise EmptyDataError("no input paths were given")
     found: list[Path] = []
+    notes: list[str] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
             raise LoaderError(f"expected a path, got {type(item).__name__}: {item!r}")
@@ -50,9 +52,13 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         path = Path(os.path.expanduser(text))
         if path.is_dir():
-            files = _without_feed_lookups(
-                sorted(p for p in path.rglob("*") if p.is_file() and _is_data_name(p))
-            )
+            state = dataset_state(path)
+            if state is not None:  # a dataset with commit records: only the files they list
+                note = uncommitted_note(state)
+                notes += [note] if note else []
+                files = state.committed
+            else:
+                files = _without_feed_lookups(sorted(p for p in _walk(path) if _is_data_name(p)))
             if not files:
                 raise LoaderError(
                     f"directory {text!r} holds no event files (looked for names ending in "
@@ -74,8 +80,29 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         seen.add(key)
         unique.append(p)
-    notes = [f"{repeated} path(s) named more than once were read once"] if repeated else []
+    if repeated:
+        notes.append(f"{repeated} path(s) named more than once were read once")
     return unique, notes
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Every file under ``folder``.
+
+    Raises
+    ------
+    LoaderError
+        The folder, or a folder inside it, cannot be read (permission denied): its files would be
+        missed without a word.
+    """
+
+    def fail(err: OSError) -> None:
+        raise LoaderError(f"cannot read the directory {err.filename!r}: {err.strerror}", path=err.filename)
+
+    for root, _, names in os.walk(folder, onerror=fail):
+        for name in names:
+            path = Path(root) / name
+            if path.is_file():
+                yield path
 
 
 def _is_data_name(path: Path) -> bool:

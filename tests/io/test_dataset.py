@@ -10,6 +10,7 @@ import chatanalytics as ca
 from chatanalytics.analysis._funnel import OTHER
 from chatanalytics.cli import main
 from chatanalytics.io import write_dataset
+from chatanalytics.io._commits import PARTITION
 
 
 def _events():
@@ -30,7 +31,8 @@ def _events():
 
 def _rows_per_folder(root):
     return {
-        d.name: sum(pq.read_metadata(f).num_rows for f in d.glob("*.parquet")) for d in sorted(root.iterdir())
+        d.name: sum(pq.read_metadata(f).num_rows for f in d.glob("*.parquet"))
+        for d in sorted(root.glob(f"{PARTITION}=*"))
     }
 
 
@@ -100,7 +102,11 @@ def test_cli_convert_writes_and_appends_a_dataset(tmp_path, capsys):
     assert "3 file(s) partitioned by UTC day" in capsys.readouterr().out
     assert main(["convert", str(src), "--out", str(root), "-q"]) == 1
     assert "--append" in capsys.readouterr().err
+    # the same export again: recognised by its fingerprint and skipped, unless --force
     assert main(["convert", str(src), "--out", str(root), "--append", "-q"]) == 0
+    assert "skipped: " in capsys.readouterr().err
+    assert sum(_rows_per_folder(root).values()) == 6
+    assert main(["convert", str(src), "--out", str(root), "--append", "--force", "-q"]) == 0
     assert sum(_rows_per_folder(root).values()) == 12
     assert main(["convert", str(src), "--out", str(tmp_path / "one.parquet"), "--append", "-q"]) == 1
 
