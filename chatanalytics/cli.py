@@ -181,23 +181,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
     """Read exports and write the canonical events as Parquet: one file, or a dataset partitioned by day."""
     from .io import load_report, write_dataset
     from .io._atomic import replacing
-    from .io._dataset import already_written
+    from .io._dataset import already_written, holds_data
     from .io._files import expand_paths
 
     out = Path(args.out)
     dataset = not args.out.lower().endswith(".parquet")
-    if dataset and out.is_dir() and any(out.iterdir()) and not args.append:
-        from .io._commits import BOOKKEEPING
-
-        if any(p.name != BOOKKEEPING for p in out.iterdir()):  # the writer checks again, under its lock
-            raise InvalidParameterError(
-                "--out", args.out, reason="the folder is not empty: pass --append to add files to it"
-            )
     if not dataset and (args.append or args.force):
         flag = "--append" if args.append else "--force"
         raise InvalidParameterError(flag, True, reason="only with a dataset folder as --out")
     if args.force and not args.append:
         raise InvalidParameterError("--force", True, reason="only with --append")
+    if dataset and not args.append and holds_data(out):  # the writer checks again, under its lock
+        raise InvalidParameterError(
+            "--out", args.out, reason="the folder is not empty: pass --append to add files to it"
+        )
     if args.append and not args.force:  # exports already in the dataset are not read again
         files, _ = expand_paths(args.paths)
         seen = already_written(out, [str(f) for f in files])
@@ -214,6 +211,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
             files_written = write_dataset(events, out, append=args.append, force=args.force)
         for w in caught:
             print(f"chatanalytics convert: {w.message}", file=sys.stderr)
+        if not files_written:
+            _say(args, f"appended nothing to {out}/: every event read is already in it")
+            return EXIT_OK
         where = f"{out}/ ({files_written:,} file(s) partitioned by UTC day)"
     else:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,7 +36,7 @@ from ._commits import (
     uncommitted_note,
 )
 
-__all__ = ["already_written", "open_events", "write_dataset"]
+__all__ = ["already_written", "holds_data", "open_events", "write_dataset"]
 
 
 def write_dataset(
@@ -90,14 +90,14 @@ def write_dataset(
     out = Path(directory)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError("directory", str(out), reason="is a file; a dataset is a folder")
-    if not append and _holds_data(out):
+    if not append and holds_data(out):
         raise InvalidParameterError(
             "directory", str(out), reason="is not empty: pass append=True (--append) to add files to it"
         )
     out.mkdir(parents=True, exist_ok=True)
     with dataset_lock(out, wait=append):
         state = _tidy(out)
-        if not append and _holds_data(out):  # another writer got here first
+        if not append and holds_data(out):  # another writer got here first
             raise InvalidParameterError(
                 "directory", str(out), reason="is not empty: pass append=True (--append) to add files to it"
             )
@@ -136,7 +136,7 @@ def _seen_message(source: dict[str, Any], seen: dict[str, Any]) -> str:
     )
 
 
-def _holds_data(out: Path) -> bool:
+def holds_data(out: Path) -> bool:
     """Whether a folder holds anything but a dataset's bookkeeping and uncommitted files."""
     if not out.is_dir():
         return False

@@ -52,13 +52,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         path = Path(os.path.expanduser(text))
         if path.is_dir():
-            state = dataset_state(path)
-            if state is not None:  # a dataset with commit records: only the files they list
-                note = uncommitted_note(state)
-                notes += [note] if note else []
-                files = state.committed
-            else:
-                files = _without_feed_lookups(sorted(p for p in _walk(path) if _is_data_name(p)))
+            files = _without_feed_lookups(sorted(_walk(path, notes)))
             if not files:
                 raise LoaderError(
                     f"directory {text!r} holds no event files (looked for names ending in "
@@ -85,8 +79,9 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
     return unique, notes
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Every file under ``folder``.
+def _walk(folder: Path, notes: list[str]) -> Iterator[Path]:
+    """The data files under ``folder``; of a dataset with commit records, only the files they list (and
+    a note in ``notes`` on those skipped).
 
     Raises
     ------
@@ -98,10 +93,17 @@ def _walk(folder: Path) -> Iterator[Path]:
     def fail(err: OSError) -> None:
         raise LoaderError(f"cannot read the directory {err.filename!r}: {err.strerror}", path=err.filename)
 
-    for root, _, names in os.walk(folder, onerror=fail):
+    for root, dirs, names in os.walk(folder, onerror=fail):
+        state = dataset_state(root)
+        if state is not None:
+            dirs.clear()
+            note = uncommitted_note(state)
+            notes += [note] if note else []
+            yield from state.committed
+            continue
         for name in names:
             path = Path(root) / name
-            if path.is_file():
+            if path.is_file() and _is_data_name(path):
                 yield path
 
 
