@@ -439,7 +439,7 @@ def _one_line(err: BaseException) -> str:
     """An error as one line: an OSError as "what: file", any message with its line breaks folded."""
     if isinstance(err, OSError) and err.strerror:
         names = [str(n) for n in (err.filename, err.filename2) if n is not None]
-        text = f"{err.strerror.lower()}: {' -> '.join(names)}" if names else err.strerror.lower()
+        text = f"{err.strerror}: {' -> '.join(names)}" if names else err.strerror
     else:
         text = str(err) or type(err).__name__
     return " ".join(text.split())

@@ -8,7 +8,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["fsync_path", "replacing"]
+__all__ = ["describe", "fsync_path", "replacing"]
+
+
+def describe(err: OSError) -> str:
+    """What went wrong, in the system's words ("No space left on device") when it gives an errno."""
+    return os.strerror(err.errno) if err.errno else (err.strerror or str(err))
 
 
 def fsync_path(path: str | os.PathLike[str]) -> None:
@@ -35,6 +40,8 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield temp
         fsync_path(temp)
         os.replace(temp, target)
+    except OSError as err:  # named after the file the caller asked for, not its temporary
+        raise OSError(err.errno, describe(err), str(target)) from err
     finally:
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()

@@ -96,7 +96,7 @@ def dataset_state(folder: str | os.PathLike[str]) -> DatasetState | None:
         return None
     records: list[dict[str, Any]] = []
     committed: list[Path] = []
-    for path in sorted(commits.glob(f"*{_SUFFIX}")):
+    for path in sorted(p for p in commits.glob(f"*{_SUFFIX}") if not p.name.startswith(".")):  # not temps
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             files = [root / entry["path"] for entry in record["files"]]

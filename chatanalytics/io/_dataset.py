@@ -25,7 +25,7 @@ import pyarrow.dataset as pads
 
 from ..errors import DataQualityWarning, InvalidParameterError, LoaderError
 from ..schema import COLUMNS, validate_events
-from ._atomic import fsync_path, replacing
+from ._atomic import describe, fsync_path, replacing
 from ._commits import (
     BOOKKEEPING,
     PARTITION,
@@ -201,7 +201,7 @@ def _commit(events: pd.DataFrame, state: DatasetState, sources: list[dict[str, A
         )
     except OSError as err:  # a full disk, a permission error: the dataset is left as it was
         shutil.rmtree(staging, ignore_errors=True)
-        raise OSError(err.errno, f"could not write the dataset {out}: {err}") from err
+        raise OSError(err.errno, describe(err), str(out)) from err
     files = []
     for name in sorted(staged):
         path = Path(name)
