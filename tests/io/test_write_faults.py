@@ -336,3 +336,35 @@ def test_two_appends_at_once_both_land_whole(exports, tmp_path):
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     assert _count(folder) == exports["counts"]["base"] + exports["counts"]["new"] + n_other
     assert len(list((folder / "_chatanalytics" / "commits").iterdir())) == 3
+
+
+def test_single_file_outputs_are_whole_or_absent_when_the_disk_fills(tmp_path):
+    """The capture writer (simulate) and saved figures (HTML, JSON): past a file-size limit, the
+    command fails with one line and leaves neither the file nor a temporary beside it.
+    """
+    out = tmp_path / "out"
+    out.mkdir()
+    res = _cli(["simulate", "--sessions", "2000", "-q", "--out", str(out / "s.jsonl")], limit=50_000)
+    assert res.returncode == 1 and res.stderr.count("\n") == 1 and "Traceback" not in res.stderr, res.stderr
+    assert "File too large" in res.stderr
+    code = (
+        "import sys, plotly.graph_objects as go\n"
+        "from chatanalytics.export import save\n"
+        "fig = go.Figure(go.Bar(y=list(range(50_000))))\n"
+        "for path in sys.argv[1:]:\n"
+        "    try:\n"
+        "        save(fig, path)\n"
+        "    except OSError as err:\n"
+        "        print(type(err).__name__, err.filename)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(out / "fig.html"), str(out / "fig.json")],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_file_size(50_000),
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == [f"OSError {out / 'fig.html'}", f"OSError {out / 'fig.json'}"]
+    assert list(out.iterdir()) == []
