@@ -146,7 +146,7 @@ def holds_data(out: Path) -> bool:
             p.name != BOOKKEEPING and not (p.is_dir() and all(f in state.uncommitted for f in p.glob("*")))
             for p in out.iterdir()
         )
-    return any(out.iterdir())
+    return any(p.name != BOOKKEEPING for p in out.iterdir())  # a lock a killed first write left
 
 
 def _tidy(out: Path) -> DatasetState:

@@ -254,3 +254,23 @@ def test_cli_append_skips_inputs_already_in_the_dataset_without_reading_them(tmp
     assert _count(root) == 18
     assert main(["convert", str(b), "--out", str(root), "--force", "-q"]) == 1
     assert "only with --append" in capsys.readouterr().err
+
+
+def test_what_a_killed_first_write_left_does_not_make_the_folder_not_empty(tmp_path):
+    root = tmp_path / "events"
+    (root / "_chatanalytics").mkdir(parents=True)
+    (root / "_chatanalytics" / "lock").touch()  # killed after taking the lock
+    assert write_dataset(_events(), root) == 3
+    # killed after moving a part into place, before its commit record
+    other = tmp_path / "other"
+    write_dataset(_events(), other)
+    for record in (other / "_chatanalytics" / "commits").iterdir():
+        record.unlink()
+    with (
+        pytest.warns(ca.DataQualityWarning, match="3 part file"),
+        pytest.raises(ca.LoaderError, match="no committed"),
+    ):
+        ca.open_events(other)
+    assert write_dataset(_events(), other) == 3
+    assert _count(other) == 6
+    assert len(list(other.rglob("*.parquet"))) == 3  # the uncommitted parts were removed

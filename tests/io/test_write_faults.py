@@ -140,7 +140,8 @@ def _check_and_rerun(exports, folder: Path, before: int, *, read_events: bool = 
         assert ca.load_report(ca.read_events(folder, warn=False)).counts()["records"] == seen
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ca.DataQualityWarning)  # the skip, when the write had committed
-        write_dataset(exports["frame"], folder, append=True)
+        # the same command again: what a killed first convert left does not make the folder "not empty"
+        write_dataset(exports["frame"], folder, append=bool(before or seen))
     assert _count(folder) == before + n
     assert not list(folder.glob("_chatanalytics/staging-*"))
     return seen
