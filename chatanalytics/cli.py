@@ -9,6 +9,7 @@ unexpected error (a bug: one line asking for a report; ``--debug`` shows the tra
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import traceback
 import warnings
@@ -259,7 +260,7 @@ def _parquet_or_folder(value: str) -> str:
         if path.is_dir():
             return value
     except OSError as err:  # a folder inside one this user cannot open: the writer says so, with exit 1
-        if err.errno not in (13, 1):  # EACCES, EPERM
+        if err.errno not in (errno.EACCES, errno.EPERM):
             raise argparse.ArgumentTypeError(f"cannot look at {value!r}: {err.strerror}") from None
         return value
     raise argparse.ArgumentTypeError(f"must be a .parquet file or a folder: {value!r}")

@@ -151,7 +151,7 @@ _HASHED: dict[tuple[str, int, int], str] = {}
 
 
 def fingerprint(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]:
-    """Size and SHA-256 of each file that exists (one entry per distinct content)."""
+    """Size and SHA-256 of each file that exists (a member of an archive is not one)."""
     found: dict[str, dict[str, Any]] = {}
     for item in paths:
         path = Path(item)
@@ -165,5 +165,5 @@ def fingerprint(paths: Iterable[str | os.PathLike[str]]) -> list[dict[str, Any]]
         if key not in _HASHED:
             with path.open("rb") as fh:
                 _HASHED[key] = hashlib.file_digest(fh, "sha256").hexdigest()
-        found.setdefault(_HASHED[key], {"path": str(path), "bytes": st.st_size, "sha256": _HASHED[key]})
+        found[str(path)] = {"path": str(path), "bytes": st.st_size, "sha256": _HASHED[key]}
     return list(found.values())
