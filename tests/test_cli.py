@@ -430,3 +430,14 @@ def test_a_folder_one_may_not_open_is_reported_as_such(write, tmp_path):
         res = _unprivileged(["inspect", str(locked)])
         assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
         assert f"cannot read the directory '{locked / 'logs'}': Permission denied" in res.stderr
+
+
+def test_a_folder_is_read_through_links_once_and_a_link_loop_ends(write, tmp_path, capsys):
+    src = write("in/logs/a.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "b.jsonl").write_bytes(src.read_bytes().replace(b"s1", b"s2"))
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "other", target_is_directory=True)
+    (tmp_path / "in" / "logs" / "loop").symlink_to(tmp_path / "in", target_is_directory=True)
+    events = ca.read_events(tmp_path / "in", warn=False)
+    assert sorted(events["session_id"]) == ["s1", "s2"]
+    assert ca.load_report(events).counts()["records"] == 2

@@ -93,7 +93,13 @@ def _walk(folder: Path, notes: list[str]) -> Iterator[Path]:
     def fail(err: OSError) -> None:
         raise LoaderError(f"cannot read the directory {err.filename!r}: {err.strerror}", path=err.filename)
 
-    for root, dirs, names in os.walk(folder, onerror=fail):
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, names in os.walk(folder, onerror=fail, followlinks=True):
+        st = os.stat(root)
+        if (st.st_dev, st.st_ino) in seen:  # a link back to a folder already read
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
         state = dataset_state(root)
         if state is not None:
             dirs.clear()
