@@ -106,9 +106,12 @@ class Contents:
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Write :meth:`html` to ``path`` (its folder is created when missing)."""
+        from .io._atomic import replacing
+
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.html(), encoding="utf-8")
+        with replacing(target) as temp:  # a reader never sees half a report
+            temp.write_text(self.html(), encoding="utf-8")
         return target
 
 

@@ -1,14 +1,17 @@
 """The ``chatanalytics`` command line (also ``python -m chatanalytics``).
 
-Exit codes: 0 when the job was done, 1 on bad input (the reason on stderr, no traceback), 2 on a usage
-error (unknown command or option, bad option value); ``digest`` exits 4 when a metric moved
-significantly, so that a scheduled job can alert.
+Exit codes: 0 when the job was done, 1 on bad input or a file that cannot be read or written (the reason
+on stderr, one line), 2 on a usage error (unknown command or option, bad option value), 3 on an
+unexpected error (a bug: one line asking for a report; ``--debug`` shows the traceback); ``digest`` exits
+4 when a metric moved significantly, so that a scheduled job can alert.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +20,7 @@ from typing import Any
 
 from .errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_CHANGED = 0, 1, 2, 4
+EXIT_OK, EXIT_BAD_INPUT, EXIT_USAGE, EXIT_BUG, EXIT_CHANGED = 0, 1, 2, 3, 4
 
 
 def _say(args: argparse.Namespace, text: str) -> None:
@@ -75,7 +78,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     to_file = out.suffix.lower() in (".html", ".htm")
     html_path = out if to_file else out / "report.html"
     contents = build(events, tz=args.tz, title=args.title, progress=not args.quiet)
-    contents.write(html_path)
+    contents.write(html_path)  # to a temporary name, then renamed
     lines = [repr(rep)]
     lines.append(f"wrote {html_path} ({_size(html_path.stat().st_size)}, {len(contents.figures)} charts)")
     for name, reason in contents.unavailable.items():
@@ -178,22 +181,45 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_convert(args: argparse.Namespace) -> int:
     """Read exports and write the canonical events as Parquet: one file, or a dataset partitioned by day."""
     from .io import load_report, write_dataset
+    from .io._atomic import replacing
+    from .io._dataset import already_written, holds_data
+    from .io._files import expand_paths
 
     out = Path(args.out)
     dataset = not args.out.lower().endswith(".parquet")
-    if dataset and out.is_dir() and any(out.iterdir()) and not args.append:
+    if not dataset and (args.append or args.force):
+        flag = "--append" if args.append else "--force"
+        raise InvalidParameterError(flag, True, reason="only with a dataset folder as --out")
+    if args.force and not args.append:
+        raise InvalidParameterError("--force", True, reason="only with --append")
+    if dataset and not args.append and holds_data(out):  # the writer checks again, under its lock
         raise InvalidParameterError(
             "--out", args.out, reason="the folder is not empty: pass --append to add files to it"
         )
-    if not dataset and args.append:
-        raise InvalidParameterError("--append", True, reason="only with a dataset folder as --out")
+    if args.append and not args.force:  # exports already in the dataset are not read again
+        files, _ = expand_paths(args.paths)
+        seen = already_written(out, [str(f) for f in files])
+        for line in seen.values():
+            print(f"chatanalytics convert: skipped: {line}; --force appends it again", file=sys.stderr)
+        if len(seen) == len(files):
+            _say(args, f"nothing to append to {out}/: every input is already in it")
+            return EXIT_OK
+        args.paths = [str(f) for f in files if str(f) not in seen]
     events = _read(args)
     if dataset:
-        files = write_dataset(events, out, append=args.append)
-        where = f"{out}/ ({files:,} file(s) partitioned by UTC day)"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataQualityWarning)
+            files_written = write_dataset(events, out, append=args.append, force=args.force)
+        for w in caught:
+            print(f"chatanalytics convert: {w.message}", file=sys.stderr)
+        if not files_written:
+            _say(args, f"appended nothing to {out}/: every event read is already in it")
+            return EXIT_OK
+        where = f"{out}/ ({files_written:,} file(s) partitioned by UTC day)"
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        events.to_parquet(out, index=False)
+        with replacing(out) as temp:
+            events.to_parquet(temp, index=False)
         where = str(out)
     c = load_report(events).counts()
     _say(
@@ -228,7 +254,14 @@ def _time_zone(value: str) -> str:
 
 def _parquet_or_folder(value: str) -> str:
     path = Path(value)
-    if value.lower().endswith(".parquet") or path.is_dir() or not path.suffix:
+    if value.lower().endswith(".parquet") or not path.suffix:
+        return value
+    try:
+        if path.is_dir():
+            return value
+    except OSError as err:  # a folder inside one this user cannot open: the writer says so, with exit 1
+        if err.errno not in (errno.EACCES, errno.EPERM):
+            raise argparse.ArgumentTypeError(f"cannot look at {value!r}: {err.strerror}") from None
         return value
     raise argparse.ArgumentTypeError(f"must be a .parquet file or a folder: {value!r}")
 
@@ -268,12 +301,22 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chatanalytics",
         description="Analyse Adobe Marketo Engage Dynamic Chat events.",
-        epilog="exit codes: 0 done, 1 bad input (reason on stderr), 2 usage error; digest: 4 when a metric "
-        "moved significantly",
+        epilog="exit codes: 0 done, 1 bad input or a file that cannot be read or written (reason on "
+        "stderr), 2 usage error, 3 unexpected error (please report it; --debug shows the traceback); "
+        "digest: 4 when a metric moved significantly",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for a bug report)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bars and no summary lines")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,  # keeps a --debug given before the command
+        help="show the traceback of an error (for a bug report)",
+    )
 
     def inputs(p: argparse.ArgumentParser) -> None:
         p.add_argument("paths", nargs="+", help="files, globs or directories of exported events")
@@ -372,7 +415,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a .parquet file, or a folder that receives the partitioned dataset",
     )
     p.add_argument(
-        "--append", action="store_true", help="add to an existing dataset folder (new files beside the old)"
+        "--append",
+        action="store_true",
+        help="add to an existing dataset folder (new files beside the old); an input file the dataset "
+        "already holds (same size and SHA-256) is skipped, with a message",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --append: append inputs the dataset already holds too"
     )
     p.set_defaults(func=cmd_convert)
 
@@ -387,23 +436,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err: BaseException) -> str:
+    """An error as one line: an OSError as "what: file", any message with its line breaks folded."""
+    if isinstance(err, OSError) and err.strerror:
+        names = [str(n) for n in (err.filename, err.filename2) if n is not None]
+        text = f"{err.strerror}: {' -> '.join(names)}" if names else err.strerror
+    else:
+        text = str(err) or type(err).__name__
+    return " ".join(text.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 done, 1 bad input, 2 usage error, 4 the digest found
-    a significant change).
+    """Run the command line; returns the exit code (0 done, 1 bad input or a file that cannot be read or
+    written, 2 usage error, 3 unexpected error, 4 the digest found a significant change).
+
+    Never shows a traceback, except with ``--debug``: an error is one line on stderr.
     """
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[: argv.index("--") if "--" in argv else len(argv)]
+    command = "chatanalytics"
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse has printed the usage and the problem
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # argparse has printed the usage and the problem
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        command = f"chatanalytics {args.command}"
         return int(args.func(args))
     except (ChatAnalyticsError, OSError) as err:
-        print(f"chatanalytics {args.command}: error: {err}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        print(f"{command}: error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(f"chatanalytics {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        how = "with the traceback above" if debug else "with the output of the same command run with --debug"
+        print(
+            f"{command}: unexpected error ({type(err).__name__}: {_one_line(err)}): this is a bug, "
+            f"please report it {how}",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ExportError, InvalidParameterError
+from .io._atomic import replacing
 
 __all__ = ["FIGURE_FORMATS", "FORMATS", "TABLE_FORMATS", "find_browser", "save", "save_all"]
 
@@ -197,24 +198,27 @@ def save(
                 "obj", type(obj).__name__, reason=f"{suffix} needs an object with a .frame() method"
             )
         table = frame()
-        if suffix == ".csv":
-            table.to_csv(target, index=False)
-        else:
-            table.to_parquet(target, index=False)
+        with replacing(target) as temp:  # a full disk leaves no partial file
+            if suffix == ".csv":
+                table.to_csv(temp, index=False)
+            else:
+                table.to_parquet(temp, index=False)
         return target
     fig = _sized(_figure(obj), width, height)
-    if suffix == ".html":
-        fig.write_html(target, include_plotlyjs=True, full_html=True)
-    elif suffix == ".json":
-        fig.write_json(target)
+    if suffix in (".html", ".json"):
+        with replacing(target) as temp:
+            if suffix == ".html":
+                fig.write_html(temp, include_plotlyjs=True, full_html=True)
+            else:
+                fig.write_json(temp)
     else:
         _start_server()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), replacing(target) as temp:
                 # plotly passes kopts on every call while a kaleido server runs
                 warnings.filterwarnings("ignore", message="The kopts argument is ignored")
-                fig.write_image(target, format=suffix[1:], scale=scale)
-        except ExportError:
+                fig.write_image(temp, format=suffix[1:], scale=scale)
+        except (ExportError, OSError):
             raise
         except Exception as exc:
             raise ExportError(f"could not render {target.name}: {exc}") from exc

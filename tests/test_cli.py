@@ -1,5 +1,7 @@
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -342,3 +344,100 @@ def test_digest_without_enough_data_exits_1(histories, capsys):
     err = capsys.readouterr().err
     assert err.startswith("chatanalytics digest: error: baseline=2 needs 2 week(s)")
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------------------- never a traceback
+def test_an_unexpected_error_exits_3_with_one_line_and_debug_shows_the_traceback(write, monkeypatch, capsys):
+    import chatanalytics.cli as cli
+
+    src = write("a.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+
+    def broken(args):  # a defect inside a command, as a bug would raise it
+        raise KeyError("overview")
+
+    monkeypatch.setattr(cli, "cmd_inspect", broken)
+    assert main(["inspect", str(src)]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "unexpected error (KeyError: 'overview')" in err and "bug" in err and "--debug" in err
+    for argv in (["inspect", str(src), "--debug"], ["--debug", "inspect", str(src)]):
+        assert main(argv) == 3
+        err = capsys.readouterr().err
+        assert "Traceback" in err and "in broken" in err
+        assert err.rstrip().splitlines()[-1].startswith("chatanalytics inspect: unexpected error")
+
+
+def test_an_os_error_exits_1_with_one_line_naming_the_file(write, tmp_path, capsys):
+    src = write("a.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+    (tmp_path / "file").write_text("x")
+    assert main(["convert", str(src), "-q", "--out", str(tmp_path / "file" / "events.parquet")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("chatanalytics convert: error: ") and str(tmp_path / "file") in err
+
+
+def _unprivileged(argv: list[str]) -> subprocess.CompletedProcess:
+    """The command line run by a user without the right to read others' folders: as root, root without
+    the capabilities that override file permissions (setpriv); otherwise the user running the tests.
+    """
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv: cannot drop the right to read any folder")
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "chatanalytics.cli", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        timeout=120,
+    )
+
+
+@contextlib.contextmanager
+def _locked(folder: Path):
+    """A folder nobody but its owner (another user, when the tests run as root) may open."""
+    owner = folder.stat()
+    if os.geteuid() == 0:
+        os.chown(folder, 65534, 65534)  # nobody
+    folder.chmod(0o000)
+    try:
+        yield folder
+    finally:
+        folder.chmod(0o700)
+        if os.geteuid() == 0:
+            os.chown(folder, owner.st_uid, owner.st_gid)
+
+
+def test_a_folder_one_may_not_open_is_reported_as_such(write, tmp_path):
+    src = write("ok.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+    locked = tmp_path / "locked"
+    (locked / "logs").mkdir(parents=True)
+    (locked / "logs" / "a.jsonl").write_bytes(src.read_bytes())
+    with _locked(locked):
+        for out in (locked / "ds", locked / "ds.v2", locked / "events.parquet"):  # folder, odd name, file
+            res = _unprivileged(["convert", str(src), "-q", "--out", str(out)])
+            assert res.returncode == 1, res.stderr
+            assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr, res.stderr
+            assert "Permission denied" in res.stderr and str(locked) in res.stderr
+        res = _unprivileged(["inspect", str(locked)])
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+        assert "Permission denied" in res.stderr and "holds no event files" not in res.stderr
+    # a folder inside a readable one: its files would be missed without a word
+    with _locked(locked / "logs"):
+        res = _unprivileged(["inspect", str(locked)])
+        assert res.returncode == 1 and "Traceback" not in res.stderr, res.stderr
+        assert f"cannot read the directory '{locked / 'logs'}': Permission denied" in res.stderr
+
+
+def test_a_folder_is_read_through_links_once_and_a_link_loop_ends(write, tmp_path, capsys):
+    src = write("in/logs/a.jsonl", [line("2026-11-02T14:00:00Z", "CONVERSATION_TRIGGERED", sid="s1")])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "b.jsonl").write_bytes(src.read_bytes().replace(b"s1", b"s2"))
+    (tmp_path / "in" / "linked").symlink_to(tmp_path / "other", target_is_directory=True)
+    (tmp_path / "in" / "logs" / "loop").symlink_to(tmp_path / "in", target_is_directory=True)
+    events = ca.read_events(tmp_path / "in", warn=False)
+    assert sorted(events["session_id"]) == ["s1", "s2"]
+    assert ca.load_report(events).counts()["records"] == 2

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from ..errors import ExportError, InvalidParameterError
 from ..schema import validate_events
+from ._atomic import replacing
 
 __all__ = ["write_capture"]
 
@@ -142,7 +143,7 @@ def write_capture(
         reader = con.sql(sql, params={"extra": extra_json}).to_arrow_reader(_BATCH_ROWS)
         chunks = (_line_bytes(batch) for batch in reader)
         try:
-            with path.open("wb") as fh:
+            with replacing(path) as temp, temp.open("wb") as fh:  # a reader never sees half a file
                 if gz:
                     _write_gzip(fh, chunks, compresslevel)
                 else:

@@ -10,25 +10,45 @@ dataset larger than memory can be analysed.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import uuid
+import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pads
 
-from ..errors import InvalidParameterError, LoaderError
+from ..errors import DataQualityWarning, InvalidParameterError, LoaderError
 from ..schema import COLUMNS, validate_events
+from ._atomic import describe, fsync_path, replacing
+from ._commits import (
+    BOOKKEEPING,
+    PARTITION,
+    DatasetState,
+    dataset_lock,
+    dataset_state,
+    fingerprint,
+    uncommitted_note,
+)
 
-__all__ = ["open_events", "write_dataset"]
-
-#: The partition column added to every file's path (the UTC date of ``event_time_utc``).
-PARTITION = "event_date"
+__all__ = ["already_written", "holds_data", "open_events", "write_dataset"]
 
 
-def write_dataset(events: pd.DataFrame, directory: str | os.PathLike[str], *, append: bool = False) -> int:
+def write_dataset(
+    events: pd.DataFrame, directory: str | os.PathLike[str], *, append: bool = False, force: bool = False
+) -> int:
     """Write canonical events as Parquet files partitioned by UTC day under ``directory``.
+
+    A write publishes all of its files or none: they are written to a staging folder, moved into place,
+    then named in a commit record (``_chatanalytics/commits/``), written last. Readers
+    (:func:`open_events`, :func:`chatanalytics.read_events`) read only the files commit records list. A
+    write interrupted at any moment (killed, out of disk) leaves the dataset as it was before; the next
+    write removes what it left behind. Writers to one dataset take turns (a lock in the folder).
 
     Parameters
     ----------
@@ -38,7 +58,11 @@ def write_dataset(events: pd.DataFrame, directory: str | os.PathLike[str], *, ap
         The dataset's folder. It is created; it must be empty (or absent) unless ``append``.
     append : bool, default False
         Add new files beside those already there (each run writes files with fresh names). Events are
-        not de-duplicated against what the folder already holds.
+        not de-duplicated against what the folder already holds, but the events of an export file
+        already written to the dataset (the same size and SHA-256 as a file its commit records name) are
+        skipped, with a :class:`~chatanalytics.DataQualityWarning`.
+    force : bool, default False
+        Append the events of exports already written too.
 
     Returns
     -------
@@ -48,7 +72,8 @@ def write_dataset(events: pd.DataFrame, directory: str | os.PathLike[str], *, ap
     Raises
     ------
     InvalidParameterError
-        ``directory`` is a file, or a non-empty folder without ``append``.
+        ``directory`` is a file, or a non-empty folder without ``append``, or another process is writing
+        to it without ``append`` (an append waits for its turn).
 
     Examples
     --------
@@ -65,27 +90,146 @@ def write_dataset(events: pd.DataFrame, directory: str | os.PathLike[str], *, ap
     out = Path(directory)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError("directory", str(out), reason="is a file; a dataset is a folder")
-    if out.is_dir() and any(out.iterdir()) and not append:
+    if not append and holds_data(out):
         raise InvalidParameterError(
             "directory", str(out), reason="is not empty: pass append=True (--append) to add files to it"
         )
     out.mkdir(parents=True, exist_ok=True)
-    before = set(out.rglob("*.parquet"))
-    table = pa.Table.from_pandas(events[list(COLUMNS)], preserve_index=False)
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute("SET preserve_insertion_order = true")
-        con.register("ev", table)
-        target = str(out).replace("'", "''")
-        con.execute(
-            f"COPY (SELECT *, CAST(event_time_utc AS DATE) AS {PARTITION} FROM ev) TO '{target}' "
-            f"(FORMAT parquet, PARTITION_BY ({PARTITION}), OVERWRITE_OR_IGNORE, "
-            "FILENAME_PATTERN 'part-{uuid}', COMPRESSION zstd)"
+    with dataset_lock(out, wait=append):
+        state = _tidy(out)
+        if not append and holds_data(out):  # another writer got here first
+            raise InvalidParameterError(
+                "directory", str(out), reason="is not empty: pass append=True (--append) to add files to it"
+            )
+        sources = fingerprint(events["source_file"].dropna().unique()) if "source_file" in events else []
+        if append and not force:
+            done = state.sources()
+            seen = [s for s in sources if s["sha256"] in done]
+            if seen:
+                warnings.warn(
+                    "; ".join(_seen_message(s, done[s["sha256"]]) for s in seen)
+                    + ": its events were not appended again (force=True, --force, appends them anyway)",
+                    DataQualityWarning,
+                    stacklevel=2,
+                )
+                skipped = {s["path"] for s in seen}
+                events = events[~events["source_file"].isin(skipped)]
+                sources = [s for s in sources if s["path"] not in skipped]
+        if events.empty and state.records:
+            return 0
+        return _commit(events, state, sources)
+
+
+def already_written(directory: str | os.PathLike[str], paths: list[str | os.PathLike[str]]) -> dict[str, str]:
+    """The files among ``paths`` whose content a dataset already holds, each with a line saying when."""
+    state = dataset_state(directory) if Path(directory).is_dir() else None
+    if state is None:
+        return {}
+    done = state.sources()
+    return {s["path"]: _seen_message(s, done[s["sha256"]]) for s in fingerprint(paths) if s["sha256"] in done}
+
+
+def _seen_message(source: dict[str, Any], seen: dict[str, Any]) -> str:
+    return (
+        f"{source['path']} is already in the dataset (the same {source['bytes']:,} bytes were written "
+        f"from {seen['path']} at {seen['created']}, commit {seen['commit']})"
+    )
+
+
+def holds_data(out: Path) -> bool:
+    """Whether a folder holds anything but a dataset's bookkeeping and uncommitted files."""
+    if not out.is_dir():
+        return False
+    state = dataset_state(out)
+    if state is not None:
+        return bool(state.records) or any(
+            p.name != BOOKKEEPING and not (p.is_dir() and all(f in state.uncommitted for f in p.glob("*")))
+            for p in out.iterdir()
         )
-    finally:
-        con.close()
-    return len(set(out.rglob("*.parquet")) - before)
+    return any(p.name != BOOKKEEPING for p in out.iterdir())  # a lock a killed first write left
+
+
+def _tidy(out: Path) -> DatasetState:
+    """The dataset's state, once what interrupted writes left has been removed (under the lock).
+
+    A folder of Parquet files without commit records (an older version's dataset) first gets a record
+    listing them all, so they stay part of it.
+    """
+    state = dataset_state(out)
+    commits = out / BOOKKEEPING / "commits"
+    if state is None:
+        temp = out / BOOKKEEPING / f"commits.{uuid.uuid4().hex[:8]}.new"
+        temp.mkdir(parents=True)
+        existing = sorted(p for p in out.rglob("*.parquet") if BOOKKEEPING not in p.relative_to(out).parts)
+        if existing:
+            files = [{"path": p.relative_to(out).as_posix(), "bytes": p.stat().st_size} for p in existing]
+            _write_record(temp / "00000001.commit", {"files": files, "sources": [], "adopted": True})
+        os.replace(temp, commits)
+        state = dataset_state(out)
+        assert state is not None
+    for path in state.uncommitted:
+        path.unlink(missing_ok=True)
+    for folder in [*state.staging, *(out / BOOKKEEPING).glob("commits.*.new")]:
+        shutil.rmtree(folder, ignore_errors=True)
+    for temp_record in commits.glob(".*"):
+        temp_record.unlink(missing_ok=True)
+    return DatasetState(out, state.committed, [], [], state.records)
+
+
+def _commit(events: pd.DataFrame, state: DatasetState, sources: list[dict[str, Any]]) -> int:
+    """Stage the events' part files, move them into place, then write the commit record naming them."""
+    out = state.folder
+    staging = out / BOOKKEEPING / f"staging-{uuid.uuid4()}"
+    staging.mkdir()
+    table = pa.Table.from_pandas(events[list(COLUMNS)], preserve_index=False)
+    times = table.column("event_time_utc").cast(pa.timestamp("us", tz="UTC"))
+    # the UTC date: a timestamp without its zone holds the UTC wall time
+    table = table.append_column(PARTITION, times.cast(pa.timestamp("us")).cast(pa.date32()))
+    staged: list[str] = []
+    try:
+        pads.write_dataset(
+            table,
+            staging,
+            format="parquet",
+            partitioning=[PARTITION],
+            partitioning_flavor="hive",
+            basename_template=f"part-{uuid.uuid4()}-{{i}}.staged",
+            file_options=pads.ParquetFileFormat().make_write_options(compression="zstd"),
+            preserve_order=True,
+            max_partitions=1 << 30,
+            file_visitor=lambda written: staged.append(written.path),
+        )
+    except OSError as err:  # a full disk, a permission error: the dataset is left as it was
+        shutil.rmtree(staging, ignore_errors=True)
+        raise OSError(err.errno, describe(err), str(out)) from err
+    files = []
+    for name in sorted(staged):
+        path = Path(name)
+        fsync_path(path)
+        final = out / path.relative_to(staging).with_suffix(".parquet")
+        files.append((path, final))
+    for path, final in files:
+        final.parent.mkdir(exist_ok=True)
+        os.replace(path, final)
+    for folder in {final.parent for _, final in files} | {out}:
+        fsync_path(folder)
+    record = {
+        "events": len(events),
+        "files": [{"path": f.relative_to(out).as_posix(), "bytes": f.stat().st_size} for _, f in files],
+        "sources": sources,
+    }
+    _write_record(state.next_record(), record)
+    shutil.rmtree(staging, ignore_errors=True)
+    return len(files)
+
+
+def _write_record(path: Path, record: dict[str, Any]) -> None:
+    from .. import __version__
+
+    record = {"created": datetime.now(UTC).isoformat(timespec="seconds"), "writer": __version__, **record}
+    with replacing(path) as temp:
+        temp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    fsync_path(path.parent)
 
 
 def open_events(path: str | os.PathLike[str], *, con: Any = None) -> Any:
@@ -95,7 +239,9 @@ def open_events(path: str | os.PathLike[str], *, con: Any = None) -> Any:
     ----------
     path : path or glob
         A dataset folder written by :func:`write_dataset` (``chatanalytics convert --out DIR``), a
-        folder of canonical Parquet files, one file, or a glob.
+        folder of canonical Parquet files, one file, or a glob. Of a dataset, only the files its commit
+        records list are read: files an unfinished write left are skipped, with a
+        :class:`~chatanalytics.DataQualityWarning`.
     con : ibis DuckDB backend, optional
         The connection to use (``ibis.duckdb.connect(...)``, for example with a ``memory_limit`` or
         ``temp_directory``); a new in-memory one by default.
@@ -123,7 +269,16 @@ def open_events(path: str | os.PathLike[str], *, con: Any = None) -> Any:
 
     text = os.fspath(path)
     p = Path(text)
-    if p.is_dir():
+    pattern: str | list[str]
+    state = dataset_state(p) if p.is_dir() else None
+    if state is not None:  # a dataset with commit records: only the files they list
+        note = uncommitted_note(state)
+        if note:
+            warnings.warn(note, DataQualityWarning, stacklevel=2)
+        if not state.committed:
+            raise LoaderError(f"{text}: the dataset holds no committed files yet", path=text)
+        pattern = [str(f) for f in state.committed]
+    elif p.is_dir():
         pattern = str(p / "**" / "*.parquet")
         if not any(p.rglob("*.parquet")):
             raise LoaderError(f"{text}: the folder holds no .parquet files", path=text)

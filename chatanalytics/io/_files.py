@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..errors import EmptyDataError, LoaderError
+from ._commits import dataset_state, uncommitted_note
 from ._protocol import ReadResult
 from ._sql import UNREADABLE
 
@@ -37,6 +38,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
     if not items:
         raise EmptyDataError("no input paths were given")
     found: list[Path] = []
+    notes: list[str] = []
     for item in items:
         if not isinstance(item, (str, os.PathLike)):
             raise LoaderError(f"expected a path, got {type(item).__name__}: {item!r}")
@@ -50,9 +52,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         path = Path(os.path.expanduser(text))
         if path.is_dir():
-            files = _without_feed_lookups(
-                sorted(p for p in path.rglob("*") if p.is_file() and _is_data_name(p))
-            )
+            files = _without_feed_lookups(sorted(_walk(path, notes)))
             if not files:
                 raise LoaderError(
                     f"directory {text!r} holds no event files (looked for names ending in "
@@ -74,8 +74,43 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             continue
         seen.add(key)
         unique.append(p)
-    notes = [f"{repeated} path(s) named more than once were read once"] if repeated else []
+    if repeated:
+        notes.append(f"{repeated} path(s) named more than once were read once")
     return unique, notes
+
+
+def _walk(folder: Path, notes: list[str]) -> Iterator[Path]:
+    """The data files under ``folder``; of a dataset with commit records, only the files they list (and
+    a note in ``notes`` on those skipped).
+
+    Raises
+    ------
+    LoaderError
+        The folder, or a folder inside it, cannot be read (permission denied): its files would be
+        missed without a word.
+    """
+
+    def fail(err: OSError) -> None:
+        raise LoaderError(f"cannot read the directory {err.filename!r}: {err.strerror}", path=err.filename)
+
+    seen: set[tuple[int, int]] = set()
+    for root, dirs, names in os.walk(folder, onerror=fail, followlinks=True):
+        st = os.stat(root)
+        if (st.st_dev, st.st_ino) in seen:  # a link back to a folder already read
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        state = dataset_state(root)
+        if state is not None:
+            dirs.clear()
+            note = uncommitted_note(state)
+            notes += [note] if note else []
+            yield from state.committed
+            continue
+        for name in names:
+            path = Path(root) / name
+            if path.is_file() and _is_data_name(path):
+                yield path
 
 
 def _is_data_name(path: Path) -> bool:

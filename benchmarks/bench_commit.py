@@ -1,0 +1,111 @@
+"""Commit protocols for a dataset folder: Delta Lake (deltalake) against Parquet parts published by rename
+with a commit record (chatanalytics.io.write_dataset), on one canonical events table.
+
+Each step runs in a fresh process, so its peak RSS is its own:
+
+    python benchmarks/bench_commit.py --table events.parquet --engine rename   # the project's venv
+    python benchmarks/bench_commit.py --table events.parquet --engine delta    # a venv with deltalake
+
+``--table`` is a canonical events Parquet file (``chatanalytics convert export.jsonl --out events.parquet``).
+Three appends of the table into a new dataset are timed, then two DuckDB scans of the result: a count
+and a grouped count by day and event type.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUERY = "SELECT event_date, event_type, count(*) AS n FROM ds GROUP BY ALL"
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _append(engine: str, table_path: str, folder: str) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(table_path)
+    start = time.perf_counter()
+    if engine == "delta":
+        from deltalake import write_deltalake
+
+        day = pc.cast(pc.cast(table.column("event_time_utc"), "timestamp[us]"), "date32")
+        write_deltalake(
+            folder, table.append_column("event_date", day), mode="append", partition_by=["event_date"]
+        )
+    else:
+        from chatanalytics.io import write_dataset
+
+        write_dataset(table.to_pandas(), folder, append=True, force=True)
+    print(json.dumps({"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_mb()}))
+
+
+def _read(engine: str, folder: str) -> None:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    if engine == "delta":
+        from deltalake import DeltaTable
+
+        ds = DeltaTable(folder).to_pyarrow_dataset()  # noqa: F841 (DuckDB scans the local by name)
+    else:
+        con.execute(
+            f"CREATE VIEW ds AS SELECT * FROM read_parquet('{folder}/**/*.parquet', hive_partitioning=true)"
+        )
+    rows = con.sql("SELECT count(*) FROM ds").fetchall()[0][0]
+    groups = len(con.sql(QUERY).fetchall())
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rows": rows, "groups": groups, "peak_rss_mb": _peak_mb()}))
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--table", required=True)
+    parser.add_argument("--engine", choices=["delta", "rename"], required=True)
+    parser.add_argument("--step", choices=["append", "read"], default=None)
+    parser.add_argument("--folder", default=None)
+    parser.add_argument("--appends", type=int, default=3)
+    args = parser.parse_args()
+    if args.step == "append":
+        return _append(args.engine, args.table, args.folder)
+    if args.step == "read":
+        return _read(args.engine, args.folder)
+    folder = tempfile.mkdtemp(prefix=f"bench-{args.engine}-", dir="/tmp")
+    shutil.rmtree(folder)
+    try:
+        for i in range(args.appends):
+            r = _child(
+                ["--table", args.table, "--engine", args.engine, "--step", "append", "--folder", folder]
+            )
+            print(f"{args.engine} append {i + 1}: {r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB")
+        size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
+        files = sum(1 for _ in Path(folder).rglob("*.parquet"))
+        print(f"{args.engine} folder: {size / 1e6:.1f} MB in {files} Parquet files")
+        for i in range(2):
+            r = _child(["--table", args.table, "--engine", args.engine, "--step", "read", "--folder", folder])
+            print(
+                f"{args.engine} DuckDB read {i + 1}: {r['seconds']:.2f} s ({r['rows']:,} rows, "
+                f"{r['groups']} groups), peak RSS {r['peak_rss_mb']:.0f} MB"
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
