@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._csv import write_csv
 from .errors import ExportError, InvalidParameterError
 
 __all__ = ["FIGURE_FORMATS", "FORMATS", "TABLE_FORMATS", "find_browser", "save", "save_all"]
@@ -150,6 +151,7 @@ def save(
     scale: float = 1,
     width: int | None = None,
     height: int | None = None,
+    safe: bool = True,
 ) -> Path:
     """Save a figure or a result; the format comes from the suffix of ``path``.
 
@@ -165,6 +167,11 @@ def save(
         Pixel scale of static images (2 for sharp PNGs on high-density screens).
     width, height : int, optional
         Figure size in pixels; the figure's own size (or plotly's default) otherwise.
+    safe : bool, default True
+        For ``.csv``: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+        gets a leading ``'`` so that spreadsheets show it as text instead of running it as a formula
+        (rows end in CRLF, so a field holding a line break is quoted). ``False`` writes the text as it
+        is. Parquet is always written as it is.
 
     Returns
     -------
@@ -198,7 +205,9 @@ def save(
             )
         table = frame()
         if suffix == ".csv":
-            table.to_csv(target, index=False)
+            if not isinstance(safe, bool):
+                raise InvalidParameterError("safe", safe, [True, False])
+            write_csv(table, target, safe=safe)
         else:
             table.to_parquet(target, index=False)
         return target
