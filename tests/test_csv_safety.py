@@ -149,7 +149,7 @@ def test_cli_report_folder_csvs(hostile_export, tmp_path):
     for path in csvs:
         assert_safe(path)
     ignored = rows_of(out / "ignored_event_names.csv")
-    assert ignored[1] == ["'=HYPERLINK(\"http://x\",\"y\")", "1"]
+    assert ignored[1] == ['\'=HYPERLINK("http://x","y")', "1"]
     agents = rows_of(out / "agents.csv")
     names = {r[agents[0].index("agent_name")] for r in agents[1:]}
     assert {"'" + h for h in HOSTILE if h.startswith(FORMULA)} | {"a\rb"} <= names
@@ -170,4 +170,4 @@ def test_cli_digest_csvs(hostile_export, tmp_path, capsys):
     cells = set()
     for path in csvs:
         cells |= {c for row in assert_safe(path) for c in row}
-    assert "'=HYPERLINK(\"http://x\",\"y\")" in cells and "'-x" in cells
+    assert '\'=HYPERLINK("http://x","y")' in cells and "'-x" in cells
