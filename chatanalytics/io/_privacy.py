@@ -13,7 +13,9 @@ read. Every text column that can still carry contact details is scrubbed here:
 - ``visitor_id``, ``session_id``, ``analytics_session_id``, ``conversation_id``, ``agent_id``,
   ``event_id``: an id that is, or holds, an email address or a phone number becomes ``redacted-`` and
   16 hex digits of its keyed hash (HMAC-SHA256, see :func:`pseudonym_key`), so visitors (and sessions,
-  agents...) stay distinct but cannot be re-identified by hashing a guessed address.
+  agents...) stay distinct but cannot be re-identified by hashing a guessed address. Event ids, one per
+  event, are looked at only when they hold ``@``, ``+``, ``%``, a space, a parenthesis or a character
+  that is not ASCII (:data:`EVENT_ID_NEEDLES`).
 
 Text is first folded, one character for one: every Unicode space (no-break, thin, narrow no-break,
 figure space...) and the tab become a space, every dash and minus sign a ``-``, full-width and
@@ -39,6 +41,7 @@ flags in one vectorised pass.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -392,23 +395,49 @@ def pseudonymise_id(value: str, key: bytes | None = None) -> str:
 # ---------------------------------------------------------------- whole columns
 # Which values can hold contact details, as RE2 patterns run on the whole column in Arrow (supersets:
 # the Python rules above decide). Only matching distinct values go through those rules.
+
+
+def _re2(pattern: str) -> str:
+    r"""A pattern of the shared rules in RE2's spelling (``\x{hhhh}`` for ``\uhhhh``)."""
+    return re.sub(r"\\u([0-9a-fA-F]{4})", r"\\x{\1}", pattern)
+
+
 _AT = r"@|%40|\x{ff20}|\x{fe6b}"
-#: Six digits (of any script) with at most three other characters between each: every phone number
-#: the rules find has at least six.
-MAY_HOLD_PHONE = r"(?:\pN[^\pN]{0,3}){5}\pN"
-_CONTACT_WORDS = r"e[-_]?mail|mail|phone|tel|mobile|cell|fax|sms|whatsapp"
+# ASCII classes only: RE2 with Unicode classes (\pN, \pL) was 30 times slower here. A character that is
+# not an ASCII letter or digit (so any Unicode space or dash), or %XX, may separate digits.
+_GAP = r"(?:[^0-9A-Za-z]|%[0-9A-Fa-f]{2})"
+_WORDS_RE2 = f"(?i:{_re2('|'.join(_PHONE_WORDS))}|{_re2(_CJK_PHONE_WORDS)})"
+_OTHER_DIGITS = "".join(rf"\x{{{z:04x}}}-\x{{{z + 9:04x}}}" for z in _DIGIT_ZEROS)
+#: What every phone number the rules find holds: a ``+`` before a digit, a leading ``00`` and seven
+#: digits, an area code in parentheses, three groups of digits, a phone word, or digits of another
+#: script (full-width, Arabic-Indic...). Hexadecimal ids and bare runs of digits do not match.
+MAY_HOLD_PHONE = (
+    rf"(?:[+\x{{ff0b}}\x{{fe62}}]|%2[bB]){_GAP}{{0,3}}[0-9]"
+    rf"|(?:^|[^0-9A-Za-z])00{_GAP}{{0,3}}[0-9](?:{_GAP}{{0,3}}[0-9]){{5}}"
+    rf"|[(\x{{ff08}}][0-9]{{1,5}}[)\x{{ff09}}]"
+    rf"|[0-9]{{2,5}}{_GAP}{{1,3}}[0-9]{{1,5}}{_GAP}{{1,3}}[0-9]"
+    rf"|[{_OTHER_DIGITS}]"
+    rf"|{_WORDS_RE2}"
+)
+_CONTACT_WORDS = _re2(_CONTACT_KEY_PATTERN)
+_ESCAPED = r"\\u00|\\u20|\\u30|\\uff"  # JSON escapes of the characters folded above
 PREFILTERS: dict[str, str] = {
-    "page_url": rf"{_AT}|(?i:{_CONTACT_WORDS})[^=&#;]*=|{MAY_HOLD_PHONE}",
-    "meeting_info": rf"{_AT}|(?i:{_CONTACT_WORDS})|{MAY_HOLD_PHONE}|\\u00|\\u20|\\u30|\\uff",
+    # (full-width digits and signs, percent-encoded, hold no ASCII digit: %EF%BC%91 is 1)
+    "page_url": rf"{_AT}|(?i:{_CONTACT_WORDS})[^=&#;]*=|{MAY_HOLD_PHONE}|(?i:%EF%BC|%EF%BD)",
+    "meeting_info": rf"{_AT}|(?i:{_CONTACT_WORDS})|{MAY_HOLD_PHONE}|{_ESCAPED}",
     **dict.fromkeys(
         ("conversation_name", "agent_name", "conversation_type", "ui_type"), rf"{_AT}|{MAY_HOLD_PHONE}"
     ),
 }
-#: Ids: an address sign, a ``+``, a phone word, or a value made only of digits and separators.
-ID_PREFILTER = (
-    rf"{_AT}|\+|%2[bB]|(?i:tel|phone|mobil|whatsapp|call|sms|fax|handy)|"
-    r"^[\pN\s().\-/\x{a0}\x{2000}-\x{200a}\x{202f}\x{3000}\x{2010}-\x{2015}\x{2212}]{7,}$"
-)
+#: Ids are looked at by Python, once per distinct value, only when they hold an address sign, a ``+``,
+#: a phone word, an area code in parentheses or three groups of digits. A bare run of digits is never
+#: a phone number in an id.
+ID_PREFILTER = rf"{_AT}|{MAY_HOLD_PHONE}"
+#: Event ids (one per event, so too many to search with patterns) are looked at when they hold one of
+#: these, or a character that is not ASCII: an address sign, a ``+``, a percent-encoding, a space or a
+#: parenthesis. An event id written ``555-010-0123`` (ASCII digits, dashes or dots alone) is not looked at.
+EVENT_ID_NEEDLES = ("@", "+", "%", " ", "(")
+MASK_RE2 = "(?i)" + _re2(_MASK_PATTERN)
 _RULES: dict[str, Callable[[str], str]] = {
     "page_url": scrub_url,
     "meeting_info": scrub_json_text,
@@ -431,7 +460,6 @@ def scrub_table(table: pa.Table, *, key: str | bytes | None = None) -> tuple[pa.
         for c in (*_RULES, *ID_COLUMNS)
         if c in table.column_names and table.column(c).null_count < table.num_rows
     ]
-    flagged = _ids_flagged(table, [c for c in present if c in ID_COLUMNS])
     resolved: list[bytes] = []
 
     def pseudonym(value: str) -> str:
@@ -441,32 +469,56 @@ def scrub_table(table: pa.Table, *, key: str | bytes | None = None) -> tuple[pa.
 
     for column in present:
         col = table.column(column)
-        if column in ID_COLUMNS:
-            if column not in flagged:
+        if column == "event_id":
+            if not _event_ids_flagged(table):
                 continue
-            hits = pc.fill_null(pc.match_substring_regex(col, ID_PREFILTER), False)
-            new, n = map_distinct(col, pseudonym, candidates=hits)
+            hits = functools.reduce(
+                pc.or_,
+                [pc.match_substring(col, needle) for needle in EVENT_ID_NEEDLES]
+                + [pc.not_equal(pc.binary_length(col), pc.utf8_length(col))],
+            )
+            new, n = map_distinct(col, pseudonym, candidates=pc.fill_null(hits, False))
+        elif column in ID_COLUMNS:
+            new, n = map_distinct(col, pseudonym, prefilter=ID_PREFILTER)
         else:
-            new, n = map_distinct(col, _RULES[column], prefilter=PREFILTERS[column])
+            new, n = _map_flagged(col, _RULES[column], PREFILTERS[column])
         if n:
             table = table.set_column(table.column_names.index(column), column, new)
             changed[column] = n
     return table, changed
 
 
-def _ids_flagged(table: pa.Table, columns: list[str]) -> set[str]:
-    """The id columns in which some value matches :data:`ID_PREFILTER` (one parallel DuckDB scan)."""
-    if not columns:
-        return set()
-    pattern = ID_PREFILTER.replace("'", "''")
-    checks = ", ".join(f"bool_or(regexp_matches({c}, '{pattern}')) AS {c}" for c in columns)
+def _map_flagged(
+    col: pa.ChunkedArray, rule: Callable[[str], str], prefilter: str
+) -> tuple[pa.ChunkedArray, int]:
+    """``rule`` on the distinct values that match ``prefilter`` once their dates, times, UUIDs and IPv4
+    addresses are masked (so that a meeting's start time is not taken for a phone number).
+    """
+    uniques = pc.unique(col.drop_null())
+    if len(uniques) == 0:
+        return col, 0
+    masked = pc.replace_substring_regex(uniques, MASK_RE2, "x")
+    flagged = uniques.filter(pc.match_substring_regex(masked, prefilter))
+    if len(flagged) == 0:
+        return col, 0
+    return map_distinct(col, rule, candidates=pc.fill_null(pc.is_in(col, value_set=flagged), False))
+
+
+def _event_ids_flagged(table: pa.Table) -> bool:
+    """Whether some event id holds one of :data:`EVENT_ID_NEEDLES` (one parallel DuckDB scan: event ids
+    are as many as the events).
+    """
+    checks = " OR ".join(
+        [f"contains(event_id, '{needle}')" for needle in EVENT_ID_NEEDLES]
+        + ["strlen(event_id) <> length(event_id)"]
+    )
     con = duckdb.connect()
     try:
-        con.register("ids", table.select(columns))
-        row = con.sql(f"SELECT {checks} FROM ids").fetchall()[0]
+        con.register("ids", table.select(["event_id"]))
+        rows = con.sql(f"SELECT bool_or({checks}) FROM ids").fetchall()
     finally:
         con.close()
-    return {c for c, hit in zip(columns, row or (), strict=True) if hit}
+    return bool(rows and rows[0][0])
 
 
 def scrub_frame(df: pd.DataFrame, *, key: str | bytes | None = None) -> dict[str, int]:
@@ -491,4 +543,4 @@ def scrub_column(values: pd.Series) -> pd.Series:
 
 
 #: Record text (rejected lines, ignored names): anything the text, URL or JSON rules could change.
-RECORD_PREFILTER = rf"{_AT}|{MAY_HOLD_PHONE}|(?i:{_CONTACT_WORDS})|\\u00|\\u20|\\u30|\\uff"
+RECORD_PREFILTER = rf"{_AT}|{MAY_HOLD_PHONE}|(?i:{_CONTACT_WORDS})|{_ESCAPED}"
