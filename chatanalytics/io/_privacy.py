@@ -406,15 +406,20 @@ _AT = r"@|%40|\x{ff20}|\x{fe6b}"
 # ASCII classes only: RE2 with Unicode classes (\pN, \pL) was 30 times slower here. A character that is
 # not an ASCII letter or digit (so any Unicode space or dash), or %XX, may separate digits.
 _GAP = r"(?:[^0-9A-Za-z]|%[0-9A-Fa-f]{2})"
-_WORDS_RE2 = f"(?i:{_re2('|'.join(_PHONE_WORDS))}|{_re2(_CJK_PHONE_WORDS)})"
+_LETTER = r"A-Za-z\x{c0}-\x{24f}"
+_WORDS_RE2 = (
+    rf"(?:^|[^{_LETTER}])(?i:{_re2('|'.join(_PHONE_WORDS))})(?:[^{_LETTER}\n][^\n]{{0,21}})?[0-9]"
+    rf"|(?:{_re2(_CJK_PHONE_WORDS)})[^\n]{{0,22}}[0-9]"
+)
 _OTHER_DIGITS = "".join(rf"\x{{{z:04x}}}-\x{{{z + 9:04x}}}" for z in _DIGIT_ZEROS)
-#: What every phone number the rules find holds: a ``+`` before a digit, a leading ``00`` and seven
-#: digits, an area code in parentheses, three groups of digits, a phone word, or digits of another
+_D7 = rf"[0-9](?:{_GAP}{{0,3}}[0-9]){{6}}"  # seven digits, separated or not
+#: What every phone number the rules find holds: a ``+`` or a leading ``00`` before seven digits, an
+#: area code in parentheses, three groups of digits, a phone word before a digit, or digits of another
 #: script (full-width, Arabic-Indic...). Hexadecimal ids and bare runs of digits do not match.
 MAY_HOLD_PHONE = (
-    rf"(?:[+\x{{ff0b}}\x{{fe62}}]|%2[bB]){_GAP}{{0,3}}[0-9]"
-    rf"|(?:^|[^0-9A-Za-z])00{_GAP}{{0,3}}[0-9](?:{_GAP}{{0,3}}[0-9]){{5}}"
-    rf"|[(\x{{ff08}}][0-9]{{1,5}}[)\x{{ff09}}]"
+    rf"(?:[+\x{{ff0b}}\x{{fe62}}]|%2[bB]){_GAP}{{0,3}}{_D7}"
+    rf"|(?:^|[^0-9A-Za-z])00{_GAP}{{0,3}}{_D7}"
+    rf"|[(\x{{ff08}}][0-9]{{1,5}}[)\x{{ff09}}]{_GAP}{{0,3}}[0-9](?:{_GAP}{{0,3}}[0-9]){{2}}"
     rf"|[0-9]{{2,5}}{_GAP}{{1,3}}[0-9]{{1,5}}{_GAP}{{1,3}}[0-9]"
     rf"|[{_OTHER_DIGITS}]"
     rf"|{_WORDS_RE2}"
