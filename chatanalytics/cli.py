@@ -51,10 +51,16 @@ def _read(args: argparse.Namespace):
     from .io import TrackingPlan, read_events
 
     plan = TrackingPlan.from_file(args.plan) if args.plan else None
+    key = Path(args.pseudonym_key_file).read_bytes().strip() if args.pseudonym_key_file else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # the load report says it, in full
         return read_events(
-            args.paths, format=args.format, progress=not args.quiet, plan=plan, timezone=args.source_tz
+            args.paths,
+            format=args.format,
+            progress=not args.quiet,
+            plan=plan,
+            timezone=args.source_tz,
+            pseudonym_key=key,
         )
 
 
@@ -67,6 +73,7 @@ def _types():
 # ---------------------------------------------------------------------------------------------- report
 def cmd_report(args: argparse.Namespace) -> int:
     """Read exports and write the HTML report; with an --out directory, also the tables as CSV."""
+    from ._csv import write_csv
     from ._report import build
     from .analysis import event_counts
     from .export import save_all
@@ -86,24 +93,24 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if not to_file:
         (out / "load_report.txt").write_text(repr(rep) + "\n", encoding="utf-8")
-        rep.files.to_csv(out / "load_report_files.csv", index=False)
-        rep.rejected.drop(columns=["raw"]).to_csv(out / "rejected.csv", index=False)
-        rep.ignored_names().to_csv(out / "ignored_event_names.csv", index=False)
+        safe = not args.raw_csv
+        write_csv(rep.files, out / "load_report_files.csv", safe=safe)
+        write_csv(rep.rejected.drop(columns=["raw"]), out / "rejected.csv", safe=safe)
+        write_csv(rep.ignored_names(), out / "ignored_event_names.csv", safe=safe)
         written = ["load_report.txt", "load_report_files.csv", "rejected.csv", "ignored_event_names.csv"]
         if len(rep.rejected):
             rep.write_rejected(out / "rejected_records.jsonl")
             written.append("rejected_records.jsonl")
-        event_counts(events).to_csv(out / "events_by_type.csv", index=False)
+        write_csv(event_counts(events), out / "events_by_type.csv", safe=safe)
         by_day = event_counts(events, freq="day", tz=args.tz)
-        by_day.pivot(index="period", columns="event_type", values="events")[list(_types())].rename_axis(
-            f"day ({args.tz})"
-        ).to_csv(out / "events_by_day.csv")
+        pivot = by_day.pivot(index="period", columns="event_type", values="events")[list(_types())]
+        write_csv(pivot.rename_axis(f"day ({args.tz})"), out / "events_by_day.csv", safe=safe, index=True)
         written += ["events_by_type.csv", "events_by_day.csv"]
         for result in contents.results.values():  # each result names its CSV tables
             if result is None:
                 continue
             for stem, table in result.CSV.items():
-                result.frame(table).to_csv(out / f"{stem}.csv", index=False)
+                write_csv(result.frame(table), out / f"{stem}.csv", safe=safe)
                 written.append(f"{stem}.csv")
         lines.append(f"wrote {out}/: {', '.join(written)}")
 
@@ -126,6 +133,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
     """Read exports and print what changed (one headline line per line); exit 4 when a metric moved
     significantly.
     """
+    from ._csv import write_csv
     from .analysis import changes
 
     events = _read(args)
@@ -148,7 +156,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
         out = Path(args.csv)
         out.mkdir(parents=True, exist_ok=True)
         for stem, table in result.CSV.items():
-            result.frame(table).to_csv(out / f"{stem}.csv", index=False)
+            write_csv(result.frame(table), out / f"{stem}.csv", safe=not args.raw_csv)
         if not args.quiet:  # stdout holds only the headline lines
             print(f"wrote {out}/: {', '.join(f'{stem}.csv' for stem in result.CSV)}", file=sys.stderr)
     return EXIT_CHANGED if result.summary()["significant"] else EXIT_OK
@@ -330,6 +338,14 @@ def build_parser() -> argparse.ArgumentParser:
             type=_time_zone,
             help="time zone of the GA4 property / UA view / report suite, for exports with local dates",
         )
+        p.add_argument(
+            "--pseudonym-key-file",
+            metavar="FILE",
+            default=None,
+            help="file holding the key of the pseudonyms that replace ids holding an email address or a "
+            "phone number (default: $CHATANALYTICS_PSEUDONYM_KEY, else a key generated once in "
+            "$XDG_CONFIG_HOME/chatanalytics/pseudonym.key)",
+        )
 
     p = sub.add_parser(
         "report",
@@ -349,6 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", metavar="DIR", default=None, help="also write each chart as PNG into DIR")
     p.add_argument("--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)")
     p.add_argument("--title", default=None, help="heading of the report")
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV text cells as they are (default: a cell starting with =, +, -, @, tab or CR gets "
+        "a leading ' so that spreadsheets do not run it as a formula)",
+    )
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -388,6 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="a date in the period to compare (default: the last complete period)",
     )
     p.add_argument("--csv", metavar="DIR", default=None, help="also write the tables as CSV into DIR")
+    p.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write CSV text cells as they are (default: a cell starting with =, +, -, @, tab or CR gets "
+        "a leading ' so that spreadsheets do not run it as a formula)",
+    )
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser(

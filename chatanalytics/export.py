@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._csv import write_csv
 from .errors import ExportError, InvalidParameterError
 from .io._atomic import replacing
 
@@ -151,6 +152,7 @@ def save(
     scale: float = 1,
     width: int | None = None,
     height: int | None = None,
+    safe: bool = True,
 ) -> Path:
     """Save a figure or a result; the format comes from the suffix of ``path``.
 
@@ -166,6 +168,11 @@ def save(
         Pixel scale of static images (2 for sharp PNGs on high-density screens).
     width, height : int, optional
         Figure size in pixels; the figure's own size (or plotly's default) otherwise.
+    safe : bool, default True
+        For ``.csv``: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+        gets a leading ``'`` so that spreadsheets show it as text instead of running it as a formula
+        (rows end in CRLF, so a field holding a line break is quoted). ``False`` writes the text as it
+        is. Parquet is always written as it is.
 
     Returns
     -------
@@ -198,9 +205,11 @@ def save(
                 "obj", type(obj).__name__, reason=f"{suffix} needs an object with a .frame() method"
             )
         table = frame()
+        if suffix == ".csv" and not isinstance(safe, bool):
+            raise InvalidParameterError("safe", safe, [True, False])
         with replacing(target) as temp:  # a full disk leaves no partial file
             if suffix == ".csv":
-                table.to_csv(temp, index=False)
+                write_csv(table, temp, safe=safe)
             else:
                 table.to_parquet(temp, index=False)
         return target

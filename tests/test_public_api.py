@@ -70,7 +70,7 @@ PUBLIC = {
 }  # fmt: skip
 
 SIGNATURES = {
-    "read_events": ["paths", "format", "warn", "progress", "plan", "timezone"],
+    "read_events": ["paths", "format", "warn", "progress", "plan", "timezone", "pseudonym_key"],
     "funnel": [
         "events",
         "steps",
@@ -87,7 +87,7 @@ SIGNATURES = {
     "agent_performance": ["events", "freq", "tz", "teams", "shrink", "start", "end"],
     "timeouts": ["events", "by", "tz", "top", "where", "start", "end"],
     "report": ["events", "path", "tz", "steps", "window", "title", "progress"],
-    "save": ["obj", "path", "scale", "width", "height"],
+    "save": ["obj", "path", "scale", "width", "height", "safe"],
     "save_all": ["objs", "directory", "formats", "scale", "width", "height"],
     "open_events": ["path", "con"],
     "event_counts": ["events", "freq", "tz"],

@@ -349,7 +349,8 @@ class Result:
         """Write the default figure or the default table to ``path``; the format comes from the suffix.
 
         ``.png``, ``.svg``, ``.pdf``, ``.html`` and ``.json`` write the figure, ``.csv`` and ``.parquet``
-        the table (see :func:`chatanalytics.save` for ``scale``, ``width`` and ``height``).
+        the table (see :func:`chatanalytics.save` for ``scale``, ``width``, ``height`` and ``safe``:
+        CSV text cells that would start a spreadsheet formula get a leading quote unless ``safe=False``).
 
         Returns
         -------

@@ -14,10 +14,12 @@
 - sends every callback, with an ISO-8601 UTC time, the page URL, an event id and the payload's documented
   keys, to each chosen destination, named by the tracking plan below;
 - never sends an email address or a phone number: only the documented payload keys are read (a payload's
-  ``email`` or ``phone`` field is never touched), values that are, or contain, an email address or a phone
-  number become ``[redacted]`` (in ``meetingInfo`` also every value under a contact-like key such as
-  ``email``, ``phone``, ``mobile``), and so do the page URL's contact-like query parameters. The rules
-  are those the loaders apply (:mod:`chatanalytics.io._privacy`);
+  ``email`` or ``phone`` field is never touched); in every value, email addresses (``jürgen@bücher.de``
+  too) and phone numbers (with any Unicode space or dash, full-width digits, or a local number after a
+  phone word such as ``call 555 0133``) become ``[redacted]``, ids included; in ``meetingInfo`` also every
+  value under a contact-like key such as ``email``, ``phone``, ``mobile``; in the page URL every path
+  segment, query or fragment value that holds one once URL-decoded, and contact-like query parameters.
+  The patterns are the loaders' own (``chatanalytics.io._privacy.SNIPPET_RULES``, embedded in the code);
 - never throws into the page: every call to a destination is wrapped, and failures are counted.
 
 ``window.__chatanalyticsCapture`` holds the counters: ``sent``, ``skipped`` (the tool's object was

@@ -77,36 +77,238 @@
   }
 
   // ---- privacy: email addresses and phone numbers never leave the page ----
-  var EMAIL = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/gi;
-  var EMAIL_ONE = /[A-Za-z0-9._%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/i;
-  var CONTACT_KEY = /e[-_]?mail|mail|phone|tel|mobile|cell|fax|sms|whatsapp/i;
-  var PHONE_CHARS = /^\s*(?:\+|00)?[\d\s().\-\/]+\s*$/;
-  // dates and IPv4 addresses are not phone numbers
-  var NOT_PHONE = new RegExp("^\\s*(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}/\\d{1,2}/\\d{2,4}|" +
-    "\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3})\\s*$");
-  var PHONE_IN_TEXT = new RegExp(
-    "(^|[^\\w+])((?:\\+|00)\\d[\\d\\s().\\-/]{5,}\\d|\\(?\\d{2,4}\\)?[\\s.\\-/]\\d{2,4}[\\s.\\-/]\\d{3,4}" +
-    "(?:[\\s.\\-/]\\d{2,4})?)(?!\\w)", "g");
-  var URL_PARAM = /([?&;#])([^=&;#]*)=([^&;#]*)/g;
+  // The rules the loaders apply: chatanalytics.io._privacy.SNIPPET_RULES, copied here (the tests check
+  // that the copy is the same).
+  var RULES = {"fold":{" ":"\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000","-":"\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d",".":"\u3002\uff0e\uff61","@":"\uff20\ufe6b","+":"\uff0b\ufe62","(":"\uff08",")":"\uff09","/":"\uff0f"},"digit_zeros":[65296,1632,1776,2406],"email":"[A-Za-z0-9\\u00c0-\\u02af\\u0370-\\u1fff\\u2c00-\\u2dff\\u3040-\\ud7ff\\uf900-\\ufdff\\ufe70-\\ufefe\\uff21-\\uff3a\\uff41-\\uff5a\\uff66-\\uffdc._%+-]+(?:@|%40)[A-Za-z0-9\\u00c0-\\u02af\\u0370-\\u1fff\\u2c00-\\u2dff\\u3040-\\ud7ff\\uf900-\\ufdff\\ufe70-\\ufefe\\uff21-\\uff3a\\uff41-\\uff5a\\uff66-\\uffdc-]+(?:\\.[A-Za-z0-9\\u00c0-\\u02af\\u0370-\\u1fff\\u2c00-\\u2dff\\u3040-\\ud7ff\\uf900-\\ufdff\\ufe70-\\ufefe\\uff21-\\uff3a\\uff41-\\uff5a\\uff66-\\uffdc-]+)*\\.(?:xn--[A-Za-z0-9-]+|[A-Za-z\\u00c0-\\u02af\\u0370-\\u1fff\\u2c00-\\u2dff\\u3040-\\ud7ff\\uf900-\\ufdff\\ufe70-\\ufefe\\uff21-\\uff3a\\uff41-\\uff5a\\uff66-\\uffdc]{2,})","mask":"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2}(?:[T ]\\d{1,2}:\\d\\d)?|\\d{1,2}[-/.]\\d{1,2}[-/.](?:19|20)\\d\\d|\\d{1,2}:\\d\\d(?::\\d\\d)?|\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}","phone":"(^|[^\\w+])((?:\\+|00)[ (]{0,2}\\d(?:[ ().\\-/]{0,3}\\d){6,14}|\\(\\d{1,5}\\)[ ().\\-/]{0,3}\\d(?:[ ().\\-/]{0,3}\\d){3,13}|\\d{2,5}(?:[ ().\\-/]{1,3}\\d{1,5}){2,6})(?!\\w)","word_phone":"(?:(^|[^A-Za-z\\u00c0-\\u024f])(?:call|calling|phone|telephone|tel|mobile|cell|cellphone|whatsapp|sms|fax|telefon|telefonnummer|handy|mobil|mobilnummer|anrufen|rufnummer|t[\\u00e9\\u00c9]l[\\u00e9\\u00c9]phone|t[\\u00e9\\u00c9]l|portable|appeler|appelez|appelle|tel[\\u00e9\\u00c9]fono|llamar|llame|ll[\\u00e1\\u00c1]mame|ll[\\u00e1\\u00c1]menos|m[\\u00f3\\u00d3]vil|movil|celular|telefone|ligue|ligar|telem[\\u00f3\\u00d3]vel|telemovel|telefono|cellulare|chiama|chiamare|chiamami|telefoon|bellen|mobiel)(?![A-Za-z\\u00c0-\\u024f])|()(?:\\u96fb\\u8a71|\\u7535\\u8bdd|\\u643a\\u5e2f|\\u624b\\u673a|\\u624b\\u6a5f))[^\\d\\n]{0,20}?(\\+?\\(?\\d(?:[ ().\\-/]{0,3}\\d){5,14})(?!\\w)","contact_key":"e[-_]?mail|mail|phone|tel|t\\u00e9l|mobile|mobil|cell|fax|sms|whatsapp|handy|portable|m\\u00f3vil|movil|celular|\\u96fb\\u8a71|\\u7535\\u8bdd|\\u643a\\u5e2f|\\u624b\\u673a|\\u624b\\u6a5f"};
+  var FOLD = {};
+  var foldChars = "";
+  (function () {
+    var to, i, z;
+    for (to in RULES.fold) {
+      if (Object.prototype.hasOwnProperty.call(RULES.fold, to)) {
+        for (i = 0; i < RULES.fold[to].length; i++) {
+          FOLD[RULES.fold[to].charAt(i)] = to;
+          foldChars += RULES.fold[to].charAt(i);
+        }
+      }
+    }
+    for (z = 0; z < RULES.digit_zeros.length; z++) {
+      for (i = 0; i < 10; i++) {
+        FOLD[String.fromCharCode(RULES.digit_zeros[z] + i)] = String(i);
+        foldChars += String.fromCharCode(RULES.digit_zeros[z] + i);
+      }
+    }
+  })();
+  var FOLD_RE = new RegExp("[" + foldChars.replace(/[\\\]\-\^]/g, "\\$&") + "]", "g");
+  var EMAIL = new RegExp(RULES.email, "gi");
+  var MASK = new RegExp(RULES.mask, "gi");
+  var PHONE = new RegExp(RULES.phone, "g");
+  var WORD_PHONE = new RegExp(RULES.word_phone, "gi");
+  var CONTACT_KEY = new RegExp(RULES.contact_key, "i");
+  var WHOLE_PHONE = /^\s*(?:\+|00)?[\d ().\-\/]+\s*$/;
+  var URL_IN_TEXT = /(?:https?|ftp):\/\/[^\s"'<>]+/gi;
+  var URL_PARTS = /^([a-z][a-z0-9+.\-]*:(?:\/\/[^\/?#]*)?)?([^?#]*)(\?[^#]*)?(#[\s\S]*)?$/i;
+
+  function fold(text) {
+    return text.replace(FOLD_RE, function (c) {
+      return FOLD[c];
+    });
+  }
+
+  function digitCount(text) {
+    return text.replace(/[^0-9]/g, "").length;
+  }
+
+  // 12.345.678 or 12 345 678: groups of three after the first, one separator throughout
+  function thousands(number) {
+    var groups = number.replace(/^\(+|\)+$/g, "").split(/[ ().\-\/]+/);
+    var seps = number.match(/[ ().\-\/]+/g) || [];
+    if (groups.length < 3 || groups[0].length > 3) {
+      return false;
+    }
+    for (var i = 1; i < groups.length; i++) {
+      if (groups[i].length !== 3) {
+        return false;
+      }
+    }
+    for (var j = 0; j < seps.length; j++) {
+      if (seps[j] !== "." && seps[j] !== " ") {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  function mergeSpans(spans) {
+    spans.sort(function (a, b) {
+      return a[0] - b[0] || a[1] - b[1];
+    });
+    var out = [];
+    for (var i = 0; i < spans.length; i++) {
+      var last = out[out.length - 1];
+      if (last && spans[i][0] <= last[1]) {
+        last[1] = Math.max(last[1], spans[i][1]);
+      } else {
+        out.push([spans[i][0], spans[i][1]]);
+      }
+    }
+    return out;
+  }
+
+  function redactSpans(text, spans) {
+    var out = "";
+    var last = 0;
+    for (var i = 0; i < spans.length; i++) {
+      out += text.slice(last, spans[i][0]) + REDACTED;
+      last = spans[i][1];
+    }
+    return out + text.slice(last);
+  }
+
+  // where phone numbers are in folded text: [start, end] pairs
+  function phoneSpans(text) {
+    var masked = text.replace(MASK, function (m) {
+      return new Array(m.length + 1).join("x");
+    });
+    var spans = [];
+    var m, n;
+    WORD_PHONE.lastIndex = 0;
+    while ((m = WORD_PHONE.exec(masked)) !== null) {
+      n = digitCount(m[3]);
+      if (n >= 6 && n <= 15) {
+        spans.push([m.index + m[0].length - m[3].length, m.index + m[0].length]);
+      }
+    }
+    var pos = 0;
+    while (pos <= masked.length) {
+      PHONE.lastIndex = pos;
+      m = PHONE.exec(masked);
+      if (m === null) {
+        break;
+      }
+      var number = m[2];
+      var start = m.index + m[1].length;
+      n = digitCount(number);
+      if (n >= 7 && n <= 15 && (number.charAt(0) === "+" || number.charAt(0) === "(" ||
+          number.slice(0, 2) === "00" || !thousands(number))) {
+        spans.push([start, start + number.length]);
+        pos = start + number.length;
+      } else {
+        pos = start + 1;
+      }
+    }
+    return mergeSpans(spans);
+  }
 
   function looksLikePhone(value) {
-    if (!PHONE_CHARS.test(value) || NOT_PHONE.test(value)) {
+    var folded = fold(value);
+    var n = digitCount(folded);
+    if (!WHOLE_PHONE.test(folded) || n < 7 || n > 15) {
       return false;
     }
-    var digits = value.replace(/\D/g, "").length;
-    if (digits < 7 || digits > 15) {
-      return false;
+    var s = folded.replace(/^\s+|\s+$/g, "");
+    if (s.charAt(0) === "+" || s.slice(0, 2) === "00") {
+      return true;
     }
-    var s = value.replace(/^\s+|\s+$/g, "");
-    return s.charAt(0) === "+" || s.slice(0, 2) === "00" || /[ ().\-\/]/.test(s);
+    return /[ ().\-\/]/.test(s) && phoneSpans(s).length > 0;
+  }
+
+  function emailIn(text) {
+    EMAIL.lastIndex = 0;
+    var found = EMAIL.test(fold(text));
+    EMAIL.lastIndex = 0;
+    return found;
+  }
+
+  // email addresses and phone numbers in free text (and in the URLs in it); nothing counted
+  function redactText(text) {
+    if (text.indexOf("://") >= 0) {
+      text = text.replace(URL_IN_TEXT, function (url) {
+        return redactUrl(url);
+      });
+    }
+    var folded = fold(text);
+    if (folded.indexOf("@") >= 0 || folded.indexOf("%40") >= 0) {
+      var spans = [];
+      var m;
+      EMAIL.lastIndex = 0;
+      while ((m = EMAIL.exec(folded)) !== null) {
+        spans.push([m.index, m.index + m[0].length]);
+      }
+      if (spans.length) {
+        text = redactSpans(text, mergeSpans(spans));
+        folded = fold(text);
+      }
+    }
+    return redactSpans(text, phoneSpans(folded));
+  }
+
+  function holdsContact(value) {
+    return emailIn(value) || looksLikePhone(value) || redactText(value) !== value;
+  }
+
+  function decode(text, plus) {
+    var spaced = plus ? text.replace(/\+/g, " ") : text;
+    try {
+      return decodeURIComponent(spaced);
+    } catch (bad) {
+      return spaced;
+    }
+  }
+
+  function redactSegments(piece, plus) {
+    var segments = piece.split("/");
+    for (var i = 0; i < segments.length; i++) {
+      if (segments[i] && holdsContact(decode(segments[i], plus))) {
+        segments[i] = REDACTED;
+      }
+    }
+    return segments.join("/");
+  }
+
+  // a query string or fragment (with its "?" or "#"): key=value pairs by name and decoded value
+  function redactParams(part) {
+    if (!part) {
+      return part;
+    }
+    var pieces = part.slice(1).split(/([&;])/);
+    for (var i = 0; i < pieces.length; i++) {
+      var piece = pieces[i];
+      var eq = piece.indexOf("=");
+      if (eq >= 0) {
+        var key = piece.slice(0, eq);
+        var value = piece.slice(eq + 1);
+        if (value && (CONTACT_KEY.test(decode(key, true)) || holdsContact(decode(value, true)))) {
+          pieces[i] = key + "=" + REDACTED;
+        }
+      } else if (piece !== "&" && piece !== ";") {
+        pieces[i] = redactSegments(piece, true);
+      }
+    }
+    return part.charAt(0) + pieces.join("");
+  }
+
+  function redactUrl(url) {
+    var m = URL_PARTS.exec(url);
+    if (!m) {
+      return url;
+    }
+    var out = (m[1] || "") + redactSegments(m[2] || "", false) + redactParams(m[3] || "") +
+      redactParams(m[4] || "");
+    return out.indexOf("@") >= 0 || out.indexOf("%40") >= 0 ? out.replace(EMAIL, REDACTED) : out;
   }
 
   function scrubText(text) {
-    var out = looksLikePhone(text) ? REDACTED : text.replace(EMAIL, REDACTED).replace(
-      PHONE_IN_TEXT, function (match, before, number) {
-        return before + (looksLikePhone(number) ? REDACTED : number);
-      });
+    var out = looksLikePhone(text) ? REDACTED : redactText(text);
     if (out !== text) {
+      state.redacted++;
+    }
+    return out;
+  }
+
+  function scrubUrl(url) {
+    var out = redactUrl(url);
+    if (out !== url) {
       state.redacted++;
     }
     return out;
@@ -155,28 +357,6 @@
       return scrubText(value);
     }
     return scrubValue(value, 0);
-  }
-
-  function decode(text) {
-    try {
-      return decodeURIComponent(text.replace(/\+/g, " "));
-    } catch (bad) {
-      return text;
-    }
-  }
-
-  function scrubUrl(url) {
-    var out = url.replace(URL_PARAM, function (match, sep, key, value) {
-      var decoded = decode(value);
-      if (value && (CONTACT_KEY.test(decode(key)) || EMAIL_ONE.test(decoded) || looksLikePhone(decoded))) {
-        return sep + key + "=" + REDACTED;
-      }
-      return match;
-    }).replace(EMAIL, REDACTED);
-    if (out !== url) {
-      state.redacted++;
-    }
-    return out;
   }
 
   // ---- limits ----

@@ -31,7 +31,7 @@ from ._arrow import map_distinct
 from ._files import PathLike, expand_paths, file_head
 from ._formats import FORMATS
 from ._plan import TrackingPlan
-from ._privacy import scrub_table
+from ._privacy import scrub_table, using_pseudonym_key
 from ._protocol import ReadContext, ReadResult, by_name, detect
 from ._report import (
     FILES_COLUMNS,
@@ -103,6 +103,7 @@ def read_events(
     progress: bool = False,
     plan: TrackingPlan | None = None,
     timezone: str | None = None,
+    pseudonym_key: str | bytes | None = None,
 ) -> pd.DataFrame:
     """Read Dynamic Chat events into one canonical, typed DataFrame.
 
@@ -134,6 +135,11 @@ def read_events(
         The IANA time zone of the GA4 property, Universal Analytics view or Adobe report suite, for
         exports whose dates and times are local (GA4 Explore CSV, Universal Analytics CSV; a GA4 Data
         API response names its own zone, which this overrides).
+    pseudonym_key : str or bytes, optional
+        The key of the pseudonyms that replace ids holding an email address or a phone number
+        (HMAC-SHA256). ``None`` takes the ``CHATANALYTICS_PSEUDONYM_KEY`` environment variable, else a
+        key generated once and kept in ``$XDG_CONFIG_HOME/chatanalytics/pseudonym.key``. The same key
+        gives the same pseudonyms on every run and machine, so datasets can be joined.
 
     Returns
     -------
@@ -203,9 +209,10 @@ def read_events(
     if sum(t.records for t in tallies) == 0:
         raise EmptyDataError(f"no records in {', '.join(t.name for t in tallies)}")
     notes.extend(ctx.closing_notes())
-    return _finalize(
-        parts, tallies, rejected, ignored, notes, warn=warn, plan_keys=plan_keys, unmatched=unmatched
-    )
+    with using_pseudonym_key(pseudonym_key):
+        return _finalize(
+            parts, tallies, rejected, ignored, notes, warn=warn, plan_keys=plan_keys, unmatched=unmatched
+        )
 
 
 def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..schema import STRING
 from ._plan import FIELD_COLUMNS, UA_FIELDS
+from ._privacy import scrub_column
 
 #: Plan field -> the canonical column it fills (the action parameter ``event`` fills none).
 PLAN_FIELD_COLUMNS = {f: c for f, c in {**FIELD_COLUMNS, **UA_FIELDS}.items() if f != "event"}
@@ -112,13 +113,14 @@ class LoadReport:
         One row per input file: ``source_file``, ``source_format``, ``records``, ``events``,
         ``rejected``, ``duplicates``, ``ignored``.
     rejected : pandas.DataFrame
-        ``source_file``, ``source_record`` (1-based line), ``reason``, ``raw`` (the record's text; bytes
-        that are not UTF-8 are shown as ``\x..`` escapes).
+        ``source_file``, ``source_record`` (1-based line), ``reason``, ``raw`` (the record's text, its
+        email addresses and phone numbers redacted; bytes that are not UTF-8 are shown as ``\x..``
+        escapes). :meth:`write_rejected` writes the records as they were read.
     duplicates : pandas.DataFrame
         The dropped rows in the canonical schema plus ``duplicate_of_file``, ``duplicate_of_record``
         (the record that was kept) and ``reason``.
     ignored : pandas.DataFrame
-        ``source_file``, ``source_record``, ``event_name``.
+        ``source_file``, ``source_record``, ``event_name`` (email addresses and phone numbers redacted).
     notes : tuple of str
         Things worth knowing that are not record outcomes (redacted contact details, times read as
         UTC because they carried no offset, truncated gzip streams, plan keys that matched nothing).
@@ -133,6 +135,13 @@ class LoadReport:
     notes: tuple[str, ...] = ()
     _raw_rejected: tuple[bytes, ...] = field(default=(), repr=False)
     coverage: pd.DataFrame = field(default_factory=lambda: _empty(COVERAGE_COLUMNS), repr=False)
+
+    def __post_init__(self) -> None:
+        # shown in notebooks, report.html, load_report.txt and the CSVs: never a visitor's contact details
+        if "raw" in self.rejected.columns and len(self.rejected):
+            self.rejected["raw"] = scrub_column(self.rejected["raw"])
+        if "event_name" in self.ignored.columns and len(self.ignored):
+            self.ignored["event_name"] = scrub_column(self.ignored["event_name"])
 
     # immutable: a copy is the report itself
     def __deepcopy__(self, memo: dict[int, Any]) -> LoadReport:
@@ -213,7 +222,8 @@ class LoadReport:
     def write_rejected(self, path: str | Path) -> Path:
         """Write the rejected records, byte for byte as they were read, one per line.
 
-        The file can be fixed by hand and read again with :func:`chatanalytics.read_events`.
+        The file can be fixed by hand and read again with :func:`chatanalytics.read_events`. Unlike
+        :attr:`rejected`, it keeps any contact details the records hold: keep it where the exports are.
         """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

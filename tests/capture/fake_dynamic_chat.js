@@ -65,6 +65,8 @@
 
   window.fakeDynamicChat = {
     done: false,
+    // one callback with the given payload, fired at once
+    fire: fire,
     // "adobedx": the current window.AdobeDX namespace; "globals": the bare addListener / Enum of older pages
     install: function (mode) {
       if (mode === "globals") {

@@ -29,12 +29,13 @@ import json
 import re
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import pytest
 
 import chatanalytics as ca
 from chatanalytics.capture import DESTINATIONS, capture_snippet, default_plan, tracking_plan
+from tests.contact_corpus import CONTACTS, KEEP, leaks
 
 HERE = Path(__file__).resolve().parent
 ORIGIN = "https://shop.example.com"
@@ -516,3 +517,78 @@ def test_the_packaged_file_reads_a_global_configuration(visit):
     v.js("fakeDynamicChat.install('adobedx'); fakeDynamicChat.ready()")
     v.play()
     assert v.state()["sent"] == {"datalayer": TOTAL}
+
+
+# ---- the contact-detail corpus, the same cases as the loader's ----
+
+TEXT_KEYS = ["name", "id", "type", "uiType", "sid", "agentName", "agentID"]
+
+
+def corpus_url(text: str) -> str:
+    """A page URL with the text in a path segment, in query values (form- and percent-encoded) and in
+    the fragment."""
+    enc = quote(text, safe="")
+    return f"/contact/{enc}/x?utm_source=chat&q={quote_plus(text)}&p={enc}#/c/{enc}"
+
+
+def fire_all(v: Visit, texts: list[str], meeting_as_object: bool = True) -> None:
+    for i, text in enumerate(texts):
+        payload = dict.fromkeys(TEXT_KEYS, text)
+        note = {"note": f"see {text}", "list": [text], "attendee": {"who": text}}
+        payload["meetingInfo"] = note if (meeting_as_object and i % 2) else json.dumps(note)
+        v.page.evaluate(
+            "([url, payload]) => { history.replaceState(null, '', url);"
+            " fakeDynamicChat.fire('CONVERSATION_ENGAGED', payload); }",
+            [corpus_url(text), payload],
+        )
+
+
+def leaves(value) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in leaves(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def test_no_contact_variant_leaves_the_page_from_any_field(visit):
+    v = visit()
+    v.add_snippet(ALL)
+    v.js("fakeDynamicChat.install('adobedx'); fakeDynamicChat.ready()")
+    fire_all(v, [c["text"] for c in CONTACTS])
+    deadline = time.monotonic() + 10
+    while len(v.beacons) < len(CONTACTS) and time.monotonic() < deadline:
+        v.page.wait_for_timeout(20)
+    assert v.page_errors == [] and v.state()["errors"] == {"snippet": 0} | {d: 0 for d in ALL}
+    got = v.received()
+    pushes = got["datalayer"]
+    generated = {m["dc_ts"] for m in pushes} | {m["dc_event_id"] for m in pushes}
+    generated |= {r["visitor_id"] for r in got["endpoint"]}
+    for destination in ALL:
+        messages = got[destination]
+        assert len(messages) == len(CONTACTS), destination
+        for message, case in zip(messages, CONTACTS, strict=True):
+            sent = [leaf for leaf in leaves(message) if leaf not in generated]
+            assert sent, destination
+            for leaf in sent:
+                assert not leaks(leaf, case), (destination, case["text"], leaf)
+    # every field of every event was changed: the name, each id and the page URL
+    for push, case in zip(pushes, CONTACTS, strict=True):
+        assert "[redacted]" in push["dc_conversation_name"] and "[redacted]" in push["dc_agent_id"], case
+        assert push["dc_page_url"].count("[redacted]") >= 4, push["dc_page_url"]
+
+
+def test_look_alikes_go_through_the_snippet_unchanged(visit):
+    v = visit()
+    v.add_snippet(["datalayer"])
+    v.js("fakeDynamicChat.install('adobedx'); fakeDynamicChat.ready()")
+    fire_all(v, KEEP, meeting_as_object=False)
+    pushes = v.received()["datalayer"]
+    assert len(pushes) == len(KEEP)
+    plan = PLAN["datalayer"]["fields"]
+    for push, text in zip(pushes, KEEP, strict=True):
+        for key in TEXT_KEYS:
+            assert push[plan[key]] == text, (key, text)
+        assert json.loads(push["dc_meeting_info"])["note"] == f"see {text}"
+        assert "[redacted]" not in push["dc_page_url"], push["dc_page_url"]
+    assert v.state()["redacted"] == 0

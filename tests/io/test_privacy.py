@@ -1,13 +1,67 @@
+import hashlib
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
 import pytest
 
+import chatanalytics as ca
+from chatanalytics.errors import InvalidParameterError
 from chatanalytics.io._privacy import (
+    KEY_ENV,
+    SNIPPET_RULES,
+    key_path,
     looks_like_email,
     looks_like_phone,
+    pseudonym_key,
     pseudonymise_id,
     scrub_json_text,
+    scrub_record_text,
     scrub_text,
     scrub_url,
 )
+from tests.contact_corpus import CONTACTS, KEEP, forms, leaks
+
+
+@pytest.mark.parametrize("case", CONTACTS, ids=[c["text"] for c in CONTACTS])
+def test_every_contact_variant_is_redacted_in_every_form(case):
+    for form, value in forms(case["text"]).items():
+        assert leaks(value, case), (form, value)  # the check itself finds the detail before scrubbing
+        outs = {"record": scrub_record_text(value)}  # rejected lines and event names: any text
+        if form.startswith("json"):
+            outs["json"] = scrub_json_text(value)
+        elif form != "record":
+            outs["text"] = scrub_text(value)  # names: text, which may hold URLs
+        if form in ("query", "query_percent", "path", "fragment"):
+            outs["url"] = scrub_url(value)
+        for rule, out in outs.items():
+            assert not leaks(out, case), (form, rule, out)
+            assert "[redacted]" in out
+
+
+@pytest.mark.parametrize("value", KEEP)
+def test_look_alikes_are_kept_in_every_form(value):
+    assert scrub_text(value) == value
+    assert scrub_text(f"Notes: {value} (before Friday)") == f"Notes: {value} (before Friday)"
+    url = "https://shop.example/p?q=" + quote_plus(value)
+    assert scrub_url(url) == url
+    path = "https://shop.example/c/" + quote(value, safe="") + "/x"
+    assert scrub_url(path) == path
+    assert scrub_json_text(json.dumps({"n": value})) == json.dumps({"n": value})
+    assert pseudonymise_id(value, b"k") == value
+
+
+def test_the_snippet_embeds_the_same_rules():
+    code = (Path(ca.__file__).parent / "capture" / "snippet.js").read_text(encoding="utf-8")
+    found = re.search(r"^  var RULES = (\{.*\});$", code, flags=re.M)
+    assert found, "snippet.js has no 'var RULES = {...};' line"
+    assert json.loads(found.group(1)) == json.loads(json.dumps(SNIPPET_RULES)), (
+        "capture/snippet.js holds other rules than chatanalytics.io._privacy.SNIPPET_RULES: "
+        "copy json.dumps(SNIPPET_RULES, separators=(',', ':')) into its 'var RULES = ...;' line"
+    )
 
 
 @pytest.mark.parametrize(
@@ -68,10 +122,11 @@ def test_scrub_json_text_keeps_structure_and_other_values():
 def test_scrub_text_and_ids():
     assert scrub_text("Demo for jane@x.com, call +1 555 010 0123") == "Demo for [redacted], call [redacted]"
     assert scrub_text("Pricing 2026 dialogue") == "Pricing 2026 dialogue"
-    token = pseudonymise_id("jane@x.com")
-    assert token.startswith("redacted-") and len(token) == len("redacted-") + 16
-    assert token == pseudonymise_id("jane@x.com") != pseudonymise_id("john@x.com")
-    assert pseudonymise_id("v-123") == "v-123"
+    token = pseudonymise_id("jane@x.com", b"key")
+    assert re.fullmatch(r"redacted-[0-9a-f]{16}", token)
+    assert token == pseudonymise_id("jane@x.com", b"key") != pseudonymise_id("john@x.com", b"key")
+    assert pseudonymise_id("v-123", b"key") == "v-123"
+    assert pseudonymise_id("whatsapp:+14155238886", b"key").startswith("redacted-")
 
 
 def test_every_id_column_pseudonymises_an_email_address(write):
@@ -93,3 +148,108 @@ def test_every_id_column_pseudonymises_an_email_address(write):
     assert events["agent_id"].tolist() == [pseudonymise_id("agent%40x.com"), "a7"]
     assert events["event_id"].tolist() == [pseudonymise_id("john@x.com"), "e2"]
     assert not events.astype(str).apply(lambda c: c.str.contains("@|%40")).any().any()
+
+
+# ---- keyed pseudonyms ----
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    return tmp_path / "config"
+
+
+def test_pseudonyms_are_hmac_sha256_of_the_id():
+    import hmac
+
+    expected = hmac.new(b"k1", b"jane@x.com", hashlib.sha256).hexdigest()[:16]
+    assert pseudonymise_id("jane@x.com", b"k1") == "redacted-" + expected
+    assert pseudonymise_id("jane@x.com", b"k1") != pseudonymise_id("jane@x.com", b"k2")
+
+
+def test_a_guessed_address_hashed_is_not_the_pseudonym(config_home, write):
+    from conftest import capture_line
+
+    path = write(
+        "ids.jsonl",
+        [capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="jane@x.com", id="c1")],
+    )
+    events = ca.read_events(path, warn=False)
+    guessed = hashlib.sha256(b"jane@x.com").hexdigest()[:16]
+    assert guessed not in events.to_csv()
+    assert events["session_id"].iloc[0].startswith("redacted-")
+
+
+def test_the_key_comes_from_the_parameter_then_the_environment(config_home, write, monkeypatch):
+    from conftest import capture_line
+
+    path = write("ids.jsonl", [capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="a@x.io")])
+
+    def sid(**kwargs):
+        return ca.read_events(path, warn=False, **kwargs)["session_id"].iloc[0]
+
+    assert sid(pseudonym_key="team key") == pseudonymise_id("a@x.io", b"team key")
+    assert sid(pseudonym_key=b"team key") == sid(pseudonym_key="team key")  # same key, same pseudonym
+    assert sid(pseudonym_key="other") != sid(pseudonym_key="team key")
+    monkeypatch.setenv(KEY_ENV, "env key")
+    assert sid() == pseudonymise_id("a@x.io", b"env key")
+    assert sid(pseudonym_key="team key") == pseudonymise_id("a@x.io", b"team key")  # the parameter wins
+    assert not key_path().exists()  # a key was given: none generated
+    with pytest.raises(InvalidParameterError, match="pseudonym_key"):
+        ca.read_events(path, warn=False, pseudonym_key="")
+
+
+def test_without_a_key_one_is_generated_once_stored_0600_and_reused(config_home, write):
+    from conftest import capture_line
+
+    path = write("ids.jsonl", [capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="a@x.io")])
+    assert not key_path().exists()
+    first = ca.read_events(path, warn=False)["session_id"].iloc[0]
+    stored = key_path()
+    assert stored == config_home / "chatanalytics" / "pseudonym.key"
+    assert stat.S_IMODE(os.stat(stored).st_mode) == 0o600
+    key = stored.read_text().strip()
+    assert len(key) == 64
+    assert first == pseudonymise_id("a@x.io", key.encode())
+    assert ca.read_events(path, warn=False)["session_id"].iloc[0] == first  # reused, not regenerated
+    assert stored.read_text().strip() == key == pseudonym_key().decode()
+
+
+def test_cli_reads_the_key_from_a_file(config_home, write, tmp_path):
+    from conftest import capture_line
+
+    from chatanalytics.cli import main
+
+    path = write("ids.jsonl", [capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="a@x.io")])
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("shared team key\n")
+    out = tmp_path / "events.parquet"
+    assert (
+        main(["convert", str(path), "--out", str(out), "--pseudonym-key-file", str(key_file), "--quiet"]) == 0
+    )
+    assert ca.read_events(out)["session_id"].iloc[0] == pseudonymise_id("a@x.io", b"shared team key")
+    assert not key_path().exists()
+
+
+# ---- the load report ----
+
+
+def test_rejected_text_and_ignored_names_are_redacted_but_write_rejected_keeps_the_bytes(write, tmp_path):
+    from conftest import capture_line
+
+    broken = '{"ts": broken, "name": "j\u00fcrgen@b\u00fccher.de", "note": "call 555 0134"'
+    path = write(
+        "a.jsonl",
+        [
+            capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="s1"),
+            capture_line("2026-11-02T09:00:01Z", "WhatsApp +1\u00a0555\u00a0010\u00a00124", sid="s1"),
+            broken.encode("utf-8"),
+        ],
+    )
+    rep = ca.load_report(ca.read_events(path, warn=False))
+    assert rep.rejected["raw"].tolist() == ['{"ts": broken, "name": "[redacted]", "note": "call [redacted]"']
+    assert rep.ignored["event_name"].tolist() == ["WhatsApp [redacted]"]
+    assert rep.ignored_names()["event_name"].tolist() == ["WhatsApp [redacted]"]
+    assert "555" not in repr(rep) and "555" not in rep._repr_html_()
+    assert rep.write_rejected(tmp_path / "r.jsonl").read_bytes() == broken.encode("utf-8") + b"\n"
