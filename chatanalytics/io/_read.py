@@ -260,7 +260,7 @@ def _check_times(res: ReadResult, path: Path, now: pd.Timestamp) -> None:
 
 def _event_text(table: pa.Table, row: int, micros: int) -> bytes:
     """One event of a format's table as compact JSON: its time, type and non-empty string fields."""
-    fields: dict[str, Any] = {"event_time_utc": f"{np.datetime64(micros, 'us')}Z"}
+    fields: dict[str, Any] = {"event_time_utc": f"{np.datetime64(int(micros), 'us')}Z"}
     code = table.column("code")[row].as_py() if "code" in table.column_names else None
     if code is not None:
         fields["event_type"] = EVENT_TYPES[int(code)]
