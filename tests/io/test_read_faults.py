@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
+import re
 import warnings
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,6 +94,11 @@ JSON_LINES: dict[str, tuple[Callable[..., dict], str]] = {
     "aep_xdm": (_xdm, "x.json"),
     "ga4_bigquery": (_ga4, "events_20261102.json"),
 }
+
+
+def times(n: int) -> list[str]:
+    """``n`` distinct times, a second apart."""
+    return [f"2026-11-02T{9 + k // 3600:02d}:{k // 60 % 60:02d}:{k % 60:02d}Z" for k in range(n)]
 
 
 def lines_of(fmt: str, times: list[str]) -> list[bytes]:
@@ -354,3 +362,132 @@ def test_a_date_only_time_is_read_as_midnight_utc_and_noted(fmt, tmp_path):
         or "2 time(s) carried no UTC offset" in notes
         or ("2 timestamp(s) carried no UTC offset" in notes)
     ), notes
+
+
+# ------------------------------------------------------------------------------ bad lines anywhere
+
+#: A bad line of each kind and the reason it is rejected with.
+BAD_LINES = [
+    (b'{"ts": broken', "malformed JSON"),
+    (b"\xff\xfe\x00 not UTF-8", "non-UTF-8 bytes"),
+    (b'{"a": [1, 2', "malformed JSON"),
+    (b"[1, 2]", "not a JSON object"),
+]
+
+
+@pytest.mark.parametrize("fmt", list(JSON_LINES))
+@pytest.mark.parametrize("gz", [False, True])
+def test_bad_lines_at_random_positions_are_each_one_rejected_record(fmt, gz, tmp_path):
+    """2,500 good records (past the 2,048 rows of DuckDB's first Arrow batch) with six bad lines at
+    seeded random positions, one of them the last line, which has no newline: every good record is an
+    event numbered by its line, every bad one a rejected record with its reason."""
+    rng = random.Random(f"{fmt}-{gz}")
+    good = lines_of(fmt, times(2500))
+    bad = [rng.choice(BAD_LINES) for _ in range(5)] + [(good[7][: len(good[7]) // 2], "malformed JSON")]
+    positions = [*sorted(rng.sample(range(2505), 5)), 2505]  # 0-based line numbers of the bad lines
+    lines: list[bytes] = []
+    expected_rejected = []
+    g = iter(good)
+    for k in range(2506):
+        if k in positions:
+            line, reason = bad[positions.index(k)]
+            lines.append(line)
+            expected_rejected.append([k + 1, reason])
+        else:
+            lines.append(next(g))
+    path = write(tmp_path, fmt, lines, gz=gz, end=b"")
+    events = read(path, format=fmt)
+    report = ca.load_report(events)
+    assert report.rejected[["source_record", "reason"]].values.tolist() == expected_rejected
+    assert len(events) == 2500
+    good_lines = [k + 1 for k in range(2506) if k not in positions]
+    assert events["source_record"].tolist() == good_lines
+    assert_adds_up(events)
+
+
+# ------------------------------------------------------------------------------ damaged gzip
+
+
+def streamed(data: bytes) -> tuple[bytes, bool]:
+    """What a streaming zlib decode of a (multi-member) gzip file yields before the first damage, fed
+    256 bytes at a time (the piece that fails yields nothing), and whether it ended cleanly."""
+    out = bytearray()
+    rest = data
+    while rest:
+        d = zlib.decompressobj(wbits=47)
+        i = 0
+        try:
+            while i < len(rest) and not d.eof:
+                out += d.decompress(rest[i : i + 256])
+                i += 256
+        except zlib.error:
+            return bytes(out), False
+        if not d.eof:
+            return bytes(out), False
+        rest = d.unused_data + rest[i:]
+    return bytes(out), True
+
+
+def capture_text(n: int) -> bytes:
+    return b"\n".join(lines_of("capture", times(n))) + b"\n"
+
+
+def check_damaged_gzip(path: Path, data: bytes, original: bytes) -> None:
+    """Read a damaged copy ``data`` of ``original`` and hold it to the streaming decode of ``data``."""
+    path.write_bytes(data)
+    out, clean = streamed(data)
+    same = 0
+    while same < min(len(out), len(original)) and out[same] == original[same]:
+        same += 1
+    intact = original[:same].count(b"\n")  # whole records decoded before the damage
+    try:
+        events = read(path, format="capture")
+    except ca.ChatAnalyticsError:
+        assert intact == 0
+        return
+    assert_adds_up(events)
+    # (a flipped bit in a literal can turn a later record into another valid one, of any session)
+    by_line = dict(zip(events["source_record"], events["session_id"], strict=True))
+    assert all(by_line.get(k + 1) == f"s{k}" for k in range(intact)), (intact, len(events))
+    notes = [n for n in ca.load_report(events).notes if n.startswith(f"{path}:") and "gzip" in n]
+    if clean and out == original:  # the damage changed nothing zlib checks (a header time, say)
+        assert notes == [] and len(events) == original.count(b"\n")
+    else:
+        assert len(notes) == 1, notes
+        assert re.search(r"\bbyte [0-9,]+", notes[0]), notes[0]
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_bit_flips_at_random_offsets_of_a_gzip_file(members, tmp_path):
+    """1,500 records in one or three gzip members; in each of 16 seeded trials one bit after the
+    first member's 10-byte header is flipped."""
+    original = capture_text(1500)
+    step = len(original) // members
+    cuts = [original.rfind(b"\n", 0, step * (m + 1)) + 1 for m in range(members - 1)] + [len(original)]
+    pieces = [original[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
+    data = b"".join(gzip.compress(p, mtime=0) for p in pieces)
+    rng = random.Random(members)
+    for trial in range(16):
+        damaged = bytearray(data)
+        at = rng.randrange(10, len(data))
+        damaged[at] ^= 1 << rng.randrange(8)
+        check_damaged_gzip(tmp_path / f"flip{trial}.jsonl.gz", bytes(damaged), original)
+
+
+@pytest.mark.parametrize("members", [1, 3])
+def test_truncation_at_random_offsets_of_a_gzip_file(members, tmp_path):
+    """The same files cut after a seeded random number of bytes (never at a member's end, where the
+    file is whole as far as anyone can tell)."""
+    original = capture_text(1500)
+    step = len(original) // members
+    cuts = [original.rfind(b"\n", 0, step * (m + 1)) + 1 for m in range(members - 1)] + [len(original)]
+    pieces = [original[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
+    compressed = [gzip.compress(p, mtime=0) for p in pieces]
+    data = b"".join(compressed)
+    ends = set(np.cumsum([len(c) for c in compressed]).tolist())
+    rng = random.Random(10 + members)
+    for trial in range(12):
+        at = rng.randrange(10, len(data))
+        while at in ends:
+            at = rng.randrange(10, len(data))
+        check_damaged_gzip(tmp_path / f"cut{trial}.jsonl.gz", data[:at], original)
