@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import re
+import subprocess
+import sys
 import warnings
 import zlib
 from collections.abc import Callable
@@ -491,3 +494,43 @@ def test_truncation_at_random_offsets_of_a_gzip_file(members, tmp_path):
         while at in ends:
             at = rng.randrange(10, len(data))
         check_damaged_gzip(tmp_path / f"cut{trial}.jsonl.gz", data[:at], original)
+
+
+# ------------------------------------------------------------------------------ blank lines
+
+_PEAK = """
+import resource, sys, warnings
+import chatanalytics as ca
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    events = ca.read_events(sys.argv[1], format="capture")
+assert events["source_record"].tolist() == [int(sys.argv[2])], events["source_record"].tolist()
+print(before // 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "blank_bytes", "gz"), [("blank.jsonl", 64 << 20, False), ("blank.jsonl.gz", 16 << 20, True)]
+)
+def test_blank_lines_cost_bounded_memory(name, blank_bytes, gz, tmp_path):
+    """64 MB of newlines in a plain file, or 16 MB gzipped, then one record: it is read, numbered by its
+    line, the read adds less than 200 MB to the process's peak resident memory, and the peak stays under
+    400 MB (each blank line cost about 390 bytes before: 6.2 GB for the gzip file)."""
+    record = lines_of("capture", ["2026-11-02T09:00:00Z"])[0] + b"\n"
+    path = tmp_path / name
+    with gzip.open(path, "wb", compresslevel=1) if gz else path.open("wb") as fh:
+        for _ in range(blank_bytes >> 20):
+            fh.write(b"\n" * (1 << 20))
+        fh.write(record)
+    run = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path), str(blank_bytes + 1)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    before, peak = map(int, run.stdout.split())
+    assert peak - before < 200 and peak < 400, (before, peak)
