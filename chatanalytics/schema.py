@@ -34,6 +34,10 @@ times of 0 are still read) and ends 62 years before pandas' nanosecond times ove
 every analysis, report and daily count works across all of it, with room for windows, time zones and
 period ends; a daily count over the whole range has at most 84,000 days.
 
+A source time without a UTC offset is read as UTC, and a date-only time (``"2026-10-01"``) as midnight
+UTC; the load report counts both in its "no UTC offset" note. An event name is matched after the white
+space around it (tab, line ends, NBSP, the other Unicode spaces, a zero-width space) is trimmed.
+
 ``str`` is pandas' string dtype backed by pyarrow (``pd.StringDtype("pyarrow", na_value=nan)``), the
 default string dtype of pandas 3; missing values are ``NaN``.
 """

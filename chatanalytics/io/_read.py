@@ -186,7 +186,7 @@ def read_events(
             tallies.append(tally)
             try:
                 res = readers[fmt].read(ctx, path, fmt)
-            except (OSError, pa.ArrowException) as err:  # a damaged file the format's reader let through
+            except (OSError, pa.ArrowException, duckdb.Error) as err:  # a damaged file a reader let through
                 raise LoaderError(f"cannot read {path} as {fmt}: {err}", path=path) from err
             _check_times(res, path, now)
             tally.records += res.records
