@@ -340,6 +340,7 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
     pending_size = 0
     first = True
     cr_only: bool | None = None
+    last = b""  # the last byte streamed while the line end is not known
 
     def emit(data: bytes) -> Iterator[Block]:
         nonlocal line
@@ -353,8 +354,9 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
             first = False
             if chunk.startswith(BOM):
                 chunk = chunk[len(BOM) :]
-        if cr_only is None:
-            cr_only = cr_line_ends(carry + b"".join(pending) + chunk[:65536])
+        if cr_only is None:  # no line end so far, or a last byte that is a CR
+            cr_only = cr_line_ends(last + chunk)
+            last = chunk[-1:]
             if cr_only:
                 carry = carry.replace(b"\r", b"\n")
                 pending = [p.replace(b"\r", b"\n") for p in pending]

@@ -534,3 +534,12 @@ def test_blank_lines_cost_bounded_memory(name, blank_bytes, gz, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     before, peak = map(int, run.stdout.split())
     assert peak - before < 200 and peak < 400, (before, peak)
+
+
+def test_the_first_line_end_tells_lone_cr_files():
+    """None until a line end is seen (a CR at the very end may still be half of a CRLF)."""
+    from chatanalytics.io._files import cr_line_ends
+
+    cases = {b"": None, b"abc": None, b"a\r": None, b"a\rb": True, b"a\r\r": True, b"a\r\nb\rc": False}
+    cases |= {b"a\nb\rc": False, b"\n": False}
+    assert {k: cr_line_ends(k) for k in cases} == cases
