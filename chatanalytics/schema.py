@@ -27,6 +27,17 @@ column                      dtype                        meaning
 ``source_record``           ``Int64``                    1-based record (line) number in that file
 ==========================  ===========================  ==================================================
 
+``event_time_utc`` lies in :data:`TIME_RANGE`, 1970-01-01 through 2199-12-31 (UTC): ``read_events``
+rejects a record outside it with the reason ``time out of range`` and :func:`validate_events` refuses a
+frame holding one. The range starts at the Unix epoch (no web analytics export is older, and epoch
+times of 0 are still read) and ends 62 years before pandas' nanosecond times overflow (2262-04-11), so
+every analysis, report and daily count works across all of it, with room for windows, time zones and
+period ends; a daily count over the whole range has at most 84,000 days.
+
+A source time without a UTC offset is read as UTC, and a date-only time (``"2026-10-01"``) as midnight
+UTC; the load report counts both in its "no UTC offset" note. An event name is matched after the white
+space around it (tab, line ends, NBSP, the other Unicode spaces, a zero-width space) is trimmed.
+
 ``str`` is pandas' string dtype backed by pyarrow (``pd.StringDtype("pyarrow", na_value=nan)``), the
 default string dtype of pandas 3; missing values are ``NaN``.
 """
@@ -50,6 +61,7 @@ __all__ = [
     "EVENT_TYPES",
     "STRING",
     "TIME_GRANULARITIES",
+    "TIME_RANGE",
     "UI_TYPES",
     "EventType",
     "empty_events",
@@ -98,6 +110,12 @@ STRING = pd.StringDtype("pyarrow", na_value=np.nan)
 EVENT_TYPE_DTYPE = pd.CategoricalDtype(list(EVENT_TYPES), ordered=False)
 TIME_GRANULARITY_DTYPE = pd.CategoricalDtype(list(TIME_GRANULARITIES), ordered=False)
 TIME_DTYPE = pd.DatetimeTZDtype(unit="us", tz="UTC")
+
+#: The first and last event time the canonical frame holds (both included); see the module docstring.
+TIME_RANGE: tuple[pd.Timestamp, pd.Timestamp] = (
+    pd.Timestamp("1970-01-01 00:00:00", tz="UTC"),
+    pd.Timestamp("2199-12-31 23:59:59.999999", tz="UTC"),
+)
 
 #: Column name -> dtype, in canonical order. ``source_format`` is a category whose categories are the
 #: formats present in the frame.
@@ -366,9 +384,21 @@ def validate_events(df: Any) -> pd.DataFrame:
         elif actual != dtype:
             failures.append((col, "dtype", f"expected {dtype}, got {actual}"))
     if "event_time_utc" in df.columns:
-        n = int(df["event_time_utc"].isna().sum())
+        times = df["event_time_utc"]
+        n = int(times.isna().sum())
         if n:
             failures.append(("event_time_utc", "not null", f"{n} missing values"))
+        if isinstance(times.dtype, pd.DatetimeTZDtype):
+            lo, hi = TIME_RANGE
+            outside = int(((times < lo) | (times > hi)).sum())
+            if outside:
+                failures.append(
+                    (
+                        "event_time_utc",
+                        "in range",
+                        f"{outside} values outside {lo:%Y-%m-%d} through {hi:%Y-%m-%d} (UTC)",
+                    )
+                )
     if "event_type" in df.columns:
         n = int(df["event_type"].isna().sum())
         if n:

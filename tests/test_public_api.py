@@ -54,7 +54,7 @@ PUBLIC = {
     ],
     "chatanalytics.schema": [
         "COLUMNS", "CONVERSATION_TYPES", "EVENT_ALIASES", "EVENT_TYPES", "STRING", "TIME_GRANULARITIES",
-        "UI_TYPES", "EventType", "empty_events", "make_events", "normalize_conversation_type",
+        "TIME_RANGE", "UI_TYPES", "EventType", "empty_events", "make_events", "normalize_conversation_type",
         "normalize_ui_type", "validate_events",
     ],
     "chatanalytics.errors": [

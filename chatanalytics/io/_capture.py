@@ -23,9 +23,10 @@ import pyarrow.compute as pc
 
 from ..schema import EVENT_TYPES
 from ._files import is_gzip
+from ._json_sql import naive_sql
 from ._jsonl import parse_block, read_blocks, read_with_line_scan, stream
 from ._protocol import ReadContext, ReadResult
-from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, status_sql, time_checks
+from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, status_sql, strip_sql, time_checks
 
 FORMAT = "capture"
 
@@ -72,6 +73,9 @@ _COLUMNS_DATA = (
 )
 
 
+_STRIPPED_EV = f"upper({strip_sql('ev')})"
+
+
 def _tail(source: str, *, object_check: str) -> str:
     """Classify and convert the raw fields selected by ``source`` (idx, valid, has_data, fields).
 
@@ -88,7 +92,7 @@ g AS (
 ),
 h AS (
   SELECT *, try_cast(ts AS TIMESTAMPTZ) AS t,
-         CAST(coalesce(list_position({_EVENT_LIST}, ev), list_position({_EVENT_LIST}, upper(trim(ev)))) - 1
+         CAST(coalesce(list_position({_EVENT_LIST}, ev), list_position({_EVENT_LIST}, {_STRIPPED_EV})) - 1
               AS TINYINT) AS code
   FROM g
 )
@@ -97,8 +101,7 @@ SELECT idx, has_data,
   t AS event_time_utc, code,
   CASE WHEN code IS NULL THEN ev END AS event_name,
   {", ".join(STRING_FIELDS)},
-  NOT suffix(ts, 'Z') AND t IS NOT NULL
-    AND NOT (suffix(ts, 'z') OR substr(ts, -6, 1) IN ('+', '-') OR substr(ts, -5, 1) IN ('+', '-')) AS naive
+  {naive_sql("ts", "t")} AS naive
 FROM h
 """
 

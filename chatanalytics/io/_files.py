@@ -172,11 +172,14 @@ class StreamState:
     corrupt_gzip: bool = False
     bad_checksum: bool = False  # a member's CRC-32 or length disagrees with its (kept) data
     bytes_read: int = 0
+    damage_at: int = -1  # byte offset in the file at which the first damage was found
+    file_size: int = 0
 
 
 def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
     """The file's bytes, gunzipped when it starts with the gzip magic number and really is gzip."""
     with path.open("rb") as fh:
+        state.file_size = os.fstat(fh.fileno()).st_size
         if fh.read(2) == b"\x1f\x8b":
             fh.seek(0)
             produced = False
@@ -187,6 +190,7 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
                 return
             # not one byte could be decompressed: the magic number was a coincidence
             state.corrupt_gzip = state.truncated_gzip = state.bad_checksum = False
+            state.damage_at = -1
         fh.seek(0)
         while chunk := fh.read(BLOCK_BYTES):
             state.bytes_read += len(chunk)
@@ -194,19 +198,34 @@ def _raw_chunks(path: Path, state: StreamState) -> Iterator[bytes]:
 
 
 def _gunzip(fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
+    """Decompress the gzip members of ``fh``, keeping everything decompressed before a damage.
+
+    Corrupt compressed data ends the stream (``state.corrupt_gzip``); a member whose CRC-32 or length
+    disagrees with its data is kept whole (``state.bad_checksum``) and the next member read; a stream
+    without its end is ``state.truncated_gzip``. ``state.damage_at`` is the byte offset of the first
+    damage found.
+    """
     decomp = zlib.decompressobj(wbits=47)
     ended = False  # the last member's trailer has been read
     skip = 0  # bytes of a damaged member's trailer still to pass over
+
+    def damaged(at: int) -> None:
+        if state.damage_at < 0:
+            state.damage_at = at
+
     while comp := fh.read(BLOCK_BYTES // 4):
+        pos = fh.tell() - len(comp)  # the file offset of comp[0]
         while comp:
             if skip:
-                comp, skip = comp[skip:], max(skip - len(comp), 0)
+                passed = min(skip, len(comp))
+                comp, skip, pos = comp[passed:], skip - passed, pos + passed
                 continue
             if ended:  # the previous member ended: another member, padding, or garbage
                 if not comp.strip(b"\x00"):
                     break
                 if comp[:2] != b"\x1f\x8b":
                     state.corrupt_gzip = True
+                    damaged(pos + len(comp) - len(comp.lstrip(b"\x00")))
                     return
                 decomp = zlib.decompressobj(wbits=47)
                 ended = False
@@ -216,16 +235,21 @@ def _gunzip(fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
                 ended = decomp.eof
                 rest = decomp.unused_data if ended else b""
             except zlib.error as err:
+                out, rest, skip, at = _up_to_error(before, comp)
+                damaged(pos + at)
                 if not str(err).endswith(_CHECK_ERRORS):
                     state.corrupt_gzip = True
+                    if out:
+                        state.bytes_read += len(out)
+                        yield out
                     return
                 # the member's data decompressed whole; only its CRC-32 or length disagrees
-                out, rest, skip = _up_to_check(before, comp)
                 state.bad_checksum = True
                 ended = True
             if out:
                 state.bytes_read += len(out)
                 yield out
+            pos += len(comp) - len(rest)
             comp = rest
     if not ended:
         tail = decomp.flush()
@@ -233,6 +257,7 @@ def _gunzip(fh: BinaryIO, state: StreamState) -> Iterator[bytes]:
             state.bytes_read += len(tail)
             yield tail
         state.truncated_gzip = True
+        damaged(state.file_size)
 
 
 #: zlib's messages for a member whose trailer disagrees with its decompressed data.
@@ -240,13 +265,14 @@ _CHECK_ERRORS = ("incorrect data check", "incorrect length check")
 _PROBE_BYTES = 1 << 16
 
 
-def _up_to_check(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int]:
-    """Everything ``decomp`` (a gzip decompressor before it was given ``comp``) decompresses from ``comp``
-    before the failing check of the member's trailer, the bytes after the check, and how many of those
-    still belong to the trailer (its 4-byte length follows a failing CRC-32).
+def _up_to_error(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int, int]:
+    """Where ``decomp`` (a gzip decompressor before it was given ``comp``) fails on ``comp``: everything
+    it decompresses before the failing byte, the bytes after that byte, how many of those still belong
+    to the member's trailer (its 4-byte length follows a failing CRC-32), and the failing byte's offset
+    in ``comp``.
 
     ``comp`` is fed in pieces (each from a copy of the decompressor's state); in the piece that fails,
-    the end of the trailer is found by bisection.
+    the failing byte is found by bisection.
     """
     outs = []
     pos = 0
@@ -256,7 +282,7 @@ def _up_to_check(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int]:
         try:
             outs.append(decomp.decompress(piece))
         except zlib.error:
-            lo, hi = 1, len(piece)  # the shortest prefix of the piece that fails the check
+            lo, hi = 1, len(piece)  # the shortest prefix of the piece that fails
             failed = ""
             while lo < hi:
                 mid = (lo + hi) // 2
@@ -271,9 +297,10 @@ def _up_to_check(decomp: Any, comp: bytes) -> tuple[bytes, bytes, int]:
                 except zlib.error as err:
                     failed = str(err)
             outs.append(at_piece.decompress(piece[: lo - 1]))
-            return b"".join(outs), comp[pos + lo :], 4 if failed.endswith("data check") else 0
+            skip = 4 if failed.endswith("data check") else 0
+            return b"".join(outs), comp[pos + lo :], skip, pos + lo - 1
         pos += len(piece)
-    return b"".join(outs), b"", 0
+    return b"".join(outs), b"", 0, len(comp)
 
 
 def newline_positions(buf: np.ndarray) -> np.ndarray:
@@ -294,21 +321,82 @@ def line_starts(buf: np.ndarray) -> np.ndarray:
     return starts
 
 
+#: Most lines in one block: blank and very short lines cost memory per line, so a block of them is cut
+#: short (a block holds at most this many lines, and one :data:`_COUNT_BYTES` piece more).
+BLOCK_LINES = 1 << 19
+_COUNT_BYTES = 1 << 18
+BOM = b"\xef\xbb\xbf"
+
+
+def cr_line_ends(head: bytes) -> bool | None:
+    r"""Whether a file's lines end in a lone ``\r`` (old Mac line ends), told by its first line end:
+    True for a ``\r`` not followed by ``\n``, False for ``\n`` or ``\r\n``, None when ``head`` holds no
+    line end yet (or ends in the ``\r`` in question).
+    """
+    lf, cr = head.find(b"\n"), head.find(b"\r")
+    if cr < 0 or 0 <= lf < cr:
+        return False if lf >= 0 else None
+    if cr + 1 == len(head):
+        return None
+    return head[cr + 1 : cr + 2] != b"\n"
+
+
+def _by_lines(data: bytes) -> Iterator[bytes]:
+    """``data`` (whole lines) cut into pieces of whole lines with at most about :data:`BLOCK_LINES`
+    lines each, counted in pieces of :data:`_COUNT_BYTES` (so no array per line is made here).
+    """
+    if len(data) <= BLOCK_LINES:
+        yield data
+        return
+    buf = np.frombuffer(data, dtype=np.uint8)
+    start = pos = lines = 0
+    while pos < len(buf):
+        end = min(pos + _COUNT_BYTES, len(buf))
+        lines += int(np.count_nonzero(buf[pos:end] == 10))
+        pos = end
+        if lines >= BLOCK_LINES and pos < len(buf):
+            cut = data.rfind(b"\n", start, pos) + 1
+            yield data[start:cut]
+            start, lines = cut, int(np.count_nonzero(buf[cut:pos] == 10))
+    if start < len(data):
+        yield data[start:] if start else data
+
+
 def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
-    """Yield blocks of whole lines (the last line of a file may lack its newline)."""
+    r"""Yield blocks of whole lines (the last line of a file may lack its newline).
+
+    A byte-order mark at the start of the file is dropped. A file whose first line ends in a lone
+    ``\r`` is read with ``\r`` as its line end. A block holds at most :data:`BLOCK_BYTES` bytes and
+    about :data:`BLOCK_LINES` lines, so memory per block stays bounded however short the lines are.
+    """
     carry = b""
     line = 1
     pending: list[bytes] = []
     pending_size = 0
+    first = True
+    cr_only: bool | None = None
+    last = b""  # the last byte streamed while the line end is not known
 
-    def emit(data: bytes) -> Block:
+    def emit(data: bytes) -> Iterator[Block]:
         nonlocal line
-        starts = line_starts(np.frombuffer(data, dtype=np.uint8))
-        block = Block(data=data, starts=starts, first_line=line)
-        line += len(starts)
-        return block
+        for piece in _by_lines(data):
+            starts = line_starts(np.frombuffer(piece, dtype=np.uint8))
+            yield Block(data=piece, starts=starts, first_line=line)
+            line += len(starts)
 
     for chunk in _raw_chunks(path, state):
+        if first:
+            first = False
+            if chunk.startswith(BOM):
+                chunk = chunk[len(BOM) :]
+        if cr_only is None:  # no line end so far, or a last byte that is a CR
+            cr_only = cr_line_ends(last + chunk)
+            last = chunk[-1:]
+            if cr_only:
+                carry = carry.replace(b"\r", b"\n")
+                pending = [p.replace(b"\r", b"\n") for p in pending]
+        if cr_only:
+            chunk = chunk.replace(b"\r", b"\n")
         pending.append(chunk)
         pending_size += len(chunk)
         if pending_size < BLOCK_BYTES:
@@ -320,10 +408,10 @@ def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
             carry = data
             continue
         carry = data[cut + 1 :]
-        yield emit(data[: cut + 1])
+        yield from emit(data[: cut + 1])
     data = carry + b"".join(pending)
     if data:
-        yield emit(data)
+        yield from emit(data)
 
 
 def file_head(path: Path) -> bytes:
@@ -371,18 +459,25 @@ def note_gzip_damage(result: ReadResult, path: Path, state: StreamState, last_li
 
     Corrupt compressed data becomes one rejected record (``unreadable compressed data``, numbered
     ``last_line + 1``) and a note; a stream that ends early (a truncated file) a note; a member whose
-    check value disagrees with its data a note (its data is kept).
+    check value disagrees with its data a note (its data is kept). Each note names the byte of the file
+    at which the damage was found.
     """
+    at = state.damage_at
     if state.corrupt_gzip:
         result.rejected.append((last_line + 1, UNREADABLE, b""))
         result.records += 1
-        result.notes.append(f"{path}: corrupt gzip data after line {last_line}; the rest could not be read")
+        result.notes.append(
+            f"{path}: corrupt gzip data after line {last_line}; the rest could not be read (damage found "
+            f"at byte {at:,}; {max(state.file_size - at, 0):,} of the file's {state.file_size:,} bytes "
+            "were not decompressed)"
+        )
     if state.truncated_gzip:
         result.notes.append(
-            f"{path}: the gzip stream ends early (truncated file); read up to line {last_line}"
+            f"{path}: at byte {state.file_size:,} the gzip stream ends early (truncated file); "
+            f"read up to line {last_line}"
         )
     if state.bad_checksum:
         result.notes.append(
-            f"{path}: the gzip check value (CRC-32 or length) does not match the data, so the file was "
-            f"altered or damaged; its {last_line:,} line(s) were read as decompressed"
+            f"{path}: the gzip check value (CRC-32 or length) does not match the data (byte {at:,}), so "
+            f"the file was altered or damaged; its {last_line:,} line(s) were read as decompressed"
         )

@@ -119,7 +119,9 @@ def query(plan: TrackingPlan, source: str, *, object_check: str) -> str:
     by_action = lookup_code(plan.action_values(DESTINATION), "upper(trim(action))")
     shown = f"' ({action}=' || action || ')'" if action else "NULL"
     status = status_sql(
-        *time_checks("ts", "us", object_check), ("ev IS NULL", Status.MISSING_EVENT_NAME), IGNORED_CHECK
+        *time_checks("ts", "us0", object_check, micros=True),
+        ("ev IS NULL", Status.MISSING_EVENT_NAME),
+        IGNORED_CHECK,
     )
     return f"""
 WITH f AS ({source}),

@@ -24,16 +24,27 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import LoaderError
-from ._files import Block, StreamState, iter_blocks, line_starts, note_gzip_damage, read_head
+from ._files import (
+    BOM,
+    Block,
+    StreamState,
+    cr_line_ends,
+    iter_blocks,
+    line_starts,
+    note_gzip_damage,
+    read_head,
+)
 from ._protocol import ReadContext, ReadResult
 from ._sql import REASONS, Status
 
 #: Columns of a parsed block that only the parser needs.
 PARSE_ONLY = ("idx", "status", "event_name", "has_data")
 
-_WHITESPACE = np.array([9, 10, 11, 12, 13, 32], dtype=np.uint8)
+_IS_SPACE = np.zeros(256, dtype=bool)
+_IS_SPACE[[9, 10, 11, 12, 13, 32]] = True  # the bytes of a blank line
 _SHORT = 16
-_SCAN_BYTES = 16 << 20
+_SHORT_BATCH = 1 << 16
+_SCAN_BYTES = 1 << 20
 
 
 def line_ends(starts: np.ndarray, size: int) -> np.ndarray:
@@ -47,18 +58,23 @@ def line_ends(starts: np.ndarray, size: int) -> np.ndarray:
 
 def blank_lines(data: Any, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Lines holding only ASCII whitespace. Only lines of at most 16 bytes can be blank here (a longer
-    run of spaces is a record, and is rejected as malformed); those are checked as one array.
+    run of spaces is a record, and is rejected as malformed); those are checked as arrays (one-byte
+    lines, the common blank line, by one lookup), a bounded number of lines at a time.
     """
     blank = np.zeros(len(starts), dtype=bool)
-    short = np.flatnonzero((ends - starts) <= _SHORT)
-    if len(short) == 0:
-        return blank
+    length = ends - starts
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
-        idx = starts[short, None] + np.arange(_SHORT)[None, :]
-        inside = idx < ends[short, None]
-        chars = buf[np.minimum(idx, len(buf) - 1)]
-        blank[short] = ~(inside & ~np.isin(chars, _WHITESPACE)).any(axis=1)
+        one = np.flatnonzero(length == 1)
+        blank[one] = _IS_SPACE[buf[starts[one]]]
+        short = np.flatnonzero((length > 1) & (length <= _SHORT))
+        step = np.arange(_SHORT)[None, :]
+        for k in range(0, len(short), _SHORT_BATCH):
+            rows = short[k : k + _SHORT_BATCH]
+            idx = starts[rows, None] + step
+            inside = idx < ends[rows, None]
+            chars = buf[np.minimum(idx, len(buf) - 1)]
+            blank[rows] = ~(inside & ~_IS_SPACE[chars]).any(axis=1)
     finally:
         del buf
     return blank
@@ -157,6 +173,8 @@ def parse_block(
     n = len(starts)
     ends = line_ends(starts, len(data))
     blank = blank_lines(data, starts, ends)
+    if blank.all():  # only blank lines: no records
+        return ReadResult()
     offsets = np.append(starts, len(data)).astype(np.int64)
     bad_utf8 = np.zeros(n, dtype=bool)
     try:
@@ -220,24 +238,54 @@ class _FileBytes:
 
 
 def _scan_lines(fd: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Line starts, ends and blank flags of a file, read in pieces (its pages are not mapped)."""
+    """The 1-based numbers, starts and ends of a file's non-blank lines, read in pieces (its pages are
+    not mapped). Blank lines cost nothing beyond the piece in which they are found.
+    """
     buf = bytearray(_SCAN_BYTES)
-    parts = [np.zeros(1, dtype=np.int64)]
+    numbers, starts, ends = [], [], []
     offset = 0
+    line = 0  # lines that ended before ``offset``
+    start = 0  # where the line running into the next piece began
     while offset < size:
         n = os.preadv(fd, [buf], offset)
         if n <= 0:
             break
-        parts.append(np.flatnonzero(np.frombuffer(buf, dtype=np.uint8, count=n) == 10) + (offset + 1))
+        piece = np.frombuffer(buf, dtype=np.uint8, count=n)
+        nl = np.flatnonzero(piece == 10)
+        if len(nl):
+            first = np.empty(len(nl), dtype=np.int64)
+            first[0], first[1:] = start - offset, nl[:-1] + 1
+            keep = _non_blank(piece, first, nl + 1, fd, offset)
+            numbers.append(np.flatnonzero(keep) + line + 1)
+            starts.append(first[keep] + offset)
+            ends.append(nl[keep] + 1 + offset)
+            line += len(nl)
+            start = offset + int(nl[-1]) + 1
         offset += n
-    starts = np.concatenate(parts)
-    if starts[-1] >= size:
-        starts = starts[:-1]
-    ends = line_ends(starts, size)
-    blank = np.zeros(len(starts), dtype=bool)
-    for i in np.flatnonzero((ends - starts) <= _SHORT):  # few: only blank or tiny lines
-        blank[i] = not os.pread(fd, int(ends[i] - starts[i]), int(starts[i])).strip()
-    return starts, ends, blank
+    if start < size and (size - start > _SHORT or os.pread(fd, size - start, start).strip()):
+        numbers.append(np.array([line + 1]))
+        starts.append(np.array([start]))
+        ends.append(np.array([size]))
+
+    def joined(parts: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+
+    return joined(numbers), joined(starts), joined(ends)
+
+
+def _non_blank(piece: np.ndarray, starts: np.ndarray, ends: np.ndarray, fd: int, offset: int) -> np.ndarray:
+    """Which lines of a piece of a file are not blank (see :func:`blank_lines`); ``starts`` and ``ends``
+    are relative to the piece, and the first line may have started in an earlier piece (``starts[0]``
+    negative: it is read again from the file).
+    """
+    keep = np.ones(len(starts), dtype=bool)
+    lead = starts[0] < 0
+    if lead:
+        length = int(ends[0] - starts[0])
+        keep[0] = length > _SHORT or os.pread(fd, length, offset + int(starts[0])).strip() != b""
+    rest = slice(1, None) if lead else slice(None)
+    keep[rest] = ~blank_lines(piece, starts[rest], ends[rest])
+    return keep
 
 
 def read_with_line_scan(path: Path, read: Callable[[], pa.Table]) -> ReadResult | None:
@@ -249,6 +297,9 @@ def read_with_line_scan(path: Path, read: Callable[[], pa.Table]) -> ReadResult 
     if size == 0:
         return ReadResult()
     with path.open("rb", buffering=0) as fh:
+        head = os.pread(fh.fileno(), 1 << 16, 0)
+        if head.startswith(BOM) or cr_line_ends(head):  # DuckDB's reader takes neither
+            return None
         source = _FileBytes(fh.fileno())
         with ThreadPoolExecutor(max_workers=1) as pool:
             scan = pool.submit(_scan_lines, fh.fileno(), size)
@@ -257,14 +308,11 @@ def read_with_line_scan(path: Path, read: Callable[[], pa.Table]) -> ReadResult 
             except (duckdb.Error, UnicodeDecodeError, OSError):
                 # a bad record in a later batch of DuckDB's Arrow stream surfaces as pyarrow's OSError
                 out = None
-            starts, ends, blank = scan.result()
-        if out is None:
+            numbers, starts, ends = scan.result()
+        if out is None or out.num_rows != len(numbers):
             return None
-        rows = np.flatnonzero(~blank)
-        if out.num_rows != len(rows):
-            return None
-        result = split_rows(out, rows + 1, lambda i: bytes(source[starts[rows[i]] : ends[rows[i]]]))
-        result.records = len(rows)
+        result = split_rows(out, numbers, lambda i: bytes(source[starts[i] : ends[i]]))
+        result.records = len(numbers)
         return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,8 +20,10 @@ from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError, 
 from ..schema import (
     COLUMNS,
     EVENT_TYPE_DTYPE,
+    EVENT_TYPES,
     STRING,
     TIME_GRANULARITY_DTYPE,
+    TIME_RANGE,
     conversation_type_token,
     empty_events,
     ui_type_token,
@@ -41,6 +44,7 @@ from ._report import (
     attach_report,
     coverage_frame,
 )
+from ._sql import TIME_OUT_OF_RANGE
 
 __all__ = ["FORMATS", "finalize_frame", "read_events"]
 
@@ -189,12 +193,17 @@ def read_events(
     ctx = ReadContext(con, plan, timezone, notes)
     plan_keys: dict[str, set[str]] = {}
     unmatched: list[str] = []
+    now = pd.Timestamp.now(tz="UTC")
     try:
         for fi, path in _each_file(files, progress):
             fmt = format or _detect(path)
             tally = FileTally(name=str(path), format=fmt)
             tallies.append(tally)
-            res = readers[fmt].read(ctx, path, fmt)
+            try:
+                res = readers[fmt].read(ctx, path, fmt)
+            except (OSError, pa.ArrowException, duckdb.Error) as err:  # a damaged file a reader let through
+                raise LoaderError(f"cannot read {path} as {fmt}: {err}", path=path) from err
+            _check_times(res, path, now)
             tally.records += res.records
             _account(fi, tally, res, rejected, ignored)
             notes.extend(res.notes)
@@ -223,6 +232,65 @@ def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
     return Part(table, lines, file_index, granularity=-1 if "gran" in table.column_names else 0)
+
+
+#: :data:`~chatanalytics.schema.TIME_RANGE` in microseconds since the epoch.
+_RANGE_US = tuple(t.value // 1000 for t in TIME_RANGE)
+
+
+def _micros(times: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Event times as int64 microseconds since the epoch (NULL as the smallest int64)."""
+    if not pa.types.is_timestamp(times.type):
+        times = times.cast(pa.timestamp("us", tz="UTC"))
+    elif times.type.unit != "us":
+        times = times.cast(pa.timestamp("us", tz=times.type.tz))
+    return np.asarray(times.cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy(zero_copy_only=False))
+
+
+def _check_times(res: ReadResult, path: Path, now: pd.Timestamp) -> None:
+    """Reject the events of a format's result whose time lies outside TIME_RANGE (``time out of
+    range``), and note the events dated more than a day after ``now`` (they are kept).
+
+    Formats whose queries use :func:`~chatanalytics.io._sql.time_checks` have rejected such records
+    already, with their raw bytes; for the others the rejected record's text is the event as read.
+    """
+    lo, hi = _RANGE_US
+    soon = (now + pd.Timedelta(days=1)).value // 1000
+    future, latest = 0, np.iinfo(np.int64).min
+    for k, (table, lines) in enumerate(res.tables):
+        us = _micros(table.column("event_time_utc"))
+        bad = (us < lo) | (us > hi)
+        if bad.any():
+            for i in np.flatnonzero(bad):
+                res.rejected.append((int(lines[i]), TIME_OUT_OF_RANGE, _event_text(table, int(i), us[i])))
+            keep = ~bad
+            table, lines, us = table.filter(pa.array(keep)), lines[keep], us[keep]
+            res.tables[k] = (table, lines)
+        later = us > soon
+        if later.any():
+            future += int(later.sum())
+            latest = max(latest, int(us.max()))
+    res.tables = [(t, lines) for t, lines in res.tables if t.num_rows]
+    res.rejected.sort()
+    if future:
+        res.notes.append(
+            f"{path}: {future:,} event(s) are dated more than a day after the time of reading (the latest "
+            f"{np.datetime64(latest, 'us')}Z); they were kept"
+        )
+
+
+def _event_text(table: pa.Table, row: int, micros: int) -> bytes:
+    """One event of a format's table as compact JSON: its time, type and non-empty string fields."""
+    fields: dict[str, Any] = {"event_time_utc": f"{np.datetime64(int(micros), 'us')}Z"}
+    code = table.column("code")[row].as_py() if "code" in table.column_names else None
+    if code is not None:
+        fields["event_type"] = EVENT_TYPES[int(code)]
+    for name in DATA_STRINGS:
+        if name in table.column_names:
+            value = table.column(name)[row].as_py()
+            if value:
+                fields[name] = value
+    return json.dumps(fields, ensure_ascii=False).encode("utf-8")
 
 
 def _account(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from ..schema import EVENT_TYPES
+from ..schema import EVENT_TYPES, TIME_RANGE
 
 
 class Status(enum.IntEnum):
@@ -25,7 +25,11 @@ class Status(enum.IntEnum):
     MISSING_EVENT_TYPE = 7
     IGNORED = 9
     WRONG_WIDTH = 10
+    TIME_OUT_OF_RANGE = 11
 
+
+#: The reason of a record whose time lies outside :data:`~chatanalytics.schema.TIME_RANGE`.
+TIME_OUT_OF_RANGE = "time out of range"
 
 #: The load report's reason for each rejecting status.
 REASONS: dict[int, str] = {
@@ -37,6 +41,7 @@ REASONS: dict[int, str] = {
     Status.MISSING_EVENT_NAME: "missing event name",
     Status.MISSING_EVENT_TYPE: "missing event type",
     Status.WRONG_WIDTH: "wrong number of columns",
+    Status.TIME_OUT_OF_RANGE: TIME_OUT_OF_RANGE,
 }
 
 #: The reason of the one record that stands for the unreadable rest of a corrupt gzip stream.
@@ -72,12 +77,33 @@ IGNORED_CHECK: tuple[str, object] = ("code IS NULL", Status.IGNORED)
 
 
 def time_checks(
-    raw: str, parsed: str, missing: object = Status.MISSING_TIME
+    raw: str, parsed: str, missing: object = Status.MISSING_TIME, *, micros: bool = False
 ) -> tuple[tuple[str, object], ...]:
     """The :func:`status_sql` checks of a record's time: ``raw`` NULL is ``missing`` (a :class:`Status` or
-    an SQL expression giving one), else ``parsed`` NULL is ``Status.BAD_TIME``.
+    an SQL expression giving one), ``parsed`` NULL is ``Status.BAD_TIME``, and ``parsed`` outside
+    :data:`~chatanalytics.schema.TIME_RANGE` is ``Status.TIME_OUT_OF_RANGE``. ``parsed`` is a timestamp,
+    or with ``micros`` a whole number of microseconds since the epoch.
+
+    Examples
+    --------
+    >>> time_checks("ts", "us", micros=True)[2]
+    ('us NOT BETWEEN 0 AND 7258118399999999', <Status.TIME_OUT_OF_RANGE: 11>)
     """
-    return (f"{raw} IS NULL", missing), (f"{parsed} IS NULL", Status.BAD_TIME)
+    return (
+        (f"{raw} IS NULL", missing),
+        (f"{parsed} IS NULL", Status.BAD_TIME),
+        (f"{parsed} NOT BETWEEN {time_bounds_sql(micros=micros)}", Status.TIME_OUT_OF_RANGE),
+    )
+
+
+def time_bounds_sql(*, micros: bool = False) -> str:
+    """``lo AND hi``: the ends of :data:`~chatanalytics.schema.TIME_RANGE` as SQL (TIMESTAMPTZ literals,
+    or with ``micros`` microseconds since the epoch), for ``x BETWEEN ...``.
+    """
+    lo, hi = TIME_RANGE
+    if micros:
+        return f"{lo.value // 1000} AND {hi.value // 1000}"  # pandas keeps nanoseconds since the epoch
+    return f"TIMESTAMPTZ '{lo.isoformat()}' AND TIMESTAMPTZ '{hi.isoformat()}'"
 
 
 def lit(text: str) -> str:
@@ -90,13 +116,32 @@ def lit_list(items: list[str]) -> str:
     return "[" + ", ".join(lit(i) for i in items) + "]"
 
 
+#: The characters trimmed from both ends of an event name: every Unicode white space character (tab,
+#: line ends, NBSP, the typographic spaces, ideographic space; ``str.isspace``), the zero-width space
+#: and a stray byte-order mark.
+SPACE_CHARS = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200b\ufeff"
+
+
+def strip_sql(expr: str) -> str:
+    """SQL for ``expr`` without the :data:`SPACE_CHARS` at its ends.
+
+    Examples
+    --------
+    >>> strip_sql("ev").startswith("trim(ev, ")
+    True
+    """
+    return f"trim({expr}, {lit(SPACE_CHARS)})"
+
+
 def lookup_code(names: dict[str, str], expr: str) -> str:
-    """SQL giving the event-type code (0-10) of ``expr`` through ``names`` (name -> constant), or NULL."""
+    """SQL giving the event-type code (0-10) of ``expr`` (white space around it trimmed, see
+    :func:`strip_sql`) through ``names`` (name -> constant), or NULL.
+    """
     if not names:
         return "CAST(NULL AS TINYINT)"
     keys = list(names)
     codes = "[" + ", ".join(str(EVENT_TYPES.index(names[k])) for k in keys) + "]"
-    return f"{codes}[list_position({lit_list(keys)}, {expr})]"
+    return f"{codes}[list_position({lit_list(keys)}, {strip_sql(expr)})]"
 
 
 def clean_id(expr: str) -> str:

@@ -278,3 +278,34 @@ def test_switching_a_site_plan_field_off_reads_or_names_the_dimension(fixture, p
         assert field in ("event", "ts") and "dimension" in str(err)
         return
     assert_adds_up(events)
+
+
+#: Formats whose fixture writes its times as text with a year (GA4's export holds microseconds, and
+#: canonical Parquet typed times; tests/io/test_read_faults.py moves those).
+_TEXT_TIMES = [n for n in REGISTERED if n not in ("parquet", "ga4_bigquery")]
+
+
+@pytest.mark.parametrize("name", _TEXT_TIMES)
+def test_a_fixture_moved_to_2263_keeps_no_event_outside_the_time_range(name, tmp_path):
+    """Every year 2023-2026 in the fixture's text becomes 2263 (after pandas' nanosecond times end):
+    the records that were events are rejected as ``time out of range`` (a time a format takes from
+    elsewhere, such as Adobe's ``hit_time_gmt`` seconds, may still be kept), no event lies outside
+    ``TIME_RANGE``, and the report adds up."""
+    import gzip
+    import re
+
+    path, kw, _ = fixture_of(name, tmp_path)
+    before = read(path, **kw)
+    data = path.read_bytes()
+    gz = data[:2] == b"\x1f\x8b"
+    text = gzip.decompress(data) if gz else data
+    moved = re.sub(rb"(?<![0-9])202[3-6](?=[-/]?[01][0-9])", b"2263", text)
+    assert moved != text
+    path.write_bytes(gzip.compress(moved) if gz else moved)
+    events = read(path, **kw)
+    report = ca.load_report(events)
+    lo, hi = ca.schema.TIME_RANGE
+    assert events["event_time_utc"].between(lo, hi).all()
+    assert len(events) < len(before)
+    assert (report.rejected["reason"] == "time out of range").sum() >= 1
+    assert_adds_up(events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import chatanalytics as ca
 from chatanalytics.schema import COLUMNS, EVENT_TYPES
+from tests.io.test_format_contract import REGISTERED, assert_adds_up, fixture_of
 
 _TS = st.sampled_from(
     [
@@ -131,3 +133,88 @@ def test_shuffling_files_changes_which_duplicate_is_kept_but_not_the_events(tmp_
 
     pd.testing.assert_frame_equal(canon(a), canon(b))
     assert ca.load_report(a).counts() == ca.load_report(b).counts()
+
+
+# ------------------------------------------------------------------------------ every registered format
+
+
+def _fixture_bytes(name: str, tmp_path) -> tuple[Path, dict[str, str], bytes, bool]:
+    """The format's fixture (copied into ``tmp_path``), its read arguments, its text (decompressed when
+    the fixture is gzip) and whether it was gzip."""
+    path, kw, _ = fixture_of(name, tmp_path)
+    data = path.read_bytes()
+    gz = data[:2] == b"\x1f\x8b"
+    return path, kw, gzip.decompress(data) if gz else data, gz
+
+
+def _read_or_explain(path: Path, fmt: str | None, kw: dict[str, str]) -> None:
+    """Reading raises nothing but a ChatAnalyticsError, and a read's report adds up."""
+    try:
+        events = read_quietly(path, format=fmt, **kw)
+    except ca.ChatAnalyticsError as err:
+        assert str(err)
+        return
+    assert_adds_up(events)
+
+
+def read_quietly(path, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ca.DataQualityWarning)
+        return ca.read_events(path, **kw)
+
+
+_MUTATION = st.tuples(
+    st.sampled_from(["flip", "insert", "delete", "cut", "newline", "bom"]),
+    st.floats(0, 1, allow_nan=False),
+    st.binary(min_size=1, max_size=8),
+)
+
+
+def _mutate(data: bytes, mutations: list[tuple[str, float, bytes]]) -> bytes:
+    buf = bytearray(data)
+    for kind, where, blob in mutations:
+        at = min(int(where * len(buf)), max(len(buf) - 1, 0))
+        if kind == "flip" and buf:
+            buf[at] ^= blob[0] or 1
+        elif kind == "insert":
+            buf[at:at] = blob
+        elif kind == "delete":
+            del buf[at : at + len(blob)]
+        elif kind == "cut":
+            del buf[at:]
+        elif kind == "newline":
+            buf[at:at] = b"\n" if blob[0] % 2 else b"\r"
+        else:
+            buf[at:at] = b"\xef\xbb\xbf"
+    return bytes(buf)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REGISTERED)
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=st.lists(_MUTATION, min_size=1, max_size=4), in_gzip=st.booleans())
+def test_mutated_fixtures_of_every_format_read_or_explain(tmp_path_factory, name, mutations, in_gzip):
+    """Bytes of each format's fixture flipped, inserted, deleted, cut, or line ends and BOMs added (in
+    the text, or in the compressed bytes of a gzip fixture): detected or forced, the read gives a
+    report that adds up or raises a ChatAnalyticsError."""
+    path, kw, text, gz = _fixture_bytes(name, tmp_path_factory.mktemp("m"))
+    if gz and in_gzip:
+        path.write_bytes(_mutate(path.read_bytes(), mutations))
+    else:
+        mutated = _mutate(text, mutations)
+        path.write_bytes(gzip.compress(mutated) if gz else mutated)
+    _read_or_explain(path, name, kw)
+    if path.stat().st_size:
+        _read_or_explain(path, None, kw)  # detected: the same format, another one, or none (LoaderError)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REGISTERED)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(min_size=1, max_size=400), keep_head=st.booleans())
+def test_garbage_in_every_format_reads_or_explains(tmp_path_factory, name, garbage, keep_head):
+    """Random bytes alone, or after the fixture's first line, read as the format."""
+    path, kw, text, gz = _fixture_bytes(name, tmp_path_factory.mktemp("g"))
+    data = (text.split(b"\n", 1)[0] + b"\n" + garbage) if keep_head else garbage
+    path.write_bytes(gzip.compress(data) if gz else data)
+    _read_or_explain(path, name, kw)

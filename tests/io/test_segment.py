@@ -156,7 +156,8 @@ def test_load_report_accounts_for_every_record():
     assert (
         f"{HOUR0}: 1 event(s) had no timestamp; their time is originalTimestamp (the device clock)" in notes
     )
-    assert f"{HOUR1}: the gzip stream ends early (truncated file); read up to line 3" in notes
+    end = f"{HOUR1.stat().st_size:,}"
+    assert f"{HOUR1}: at byte {end} the gzip stream ends early (truncated file); read up to line 3" in notes
 
 
 def test_a_segment_logs_folder_is_read_whole():
@@ -319,7 +320,11 @@ def test_bad_input_raises_loader_error(tmp_path):
     assert report.rejected[["source_record", "reason"]].values.tolist() == [
         [10, "unreadable compressed data"]
     ]
-    assert f"{corrupt}: corrupt gzip data after line 9; the rest could not be read" in report.notes
+    at = HOUR0.stat().st_size  # the first byte after the member
+    assert (
+        f"{corrupt}: corrupt gzip data after line 9; the rest could not be read (damage found at byte "
+        f"{at:,}; 13 of the file's {at + 13:,} bytes were not decompressed)"
+    ) in report.notes
 
 
 # ------------------------------------------------------------------------------------ property
