@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
+import threading
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -141,16 +141,62 @@ def test_static_images(report, tmp_path):
     assert export._server["running"]  # one persistent browser, reused
 
 
+def _browsers_started_here() -> set[int]:
+    """The Chromium browser processes (not its renderers or helpers) descending from this process."""
+    parent: dict[int, int] = {}
+    argv: dict[int, list[bytes]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            pid = parent.get(pid, 0)
+            if pid == os.getpid():
+                return True
+        return False
+
+    return {
+        pid
+        for pid, args in argv.items()
+        if b"chrom" in args[0].rsplit(b"/", 1)[-1].lower()
+        and not any(a.startswith(b"--type=") for a in args)
+        and ours(pid)
+    }
+
+
 @pytest.mark.slow
 @needs_browser
 def test_twenty_charts_share_one_browser(report, tmp_path):
+    """Twenty PNGs are drawn by the one Chromium started for the first: no browser process starts or
+    stops while they are written (the process list is sampled throughout)."""
     fig = report.figure()
     export.save(fig, tmp_path / "warm.png")  # the browser is running from here on
-    started = time.perf_counter()
-    paths = export.save_all([fig] * 20, tmp_path / "deck", formats=["png"], width=500, height=300)
-    took = time.perf_counter() - started
+    before = _browsers_started_here()
+    assert before, "no Chromium child process after the first PNG"
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            seen.update(_browsers_started_here())
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        paths = export.save_all([fig] * 20, tmp_path / "deck", formats=["png"], width=500, height=300)
+    finally:
+        done.set()
+        sampler.join()
     assert len(paths) == 20 and all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
-    assert took < 20, f"20 PNGs took {took:.1f} s: a new browser per chart?"
+    assert seen == before and _browsers_started_here() == before
 
 
 @needs_browser
