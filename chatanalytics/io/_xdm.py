@@ -246,6 +246,12 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         ExperienceEvent row.
     """
     parquet = read_head(path, 4) == PARQUET_MAGIC
+    if parquet and not sniff_parquet(path):
+        raise LoaderError(
+            f"{path} is a Parquet file without an ExperienceEvent's columns (_id, timestamp and an XDM "
+            "field group or tenant namespace)",
+            path=path,
+        )
     if parquet:
         result = _read_parquet(ctx, path)
     else:
