@@ -78,6 +78,7 @@ report.
 from __future__ import annotations
 
 import enum
+import functools
 import gzip
 import io
 import re
@@ -924,43 +925,61 @@ def _read_hit_data(ctx: ReadContext, path: Path) -> ReadResult:
     return _wrap_errors(path, "the hit data", run)
 
 
+@dataclass
+class _Members:
+    """What a delivery archive (tar or zip) holds: its hit data members and the lookups found in it."""
+
+    hit: list[str] = field(default_factory=list)
+    headers: list[str] | None = None
+    events: dict[int, str] = field(default_factory=dict)
+
+    def take(self, path: Path, name: str, size: int, read: Callable[[], bytes]) -> None:
+        """Note one member: a hit data file, or a lookup (loose or in a nested lookup archive) read whole."""
+        base = Path(name).name.lower()
+        if _is_hit_data_name(base):
+            self.hit.append(name)
+        elif size > _LOOKUP_MAX_BYTES:
+            return
+        elif base == _HEADERS_FILE:
+            self.headers = _parse_headers(read(), f"{path}:{name}", path)
+        elif base in _EVENT_FILES:
+            self.events = _parse_events(read())
+        elif _is_lookup_archive(base):
+            with tarfile.open(fileobj=io.BytesIO(read()), mode="r:*") as nested:
+                found = _lookups_from_tar(nested, f"{path}:{name}", path)
+            if found is not None:
+                self.headers = self.headers or found.headers
+                self.events = self.events or found.events
+
+    def lookups(self, path: Path) -> Lookups:
+        """The lookups in the archive, else those beside it; a LoaderError when there is no hit data."""
+        if not self.hit:
+            raise LoaderError(
+                f"{path} holds no hit_data.tsv: it is not an Adobe Data Feed delivery (a lookup archive "
+                "is read beside its hit data, not on its own)",
+                path=path,
+            )
+        if self.headers is not None:
+            return Lookups(self.headers, self.events, str(path))
+        beside = _sibling_lookups(path)
+        if beside is None:
+            raise _missing_headers(path)
+        return Lookups(beside.headers, self.events or beside.events, beside.source)
+
+
 def _read_zip(ctx: ReadContext, path: Path) -> ReadResult:
     """A delivery compressed as zip (the feed's other compression option): the lookups in it (loose or
     as a nested lookup archive) or beside it, then each hit data member, streamed.
     """
     with zipfile.ZipFile(path) as zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        headers: list[str] | None = None
-        events: dict[int, str] = {}
-        hit_members = []
-        for info in infos:
-            base = Path(info.filename).name.lower()
-            if _is_hit_data_name(base):
-                hit_members.append(info.filename)
-            elif base == _HEADERS_FILE and info.file_size <= _LOOKUP_MAX_BYTES:
-                headers = _parse_headers(zf.read(info), f"{path}:{info.filename}", path)
-            elif base in _EVENT_FILES and info.file_size <= _LOOKUP_MAX_BYTES:
-                events = _parse_events(zf.read(info))
-            elif _is_lookup_archive(base) and info.file_size <= _LOOKUP_MAX_BYTES:
-                with tarfile.open(fileobj=io.BytesIO(zf.read(info)), mode="r:*") as nested:
-                    found = _lookups_from_tar(nested, f"{path}:{info.filename}", path)
-                if found is not None:
-                    headers = headers or found.headers
-                    events = events or found.events
-        if not hit_members:
-            raise LoaderError(
-                f"{path} holds no hit_data.tsv: it is not an Adobe Data Feed delivery", path=path
-            )
-        if headers is not None:
-            lookups = Lookups(headers, events, str(path))
-        else:
-            beside = _sibling_lookups(path)
-            if beside is None:
-                raise _missing_headers(path)
-            lookups = Lookups(beside.headers, events or beside.events, beside.source)
+        members = _Members()
+        for info in zf.infolist():
+            if not info.is_dir():
+                members.take(path, info.filename, info.file_size, functools.partial(zf.read, info))
+        lookups = members.lookups(path)
         result = ReadResult()
         rows = 0
-        for name in hit_members:
+        for name in members.hit:
             with zf.open(name) as fh:
                 rows += _read_stream(ctx, path, fh, lookups, f"{path}:{name}", result, rows)
     _check_manifest(ctx, path, rows)
@@ -969,14 +988,11 @@ def _read_zip(ctx: ReadContext, path: Path) -> ReadResult:
 
 def _read_archive(ctx: ReadContext, path: Path) -> ReadResult:
     """A delivery archive: its lookups (loose, nested, or beside it), then each hit data member."""
-    headers: list[str] | None = None
-    events: dict[int, str] = {}
-    hit_members: list[str] = []
+    members = _Members()
     with path.open("rb") as raw:
         plain_size = None if raw.read(2) == b"\x1f\x8b" else path.stat().st_size
     with tarfile.open(path, "r:*") as tar:
         for member in tar:  # the whole archive is walked first, so a truncated one fails here
-            base = Path(member.name).name.lower()
             if not member.isfile():
                 continue
             if plain_size is not None and member.offset_data + member.size > plain_size:
@@ -985,36 +1001,12 @@ def _read_archive(ctx: ReadContext, path: Path) -> ReadResult:
                     f"{member.offset_data:,} and the file has {plain_size:,}",
                     path=path,
                 )
-            if _is_hit_data_name(base):
-                hit_members.append(member.name)
-            elif base == _HEADERS_FILE and member.size <= _LOOKUP_MAX_BYTES:
-                headers = _parse_headers(_member_bytes(tar, member), f"{path}:{member.name}", path)
-            elif base in _EVENT_FILES and member.size <= _LOOKUP_MAX_BYTES:
-                events = _parse_events(_member_bytes(tar, member))
-            elif _is_lookup_archive(base) and member.size <= _LOOKUP_MAX_BYTES:
-                inner = _member_bytes(tar, member)
-                with tarfile.open(fileobj=io.BytesIO(inner), mode="r:*") as nested:
-                    found = _lookups_from_tar(nested, f"{path}:{member.name}", path)
-                if found is not None:
-                    headers = headers or found.headers
-                    events = events or found.events
-        if not hit_members:
-            raise LoaderError(
-                f"{path} holds no hit_data.tsv: it is not an Adobe Data Feed delivery (a lookup archive "
-                "is read beside its hit data, not on its own)",
-                path=path,
-            )
-        if headers is not None:
-            lookups = Lookups(headers, events, str(path))
-        else:
-            beside = _sibling_lookups(path)
-            if beside is None:
-                raise _missing_headers(path)
-            lookups = Lookups(beside.headers, events or beside.events, beside.source)
+            members.take(path, member.name, member.size, functools.partial(_member_bytes, tar, member))
+        lookups = members.lookups(path)
         result = ReadResult()
         offset = 0
         rows = 0
-        for name in hit_members:
+        for name in members.hit:
             fh = tar.extractfile(name)
             if fh is None:
                 continue

@@ -43,6 +43,7 @@ from ._report import (
     LoadReport,
     attach_report,
     coverage_frame,
+    unfilled_note,
 )
 from ._sql import TIME_OUT_OF_RANGE
 
@@ -359,6 +360,8 @@ def _finalize(
     events, changed = _to_pandas(parts, names, tallies)
     for column, n in changed.items():
         notes.append(f"{column}: contact details redacted in {n:,} row(s)")
+    coverage = coverage_frame(events, plan_keys or {})
+    notes.extend(unfilled_note(coverage, unmatched))
     report = LoadReport(
         files=_files_frame(tallies),
         rejected=_rejected_frame(rejected, names),
@@ -366,7 +369,7 @@ def _finalize(
         ignored=_ignored_frame(ignored, names),
         notes=tuple(notes),
         _raw_rejected=tuple(r[3] for r in rejected),
-        coverage=coverage_frame(events, plan_keys or {}),
+        coverage=coverage,
     )
     attach_report(events, report)
     if warn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,23 @@ def coverage_frame(events: pd.DataFrame, plan_keys: dict[str, set[str]]) -> pd.D
         )
     frame = pd.DataFrame(rows, columns=list(COVERAGE_COLUMNS))
     return frame.astype(COVERAGE_COLUMNS)
+
+
+def unfilled_note(coverage: pd.DataFrame, unmatched: Sequence[str]) -> list[str]:
+    """One note naming the plan fields that filled no event, other than those already named by a note of
+    a key that matched nothing (a column a report does not have, a parameter a site never sends).
+    """
+    if len(coverage) == 0 or int(coverage["events"].iloc[0]) == 0:
+        return []
+    named = " ".join(unmatched)
+    empty = [
+        f"{row.field} ({row.keys})"
+        for row in coverage.itertuples(index=False)
+        if row.filled == 0 and f"(field {row.field!r})" not in named
+    ]
+    if not empty:
+        return []
+    return [f"plan fields that filled no event: {', '.join(empty)} (see plan_coverage())"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,7 +23,13 @@ Two shapes of chat event are read (the names come from the :class:`~chatanalytic
   as text (``4471902``, never ``4471902.0``) and an object (``meetingInfo``) as its JSON text.
 - *Structured* events whose ``se_category`` is the plan's ``structured_category`` (``Dynamic Chat``,
   any case): the event type is ``se_action`` (a plan event name or a constant) and
-  ``conversation_id`` is ``se_label``. They carry no other Dynamic Chat field.
+  ``conversation_id`` is ``se_label``.
+- *Context entities*: either kind of chat event may carry the payload as a context entity (in the
+  ``contexts`` column) whose schema name is the plan's ``schema_name``; a key missing from a
+  self-describing event's data, and every key of a structured event, is read from it. Other
+  entities (``web_page``, ...) are never read, so their ``id`` is not taken for a conversation's.
+- A dotted plan key (``chat.sid``) is a path into nested objects of the data or the entity (a key
+  literally named ``chat.sid`` is read when no such object exists).
 
 Mapping of the columns:
 
@@ -104,6 +110,10 @@ _TSTAMP = re.compile(rb"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?")
 _UUID = re.compile(rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+#: The name part of an Iglu schema URI (``iglu:<vendor>/<name>/jsonschema/<version>``).
+_SCHEMA_NAME = "^iglu:[^/]*/([^/]+)/"
+
+
 def _col(name: str) -> str:
     """The 1-based list index of a column, as SQL reading it from ``f`` (empty -> NULL)."""
     return f"nullif(f[{COLUMNS.index(name) + 1}], '')"
@@ -134,10 +144,12 @@ def query(plan: TrackingPlan) -> str:
     paths = "[" + ", ".join(lit(p) for p in flat) + "]"
 
     def value(key: str) -> str:
-        """The key's value in ``pv`` (nested path first, for a dotted key), empty as NULL."""
+        """The key's value in the event's data ``pv``, else in its chat context entity's ``cv`` (nested
+        path first, for a dotted key), empty as NULL.
+        """
         at = flat.index(json_paths(key)[0]) + 1
-        found = [f"nullif(pv[{at + i}], '')" for i in range(len(json_paths(key)))]
-        return found[0] if len(found) == 1 else f"coalesce({', '.join(found)})"
+        found = [f"nullif({v}[{at + i}], '')" for v in ("pv", "cv") for i in range(len(json_paths(key)))]
+        return f"coalesce({', '.join(found)})"
 
     def payload(column: str) -> str | None:
         key = columns.get(column)
@@ -162,8 +174,19 @@ def query(plan: TrackingPlan) -> str:
         "agent_name",
         "agent_id",
     )
-    strings = {c: f"CASE WHEN is_sd THEN {first(payload(c))} END" for c in (*payload_only, "meeting_info")}
-    strings["conversation_id"] = f"CASE WHEN is_sd THEN {first(payload('conversation_id'))} ELSE se_lab END"
+    strings = {
+        c: f"CASE WHEN is_sd OR is_st THEN {first(payload(c))} END" for c in (*payload_only, "meeting_info")
+    }
+    conversation = first(payload("conversation_id"))
+    strings["conversation_id"] = (
+        f"CASE WHEN is_sd THEN {conversation} ELSE coalesce(se_lab, {conversation}) END"
+    )
+    in_schema = (
+        f"lower(regexp_extract(json_extract_string(e, '$.schema'), {lit(_SCHEMA_NAME)}, 1)) "
+        f"= lower({lit(schema)})"
+        if schema
+        else "false"
+    )
     strings["visitor_id"] = "duid"
     strings["page_url"] = first(payload("page_url"), "url")
     strings["analytics_session_id"] = "dsid"
@@ -182,11 +205,11 @@ g AS (
          {_col("event")} AS ev, {_col("event_id")} AS eid, {_col("domain_userid")} AS duid,
          {_col("page_url")} AS url, {_col("se_category")} AS se_cat, {_col("se_action")} AS se_act,
          {_col("se_label")} AS se_lab, {_col("unstruct_event")} AS ue, {_col("domain_sessionid")} AS dsid,
-         {_col("event_name")} AS ev_name
+         {_col("event_name")} AS ev_name, {_col("contexts")} AS ctx
   FROM s
 ),
 h AS (
-  SELECT *, CASE WHEN json_valid(ue) THEN ue END AS uej FROM g
+  SELECT *, CASE WHEN json_valid(ue) THEN ue END AS uej, CASE WHEN json_valid(ctx) THEN ctx END AS cj FROM g
 ),
 k AS (
   SELECT *, coalesce(nullif(regexp_extract(json_extract_string(uej, '$.data.schema'),
@@ -197,7 +220,10 @@ m AS (
   SELECT *, {is_sd} AS is_sd, {is_st} AS is_st FROM k
 ),
 p AS (
-  SELECT *, CASE WHEN is_sd THEN json_extract_string(json_extract(uej, '$.data.data'), {paths}) END AS pv
+  SELECT *, CASE WHEN is_sd THEN json_extract_string(json_extract(uej, '$.data.data'), {paths}) END AS pv,
+         CASE WHEN (is_sd OR is_st) AND cj IS NOT NULL THEN json_extract_string(json_extract(
+           list_filter(try_cast(json_extract(cj, '$.data') AS JSON[]), lambda e: {in_schema})[1], '$.data'),
+           {paths}) END AS cv
   FROM m
 ),
 q AS (

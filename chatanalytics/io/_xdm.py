@@ -246,6 +246,12 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         ExperienceEvent row.
     """
     parquet = read_head(path, 4) == PARQUET_MAGIC
+    if parquet and not sniff_parquet(path):
+        raise LoaderError(
+            f"{path} is a Parquet file without an ExperienceEvent's columns (_id, timestamp and an XDM "
+            "field group or tenant namespace)",
+            path=path,
+        )
     if parquet:
         result = _read_parquet(ctx, path)
     else:
@@ -279,7 +285,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
 
 
 def _read_parquet(ctx: ReadContext, path: Path) -> ReadResult:
-    """A dataset exported as Parquet (the platform's default export format): each row, its nested structs
+    """A dataset exported as Parquet (dataset exports are Parquet or JSON files): each row, its nested structs
     and maps written out as one JSON line by DuckDB in row order, then read by the JSON query. A record's
     number is its row (1-based).
     """

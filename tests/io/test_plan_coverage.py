@@ -155,3 +155,24 @@ def test_adobe_feed_variable_that_never_holds_a_value():
     assert len(mine) == 1 and "field 'sid'" in mine[0]
     assert events["session_id"].isna().all()
     assert ca.load_report(events).plan_coverage().set_index("field").loc["sid", "filled"] == 0
+
+
+def test_default_plan_fields_that_filled_nothing_are_named_in_one_note():
+    """The Explore fixture read with the default plan: its only custom dimension is dc_conversation_id,
+    which fills 3 of the 4 events (line 14 holds (not set)); the seven other payload fields of the
+    ga4 section have no column, so one note names them (no warning: the site's plan did not name them).
+    """
+    path = DATA / "ga4_reports" / "explore_dynamic_chat_20261101-20261102.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        events = ca.read_events(path, timezone="America/New_York", warn=False)
+    report = ca.load_report(events)
+    assert [n for n in report.notes if n.startswith("plan fields")] == [
+        "plan fields that filled no event: name (dc_conversation_name), type (dc_conversation_type), "
+        "uiType (dc_ui_type), sid (dc_session_id), agentName (dc_agent_name), agentID (dc_agent_id), "
+        "meetingInfo (dc_meeting_info) (see plan_coverage())"
+    ]
+    coverage = report.plan_coverage().set_index("field")
+    assert coverage.loc["id", ["keys", "events", "filled"]].tolist() == ["dc_conversation_id", 4, 3]
+    assert coverage.loc["id", "share"] == pytest.approx(0.75)
+    assert "ts" not in coverage.index  # a report's time is its date dimension, not a plan key

@@ -386,3 +386,69 @@ def test_free_form_exploration_layout(tmp_path):
     assert ca.load_report(events).ignored[["source_record", "event_name"]].values.tolist() == [
         [8, "totals row"]
     ]
+
+
+def test_snowplow_chat_context_entity_on_structured_and_self_describing_events(tmp_path):
+    """A site that tracks structured events (category Dynamic Chat, action = the constant) and attaches
+    the payload as a context entity of the chat schema, beside the tracker's web_page entity:
+
+    line 1  struct CONVERSATION_ENGAGED, label 4471902, context chat {chat: {sid: s-1}} and web_page
+            {id: pv-1}                                  -> ENGAGED s-1 4471902 (the label)
+    line 2  struct CONVERSATION_CLOSED, no label, context chat {chat: {sid: s-1, id: 4471902}}
+                                                        -> CLOSED s-1 4471902 (from the entity)
+    line 3  self-describing event whose data lacks sid, context chat {chat: {sid: s-2}}
+                                                        -> COMPLETED s-2 (data first, entity second)
+    line 4  struct CONVERSATION_ENGAGED with only the web_page entity {id: pv-9}
+                                                        -> ENGAGED, no session, no conversation (the
+                                                           web_page id is never read)
+    """
+    import json
+
+    from chatanalytics.io import _snowplow
+
+    def entity(name: str, data: dict) -> dict:
+        return {"schema": f"iglu:com.acme/{name}/jsonschema/1-0-0", "data": data}
+
+    def contexts(*entities: dict) -> str:
+        return json.dumps(
+            {
+                "schema": "iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0",
+                "data": list(entities),
+            }
+        )
+
+    def line(n: int, ts: str, **values: str) -> str:
+        eid = f"0b6c1f0e-6a3d-4a59-9c3a-0f4f6f0d2c0{n}"
+        base = {"collector_tstamp": ts, "derived_tstamp": ts, "event_id": eid, **values}
+        return "\t".join(base.get(c, "") for c in _snowplow.COLUMNS)
+
+    page = entity("web_page", {"id": "pv-1"})
+    sd = {
+        "schema": "iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0",
+        "data": entity("dynamic_chat_event", {"chat": {"step": "CONVERSATION_COMPLETED", "id": 4473088}}),
+    }
+    lines = [
+        line(1, "2026-11-02 09:00:00", event="struct", se_category="Dynamic Chat",
+             se_action="CONVERSATION_ENGAGED", se_label="4471902",
+             contexts=contexts(entity("dynamic_chat_event", {"chat": {"sid": "s-1"}}), page)),
+        line(2, "2026-11-02 09:01:00", event="struct", se_category="Dynamic Chat",
+             se_action="CONVERSATION_CLOSED",
+             contexts=contexts(page, entity("dynamic_chat_event", {"chat": {"sid": "s-1", "id": 4471902}}))),
+        line(3, "2026-11-02 09:02:00", event="unstruct",
+             unstruct_event=json.dumps(sd), event_name="dynamic_chat_event",
+             contexts=contexts(entity("dynamic_chat_event", {"chat": {"sid": "s-2"}}))),
+        line(4, "2026-11-02 09:03:00", event="struct", se_category="Dynamic Chat",
+             se_action="CONVERSATION_ENGAGED", contexts=contexts(entity("web_page", {"id": "pv-9"}))),
+    ]  # fmt: skip
+    path = tmp_path / "enriched.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    plan = ca.TrackingPlan.from_dict(
+        {"snowplow": {"fields": {"event": "chat.step", "sid": "chat.sid", "id": "chat.id"}}}
+    )
+    events = read(path, plan=plan, format="snowplow")
+    assert rows(events, ["event_type", "session_id", "conversation_id", "source_record"]) == [
+        ("CONVERSATION_ENGAGED", "s-1", "4471902", 1),
+        ("CONVERSATION_CLOSED", "s-1", "4471902", 2),
+        ("CONVERSATION_COMPLETED", "s-2", "4473088", 3),
+        ("CONVERSATION_ENGAGED", None, None, 4),
+    ]

@@ -1,5 +1,5 @@
-"""AEP XDM ExperienceEvent datasets exported as Parquet (the platform's default export format) read as
-their JSON-lines export does.
+"""AEP XDM ExperienceEvent datasets exported as Parquet (dataset exports are Parquet or JSON files) read
+as their JSON-lines export does.
 
 The Parquet file is written in the test from the records on the first 10 lines of the JSON fixture
 (tests/data/aep_xdm/part-00000-5d1c7e2a-c000.json, see its README) by DuckDB, with nested objects as
