@@ -485,7 +485,13 @@ def changes_overview_figure(
     return finish(
         fig,
         title_text,
-        [compared_clause(params)],
+        compared_clause(params),
+        [
+            "each row: a metric's change from the baseline to the compared period, with its 95% interval",
+            "rates in percentage points, the count in % of the baseline, the median wait in seconds",
+            f"filled marker: significant after Holm's adjustment across the metrics (p < {alpha:g}); "
+            "open marker: within noise",
+        ],
         height=height,
         width=width,
         bottom=100 + 17 * n_note if kinds else 60,
@@ -831,7 +837,13 @@ def changes_waterfall_figure(
             "ticks": "",
         },
     )
-    clauses = [compared_clause(params)]
+    clauses = [
+        "from the baseline value (top) to the compared one (bottom), group by group",
+        "for a rate, each group's rate part (its own rate changed) and mix part (its share of the traffic "
+        "changed), Kitagawa's decomposition; the parts add up to the change",
+        f"the {top} groups with the largest change one by one, the rest summed",
+        "new and vanished groups hatched",
+    ]
     title_text = title if title is not None else _waterfall_title(mrow, steps)
     if not bool(mrow["comparable"]):
         title_text += f"<br>{escape(_short(str(mrow['reason']), 90))}"
@@ -841,6 +853,7 @@ def changes_waterfall_figure(
     return finish(
         fig,
         title_text,
+        compared_clause(params),
         clauses,
         height=height,
         width=width,
