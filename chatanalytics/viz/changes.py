@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InvalidParameterError
-from ._definitions import CHANGES_DRIVERS
+from ._definitions import CHANGES_DRIVERS, CHANGES_METRICS
 from ._format import escape, wrap
 from ._layout import empty_note, finish
 from ._tables import check_columns
@@ -26,27 +26,10 @@ from ._theme import COLORS, GRID, INK, MUTED
 
 __all__ = ["changes_overview_figure", "changes_waterfall_figure"]
 
-_METRIC_COLUMNS = [
-    "metric",
-    "label",
-    "kind",
-    "basis",
-    "before",
-    "before_low",
-    "before_high",
-    "after",
-    "after_low",
-    "after_high",
-    "change",
-    "change_low",
-    "change_high",
-    "relative_change",
-    "p_value",
-    "p_adjusted",
-    "significant",
-    "comparable",
-    "reason",
-]
+# the metrics table's columns the figures read (the counts behind each rate, the test's name and its
+# statistic are for the tables only)
+_TABLE_ONLY = ("definition", "numerator_", "denominator_", "relative_change_", "test", "statistic")
+_METRIC_COLUMNS = [c for c in CHANGES_METRICS if not c.startswith(_TABLE_ONLY)]
 _DRIVER_COLUMNS = list(CHANGES_DRIVERS)
 # the panels of the overview: kind -> (x-axis title, unit word)
 _PANELS = {

@@ -24,6 +24,7 @@ from ._definitions import (
     CAUSES,
     IDLE_TIMEOUT_SECONDS,
     TIMEOUT_CAUSES,
+    TIMEOUT_CURVES,
     TIMEOUT_OUTCOMES,
     TIMEOUT_SERVICE_LEVEL,
 )
@@ -85,16 +86,9 @@ _CAUSE_LABELS = {
 }
 _KIND_COLORS = {"staffing": COLORS[1], "response": COLORS[0]}
 _OUTCOME_COLUMNS = list(TIMEOUT_OUTCOMES)
-_KM_COLUMNS = ["group", "seconds", "at_risk", "accepted_share", "accepted_share_low", "accepted_share_high"]
-_CIF_COLUMNS = [
-    "group",
-    "seconds",
-    "at_risk",
-    "accepted",
-    "missed",
-    "left",
-    *[f"cif_{o}{s}" for o in ("accepted", "missed", "left") for s in ("", "_low", "_high")],
-]
+# the curves table's columns each estimate reads: the Kaplan-Meier share, or the competing outcomes
+_KM_COLUMNS = [c for c in TIMEOUT_CURVES if c in ("group", "seconds", "at_risk") or c.startswith("accepted_")]
+_CIF_COLUMNS = [c for c in TIMEOUT_CURVES if c not in ("censored",) and not c.startswith("accepted_")]
 _SL_COLUMNS = list(TIMEOUT_SERVICE_LEVEL)
 _CAUSE_COLUMNS = list(TIMEOUT_CAUSES)
 
@@ -131,6 +125,35 @@ def _where_part(params: Mapping[str, Any]) -> list[str]:
 def _scope(params: Mapping[str, Any]) -> list[str]:
     """Which requests are drawn: the ``where`` slice and the date range."""
     return [*_where_part(params), *range_clause(params, "requests made")]
+
+
+def _finish(
+    fig: go.Figure,
+    title: str,
+    params: Mapping[str, Any],
+    parts: Sequence[str],
+    size: tuple[int | None, int | None],
+    *,
+    group: str = "All",
+    what: str = "",
+    **options: Any,
+) -> go.Figure:
+    """Title, the subtitle line (:func:`_sub`, naming ``group`` unless it is All) and the definition."""
+    counted = " ".join(w for w in (what, "live-chat requests") if w)
+    if group != "All":
+        counted += f" of {escape(shorten(group, 30))}"
+    legend = bool(fig.layout.showlegend)
+    return finish(
+        fig,
+        title,
+        _sub(params, counted),
+        parts,
+        height=size[0],
+        width=size[1],
+        title_from="figure",
+        legend_below=legend,
+        **options,
+    )
 
 
 def _sub(params: Mapping[str, Any], what: str = "live-chat requests") -> str:
@@ -425,16 +448,8 @@ def outcomes_figure(
         *_scope(params),
         f"time basis: the request's first offer, {tz}",
     ]
-    return finish(
-        fig,
-        title or default_title,
-        _sub(params),
-        parts,
-        height=height,
-        width=width,
-        title_from="figure",
-        legend_below=True,
-        bottom=80 if slice == "all" else bottom,
+    return _finish(
+        fig, title or default_title, params, parts, (height, width), bottom=80 if slice == "all" else bottom
     )
 
 
@@ -703,17 +718,7 @@ def curves_figure(
         _groups_part(params) if is_km else "",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or default_title,
-        _sub(params),
-        parts,
-        height=height,
-        width=width,
-        title_from="figure",
-        legend_below=True,
-        plot_px=plot_px + risk_px,
-    )
+    return _finish(fig, title or default_title, params, parts, (height, width), plot_px=plot_px + risk_px)
 
 
 def _at(sub: pd.DataFrame, column: str, seconds: float) -> float:
@@ -889,18 +894,7 @@ def service_level_figure(
         f"dashed line: Adobe's {window} s accept window",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or _sl_finding(levels),
-        _sub(
-            params, "live-chat requests" if group == "All" else f"live-chat requests of {shorten(label, 30)}"
-        ),
-        parts,
-        height=height,
-        width=width,
-        title_from="figure",
-        legend_below=True,
-    )
+    return _finish(fig, title or _sl_finding(levels), params, parts, (height, width), group=group)
 
 
 def _sl_finding(levels: pd.DataFrame) -> str:
@@ -1014,15 +1008,8 @@ def heatmap_figure(
         "all groups together",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or grid.finding("miss_rate", "requests"),
-        _sub(params),
-        parts,
-        plot_px=260,
-        height=height,
-        width=width,
-        title_from="figure",
+    return _finish(
+        fig, title or grid.finding("miss_rate", "requests"), params, parts, (height, width), plot_px=260
     )
 
 
@@ -1141,16 +1128,6 @@ def causes_figure(
         if total
         else "No missed requests"
     )
-    return finish(
-        fig,
-        title or default,
-        _sub(
-            params,
-            "missed live-chat requests" + ("" if group == "All" else f" of {escape(shorten(group, 30))}"),
-        ),
-        parts,
-        plot_px=200,
-        height=height,
-        width=width,
-        title_from="figure",
+    return _finish(
+        fig, title or default, params, parts, (height, width), group=group, what="missed", plot_px=200
     )
