@@ -445,7 +445,8 @@ def accept_time_figure(
     angle, bottom = level_ticks(ticks)
     fig.update_layout(
         xaxis={
-            "title": {"text": "Agent (n = accepted offers)"},
+            # an explicit standoff: plotly places the title by the unrotated labels otherwise, among them
+            "title": {"text": "Agent (n = accepted offers)", "standoff": 10},
             "tickangle": angle,
             "type": "category",
             "categoryorder": "array",

@@ -211,8 +211,8 @@ def funnel_finding(table: pd.DataFrame, params: Mapping[str, Any]) -> str:
     last = rows[rows["step_name"].astype(str) == names[-1]].dropna(subset=["overall_rate"])
     if last.empty:
         return f"No {first} entered the funnel"
-    lo = last.loc[last["overall_rate"].astype(float).idxmin()]
-    hi = last.loc[last["overall_rate"].astype(float).idxmax()]
+    rates = last["overall_rate"].to_numpy(dtype=float)
+    lo, hi = last.iloc[int(np.argmin(rates))], last.iloc[int(np.argmax(rates))]
     return (
         f"{whole_percent(float(hi['overall_rate']))} of {first} {_reached(names[-1])} in "
         f"{escape(shorten(hi['group'], 24))}, {whole_percent(float(lo['overall_rate']))} in "

@@ -420,7 +420,7 @@ def outcomes_figure(
         fig.update_layout(
             barmode="group",
             xaxis={
-                "title": {"text": axis_title},
+                "title": {"text": axis_title, "standoff": 10},  # below upright labels, not among them
                 "type": "category",
                 "categoryorder": "array",
                 "categoryarray": [escape(cut[g]) for g in groups],
@@ -431,6 +431,14 @@ def outcomes_figure(
                 "title": {"text": "Share of requests"},
                 "tickformat": ".0%",
                 "range": [0, 1.3 if labelled else 1.05],
+                "tickvals": [
+                    0,
+                    0.2,
+                    0.4,
+                    0.6,
+                    0.8,
+                    1.0,
+                ],  # a share ends at 100%, the room above is for labels
             },
             showlegend=True,
         )
@@ -469,7 +477,7 @@ def _slice_finding(requests: pd.DataFrame, word: str) -> str:
     missed = requests[requests["outcome"].astype(str) == "missed"].dropna(subset=["share"])
     if missed.empty:
         return f"Missed requests by {word}: none"
-    row = missed.loc[missed["share"].astype(float).idxmax()]
+    row = missed.iloc[int(np.argmax(missed["share"].to_numpy(dtype=float)))]
     return (
         f"Most missed: {whole_percent(float(row['share']))} of requests in "
         f"{escape(shorten(row['group'], 28))} "

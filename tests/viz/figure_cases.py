@@ -28,7 +28,8 @@ STYLES: dict[str, dict[str, list[dict[str, Any]]]] = {
         "concurrency": [{}],
     },
     "timeouts": {
-        "outcomes": [{}, {"slice": "hour"}],
+        # "by": the breakdown column of the result (drawn only when it has one)
+        "outcomes": [{}, {"slice": "hour"}, {"slice": "by"}],
         "curves": [{}, {"estimate": "cif"}],
         "service_level": [{}],
         "heatmap": [{}],
@@ -103,13 +104,21 @@ def cases(events: pd.DataFrame, *, group_counts: tuple[int, ...] = (1, 8, 12)) -
                 continue
             for kind, styles in kinds.items():
                 for style in styles:
+                    if style.get("slice") == "by" and n == 1:
+                        continue
                     suffix = "-".join(f"{v}" for v in style.values())
                     yield Case(
                         f"{tag}-{name}-{kind}" + (f"-{suffix}" if suffix else ""),
-                        lambda name=name, kind=kind, style=style, result=result: result(name).figure(
-                            kind, **style
+                        lambda name=name, kind=kind, style=style, result=result: _draw(
+                            result(name), kind, style
                         ),
                     )
+
+
+def _draw(result: Any, kind: str, style: dict[str, Any]) -> Any:
+    if style.get("slice") == "by":
+        style = {**style, "slice": result.params["by"]}
+    return result.figure(kind, **style)
 
 
 def changes_cases(events: pd.DataFrame) -> Iterator[Case]:

@@ -10,6 +10,7 @@ bars and points. :func:`problems` lists what overlaps, what leaves the SVG, and 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 #: The sizes a figure is measured at: a notebook's output area and the report's column.
@@ -102,6 +103,36 @@ def _covered(intervals: list[list[float]]) -> float:
     return total
 
 
+def _axis_of(group: str, letter: str) -> str:
+    """The ``x``/``y`` axis id of a tick label from its group, e.g. ``"x2"`` in ``"subplot x2y2 ..."``."""
+    found = re.search(r"subplot (x\d*)(y\d*) (\w)axislayer", group)
+    if not found or found.group(3) != letter:
+        return ""
+    return found.group(1) if letter == "x" else found.group(2)
+
+
+def _titles_clear_of_ticks(items: list[dict[str, Any]], tol: float) -> list[str]:
+    """An x-axis title lies below all its tick labels, a y-axis title left of them all.
+
+    Boxes alone miss a title drawn between upright tick labels: it touches none of them, yet reads as
+    one of them.
+    """
+    out = []
+    for t in items:
+        found = re.fullmatch(r"g-([xy])(\d*)title", t["group"])
+        if t["kind"] != "axis title" or not found:
+            continue
+        letter, n = found.groups()
+        ticks = [it for it in items if it["kind"] == "tick" and _axis_of(it["group"], letter) == letter + n]
+        if not ticks:
+            continue
+        if letter == "x" and t["y0"] < max(it["y1"] for it in ticks) - tol:
+            out.append(f"x-axis title {t['text']!r} runs into its tick labels")
+        if letter == "y" and t["x1"] > min(it["x0"] for it in ticks) + tol:
+            out.append(f"y-axis title {t['text']!r} runs into its tick labels")
+    return out
+
+
 def problems(m: dict[str, Any], *, tol: float = 1.0, plot_share: float = 0.4) -> list[str]:
     """What is wrong with a measured figure, in words (empty when nothing is).
 
@@ -121,6 +152,7 @@ def problems(m: dict[str, Any], *, tol: float = 1.0, plot_share: float = 0.4) ->
                 continue
             if _overlap(a, b, tol):
                 out.append(f"{a['kind']} {a['text']!r} overlaps {b['kind']} {b['text']!r}")
+    out += _titles_clear_of_ticks(items, tol)
     plot = _covered(m["drags"])
     if m["drags"] and plot < plot_share * h:
         out.append(f"plot area {plot:.0f}px of {h:.0f}px ({plot / h:.0%})")
