@@ -35,6 +35,7 @@ __all__ = [
     "FUNNEL_CURVES",
     "FUNNEL_OVER_TIME",
     "FUNNEL_UNITS",
+    "GLOSSARY",
     "HOUR_WEEKDAY",
     "IDLE_TIMEOUT_SECONDS",
     "METRICS",
@@ -101,6 +102,35 @@ METRICS: dict[str, str] = {
 }
 #: Thresholds of the service level ``P(accepted within T)``, in seconds.
 SERVICE_LEVEL_SECONDS: tuple[int, ...] = (10, 20, 30, 45, 60, 100)
+
+#: The statistical terms figures and definitions use, each in plain words: ``result.describe()`` lists
+#: those its text uses, and the report and the README link to them.
+GLOSSARY: dict[str, str] = {
+    "95% interval": "The range the true value lies in, 19 times out of 20, given how many units were "
+    "counted; narrow with many units, wide with few.",
+    "Wilson interval": "The 95% interval of a share (k out of n), which stays sensible for small n and for "
+    "shares near 0% or 100%.",
+    "censored": "A unit whose outcome is not known yet when the data end (still waiting, window not over). "
+    "It counts while it was seen and then leaves the denominator instead of counting as a failure.",
+    "Kaplan-Meier": "The share that reached an outcome by each time, counting censored units for as long "
+    "as they were seen.",
+    "Greenwood": "The usual formula for the 95% band around a Kaplan-Meier curve.",
+    "cumulative incidence": "With outcomes that exclude each other (accepted, missed, left), the share "
+    "that ended in one outcome by each time.",
+    "Aalen-Johansen": "The estimate of cumulative incidence: Kaplan-Meier for several competing outcomes.",
+    "at risk": "Units still waiting at a given time: neither finished nor censored.",
+    "shrunk rate": "A rate pulled toward the overall rate, strongly when it rests on few observations and "
+    "barely when on many, so 1 of 1 does not rank first.",
+    "beta prior": "How strongly rates are shrunk: fitted to all agents' rates together.",
+    "Holm": "An adjustment of p-values when many metrics are tested at once, so that chance alone rarely "
+    "marks one as significant.",
+    "significant": "Unlikely to be chance alone (adjusted p-value under 0.05).",
+    "p-value": "How often a change this large would appear by chance if nothing had changed.",
+    "IQR": "Interquartile range: the middle half of the values, from the 25th to the 75th percentile.",
+    "median": "The middle value: half are below it, half above.",
+    "Kitagawa": "Splitting a change in a rate into the groups' own rates changing and the mix of groups "
+    "changing; the two parts add up to the change.",
+}
 #: Why a missed request was missed (see :func:`timeouts`).
 CAUSES: dict[str, str] = {
     "no_agent": "no agent was offered the request: none was available (all offline or at the cap)",

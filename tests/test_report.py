@@ -139,7 +139,9 @@ def test_data_text_is_escaped(hostile_report):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
     assert f"<h1>Report {html.escape(SCRIPT)}</h1>" in body
     # the only scripts are plotly.js and one Plotly.newPlot per figure
-    assert body.count("<script") == text.count("Plotly.newPlot(")
+    # every script is a figure's, but one: the "About this chart" filler, which sets text only
+    assert body.count("<script") == text.count("Plotly.newPlot(") + 1
+    assert body.count("textContent = m.about") == 1 and "innerHTML" not in body.split("</main>")[1]
 
 
 def test_without_live_chat_or_load_report(tmp_path):
@@ -235,7 +237,18 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
             titles = page.eval_on_selector_all(
                 ".plotly-graph-div", "els => els.map(e => e.layout.title.text)"
             )
-            assert "Funnel: triggered → engaged → completed" in titles
+            # the funnel's title states its finding
+            assert any(re.match(r"\d+% of triggered conversations engaged; \d+% ", t) for t in titles)
+            # each figure's "About this chart" holds its full definition (the figure's layout.meta)
+            about = page.eval_on_selector_all(
+                "figure",
+                "fs => fs.map(f => [f.querySelector('.about-text').textContent,"
+                " f.querySelector('.plotly-graph-div').layout.meta.about])",
+            )
+            assert len(about) == N_FIGURES and all(shown and shown == meta for shown, meta in about)
+            assert any("unit: a conversation in a session" in shown for shown, _ in about)
+            page.locator("details.about summary").first.click()
+            assert page.locator("details.about").first.get_attribute("open") is not None
             assert seen == {"console": [], "pageerror": [], "dialog": [], "request": []}
             page.click("nav a[href='#timeouts']")
             assert page.evaluate("location.hash") == "#timeouts"

@@ -177,8 +177,9 @@ class FunnelResult(Result):
         "funnel": FigureKind(
             "funnel_figure",
             ("funnel",),
-            caption="Units reaching each step; the caption under the title gives the unit, window, order "
-            "and denominator.",
+            caption="Units reaching each step, each bar labelled with its % of the previous step and its % "
+            "of the units entering step 1; 'About this chart' gives the unit, window, order and "
+            "denominator.",
             report_style=("tz",),
         ),
         "over_time": FigureKind(

@@ -374,21 +374,52 @@ class Result:
         warnings.warn("result._line() is deprecated: use result.headline()", DeprecationWarning, stacklevel=2)
         return self.headline()
 
-    def describe(self) -> str:
+    def describe(self, kind: str | None = None, **style: Any) -> str:
         """The definitions behind the numbers, in plain words, with the parameters used.
+
+        Parameters
+        ----------
+        kind : str, optional
+            One of :attr:`FIGURES`: describe that figure ("About this chart") instead of the whole
+            result.
+        **style
+            With ``kind``: the figure's style arguments, as given to :meth:`figure` (the definition
+            follows what is drawn, e.g. the metric of a leaderboard).
 
         Returns
         -------
         str
-            The title, one ``term: definition`` paragraph per definition, what each figure shows, and
-            the parameters.
+            Without ``kind``: the title, one ``term: definition`` paragraph per definition, what each
+            figure shows, the glossary of the statistical terms used, and the parameters. With
+            ``kind``: the figure's finding (its title), what it shows, its full definition (what is
+            counted, the denominator, windows, censoring, intervals, the slice), then the glossary of
+            the terms it uses.
+
+        Examples
+        --------
+        >>> import chatanalytics as ca
+        >>> f = ca.funnel(ca.load_sample(), steps=["triggered", "engaged", "completed"])
+        >>> print(f.describe("funnel").splitlines()[0])
+        36% of triggered conversations engaged; 19% completed
         """
-        lines = [self.TITLE, ""]
-        lines += [f"{term}: {text}" for term, text in self.DEFINITIONS]
-        figures = [(k, f.caption) for k, f in self.FIGURES.items() if f.caption]
-        if figures:
-            lines += ["", "Figures:"] + [f"  {kind}: {text}" for kind, text in figures]
-        lines += ["", "Parameters: " + "; ".join(f"{k}={v}" for k, v in self.params.items())]
+        if kind is None:
+            lines = [self.TITLE, ""]
+            lines += [f"{term}: {text}" for term, text in self.DEFINITIONS]
+            figures = [(k, f.caption) for k, f in self.FIGURES.items() if f.caption]
+            if figures:
+                lines += ["", "Figures:"] + [f"  {k}: {text}" for k, text in figures]
+            lines += _glossary("\n".join(lines))
+            lines += ["", "Parameters: " + "; ".join(f"{k}={v}" for k, v in self.params.items())]
+            return "\n".join(lines)
+        if kind not in self.FIGURES:
+            raise InvalidParameterError("kind", kind, list(self.FIGURES))
+        fig = self.figure(kind, **style)
+        meta = fig.layout.meta
+        about = str(meta.get("about", "")) if isinstance(meta, dict) else ""
+        title = _plain(str(fig.layout.title.text or ""))
+        sub = _plain(str(fig.layout.title.subtitle.text or ""))
+        lines = [title, sub, "", self.FIGURES[kind].caption, "", f"About this chart: {_plain(about)}"]
+        lines += _glossary(about)
         return "\n".join(lines)
 
     def _preview(self) -> pd.DataFrame:
@@ -424,6 +455,24 @@ class Result:
         """Deprecated: use :meth:`widget_arguments` (the analysis' arguments from ``params``)."""
         warnings.warn("result.call is deprecated: use result.widget_arguments()", FutureWarning, stacklevel=2)
         return self.widget_arguments()
+
+
+def _plain(text: str) -> str:
+    """Figure text as plain text: line breaks as spaces, the escaped ``<``, ``>`` and ``&`` restored."""
+    import html
+
+    return html.unescape(text.replace("<br>", " "))
+
+
+def _glossary(text: str) -> list[str]:
+    """The glossary entries of the statistical terms ``text`` uses, as lines (none when it uses none)."""
+    from ..columns import GLOSSARY
+
+    low = text.lower()
+    used = [(term, words) for term, words in GLOSSARY.items() if term.lower() in low]
+    if not used:
+        return []
+    return ["", "Glossary:"] + [f"  {term}: {words}" for term, words in used]
 
 
 def _weak(events: Any) -> Any:

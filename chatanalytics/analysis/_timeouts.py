@@ -122,8 +122,8 @@ class TimeoutResult(Result):
             "curves_figure",
             ("curves",),
             caption="Share of requests accepted by each wait since the request's first offer "
-            "(Kaplan-Meier), with its band and the number at risk; the censoring rule is in the figure's "
-            "caption and in the parameters below.",
+            "(Kaplan-Meier), with its band and the number still waiting; the censoring rule is in "
+            "'About this chart' and in the parameters below.",
         ),
         "service_level": FigureKind(
             "service_level_figure",

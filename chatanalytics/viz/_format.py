@@ -8,12 +8,24 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["date_text", "escape", "local_time", "percent", "range_clause", "seconds_text", "wrap"]
+__all__ = [
+    "date_text",
+    "escape",
+    "local_time",
+    "percent",
+    "period_text",
+    "range_clause",
+    "seconds_text",
+    "short_names",
+    "shorten",
+    "whole_percent",
+    "wrap",
+]
 
 
 def escape(value: Any) -> str:
@@ -190,3 +202,112 @@ def range_clause(params: Mapping[str, Any], what: str) -> list[str]:
         ts = local_time(b, shown_tz)
         text.append(ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M"))
     return [f"{what} in [{text[0]}, {text[1]}) {shown_tz}"]
+
+
+def shorten(name: Any, n: int = 30) -> str:
+    """A name cut in the middle to at most ``n`` characters, so names alike at the start stay apart.
+
+    Figures show the cut name on axes and legends and the full name on hover.
+
+    Parameters
+    ----------
+    name : object
+        Turned into a string first.
+    n : int, default 30
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> shorten("Enterprise pricing page chat for returning visitors 11", 24)
+    'Enterprise prici…tors 11'
+    """
+    text = str(name)
+    if len(text) <= n:
+        return text
+    tail = (n - 1) // 3
+    return text[: n - 1 - tail].rstrip() + "…" + text[len(text) - tail :]
+
+
+def period_text(params: Mapping[str, Any], tz: str | None = None) -> str:
+    """The period a result covers, for a subtitle: its dates in ``tz``, or "all dates" without a range.
+
+    Parameters
+    ----------
+    params : dict
+        A result's ``params``: ``start`` and ``end`` (either may be ``None``; ``end`` is exclusive).
+    tz : str, optional
+        The time zone; ``params["tz"]`` (else UTC) by default.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> period_text({"start": "2026-10-12", "end": "2026-10-19"})
+    '2026-10-12 to 2026-10-18'
+    >>> period_text({"start": None, "end": None})
+    'all dates in the data'
+    """
+    tz = tz or params.get("tz") or "UTC"
+    start, end = params.get("start"), params.get("end")
+    if start is None and end is None:
+        return "all dates in the data"
+    first = "…" if start is None else _day(local_time(start, tz), False)
+    last = "…" if end is None else _day(local_time(end, tz), True)
+    return f"{first} to {last}"
+
+
+def _day(ts: pd.Timestamp, is_end: bool) -> str:
+    if ts == ts.normalize():
+        return (ts - pd.Timedelta(days=1) if is_end else ts).strftime("%Y-%m-%d")
+    return ts.strftime("%Y-%m-%d %H:%M")
+
+
+def short_names(names: Sequence[Any], n: int = 30) -> dict[str, str]:
+    """Each distinct name cut to at most ``n`` characters (:func:`shorten`), kept apart.
+
+    Names that would cut to the same text are cut longer, until they differ.
+
+    Parameters
+    ----------
+    names : sequence
+        Turned into strings first.
+    n : int, default 30
+
+    Returns
+    -------
+    dict of str -> str
+        Full name -> shown name.
+
+    Examples
+    --------
+    >>> urls = ["https://example.com/a/webinar-oct", "https://example.com/b/webinar-oct"]
+    >>> list(short_names(urls, 20).values())
+    ['https://example.com/a…ebinar-oct', 'https://example.com/b…ebinar-oct']
+    """
+    full = list(dict.fromkeys(str(x) for x in names))
+    shown = {x: shorten(x, n) for x in full}
+    width = n
+    longest = max((len(x) for x in full), default=0)
+    while len(set(shown.values())) < len(full) and width < longest:
+        width += 4
+        seen: dict[str, int] = {}
+        for v in shown.values():
+            seen[v] = seen.get(v, 0) + 1
+        shown = {x: shorten(x, width) if seen[v] > 1 else v for x, v in shown.items()}
+    return shown
+
+
+def whole_percent(value: float) -> str:
+    """A share as a whole percentage, for titles, or a dash when it is missing.
+
+    Examples
+    --------
+    >>> whole_percent(0.771), whole_percent(float("nan"))
+    ('77%', '–')
+    """
+    return "–" if pd.isna(value) else f"{value:.0%}"

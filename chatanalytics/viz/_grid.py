@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ._tables import check_columns
 
-__all__ = ["DAY_AXIS", "WeekdayHourGrid", "hour_axis", "weekday_hour_grid"]
+__all__ = ["DAY_AXIS", "WeekdayHourGrid", "count_ticks", "hour_axis", "weekday_hour_grid"]
 
 #: The weekday axis: days top to bottom, no title, no grid lines between the cells.
 DAY_AXIS: dict[str, Any] = {"title": {"text": ""}, "autorange": "reversed", "showgrid": False}
@@ -55,6 +55,37 @@ class WeekdayHourGrid:
         """The weekday names, Monday first."""
         return self.cells["weekday_name"].astype(str).to_numpy().reshape(7, 24)[:, 0].tolist()
 
+    def finding(self, value: str, what: str) -> str:
+        """The title of a heatmap: the cell with the most of ``value`` (a rate: among cells with data).
+
+        Parameters
+        ----------
+        value : str
+            ``"miss_rate"``, ``"missed"`` or the count column.
+        what : str
+            The plural noun of the count, e.g. ``"offers"``.
+
+        Returns
+        -------
+        str
+        """
+        z = self.z(value)
+        counts = self.z(self.count)
+        if not np.isfinite(z).any() or np.nanmax(z) <= 0:
+            return f"No {'misses' if value != self.count else what} in any hour"
+        # the highest value; among equal ones, the cell with the most traffic
+        flat = np.where(np.isfinite(z), z, -1.0).ravel()
+        best = int(np.lexsort((-counts.ravel(), -flat))[0])
+        day, hour = divmod(best, 24)
+        cell = f"{self.days[day]} {hour:02d}:00"
+        n = int(counts.ravel()[best])
+        if value == "miss_rate":
+            missed = int(self.z("missed").ravel()[best])
+            return f"Highest miss rate: {cell}, {missed:,} of {n:,} {what} missed ({flat[best]:.0%})"
+        if value == "missed":
+            return f"Most missed {what}: {cell} ({int(flat[best]):,} of {n:,})"
+        return f"Busiest hour: {cell} ({n:,} {what})"
+
     def heatmap_props(self) -> dict[str, Any]:
         """What every heatmap of the grid shares: cell positions, gaps, and the hover with the counts.
 
@@ -82,6 +113,42 @@ class WeekdayHourGrid:
                 "missed %{customdata[1]:,}<br>miss rate %{customdata[2]}<extra></extra>"
             ),
         }
+
+
+def count_ticks(z: np.ndarray, is_rate: bool = False) -> dict[str, Any]:
+    """Colour bar ticks: percentages for a rate, else whole numbers a whole step apart.
+
+    plotly's own ticks on a bar from 0 to 2 fall on 0, 0.5, 1, 1.5 and 2, which whole-number labels
+    print as "0, 1, 1, 2, 2".
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        The cell values (NaN for empty cells).
+    is_rate : bool, default False
+
+    Returns
+    -------
+    dict
+        For a trace's ``colorbar``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_ticks(np.array([0.0, 2.0]))
+    {'tickformat': ',d', 'tick0': 0, 'dtick': 1}
+    >>> count_ticks(np.array([0.0, 230.0]))["dtick"]
+    50
+    """
+    if is_rate:
+        return {"tickformat": ".0%"}
+    finite = z[np.isfinite(z)]
+    top = float(finite.max()) if finite.size else 0.0
+    step = next((s for s in _STEPS if top / s <= 6), 10 ** len(str(int(top))))
+    return {"tickformat": ",d", "tick0": 0, "dtick": step}
+
+
+_STEPS = tuple(m * 10**e for e in range(7) for m in (1, 2, 5))
 
 
 def weekday_hour_grid(cells: pd.DataFrame, count: str, name: str) -> WeekdayHourGrid:

@@ -1,7 +1,8 @@
 """Where a figure puts its title, caption, legend, notes and reference lines.
 
-Every figure ends with :func:`finish`: the title says what is drawn, the subtitle carries the definition
-(the caption clauses, wrapped), and the top margin grows with both so nothing overlaps.
+Every figure ends with :func:`finish`: the title states the finding, one subtitle line gives the unit,
+period and time zone, the full definition is kept for "About this chart", and the height grows with the
+title, subtitle and legend so the plot keeps its room.
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ import plotly.graph_objects as go
 from ._format import wrap
 from ._theme import ALERT, ERROR_BARS, MUTED, REFERENCE_LINE, apply_theme
 
-__all__ = ["LEGEND_BELOW", "empty_note", "error_bars", "finish", "mark_level", "subtitle"]
+__all__ = [
+    "LEGEND_BELOW",
+    "about",
+    "empty_note",
+    "error_bars",
+    "finish",
+    "legend_rows",
+    "level_ticks",
+    "line",
+    "mark_level",
+    "spaced_ticks",
+    "subtitle",
+]
 
 #: A horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room).
 LEGEND_BELOW: dict[str, Any] = {
@@ -29,7 +42,9 @@ LEGEND_BELOW: dict[str, Any] = {
 
 
 def subtitle(clauses: Sequence[str]) -> str:
-    """The caption: the non-empty clauses joined by ``"; "``, wrapped into lines of at most 100 characters.
+    """The full definition of a figure: the non-empty clauses joined by ``"; "``, one paragraph.
+
+    It is what "About this chart" shows (:func:`about`); the figure itself carries one subtitle line.
 
     Parameters
     ----------
@@ -39,54 +54,135 @@ def subtitle(clauses: Sequence[str]) -> str:
     Returns
     -------
     str
-        Lines joined by ``<br>``.
 
     Examples
     --------
     >>> subtitle(["unit: a session", "", "window 30min"])
     'unit: a session; window 30min'
     """
-    return wrap("; ".join(c for c in clauses if c), 100)
+    return "; ".join(c for c in clauses if c)
+
+
+def line(parts: Sequence[str]) -> str:
+    """The subtitle: the non-empty parts joined by ``" · "`` (unit, period, time zone), on one line.
+
+    Parameters
+    ----------
+    parts : sequence of str
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> line(["conversations", "", "2026-10-12 to 2026-10-18", "America/New_York"])
+    'conversations · 2026-10-12 to 2026-10-18 · America/New_York'
+    """
+    return " · ".join(p for p in parts if p)
+
+
+def about(fig: go.Figure) -> str:
+    """The definitions behind a figure drawn by chatanalytics ("About this chart"), or ``""``.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+
+    Returns
+    -------
+    str
+        One paragraph: what is counted, the denominator, windows, censoring, intervals, the slice.
+    """
+    meta = fig.layout.meta
+    return str(meta.get("about", "")) if isinstance(meta, dict) else ""
+
+
+# plotly draws a legend item as a 40 px symbol and its text; a row of items wraps at the plot's width,
+# taken here as a notebook's narrowest plot
+_LEGEND_ROW_PX = 640
+_LEGEND_CHAR_PX = 7.0
+
+
+def legend_rows(fig: go.Figure) -> int:
+    """How many rows a horizontal legend of the figure's traces takes (0 when no legend is shown).
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+
+    Returns
+    -------
+    int
+    """
+    if fig.layout.showlegend is False:
+        return 0
+    widths = [
+        46 + _LEGEND_CHAR_PX * len(str(t.name or ""))
+        for t in fig.data
+        if t.showlegend is not False and t.name
+    ]
+    if not widths:
+        return 0
+    rows, used = 1, 0.0
+    for w in widths:
+        if used and used + w > _LEGEND_ROW_PX:
+            rows, used = rows + 1, 0.0
+        used += w
+    return rows
 
 
 def finish(
     fig: go.Figure,
     title: str,
-    clauses: Sequence[str],
+    sub: str,
+    definition: Sequence[str] = (),
     *,
     height: int | None = None,
     width: int | None = None,
     title_from: Literal["plot", "figure"] = "plot",
     bottom: int | None = None,
     legend_below: bool = False,
+    plot_px: int = 300,
 ) -> go.Figure:
-    """Apply the theme, then place the title and the caption above the plot, in a margin sized for them.
+    """Apply the theme, place the title and the one subtitle line, and size the figure to its content.
+
+    The title states the finding; the subtitle gives the unit, period and time zone on one line; the
+    full definition goes into ``layout.meta["about"]`` (:func:`about`), for "About this chart" and
+    ``result.describe(kind)``. The height is the margins plus ``plot_px`` of plot, so a plot keeps its
+    room whatever the title, subtitle and legend take.
 
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
         Changed in place.
     title : str
-        May hold ``<br>`` line breaks.
-    clauses : sequence of str
-        The caption (:func:`subtitle`).
+        The finding; wrapped at 80 characters unless it holds ``<br>`` line breaks.
+    sub : str
+        The subtitle line (:func:`line`).
+    definition : sequence of str
+        The clauses of the full definition (:func:`subtitle`).
     height, width : int, optional
-        Figure size in pixels.
+        Figure size in pixels; the height fits the content by default.
     title_from : {"plot", "figure"}, default "plot"
         Align the title with the plot's left edge, or with the figure's (for figures whose left margin
         grows with long labels, such as agent names).
     bottom : int, optional
-        The bottom margin in pixels: by default 110 with ``legend_below``, else 60.
+        The bottom margin in pixels above the legend: by default 70.
     legend_below : bool, default False
-        Put the legend under the plot (:data:`LEGEND_BELOW`).
+        Put the legend under the plot (:data:`LEGEND_BELOW`), with a row of margin per legend row.
+    plot_px : int, default 300
+        The plot's height in pixels when the height is not given.
 
     Returns
     -------
     plotly.graph_objects.Figure
         The same figure.
     """
-    sub = subtitle(clauses)
-    n_lines = sub.count("<br>") + 1
+    if "<br>" not in title:
+        title = wrap(title, 80) or title
+    sub = wrap(sub, 130) if sub else ""
+    n_lines = sub.count("<br>") + 1 if sub else 0
     title_lines = title.count("<br>") + 1
     apply_theme(fig)
     placed: dict[str, Any] = {
@@ -100,18 +196,87 @@ def finish(
     }
     if title_from == "figure":
         placed.update(xref="container", x=0.02, xanchor="left")
-    fig.update_layout(
-        title=placed,
-        margin={
-            "t": 54 + 22 * title_lines + 15 * n_lines,
-            "b": bottom if bottom is not None else 110 if legend_below else 60,
-        },
-        height=height,
-        width=width,
-    )
     if legend_below:
         fig.update_layout(legend=LEGEND_BELOW)
+    legend_px = 22 * legend_rows(fig) + 6 if legend_below else 0
+    top = 50 + 22 * title_lines + 16 * n_lines
+    margin_b = (bottom if bottom is not None else 70) + legend_px
+    fig.update_layout(
+        title=placed,
+        margin={"t": top, "b": margin_b},
+        # the plot keeps at least 45% of the height, however tall the legend and title grow
+        height=height
+        if height is not None
+        else top + max(plot_px, round(0.82 * (top + margin_b))) + margin_b,
+        width=width,
+        meta={"about": subtitle(definition)},
+    )
     return fig
+
+
+def level_ticks(ticks: Sequence[str], room_px: float = 600) -> tuple[int, int]:
+    """The angle of category tick labels and the bottom margin they need.
+
+    Labels stand level while they fit side by side in ``room_px``; else they run downwards (at -90°,
+    never slanting left into the y-axis title).
+
+    Parameters
+    ----------
+    ticks : sequence of str
+        The labels as drawn (plain text, no line breaks).
+    room_px : float, default 600
+        The plot's width in pixels at the narrowest size drawn.
+
+    Returns
+    -------
+    angle : int
+        ``0`` or ``-90``, for ``xaxis.tickangle``.
+    bottom : int
+        The bottom margin in pixels for the labels and the axis title.
+
+    Examples
+    --------
+    >>> level_ticks(["a", "b"]), level_ticks(["a long agent name (n=10)"] * 8)
+    ((0, 80), (-90, 236))
+    """
+    longest = max((len(t) for t in ticks), default=0)
+    if 7 * longest <= room_px / max(len(ticks), 1):
+        return 0, 80
+    return -90, 80 + int(6.5 * longest)
+
+
+def spaced_ticks(
+    values: Sequence[float], first: Sequence[float], span: float, gap: float = 0.045
+) -> list[float]:
+    """Tick values at least ``gap`` of the axis ``span`` apart: those in ``first`` win, then the others.
+
+    Two close ticks (40 and 45 on a 0-200 s axis) print their labels on top of each other.
+
+    Parameters
+    ----------
+    values : sequence of float
+        Candidate ticks.
+    first : sequence of float
+        Ticks to keep before any other (e.g. the thresholds marked on the plot).
+    span : float
+        The axis' length in data units.
+    gap : float, default 0.045
+
+    Returns
+    -------
+    list of float
+        Sorted.
+
+    Examples
+    --------
+    >>> spaced_ticks([0, 20, 40, 60, 80, 100, 150, 200], [10, 20, 30, 45, 60, 100], 208)
+    [0, 10, 20, 30, 45, 60, 80, 100, 150, 200]
+    """
+    kept: list[float] = []
+    for v in [*first, *sorted(values)]:
+        if all(abs(v - k) >= gap * span for k in kept):
+            kept.append(v)
+    return sorted(kept)
 
 
 def empty_note(text: str) -> list[dict[str, Any]]:

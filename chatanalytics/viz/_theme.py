@@ -117,7 +117,8 @@ def template() -> go.layout.Template:
         "linecolor": "#BDBDBD",
         "ticks": "outside",
         "tickcolor": "#BDBDBD",
-        "title": {"font": {"size": 13, "color": MUTED}},
+        # an explicit standoff: without one plotly can set an axis title among long or upright tick labels
+        "title": {"font": {"size": 13, "color": MUTED}, "standoff": 8},
         "automargin": True,
     }
     return go.layout.Template(

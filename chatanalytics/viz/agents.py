@@ -24,9 +24,9 @@ from ._definitions import (
     NO_AGENT,
     RATES,
 )
-from ._format import escape, range_clause, seconds_text
-from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
-from ._layout import empty_note, finish, mark_level
+from ._format import escape, period_text, range_clause, seconds_text, short_names, shorten
+from ._grid import DAY_AXIS, count_ticks, hour_axis, weekday_hour_grid
+from ._layout import empty_note, finish, level_ticks, line, mark_level
 from ._leaderboard import BASIS, MIN_N, leaderboard_rows, rank_clause
 from ._tables import check_columns
 from ._theme import COLORS, ERROR_BARS, HEAT_SCALE, rgba
@@ -63,6 +63,9 @@ _LABELS = {
     "email_rate": "Email rate",
 }
 _ACCEPT_COLUMNS = ["agent_id", "agent_name", "accept_seconds"]
+# agent names longer than this are cut in the middle on axes (whole on hover); in titles, shorter
+_NAME_CHARS = 30
+_TITLE_CHARS = 24
 _POINT_COLUMNS = ["at", "chats"]
 
 
@@ -82,10 +85,11 @@ def _shrink_part(params: Mapping[str, Any], is_rate: bool) -> str:
     return "shrink: on (rates only; this metric is not shrunk)"
 
 
-def _labels(ids: pd.Series, names: pd.Series) -> list[str]:
+def _labels(ids: pd.Series, names: pd.Series, short: int | None = None) -> list[str]:
     """One label per row: the agent's name, with the id when two ids share a name.
 
-    ``<``, ``>`` and ``&`` are escaped: plotly reads labels as a subset of HTML.
+    ``<``, ``>`` and ``&`` are escaped: plotly reads labels as a subset of HTML. With ``short``, names
+    are cut in the middle to that many characters (the hover shows them whole).
     """
     ids = ids.astype("object")
     names = names.astype("object")
@@ -96,10 +100,12 @@ def _labels(ids: pd.Series, names: pd.Series) -> list[str]:
     ids_of: dict[str, set[Any]] = {}
     for label, i in zip(base, ids, strict=True):
         ids_of.setdefault(label, set()).add(None if pd.isna(i) else i)
-    return [
-        escape(f"{label} ({i})" if len(ids_of[label]) > 1 and not pd.isna(i) else label)
+    full = [
+        f"{label} ({i})" if len(ids_of[label]) > 1 and not pd.isna(i) else label
         for label, i in zip(base, ids, strict=True)
     ]
+    shown = short_names(full, short) if short is not None else {t: t for t in full}
+    return [escape(shown[text]) for text in full]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -196,10 +202,12 @@ def leaderboard_figure(
     is_rate = metric in RATES
     values = rows[metric].to_numpy(dtype=float)
     ids = rows["agent_id"].astype("object")
-    labels = _labels(rows["agent_id"], rows["agent_name"])
+    labels = _labels(rows["agent_id"], rows["agent_name"], short=_NAME_CHARS)
+    full = _labels(rows["agent_id"], rows["agent_name"])
     basis = _basis_text(metric, rows)
     value_text = _value_text(metric, values)
-    custom = np.empty((len(rows), 6), dtype=object)
+    custom = np.empty((len(rows), 7), dtype=object)
+    custom[:, 6] = full
     custom[:, 0] = [None if pd.isna(i) else i for i in ids]
     custom[:, 1] = [NO_AGENT if pd.isna(i) else escape(i) for i in ids]
     custom[:, 2] = value_text
@@ -234,7 +242,8 @@ def leaderboard_figure(
             v if np.isnan(o) else f"{v} (raw {o:.0%})"
             for v, o in zip(value_text, rows[observed_col].to_numpy(dtype=float), strict=True)
         ]
-    text = [f"{v}   {b}" if b else v for v, b in zip(shown, basis, strict=True)]
+    # the value and its n; what n counts is in the subtitle
+    text = [f"{v}   {b}" if b else v for v, b in zip(shown, _n_text(metric, rows), strict=True)]
     basis_pair = BASIS.get(metric)
     few = (
         (rows[basis_pair[0]] < min_n).to_numpy()
@@ -256,7 +265,7 @@ def leaderboard_figure(
                 customdata=custom,
                 error_x=error_x,
                 hovertemplate=(
-                    "<b>%{y}</b> (id %{customdata[1]})<br>"
+                    "<b>%{customdata[6]}</b> (id %{customdata[1]})<br>"
                     + _LABELS[metric]
                     + ": %{customdata[2]}%{customdata[4]}%{customdata[5]}<br>%{customdata[3]}"
                     "<extra></extra>"
@@ -276,7 +285,7 @@ def leaderboard_figure(
             ),
         ]
     )
-    xaxis: dict[str, Any] = {"title": {"text": _LABELS[metric]}, "domain": [0, 0.72], "rangemode": "tozero"}
+    xaxis: dict[str, Any] = {"title": {"text": _LABELS[metric]}, "domain": [0, 0.66], "rangemode": "tozero"}
     if metric.endswith("_rate"):
         xaxis.update(tickformat=".0%", range=[0, 1.02], autorange=False)
     else:
@@ -287,7 +296,7 @@ def leaderboard_figure(
             xaxis["title"]["text"] += " (seconds)"
     fig.update_layout(
         xaxis=xaxis,
-        xaxis2={"domain": [0.74, 1], "range": [0, 1], "visible": False, "fixedrange": True},
+        xaxis2={"domain": [0.68, 1], "range": [0, 1], "visible": False, "fixedrange": True},
         yaxis={
             "title": {"text": ""},
             "autorange": "reversed",  # rows are best first: the first at the top
@@ -311,15 +320,49 @@ def leaderboard_figure(
     clauses.append(f"time basis: offer time (chats: accept time), {tz}")
     clauses.append(_shrink_part(params, is_rate))
     clauses.append(rank_clause(params, metric, min_n) + (" (paler bars)" if few.any() else ""))
-    n_bars = len(rows)
+    n_what = f"n = {basis_pair[1]}" if basis_pair is not None else ""
+    period = parts[0]
+    if period == "period: the whole range" and _range_words(params):
+        period = f"period: {_range_words(params)[0]}"
+    sub = line([period, n_what, f"offer time, {tz}"])
     return finish(
         fig,
-        title or f"Agents by {_LABELS[metric][0].lower()}{_LABELS[metric][1:]}",
+        title or _leader_finding(metric, labels, value_text),
+        sub,
         clauses,
-        height=height if height is not None else max(380, 240 + 28 * n_bars),
+        height=height,
         width=width,
         title_from="figure",
+        plot_px=max(120, 28 * len(rows) + 30),
     )
+
+
+def _leader_finding(metric: str, labels: list[str], value_text: list[str]) -> str:
+    """The first and the last of the ranking, with their values."""
+    what = _LABELS[metric]
+    if not labels:
+        return f"{what}: no agent to show"
+    first = f"{value_text[0]} for {shorten(labels[0], _TITLE_CHARS)}"
+    if len(labels) == 1:
+        return f"{what}: {first}"
+    return f"{what}: {first} (first) to {value_text[-1]} for {shorten(labels[-1], _TITLE_CHARS)} (last)"
+
+
+def _range_words(params: Mapping[str, Any]) -> list[str]:
+    """The date range as a subtitle part (empty without one)."""
+    if params.get("start") is None and params.get("end") is None:
+        return []
+    return [period_text(params)]
+
+
+def _n_text(metric: str, rows: pd.DataFrame) -> list[str]:
+    basis = BASIS.get(metric)
+    if basis is None:
+        return [""] * len(rows)
+    col = basis[0]
+    if col == "busy_seconds":
+        return [f"{seconds_text(round(float(v)))} busy" for v in rows[col]]
+    return [f"n={int(v):,}" for v in rows[col]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -371,6 +414,7 @@ def accept_time_figure(
         _label=_labels(times["agent_id"], times["agent_name"]) if len(times) else pd.Series(dtype=str)
     )
     labels = sorted(data["_label"].unique().tolist(), key=lambda s: (s == NO_AGENT, s.casefold()))
+    cut = short_names(labels, 24)
     fig = go.Figure()
     for label in labels:
         sub = data[data["_label"] == label]
@@ -378,6 +422,7 @@ def accept_time_figure(
         agent = sub["agent_id"].iloc[0]
         common: dict[str, Any] = {
             "y": y,
+            "x": [f"{cut[label]} (n={len(sub)})"] * len(sub),
             "name": f"{label} (n={len(sub)})",
             "customdata": np.array([[None if pd.isna(agent) else agent]] * len(sub), dtype=object),
             "marker": {"color": COLORS[-1] if label == NO_AGENT else COLORS[0], "size": 4},
@@ -396,8 +441,17 @@ def accept_time_figure(
     window = ACCEPT_WINDOW_SECONDS
     mark_level(fig, window, f"accept window {window} s")
     top = float(np.nanmax(data["accept_seconds"])) if len(data) else float(window)
+    ticks = [f"{cut[label]} (n={int((data['_label'] == label).sum())})" for label in labels]
+    angle, bottom = level_ticks(ticks)
     fig.update_layout(
-        xaxis={"title": {"text": "Agent (n = accepted offers)"}, "tickangle": -30},
+        xaxis={
+            # an explicit standoff: plotly places the title by the unrotated labels otherwise, among them
+            "title": {"text": "Agent (n = accepted offers)", "standoff": 10},
+            "tickangle": angle,
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": ticks,
+        },
         yaxis={
             "title": {"text": "Seconds from the offer to the accept"},
             "range": [0, max(top, window) * 1.08],
@@ -416,7 +470,27 @@ def accept_time_figure(
         f"all periods together ({tz})" if params.get("freq") else "",
     ]
     return finish(
-        fig, title or "Time to accept, by agent", clauses, height=height, width=width, title_from="figure"
+        fig,
+        title or _accept_finding(data, window),
+        line(["accepted offers", *_range_words(params), f"offer time, {tz}"]),
+        clauses,
+        height=height,
+        width=width,
+        title_from="figure",
+        bottom=bottom,
+    )
+
+
+def _accept_finding(data: pd.DataFrame, window: int) -> str:
+    """How many accepts came after half the window, and the slowest agent by median."""
+    if data.empty:
+        return "Time to accept: no accepted offer"
+    secs = data["accept_seconds"].astype(float)
+    medians = secs.groupby(data["_label"]).median()
+    slow = str(medians.idxmax())
+    return (
+        f"Half of all accepts within {seconds_text(round(float(secs.median()), 1))}; "
+        f"slowest median: {shorten(slow, _TITLE_CHARS)} ({seconds_text(round(float(medians.max()), 1))})"
     )
 
 
@@ -473,7 +547,7 @@ def hour_weekday_figure(
             colorscale=HEAT_SCALE,
             zmin=0,
             zmax=1 if is_rate else None,
-            colorbar={"title": {"text": HEATMAP_VALUES[value]}, "tickformat": ".0%" if is_rate else ",d"},
+            colorbar={"title": {"text": HEATMAP_VALUES[value]}, **count_ticks(grid.z(value), is_rate)},
             **grid.heatmap_props(),
         )
     )
@@ -488,11 +562,13 @@ def hour_weekday_figure(
     ]
     return finish(
         fig,
-        title or f"{HEATMAP_VALUES[value]} by weekday and hour",
+        title or grid.finding(value, "offers"),
+        line(["all agents", *_range_words(params), f"local weekday and hour of the offer, {tz}"]),
         clauses,
         height=height,
         width=width,
         title_from="figure",
+        plot_px=260,
     )
 
 
@@ -559,6 +635,7 @@ def concurrency_figure(
     )
     cap = params.get("cap", AGENT_CHAT_CAP)
     top = float(np.nanmax(chats)) if len(chats) else 0.0
+    top_chats = top
     if agent_id is not None:
         mark_level(fig, cap, f"cap {cap} chats")
         top = max(top, float(cap))
@@ -576,5 +653,16 @@ def concurrency_figure(
         *range_clause(params, "chats accepted"),
         f"time: {tz}",
     ]
-    default = "Concurrent chats, all agents" if agent_id is None else f"Concurrent chats: {shown_id}"
-    return finish(fig, title or default, clauses, height=height, width=width, title_from="figure")
+    peak = f"{top_chats:.0f} chat{'s' if top_chats != 1 else ''} held at once at the peak"
+    default = f"All agents together: {peak}" if agent_id is None else f"{shown_id}: {peak} (cap {cap})"
+    if not len(chats):
+        default = "No chat held" if agent_id is None else f"{shown_id}: no chat held"
+    return finish(
+        fig,
+        title or default,
+        line([who, *_range_words(params), f"time: {tz}"]),
+        clauses,
+        height=height,
+        width=width,
+        title_from="figure",
+    )

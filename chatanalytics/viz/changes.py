@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..errors import InvalidParameterError
-from ._definitions import CHANGES_DRIVERS
+from ._definitions import CHANGES_DRIVERS, CHANGES_METRICS
 from ._format import escape, wrap
 from ._layout import empty_note, finish
 from ._tables import check_columns
@@ -26,27 +26,10 @@ from ._theme import COLORS, GRID, INK, MUTED
 
 __all__ = ["changes_overview_figure", "changes_waterfall_figure"]
 
-_METRIC_COLUMNS = [
-    "metric",
-    "label",
-    "kind",
-    "basis",
-    "before",
-    "before_low",
-    "before_high",
-    "after",
-    "after_low",
-    "after_high",
-    "change",
-    "change_low",
-    "change_high",
-    "relative_change",
-    "p_value",
-    "p_adjusted",
-    "significant",
-    "comparable",
-    "reason",
-]
+# the metrics table's columns the figures read (the counts behind each rate, the test's name and its
+# statistic are for the tables only)
+_TABLE_ONLY = ("definition", "numerator_", "denominator_", "relative_change_", "test", "statistic")
+_METRIC_COLUMNS = [c for c in CHANGES_METRICS if not c.startswith(_TABLE_ONLY)]
 _DRIVER_COLUMNS = list(CHANGES_DRIVERS)
 # the panels of the overview: kind -> (x-axis title, unit word)
 _PANELS = {
@@ -485,7 +468,13 @@ def changes_overview_figure(
     return finish(
         fig,
         title_text,
-        [compared_clause(params)],
+        compared_clause(params),
+        [
+            "each row: a metric's change from the baseline to the compared period, with its 95% interval",
+            "rates in percentage points, the count in % of the baseline, the median wait in seconds",
+            f"filled marker: significant after Holm's adjustment across the metrics (p < {alpha:g}); "
+            "open marker: within noise",
+        ],
         height=height,
         width=width,
         bottom=100 + 17 * n_note if kinds else 60,
@@ -831,7 +820,13 @@ def changes_waterfall_figure(
             "ticks": "",
         },
     )
-    clauses = [compared_clause(params)]
+    clauses = [
+        "from the baseline value (top) to the compared one (bottom), group by group",
+        "for a rate, each group's rate part (its own rate changed) and mix part (its share of the traffic "
+        "changed), Kitagawa's decomposition; the parts add up to the change",
+        f"the {top} groups with the largest change one by one, the rest summed",
+        "new and vanished groups hatched",
+    ]
     title_text = title if title is not None else _waterfall_title(mrow, steps)
     if not bool(mrow["comparable"]):
         title_text += f"<br>{escape(_short(str(mrow['reason']), 90))}"
@@ -841,6 +836,7 @@ def changes_waterfall_figure(
     return finish(
         fig,
         title_text,
+        compared_clause(params),
         clauses,
         height=height,
         width=width,

@@ -8,6 +8,7 @@ table is shown. Every figure carries its definition, :func:`caption`, as its sub
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,12 +18,30 @@ import plotly.graph_objects as go
 
 from ..errors import InvalidParameterError
 from ._definitions import FRAME_COLUMNS, FUNNEL_CURVES, FUNNEL_OVER_TIME
-from ._format import escape, range_clause, seconds_text, wrap
-from ._layout import LEGEND_BELOW, error_bars, finish
+from ._format import (
+    escape,
+    period_text,
+    range_clause,
+    seconds_text,
+    short_names,
+    shorten,
+    whole_percent,
+    wrap,
+)
+from ._layout import LEGEND_BELOW, error_bars, finish, line
 from ._tables import check_columns, group_order
 from ._theme import COLORS, group_color, rgba
 
-__all__ = ["BAR_LABELS", "VALUES", "bar_text", "caption", "funnel_figure", "over_time_figure", "time_figure"]
+__all__ = [
+    "BAR_LABELS",
+    "VALUES",
+    "bar_text",
+    "caption",
+    "funnel_figure",
+    "funnel_finding",
+    "over_time_figure",
+    "time_figure",
+]
 
 #: What a funnel bar can show: the count of units that reached the step, or a rate.
 VALUES: dict[str, str] = {
@@ -122,21 +141,83 @@ def _finish(
     width: int | None,
     tz: str = "UTC",
 ) -> go.Figure:
-    """Title and caption (the definition line, then ``extra``); room below for a horizontal legend."""
+    """Title, the subtitle line (unit, window, period, time zone) and the definition (then ``extra``)."""
+    unit = params.get("unit", "conversation")
+    sub = line(
+        [
+            f"unit: {_UNIT_WORDS.get(unit, (str(unit), str(unit)))[0]}",
+            f"window {params.get('window', '?')}",
+            period_text(params, tz),
+            f"entry time, {tz}",
+        ]
+    )
     legend_below = bool(fig.layout.showlegend) and fig.layout.legend.orientation == "h"
     return finish(
-        fig,
-        title,
-        [*_parts(params, tz), *extra],
-        height=height,
-        width=width,
-        bottom=120 if legend_below else 60,
+        fig, title, sub, [*_parts(params, tz), *extra], height=height, width=width, legend_below=legend_below
     )
 
 
-def _steps_title(params: Mapping[str, Any], table: pd.DataFrame) -> str:
-    steps = params.get("steps") or list(dict.fromkeys(table["step_name"].astype(str)))
-    return wrap("Funnel: " + " → ".join(str(s) for s in steps), 70)
+def _units(params: Mapping[str, Any]) -> str:
+    unit = params.get("unit", "conversation")
+    return _UNIT_WORDS.get(unit, (str(unit), f"{unit}s"))[1]
+
+
+def _reached(step_name: str) -> str:
+    """A step as a verb: "engaged" for the event ``engaged``, else "reached <step>"."""
+    if re.fullmatch(r"[a-z_]+ed", step_name):
+        return step_name.replace("_", " ")
+    return f"reached {escape(step_name)}"
+
+
+def funnel_finding(table: pd.DataFrame, params: Mapping[str, Any]) -> str:
+    """The title of a funnel figure: the share of units entering step 1 that reached the later steps.
+
+    One group: the second step and the last, e.g. "36% of triggered conversations engaged; 19%
+    completed". Several: the range of the last step's overall rate across the groups.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``FunnelResult.frame()``.
+    params : dict
+        ``FunnelResult.params`` (``unit``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"group": "All", "step": [1, 2, 3], "step_name": ["triggered", "engaged",
+    ...     "completed"], "converted": [100, 36, 19], "overall_rate": [1.0, 0.36, 0.19]})
+    >>> funnel_finding(t, {"unit": "conversation"})
+    '36% of triggered conversations engaged; 19% completed'
+    """
+    rows = table.sort_values("step", kind="stable")
+    names = list(dict.fromkeys(rows["step_name"].astype(str)))
+    if not names:
+        return "Funnel: no step"
+    first = f"{escape(names[0])} {_units(params)}"
+    groups = group_order(rows)
+    if len(names) == 1:
+        return f"{int(rows['converted'].sum()):,} {first}"
+    if len(groups) == 1:
+        rate = dict(zip(rows["step_name"].astype(str), rows["overall_rate"].astype(float), strict=False))
+        text = f"{whole_percent(rate[names[1]])} of {first} {_reached(names[1])}"
+        if len(names) > 2:
+            text += f"; {whole_percent(rate[names[-1]])} {_reached(names[-1])}"
+        return text
+    last = rows[rows["step_name"].astype(str) == names[-1]].dropna(subset=["overall_rate"])
+    if last.empty:
+        return f"No {first} entered the funnel"
+    rates = last["overall_rate"].to_numpy(dtype=float)
+    lo, hi = last.iloc[int(np.argmin(rates))], last.iloc[int(np.argmax(rates))]
+    return (
+        f"{whole_percent(float(hi['overall_rate']))} of {first} {_reached(names[-1])} in "
+        f"{escape(shorten(hi['group'], 24))}, {whole_percent(float(lo['overall_rate']))} in "
+        f"{escape(shorten(lo['group'], 24))}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -147,7 +228,7 @@ def _steps_title(params: Mapping[str, Any], table: pd.DataFrame) -> str:
 BAR_LABELS = "on the bars: % of the previous step, then % of units entering step 1 (overall)"
 
 
-def bar_text(step: int, conversion_rate: float, overall_rate: float) -> str:
+def bar_text(step: int, conversion_rate: float, overall_rate: float, *, compact: bool = False) -> str:
     """The label printed on a funnel bar: the step's conversion and its overall conversion.
 
     Parameters
@@ -157,6 +238,8 @@ def bar_text(step: int, conversion_rate: float, overall_rate: float) -> str:
     conversion_rate, overall_rate : float
         The row's ``conversion_rate`` (from the previous step) and ``overall_rate`` (of units entering
         step 1); NaN when no unit entered.
+    compact : bool, default False
+        One line, ``"51% · 18%"``, for narrow bars (many groups).
 
     Returns
     -------
@@ -173,6 +256,8 @@ def bar_text(step: int, conversion_rate: float, overall_rate: float) -> str:
         return ""
     if step == 1:
         return f"{overall_rate:.0%}"
+    if compact:
+        return f"{conversion_rate:.0%} · {overall_rate:.0%}"
     return f"{conversion_rate:.0%} step<br>{overall_rate:.0%} overall"
 
 
@@ -227,6 +312,7 @@ def funnel_figure(
     is_rate = value != "converted"
     step_names = list(dict.fromkeys(table.sort_values("step", kind="stable")["step_name"].astype(str)))
     groups = group_order(table)
+    cut = short_names(groups)
     fig = go.Figure()
     hover = (
         "<b>%{customdata[12]}</b><br>step %{customdata[1]}: %{x}<br>"
@@ -246,7 +332,7 @@ def funnel_figure(
             col = sub[c].to_numpy()
             custom[:, j] = [int(v) for v in col] if j <= 5 else [float(v) for v in col]
         text = [
-            bar_text(int(step), conv, overall)
+            bar_text(int(step), conv, overall, compact=len(groups) > 3)
             for step, conv, overall in zip(
                 sub["step"],
                 sub["conversion_rate"].astype(float),
@@ -264,12 +350,15 @@ def funnel_figure(
             go.Bar(
                 x=sub["step_name"].astype(str).tolist(),
                 y=y,
-                name=escape(g),
+                name=escape(cut[g]),
                 marker={"color": group_color(i, g)},
                 customdata=custom,
                 text=text,
                 textposition="outside",
-                textangle=0,
+                # many groups make narrow bars: their one-line labels run upwards
+                textangle=-90 if len(groups) > 3 else 0,
+                textfont={"size": 11 if len(groups) > 3 else 12},
+                constraintext="none",
                 cliponaxis=False,
                 error_y=error_y,
                 hovertemplate=hover,
@@ -281,7 +370,9 @@ def funnel_figure(
         # room above a full bar for its two-line label
         yaxis.update(tickformat=".0%", range=[0, 1.16])
     else:
-        yaxis.update(tickformat=",d", range=None, autorange=True)
+        # room above the tallest bar for its label (plotly's autorange leaves none for outside text)
+        top = float(np.nanmax(table["converted"].to_numpy(dtype=float))) if len(table) else 0.0
+        yaxis.update(tickformat=",d", range=[0, max(top, 1.0) * 1.18], autorange=False)
     fig.update_layout(
         barmode="group",
         xaxis={
@@ -301,7 +392,7 @@ def funnel_figure(
         clickmode="event",
     )
     extra = [BAR_LABELS, *(["bars: 95% Wilson intervals"] if is_rate else [])]
-    return _finish(fig, params, title or _steps_title(params, table), extra, height, width, tz)
+    return _finish(fig, params, title or funnel_finding(table, params), extra, height, width, tz)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -359,6 +450,7 @@ def over_time_figure(
     data = over_time[over_time["step"] == chosen].sort_values("period", kind="stable")
     step_name = str(data["step_name"].iloc[0]) if len(data) else str(chosen)
     groups = group_order(over_time)
+    cut = short_names(groups)
     fig = go.Figure()
     hover = (
         "<b>%{customdata[0]}</b> %{x|%Y-%m-%d}<br>entered step 1: %{customdata[1]:,}, "
@@ -402,7 +494,7 @@ def over_time_figure(
                 y=np.where(imm, np.nan, y),
                 customdata=custom,
                 mode="lines+markers",
-                name=escape(g),
+                name=escape(cut[g]),
                 legendgroup=g,
                 line={"color": color, "width": 2},
                 marker={"color": color, "size": 7, "symbol": "circle"},
@@ -422,8 +514,9 @@ def over_time_figure(
                     y=y[keep],
                     customdata=custom[keep],
                     mode="lines+markers",
-                    name=f"{escape(g)} (immature)",
+                    name=f"{escape(cut[g])} (immature)",
                     legendgroup=g,
+                    showlegend=False,  # the dotted line and open markers are explained in the definition
                     line={"color": color, "width": 2, "dash": "dot"},
                     marker={
                         "color": color,
@@ -456,9 +549,17 @@ def over_time_figure(
         hovermode="closest",
     )
     extra = [f"x: the {word} in which units entered step 1", "band: 95% Wilson interval", _IMMATURE_NOTE]
-    return _finish(
-        fig, params, title or f"Overall conversion to '{step_name}' by {word}", extra, height, width, tz
-    )
+    mature = data[~data["immature"].astype(bool)].dropna(subset=["overall_rate"])
+    if len(mature):
+        lo, hi = mature["overall_rate"].astype(float).min(), mature["overall_rate"].astype(float).max()
+        default = (
+            f"{_reached(step_name).capitalize()}: {whole_percent(lo)} to {whole_percent(hi)} "
+            f"of each {word}'s "
+            f"entering {_units(params)}"
+        )
+    else:
+        default = f"Overall conversion to {escape(step_name)} by {word}: no complete {word} yet"
+    return _finish(fig, params, title or default, extra, height, width, tz)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -520,6 +621,7 @@ def time_figure(
     """
     check_columns(curves, _CURVE_COLUMNS, "curves")
     groups = group_order(curves)
+    cut = short_names(groups, 24)
     steps = sorted(int(s) for s in curves["step"].unique())
     names = dict(zip(curves["step"].astype(int), curves["step_name"].astype(str), strict=False))
     dashes = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -544,9 +646,8 @@ def time_figure(
                         "width": 2,
                         "dash": dashes[si % len(dashes)] if many else "solid",
                     },
-                    name=names[s],
+                    name=f"{escape(cut[g])}: {names[s]}" if many else names[s],
                     legendgroup=g if many else label,
-                    legendgrouptitle={"text": escape(g)} if many else None,
                     customdata=np.array([[g, s]] * len(sub), dtype=object),
                     hovertemplate=(
                         f"<b>{label}</b><br>%{{x:,.1f}} s after the previous step<br>"
@@ -575,9 +676,32 @@ def time_figure(
             "range": [0, 1.02],
         },
         showlegend=True,
-        # several groups: a legend block per group (title = group, entries = steps) on the right
-        legend=LEGEND_BELOW if len(groups) == 1 else {"orientation": "v", "groupclick": "toggleitem"},
+        # several groups: an entry per group and step, under the plot (the height grows with its rows)
+        legend={**LEGEND_BELOW, "groupclick": "toggleitem"},
         hovermode="closest",
     )
-    extra = ["curves: Kaplan-Meier, units still open counted as censored"]
-    return _finish(fig, params, title or "Time to reach each step", extra, height, width, tz)
+    extra = [
+        "curves: Kaplan-Meier estimate (see the glossary), units still open counted as censored "
+        "(they count until they leave the window, then drop out of the denominator)"
+    ]
+    return _finish(
+        fig, params, title or _time_finding(curves, groups, steps, names), extra, height, width, tz
+    )
+
+
+def _time_finding(curves: pd.DataFrame, groups: list[str], steps: list[int], names: dict[int, str]) -> str:
+    """The last step's final share (of the first group) and the time by which half of that was reached."""
+    if not steps or not groups:
+        return "Time to reach each step: nothing to draw"
+    s = steps[-1]
+    sub = curves[(curves["group"].astype(str) == groups[0]) & (curves["step"].astype(int) == s)]
+    share = sub.sort_values("seconds", kind="stable")["converted_share"].astype(float)
+    if share.empty or not np.isfinite(share.max()) or share.max() <= 0:
+        return f"No unit {_reached(names[s])} after the previous step"
+    final = float(share.max())
+    half = float(sub.loc[share.index[share >= final / 2][0], "seconds"])
+    who = "" if len(groups) == 1 else f" ({escape(shorten(groups[0], 24))})"
+    return (
+        f"{whole_percent(final)} of those at the previous step {_reached(names[s])}{who}; "
+        f"half of them within {seconds_text(round(half))}"
+    )

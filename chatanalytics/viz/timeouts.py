@@ -24,12 +24,22 @@ from ._definitions import (
     CAUSES,
     IDLE_TIMEOUT_SECONDS,
     TIMEOUT_CAUSES,
+    TIMEOUT_CURVES,
     TIMEOUT_OUTCOMES,
     TIMEOUT_SERVICE_LEVEL,
 )
-from ._format import escape, percent, range_clause
-from ._grid import DAY_AXIS, hour_axis, weekday_hour_grid
-from ._layout import empty_note, error_bars, finish
+from ._format import (
+    escape,
+    percent,
+    period_text,
+    range_clause,
+    seconds_text,
+    short_names,
+    shorten,
+    whole_percent,
+)
+from ._grid import DAY_AXIS, count_ticks, hour_axis, weekday_hour_grid
+from ._layout import empty_note, error_bars, finish, level_ticks, line, spaced_ticks
 from ._tables import check_columns, group_order, group_rows
 from ._theme import ALERT, COLORS, GRID, HEAT_SCALE, INK, MISS_SCALE, REFERENCE_LINE, group_color, rgba
 
@@ -76,16 +86,9 @@ _CAUSE_LABELS = {
 }
 _KIND_COLORS = {"staffing": COLORS[1], "response": COLORS[0]}
 _OUTCOME_COLUMNS = list(TIMEOUT_OUTCOMES)
-_KM_COLUMNS = ["group", "seconds", "at_risk", "accepted_share", "accepted_share_low", "accepted_share_high"]
-_CIF_COLUMNS = [
-    "group",
-    "seconds",
-    "at_risk",
-    "accepted",
-    "missed",
-    "left",
-    *[f"cif_{o}{s}" for o in ("accepted", "missed", "left") for s in ("", "_low", "_high")],
-]
+# the curves table's columns each estimate reads: the Kaplan-Meier share, or the competing outcomes
+_KM_COLUMNS = [c for c in TIMEOUT_CURVES if c in ("group", "seconds", "at_risk") or c.startswith("accepted_")]
+_CIF_COLUMNS = [c for c in TIMEOUT_CURVES if c not in ("censored",) and not c.startswith("accepted_")]
 _SL_COLUMNS = list(TIMEOUT_SERVICE_LEVEL)
 _CAUSE_COLUMNS = list(TIMEOUT_CAUSES)
 
@@ -122,6 +125,54 @@ def _where_part(params: Mapping[str, Any]) -> list[str]:
 def _scope(params: Mapping[str, Any]) -> list[str]:
     """Which requests are drawn: the ``where`` slice and the date range."""
     return [*_where_part(params), *range_clause(params, "requests made")]
+
+
+def _finish(
+    fig: go.Figure,
+    title: str,
+    params: Mapping[str, Any],
+    parts: Sequence[str],
+    size: tuple[int | None, int | None],
+    *,
+    group: str = "All",
+    what: str = "",
+    **options: Any,
+) -> go.Figure:
+    """Title, the subtitle line (:func:`_sub`, naming ``group`` unless it is All) and the definition."""
+    counted = " ".join(w for w in (what, "live-chat requests") if w)
+    if group != "All":
+        counted += f" of {escape(shorten(group, 30))}"
+    legend = bool(fig.layout.showlegend)
+    return finish(
+        fig,
+        title,
+        _sub(params, counted),
+        parts,
+        height=size[0],
+        width=size[1],
+        title_from="figure",
+        legend_below=legend,
+        **options,
+    )
+
+
+def _sub(params: Mapping[str, Any], what: str = "live-chat requests") -> str:
+    """The subtitle line: what is counted, the slice, the period and the time zone."""
+    where = params.get("where") or {}
+    sliced = ", ".join(
+        f"{col} in ({', '.join(escape(v) for v in value)})"
+        if isinstance(value, (list, tuple, set))
+        else f"{col} = {escape(value)}"
+        for col, value in where.items()
+    )
+    return line(
+        [
+            what,
+            sliced,
+            period_text(params) if params.get("start") is not None or params.get("end") is not None else "",
+            f"first offer time, {params.get('tz', 'UTC')}",
+        ]
+    )
 
 
 def _groups_part(params: Mapping[str, Any]) -> str:
@@ -338,22 +389,29 @@ def outcomes_figure(
             f"{_OUTCOME_LABELS[_IDLE]}: share of accepted chats (not of requests) that ended by the "
             f"{IDLE_TIMEOUT_SECONDS // 60}-minute idle timeout",
         ]
-        default_title = "What became of the live-chat requests"
+        default_title = _outcomes_finding(requests, n_requests)
     else:
         axis_title, word = _slice_words(slice, tz)
         groups = group_order(requests)
+        labelled = len(groups) <= 8
+        cut = short_names(groups, 24)
+        angle, bottom = level_ticks(list(cut.values()))
         for outcome in _REQUEST_OUTCOMES:
             sub = requests[requests["outcome"].astype(str) == outcome]
             fig.add_trace(
                 go.Bar(
-                    x=[escape(g) for g in sub["group"].astype(str)],
+                    x=[escape(cut[g]) for g in sub["group"].astype(str)],
                     y=sub["share"].to_numpy(dtype=float),
                     name=_OUTCOME_LABELS[outcome],
                     marker={"color": _OUTCOME_COLORS[outcome]},
-                    text=_n_text(sub),
-                    textposition="inside",
+                    # up to 8 groups, each bar carries its count / denominator (above it, upright);
+                    # more make bars too narrow for a label: the counts are in the hover
+                    text=_n_text(sub) if labelled else None,
+                    textposition="outside" if labelled else "none",
                     textangle=-90,
-                    insidetextanchor="end",
+                    textfont={"size": 10},
+                    constraintext="none",
+                    cliponaxis=False,
                     customdata=_outcome_custom(sub),
                     error_y=_share_bars(sub),
                     hovertemplate=_OUTCOME_HOVER,
@@ -362,21 +420,35 @@ def outcomes_figure(
         fig.update_layout(
             barmode="group",
             xaxis={
-                "title": {"text": axis_title},
+                "title": {"text": axis_title, "standoff": 10},  # below upright labels, not among them
                 "type": "category",
                 "categoryorder": "array",
-                "categoryarray": [escape(g) for g in groups],
+                "categoryarray": [escape(cut[g]) for g in groups],
+                "tickangle": angle,
             },
-            yaxis={"title": {"text": "Share of requests"}, "tickformat": ".0%", "range": [0, 1.05]},
+            # room above a full bar for its upright count label
+            yaxis={
+                "title": {"text": "Share of requests"},
+                "tickformat": ".0%",
+                "range": [0, 1.3 if labelled else 1.05],
+                "tickvals": [
+                    0,
+                    0.2,
+                    0.4,
+                    0.6,
+                    0.8,
+                    1.0,
+                ],  # a share ends at 100%, the room above is for labels
+            },
             showlegend=True,
-            uniformtext={"minsize": 9, "mode": "hide"},
         )
         parts += [
             f"share of requests in each {word}; denominator: the requests whose first offer falls in the "
-            f"{word} (n = count / denominator on the bars and in the hover)",
+            f"{word} (count / denominator "
+            + ("on the bars and in the hover)" if labelled else "in the hover)"),
             _groups_part(params) if slice == params.get("by") else "",
         ]
-        default_title = f"What became of the live-chat requests, by {word}"
+        default_title = _slice_finding(requests, word)
     parts += [
         _missed_words(params),
         "left: the visitor left while waiting; open: no outcome before the end of the data",
@@ -384,8 +456,32 @@ def outcomes_figure(
         *_scope(params),
         f"time basis: the request's first offer, {tz}",
     ]
-    return finish(
-        fig, title or default_title, parts, height=height, width=width, title_from="figure", legend_below=True
+    return _finish(
+        fig, title or default_title, params, parts, (height, width), bottom=80 if slice == "all" else bottom
+    )
+
+
+def _outcomes_finding(requests: pd.DataFrame, n: int) -> str:
+    """The shares of all requests accepted and missed, e.g. "72% of 98 requests accepted; 20% missed"."""
+    share = dict(zip(requests["outcome"].astype(str), requests["share"].astype(float), strict=False))
+    if not n:
+        return "No live-chat request"
+    return (
+        f"{whole_percent(share.get('accepted', np.nan))} of {n:,} live-chat requests accepted; "
+        f"{whole_percent(share.get('missed', np.nan))} missed"
+    )
+
+
+def _slice_finding(requests: pd.DataFrame, word: str) -> str:
+    """The group with the highest share of missed requests."""
+    missed = requests[requests["outcome"].astype(str) == "missed"].dropna(subset=["share"])
+    if missed.empty:
+        return f"Missed requests by {word}: none"
+    row = missed.iloc[int(np.argmax(missed["share"].to_numpy(dtype=float)))]
+    return (
+        f"Most missed: {whole_percent(float(row['share']))} of requests in "
+        f"{escape(shorten(row['group'], 28))} "
+        f"({int(row['count']):,} of {int(row['denominator']):,}); by {word}"
     )
 
 
@@ -516,6 +612,7 @@ def curves_figure(
     check_columns(curves, _KM_COLUMNS if estimate == "km" else _CIF_COLUMNS, "curves")
     present = group_order(curves)
     chosen = _pick_groups(groups, present, estimate)
+    cut = short_names(chosen, 24)
     n_rows = len(chosen)
     plot_px, risk_px = 360, 34 + 22 * n_rows
     fig = make_subplots(
@@ -530,9 +627,10 @@ def curves_figure(
     for i, g in enumerate(chosen):
         sub = curves[curves["group"].astype(str) == g].sort_values("seconds", kind="stable")
         label = escape(g)
+        short = escape(cut[g])
         color = group_color(i, g) if estimate == "km" else INK
         if estimate == "km":
-            _add_curve(fig, sub, "accepted_share", color, label, label, f"{label}: accepted")
+            _add_curve(fig, sub, "accepted_share", color, short, label, f"{label}: accepted")
             events = sub["seconds"][sub["accepted"] > 0] if "accepted" in sub else sub["seconds"]
         else:
             for outcome in ("accepted", "missed", "left"):
@@ -543,7 +641,7 @@ def curves_figure(
             events = sub["seconds"][(sub[["accepted", "missed", "left"]] > 0).any(axis=1)]
         if len(events):
             last_event = max(last_event, float(events.max()))
-        risk_rows.append((label, color, _at_risk_numbers(sub)))
+        risk_rows.append((short, color, _at_risk_numbers(sub)))
     for label, color, numbers in risk_rows:
         fig.add_trace(
             go.Scatter(
@@ -603,7 +701,7 @@ def curves_figure(
             "fixedrange": True,
         },
         showlegend=not is_km or n_rows > 1,
-        legend={"title": {"text": (params.get("by") or "") if is_km else escape(chosen[0])}},
+        legend={"title": {"text": (params.get("by") or "") if is_km else escape(shorten(chosen[0], 24))}},
         hovermode="closest",
     )
     if is_km:
@@ -613,7 +711,7 @@ def curves_figure(
             f"censoring: {params.get('censoring', '')}",
             "band: 95% pointwise (Greenwood, log-log)",
         ]
-        default_title = "Time to accept"
+        default_title = _km_finding(curves, chosen, window)
     else:
         parts = [
             f"group: {escape(chosen[0])}",
@@ -621,21 +719,42 @@ def curves_figure(
             str(params.get("competing", "")),
             "band: 95% pointwise",
         ]
-        default_title = "What happens while visitors wait"
+        default_title = _cif_finding(curves, chosen[0], window)
     parts += [
         f"dashed line: Adobe's {window} s accept window (Team routing's second agent can accept later)",
         "at risk: requests still waiting at that time (the table's at_risk at the first wait at or after it)",
         _groups_part(params) if is_km else "",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or default_title,
-        parts,
-        height=height if height is not None else plot_px + risk_px + 200,
-        width=width,
-        title_from="figure",
-    )
+    return _finish(fig, title or default_title, params, parts, (height, width), plot_px=plot_px + risk_px)
+
+
+def _at(sub: pd.DataFrame, column: str, seconds: float) -> float:
+    """A stepped curve's value at ``seconds``: its last row at or before it (0 before the first)."""
+    rows = sub[sub["seconds"].astype(float) <= seconds]
+    return float(rows[column].iloc[-1]) if len(rows) else 0.0
+
+
+def _km_finding(curves: pd.DataFrame, chosen: list[str], window: int) -> str:
+    """The first group's share accepted within the window, and the wait by which half were accepted."""
+    g = chosen[0]
+    sub = curves[curves["group"].astype(str) == g].sort_values("seconds", kind="stable")
+    who = "" if len(chosen) == 1 else f" ({escape(shorten(g, 24))})"
+    within = _at(sub, "accepted_share", window)
+    half = sub[sub["accepted_share"].astype(float) >= 0.5]
+    text = f"{whole_percent(within)} of requests accepted within the {window} s window{who}"
+    if len(half):
+        text += f"; half within {seconds_text(round(float(half['seconds'].iloc[0])))}"
+    return text
+
+
+def _cif_finding(curves: pd.DataFrame, group: str, window: int) -> str:
+    sub = curves[curves["group"].astype(str) == group].sort_values("seconds", kind="stable")
+    shares = [
+        f"{whole_percent(_at(sub, f'cif_{o}', window))} {_OUTCOME_LABELS[o]}"
+        for o in ("accepted", "missed", "left")
+    ]
+    return f"By {window} s: " + ", ".join(shares)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -755,12 +874,15 @@ def service_level_figure(
     fig.add_vline(x=window, line=REFERENCE_LINE)
     accepted = sub["seconds"][sub["accepted"] > 0] if "accepted" in sub else sub["seconds"]
     thresholds = ", ".join(str(int(s)) for s in levels["seconds"])
+    end = _x_end(float(accepted.max()) if len(accepted) else 0.0)
     fig.update_layout(
         xaxis={
             "title": {"text": "Seconds since the request's first offer"},
-            "range": [0, _x_end(float(accepted.max()) if len(accepted) else 0.0)],
+            "range": [0, end],
             "tickmode": "array",
-            "tickvals": sorted({0, *(int(s) for s in levels["seconds"]), *AT_RISK_SECONDS}),
+            # the thresholds first, then the round times that leave room for their labels
+            "tickvals": spaced_ticks(AT_RISK_SECONDS, [int(s) for s in levels["seconds"]], end),
+            "tickangle": 0,
             "showgrid": True,
         },
         yaxis={
@@ -780,15 +902,21 @@ def service_level_figure(
         f"dashed line: Adobe's {window} s accept window",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or "Service level: accepted within T",
-        parts,
-        height=height,
-        width=width,
-        title_from="figure",
-        legend_below=True,
+    return _finish(fig, title or _sl_finding(levels), params, parts, (height, width), group=group)
+
+
+def _sl_finding(levels: pd.DataFrame) -> str:
+    """The service level at the largest threshold and at the smallest."""
+    shown = levels.dropna(subset=["service_level"])
+    if shown.empty:
+        return "Service level: no request"
+    last, first = shown.iloc[-1], shown.iloc[0]
+    text = (
+        f"{whole_percent(float(last['service_level']))} of requests accepted within {int(last['seconds'])} s"
     )
+    if len(shown) > 1:
+        text += f"; {whole_percent(float(first['service_level']))} within {int(first['seconds'])} s"
+    return text
 
 
 # --------------------------------------------------------------------------------------------------
@@ -866,7 +994,7 @@ def heatmap_figure(
             z=grid.z("requests"),
             colorscale=HEAT_SCALE,
             zmin=0,
-            colorbar={"tickformat": ",d", "x": 1.005, "thickness": 10},
+            colorbar={**count_ticks(grid.z("requests")), "x": 1.005, "thickness": 10},
             name="requests",
             **common,
         ),
@@ -888,13 +1016,8 @@ def heatmap_figure(
         "all groups together",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or "Missed requests by weekday and hour",
-        parts,
-        height=height if height is not None else 460,
-        width=width,
-        title_from="figure",
+    return _finish(
+        fig, title or grid.finding("miss_rate", "requests"), params, parts, (height, width), plot_px=260
     )
 
 
@@ -1006,11 +1129,13 @@ def causes_figure(
         "chats in other tools, or whether an agent who was never offered the request was free",
         *_scope(params),
     ]
-    return finish(
-        fig,
-        title or "Why requests were missed",
-        parts,
-        height=height if height is not None else 380,
-        width=width,
-        title_from="figure",
+    top_cause = int(np.argmax(missed)) if total else -1
+    default = (
+        f"Most missed requests: {_CAUSE_LABELS.get(cause[top_cause], cause[top_cause])} "
+        f"({int(missed[top_cause]):,} of {total:,}, {kinds[top_cause]})"
+        if total
+        else "No missed requests"
+    )
+    return _finish(
+        fig, title or default, params, parts, (height, width), group=group, what="missed", plot_px=200
     )

@@ -77,7 +77,8 @@ def weekly():
 
 
 def subtitle(fig: go.Figure) -> str:
-    return fig.layout.title.subtitle.text.replace("<br>", " ")
+    """The words a reader gets: the subtitle line, then the definition behind "About this chart"."""
+    return (fig.layout.title.subtitle.text + " " + fig.layout.meta["about"]).replace("<br>", " ")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,7 +105,8 @@ def test_rate_leaderboard_on_the_hand_built_frame(tiny):
     assert np.asarray(bar.x) - np.asarray(bar.error_x.arrayminus) == pytest.approx(t["acceptance_rate_low"])
     assert fig.layout.xaxis.tickformat == ".0%"
     values = fig.data[1]  # the value column beside the bars
-    assert list(values.text) == ["67%   n=3 offers", "100%   n=1 offers", "0%   n=1 offers"]
+    assert list(values.text) == ["67%   n=3", "100%   n=1", "0%   n=1"]
+    assert "n = offers" in fig.layout.title.subtitle.text  # what n counts, once, in the subtitle line
     assert all("n=" in str(c[3]) for c in bar.customdata)  # n in the hover too
     text = subtitle(fig)
     assert METRICS["acceptance_rate"] in text and "denominator and n: offers" in text
@@ -137,7 +139,7 @@ def test_rate_leaderboard_ranks_small_counts_last_and_shrunk_rates_by_value(tiny
     raw = {"a1": "67%", "c3": "100%", "b2": "0%"}
     n = {"a1": 3, "c3": 1, "b2": 1}
     for i, text in zip(ids, fig.data[1].text, strict=True):
-        assert f"(raw {raw[i]})" in text and f"n={n[i]} offers" in text
+        assert f"(raw {raw[i]})" in text and text.endswith(f"n={n[i]}")
     assert "ranked by the shrunk rate" in subtitle(fig)
 
 

@@ -162,7 +162,8 @@ def test_caption_without_breakdown_names_no_column():
 
 
 def subtitle(fig: go.Figure) -> str:
-    return fig.layout.title.subtitle.text.replace("<br>", " ")
+    """The words a reader gets: the subtitle line, then the definition behind "About this chart"."""
+    return (fig.layout.title.subtitle.text + " " + fig.layout.meta["about"]).replace("<br>", " ")
 
 
 def test_funnel_figure_structure():
@@ -186,7 +187,10 @@ def test_funnel_figure_structure():
     assert "overall %{customdata[9]:.1%} (95% CI" in fig.data[1].hovertemplate
     assert fig.layout.barmode == "group"
     assert list(fig.layout.xaxis.categoryarray) == STEPS
-    assert fig.layout.title.text == "Funnel: triggered → engaged → email_input | phone_input"
+    # the title states the finding: the last step's overall rate, highest and lowest group
+    assert fig.layout.title.text.replace("<br>", " ") == (
+        "30% of triggered conversations reached email_input | phone_input in chatbot, 10% in popup"
+    )
     assert fig.data[0].error_y.visible is False
 
 
@@ -300,7 +304,7 @@ def test_over_time_figure_uses_the_last_step_by_default_and_the_table_values():
     assert band.name == "popup 95% CI"
     assert "email_input | phone_input" in fig.layout.title.text
     fig2 = over_time_figure(table, PARAMS, step=2)
-    assert "engaged" in fig2.layout.title.text
+    assert "engaged" in fig2.layout.title.text.lower()
     with pytest.raises(InvalidParameterError):
         over_time_figure(table, PARAMS, step=7)
 
@@ -328,12 +332,12 @@ def test_time_figure_step_curves():
     assert len(fig.data) == 4  # 2 groups x 2 steps
     assert all(t.type == "scatter" and t.line.shape == "hv" for t in fig.data)
     assert [(t.legendgroup, t.name) for t in fig.data] == [
-        ("popup", "engaged"),
-        ("popup", "email_input | phone_input"),
-        ("chatbot", "engaged"),
-        ("chatbot", "email_input | phone_input"),
+        ("popup", "popup: engaged"),
+        ("popup", "popup: email_input | phone_input"),
+        ("chatbot", "chatbot: engaged"),
+        ("chatbot", "chatbot: email_input | phone_input"),
     ]
-    assert fig.data[0].legendgrouptitle.text == "popup"
+    assert fig.layout.legend.orientation == "h"  # under the plot, where its rows add to the height
     assert fig.data[0].line.color == fig.data[1].line.color != fig.data[2].line.color
     assert fig.data[0].line.dash != fig.data[1].line.dash
     np.testing.assert_allclose(fig.data[0].x, [2, 8, 30, 95, 600])

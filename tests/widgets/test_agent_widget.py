@@ -77,7 +77,7 @@ def test_metric_control_redraws_in_place_without_recomputing(widget, calls):
         assert [x for x, i in zip(fw.data[0].x, bar_ids(widget), strict=True) if i is not None] == (
             pytest.approx(latest.loc[agents, metric].tolist())
         )
-        assert METRICS[metric] in widget.caption.replace("<br>", " ")
+        assert METRICS[metric] in widget.figure.layout.meta["about"]  # "About this chart"
     assert fw.data[0].error_x.visible is True  # meeting_rate has its interval
     widget.controls["metric"].value = "offers"
     assert fw.data[0].error_x.visible is False and fw.layout.xaxis.tickformat == ",d"
@@ -120,7 +120,8 @@ def test_dates_recompute(widget, calls, events):
     # the period choices follow the new result
     periods = [v for _, v in widget.controls["period"].options][1:]
     assert periods == sorted(direct.frame()["period"].unique())
-    assert f"offers and chats in [2026-10-12, 2026-10-21) {TZ}" in (widget.caption.replace("<br>", " "))
+    assert f"period: 2026-10-12 to 2026-10-20 · n = offers · offer time, {TZ}" == widget.caption
+    assert f"offers and chats in [2026-10-12, 2026-10-21) {TZ}" in widget.figure.layout.meta["about"]
 
 
 def test_an_inverted_range_shows_a_message_and_keeps_the_result(widget, calls):

@@ -152,7 +152,8 @@ def test_dates_recompute_and_an_inverted_range_shows_a_message(widget, events):
     assert widget.result.params["end"] == pd.Timestamp("2026-10-21 04:00", tz="UTC")  # "to" is inclusive
     direct = ca.timeouts(events, tz=TZ, start="2026-10-12 00:00-04:00", end="2026-10-21 00:00-04:00")
     assert widget.result.summary() == direct.summary()
-    assert f"requests made in [2026-10-12, 2026-10-21) {TZ}" in (widget.caption.replace("<br>", " "))
+    assert f"2026-10-12 to 2026-10-20 · first offer time, {TZ}" in widget.caption
+    assert f"requests made in [2026-10-12, 2026-10-21) {TZ}" in widget.figure.layout.meta["about"]
     before, x = widget.result, list(widget.figure.data[0].y)
     widget.controls["end"].value = dt.date(2026, 10, 1)
     assert "ends before it starts" in widget.message.value
