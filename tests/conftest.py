@@ -175,3 +175,16 @@ def _own_config_folder(tmp_path_factory):
         os.environ.pop("XDG_CONFIG_HOME", None)
     else:
         os.environ["XDG_CONFIG_HOME"] = old
+
+
+def record_lines(data: bytes) -> list[bytes]:
+    r"""The non-blank lines of a JSON-lines file as the loaders cut it, worked out independently: lines
+    end in ``\n`` (a ``\r`` before it is white space), except in a file with no ``\n`` at all whose
+    ``\r`` (not as its last byte) marks old Mac line ends. A leading byte-order mark is not a record.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    cr = data.find(b"\r")
+    if b"\n" not in data and 0 <= cr < len(data) - 1:
+        data = data.replace(b"\r", b"\n")
+    return [line for line in data.split(b"\n") if line.strip()]

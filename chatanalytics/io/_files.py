@@ -329,16 +329,17 @@ BOM = b"\xef\xbb\xbf"
 
 
 def cr_line_ends(head: bytes) -> bool | None:
-    r"""Whether a file's lines end in a lone ``\r`` (old Mac line ends), told by its first line end:
-    True for a ``\r`` not followed by ``\n``, False for ``\n`` or ``\r\n``, None when ``head`` holds no
-    line end yet (or ends in the ``\r`` in question).
+    r"""Whether a file's lines end in a lone ``\r`` (old Mac line ends): True when ``head`` holds a
+    ``\r`` (not as its last byte, which may be half of a ``\r\n``) and no ``\n`` at all; False as soon
+    as it holds a ``\n`` (a stray ``\r`` inside a line of an LF or CRLF file is that line's problem);
+    None while neither can be told.
     """
-    lf, cr = head.find(b"\n"), head.find(b"\r")
-    if cr < 0 or 0 <= lf < cr:
-        return False if lf >= 0 else None
-    if cr + 1 == len(head):
+    if b"\n" in head:
+        return False
+    cr = head.find(b"\r")
+    if cr < 0 or cr + 1 == len(head):
         return None
-    return head[cr + 1 : cr + 2] != b"\n"
+    return True
 
 
 def _by_lines(data: bytes) -> Iterator[bytes]:
@@ -365,9 +366,10 @@ def _by_lines(data: bytes) -> Iterator[bytes]:
 def iter_blocks(path: Path, state: StreamState) -> Iterator[Block]:
     r"""Yield blocks of whole lines (the last line of a file may lack its newline).
 
-    A byte-order mark at the start of the file is dropped. A file whose first line ends in a lone
-    ``\r`` is read with ``\r`` as its line end. A block holds at most :data:`BLOCK_BYTES` bytes and
-    about :data:`BLOCK_LINES` lines, so memory per block stays bounded however short the lines are.
+    A byte-order mark at the start of the file is dropped. A file whose line ends are lone ``\r``
+    (no ``\n`` before the first of them) is read with ``\r`` as its line end. A block holds at most
+    :data:`BLOCK_BYTES` bytes and about :data:`BLOCK_LINES` lines, so memory per block stays bounded
+    however short the lines are.
     """
     carry = b""
     line = 1

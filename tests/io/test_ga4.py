@@ -45,6 +45,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chatanalytics as ca
+from tests.conftest import record_lines
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ga4_bigquery"
 GLOB = str(DATA / "events_*.json")
@@ -410,7 +411,7 @@ def test_garbage_mixed_with_valid_lines_is_accounted_for(tmp_path, lines, gz):
         assert not any(line.strip() for line in lines)
         return
     c = ca.load_report(events).counts()
-    records = sum(1 for line in data.split(b"\n") if line.strip())
+    records = len(record_lines(data))
     assert c["records"] == records == c["events"] + c["rejected"] + c["duplicates"] + c["ignored"]
     valid = {line for line in lines if line in VALID}
     chat = {line for line in valid if '"user_engagement"' not in line}

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import chatanalytics as ca
 from chatanalytics.schema import COLUMNS, EVENT_TYPES
+from tests.conftest import record_lines
 from tests.io.test_format_contract import REGISTERED, assert_adds_up, fixture_of
 
 _TS = st.sampled_from(
@@ -62,10 +63,7 @@ _LINE = st.one_of(
 
 
 def expected_records(data: bytes) -> int:
-    parts = data.split(b"\n")
-    if parts and parts[-1] == b"":
-        parts = parts[:-1]
-    return sum(1 for p in parts if p.strip())
+    return len(record_lines(data))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

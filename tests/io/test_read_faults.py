@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import chatanalytics as ca
+from tests.conftest import capture_line, record_lines
 from tests.io.test_format_contract import REGISTERED, assert_adds_up, fixture_of
 
 
@@ -550,3 +551,31 @@ def test_the_first_line_end_tells_lone_cr_files():
     cases = {b"": None, b"abc": None, b"a\r": None, b"a\rb": True, b"a\r\r": True, b"a\r\nb\rc": False}
     cases |= {b"a\nb\rc": False, b"\n": False}
     assert {k: cr_line_ends(k) for k in cases} == cases
+
+
+_OK = capture_line("2026-11-02T09:00:00Z", "CONVERSATION_TRIGGERED", sid="s1", id="c1").encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\x00\r\x00\n" + _OK + b"\n", 2),  # a stray CR inside the first line of an LF file
+        (_OK + b"\r{bad\r" + _OK, 3),  # old Mac line ends, no LF anywhere
+        (_OK + b"\r\n{bad\r\n", 2),  # CRLF
+        (_OK + b"\r", 1),  # a last CR alone tells nothing
+    ],
+)
+def test_line_ends_are_told_by_the_first_lf_not_the_first_cr(data, expected, tmp_path):
+    """A file with any LF is read by LF (a stray CR before it stays inside its line); only a file without
+    one is read by CR. The record count is worked out by hand and by the independent oracle."""
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(data)
+    assert len(record_lines(data)) == expected
+    events = ca.read_events(path, format="capture", warn=False)
+    counts = ca.load_report(events).counts()
+    assert counts["records"] == expected
+    assert (
+        counts["events"] >= 1
+        and counts["records"]
+        == counts["events"] + counts["rejected"] + counts["duplicates"] + counts["ignored"]
+    )

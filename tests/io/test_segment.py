@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 import chatanalytics as ca
 from chatanalytics.io import _segment
 from chatanalytics.io._files import read_head
+from tests.conftest import record_lines
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "segment"
 DAY = DATA / "segment-logs" / "sK7q2LdP0x" / "1793664000000"
@@ -433,7 +434,7 @@ def test_valid_mutated_and_garbage_records_are_accounted_for(tmp_path, fmt, data
     raw = "\n".join(lines).encode("utf-8", "surrogateescape")
     path = tmp_path / ("log.json.gz" if gz else "log.json")
     path.write_bytes(gzip.compress(raw) if gz else raw)
-    records = sum(1 for line in raw.split(b"\n") if line.strip())
+    records = len(record_lines(raw))
     try:
         events = read(path, format=fmt)
     except ca.EmptyDataError:
