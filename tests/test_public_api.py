@@ -80,6 +80,7 @@ SIGNATURES = {
         "max_gap",
         "exclude",
         "by",
+        "attribution",
         "top",
         "start",
         "end",

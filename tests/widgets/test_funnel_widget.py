@@ -53,7 +53,7 @@ def test_builds_from_funnel_kwargs(widget, calls):
     assert widget.controls["by"].value == "conversation_name"
     assert widget.controls["window"].value == "30min"
     assert set(widget.controls) >= {"steps", "window", "order", "unit", "by", "start", "end", "value"}
-    assert widget.container.children[-2] is widget.figure
+    assert widget.figure in widget.container.children
     assert "a conversation in a session" in widget.caption
 
 
@@ -140,9 +140,12 @@ def test_show_units_lists_the_dropped_units(widget):
     got = widget.show_units(group, 2)
     pd.testing.assert_frame_equal(got, expected)
     text = widget.units_output.value
-    assert f"{len(expected):,} conversations" in text and "dropped at step 2" in text
+    assert f"{len(expected):,} conversation sessions" in text and "dropped at step 2" in text
     shown = expected.sort_values("entered_at").head(200)
     assert all(sid in text for sid in shown["session_id"])
+    # entry times in the widget's time zone, not UTC
+    first = shown["entered_at"].iloc[0].tz_convert(widget._tz)
+    assert str(first) in text and "+00:00" not in text
 
 
 def test_bar_click_calls_show_units(widget):
