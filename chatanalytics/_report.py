@@ -417,7 +417,7 @@ def _result_section(
     from .widgets._base import about_html
 
     # the definitions behind the section's figures, one click away
-    s.blocks.append({"kind": "about", "html": _markup(about_html(result))})
+    s.blocks.append({"kind": "about", "html": _markup(about_html(result, options.tz))})
     for kind, spec in kinds.items():
         s.blocks.append(_figure_block(result, kind, spec, analysis.figure_key(kind), options, figures))
         bar.update(1)

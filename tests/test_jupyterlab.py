@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import widget_choices
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 TZ = "America/New_York"
@@ -232,24 +234,6 @@ def _twin_state(twin) -> str:
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)  # as JSON.stringify writes it
 
 
-def _choices(control, events) -> list:
-    """Every value a user can give a control (the headless walk's list, in tests/widgets)."""
-    import ipywidgets as widgets
-
-    if isinstance(control, widgets.SelectMultiple):
-        values = [o[1] for o in control.options]
-        return [(v,) for v in values] + [()]
-    if isinstance(control, (widgets.Dropdown, widgets.ToggleButtons)):
-        return [o[1] if isinstance(o, tuple) else o for o in control.options]
-    if isinstance(control, widgets.DatePicker):
-        local = events["event_time_utc"].dt.tz_convert(TZ)
-        middle = local.min() + (local.max() - local.min()) / 2
-        return [local.min().date(), middle.date(), None]
-    if isinstance(control, widgets.Text):
-        return ["triggered, engaged", "triggered, engaged, email_input|phone_input, completed"]
-    raise AssertionError(f"no walk for a {type(control).__name__}")
-
-
 def _set_in_page(root, name: str, control, value) -> None:
     """Set ``value`` on the control as a user does: select, click or type."""
     import ipywidgets as widgets
@@ -283,7 +267,7 @@ def _walk(page, root, twin, events, errors: list[str]) -> int:
         if control.disabled:
             continue
         start = control.value
-        for value in [*_choices(control, events), start]:
+        for value in [*widget_choices(control, events, TZ), start]:
             if value == control.value:
                 continue
             root.evaluate("el => { el.__sawBusy = false; }")

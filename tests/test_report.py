@@ -234,7 +234,7 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
             titles = page.eval_on_selector_all(
                 ".plotly-graph-div", "els => els.map(e => e.layout.title.text)"
             )
-            assert "Funnel: triggered → engaged → completed" in titles
+            assert "Funnel: triggered → engaged → email_input | phone_input → completed" in titles
             assert seen == {"console": [], "pageerror": [], "dialog": [], "request": []}
             page.click("nav a[href='#timeouts']")
             assert page.evaluate("location.hash") == "#timeouts"

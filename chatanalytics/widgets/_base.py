@@ -202,13 +202,25 @@ def dropdown(options: Any, value: Any, description: str, **kwargs: Any) -> Any:
     )
 
 
-def about_html(result: Any) -> str:
-    """A result's definitions (``result.describe()``) as HTML: one paragraph per line, the term in bold.
+def _words(value: Any, tz: str | None) -> str:
+    """A parameter's value, times in ``tz``."""
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None and tz is not None:
+        return value.tz_convert(tz).isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_words(v, tz) for v in value) + "]"
+    return str(value)
+
+
+def about_html(result: Any, tz: str | None = None) -> str:
+    """A result's definitions (``result.describe()``) as HTML: one paragraph per line, the term in bold,
+    then the parameters, their times in ``tz``.
 
     Parameters
     ----------
     result : Result
         Any analysis result.
+    tz : str, optional
+        The time zone of the times among the parameters (as they are when not given).
 
     Returns
     -------
@@ -218,19 +230,21 @@ def about_html(result: Any) -> str:
     Examples
     --------
     >>> import chatanalytics as ca
-    >>> html = about_html(ca.funnel(ca.load_sample(), steps=["triggered", "engaged"]))
-    >>> "<b>Funnel window</b>:" in html
+    >>> html = about_html(ca.funnel(ca.load_sample(), steps=["triggered", "engaged"]), "America/New_York")
+    >>> "<b>Funnel window</b>:" in html and "data_end=2026-11-01T22:45:28.458000-05:00" in html
     True
     """
     out = []
     for line in str(result.describe()).splitlines():
-        if not line.strip():
+        if not line.strip() or line.startswith("Parameters:"):
             continue
         term, sep, text = line.partition(": ")
         if sep and len(term) <= 40 and not line.startswith(" "):
             out.append(f"<p style='margin:2px 0'><b>{html.escape(term)}</b>: {html.escape(text)}</p>")
         else:
             out.append(f"<p style='margin:2px 0'>{html.escape(line.strip())}</p>")
+    params = "; ".join(f"{k}={_words(v, tz)}" for k, v in result.params.items())
+    out.append(f"<p style='margin:2px 0'><b>Parameters</b>: {html.escape(params)}</p>")
     return '<div style="font-size:12.5px;line-height:1.45;max-width:900px">' + "".join(out) + "</div>"
 
 
@@ -343,7 +357,8 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             self.controls[name].observe(self._on_style_change, names="value")
         # an empty FigureWidget filled by the step every redraw takes
         self.figure = go.FigureWidget()
-        self.about = widgets.Accordion(children=[widgets.HTML(value=about_html(self.result))])
+        about = widgets.HTML(value=about_html(self.result, self._time_zone()))
+        self.about = widgets.Accordion(children=[about])
         self.about.set_title(0, ABOUT_TITLE)
         self.about.selected_index = None
         shown = [*self._rows(), self.message, self.figure, *self._outputs(), self.about]
@@ -431,7 +446,7 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             return False
         self._kwargs = kwargs
         self.result = result
-        self.about.children[0].value = about_html(result)
+        self.about.children[0].value = about_html(result, self._time_zone())
         self._errors["warning"] = self._pending_notes
         self._say("data", None)
         with self._quietly():

@@ -23,14 +23,9 @@ from plotly.io.json import to_json_plotly
 
 import chatanalytics as ca
 from chatanalytics.widgets import AgentWidget, ChangesWidget, FunnelWidget, TimeoutWidget
+from tests.conftest import widget_choices
 
 TZ = "America/New_York"
-# a steps text per kind of step: plain, alternatives, optional
-STEPS = (
-    "triggered, engaged",
-    "triggered, engaged, email_input|phone_input, completed",
-    "triggered, engaged, email_input?, completed",
-)
 TRACE_KINDS = {
     "outcomes": {"bar", "scatter"},
     "curves": {"scatter"},
@@ -57,19 +52,7 @@ def traces(fig: Any) -> list[dict]:
 
 def choices(control: Any, events: pd.DataFrame) -> list[Any]:
     """Every value a user can give a control."""
-    if isinstance(control, widgets.SelectMultiple):
-        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
-        return [(v,) for v in values] + [tuple(values), ()]
-    if isinstance(control, (widgets.Dropdown, widgets.ToggleButtons)):
-        return [o[1] if isinstance(o, tuple) else o for o in control.options]
-    if isinstance(control, widgets.DatePicker):
-        # the first day and the middle day of the data (each leaves data on both sides), and no date
-        local = events["event_time_utc"].dt.tz_convert(TZ)
-        middle = local.min() + (local.max() - local.min()) / 2
-        return [local.min().date(), middle.date(), None]
-    if isinstance(control, widgets.Text):
-        return list(STEPS)
-    raise AssertionError(f"no walk for a {type(control).__name__}: add one here")
+    return widget_choices(control, events, TZ)
 
 
 def walk(w: Any, events: pd.DataFrame, check: Any, only: tuple[str, ...] | None = None) -> int:
