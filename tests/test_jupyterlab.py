@@ -205,6 +205,16 @@ def test_quickstart_in_jupyterlab(lab, playwright_browser):
     assert not [e for e in errors if "favicon" not in e], errors
 
 
+def _wait_plot(page, root, condition: str, timeout: float = 120_000) -> None:
+    """Wait until ``condition`` holds of the widget's plot element ``el`` (looked up on every poll)."""
+    page.wait_for_function(
+        f"""root => {{ const el = root.querySelector('.js-plotly-plot');
+            return !!(el && el.data && ({condition})); }}""",
+        arg=root.element_handle(),
+        timeout=timeout,
+    )
+
+
 def _click_bar(page, plot, n: int) -> None:
     bar = plot.locator(".bars .point path").nth(n)
     box = bar.bounding_box()
@@ -257,10 +267,14 @@ def _set_in_page(root, name: str, control, value) -> None:
 def _walk(page, root, twin, events, errors: list[str]) -> int:
     plot = root.locator(".js-plotly-plot").first
     handle = root.element_handle()
+    # the busy line may come and go within one batch of DOM changes: read the nodes added, not the DOM
     root.evaluate(
-        """el => { el.__sawBusy = false; new MutationObserver(() => {
-            if (el.querySelector('.chatanalytics-busy')) el.__sawBusy = true;
-        }).observe(el, {subtree: true, childList: true, characterData: true}); }"""
+        """el => { el.__sawBusy = false; new MutationObserver(records => {
+            for (const r of records) for (const n of r.addedNodes) {
+                const busy = '.chatanalytics-busy';
+                if (n.nodeType === 1 && (n.matches(busy) || n.querySelector(busy))) el.__sawBusy = true;
+            }
+        }).observe(el, {subtree: true, childList: true}); }"""
     )
     steps = 0
     for name, control in twin.controls.items():
@@ -284,7 +298,7 @@ def _walk(page, root, twin, events, errors: list[str]) -> int:
                             && ({_PAGE_STATE})(el) === want;
                     }}""",
                     arg=[handle, expected],
-                    timeout=60_000,
+                    timeout=120_000,
                 )
             except Exception as err:
                 shown = plot.evaluate(_PAGE_STATE)
@@ -311,26 +325,17 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
         page = context.new_page()
         errors = _console_errors(page)
         _run_all(page, lab, "widgets.ipynb")
-        walked = {}
-        for name, kwargs in WIDGETS.items():
-            twin = getattr(cw, name)(events, **kwargs)
-            root = page.locator(f".chatanalytics-{name.lower()}").first
-            root.scroll_into_view_if_needed()
-            root.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
-            walked[name] = _walk(page, root, twin, events, errors)
-        assert all(n > 10 for n in walked.values()), walked
-
         # a few interactions, then a picture of each widget
         funnel = page.locator(".chatanalytics-funnelwidget").first
         funnel.locator(".chatanalytics-control-by select").select_option(label="ui_type")
-        plot = funnel.locator(".js-plotly-plot").first
-        page.wait_for_function("el => el.data.length === 3", arg=plot.element_handle(), timeout=60_000)
-        _click_bar(page, plot, 1)
+        _wait_plot(page, funnel, "el.data.length === 3")
+        _click_bar(page, funnel.locator(".js-plotly-plot").first, 1)
         funnel.locator(".widget-html", has_text="dropped at step").first.wait_for(timeout=30_000)
+        funnel.screenshot(path=str(ARTIFACTS / "widget-funnel.png"))
         about = ".jupyter-widget-Collapse-header, .p-Collapse-header, .lm-Collapse-header"
         funnel.locator(about).first.click()
         funnel.get_by_text("Funnel window").first.wait_for(timeout=30_000)
-        funnel.screenshot(path=str(ARTIFACTS / "widget-funnel.png"))
+        funnel.locator(about).first.click()  # closed again
 
         agents = page.locator(".chatanalytics-agentwidget").first
         agents.scroll_into_view_if_needed()
@@ -342,17 +347,33 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
         timeouts.scroll_into_view_if_needed()
         timeouts.locator(".chatanalytics-control-compare select").select_option(label="ui_type")
         timeouts.locator(".chatanalytics-control-view button", has_text="curves").first.click()
-        timeouts.get_by_text("groups differ").first.wait_for(timeout=60_000)
+        timeouts.get_by_text("groups differ").first.wait_for(timeout=120_000)
         timeouts.screenshot(path=str(ARTIFACTS / "widget-timeouts.png"))
 
         changes = page.locator(".chatanalytics-changeswidget").first
         changes.scroll_into_view_if_needed()
         changes.locator(".chatanalytics-control-view button", has_text="waterfall").first.click()
-        plot = changes.locator(".js-plotly-plot").first
-        page.wait_for_function(
-            "el => el.data.some(t => t.type === 'bar')", arg=plot.element_handle(), timeout=60_000
-        )
+        _wait_plot(page, changes, "el.data.some(t => t.type === 'bar')")
         changes.screenshot(path=str(ARTIFACTS / "widget-changes.png"))
+        # then every option of every control, each widget against its headless twin, which is first
+        # set as the interactions above left the page
+        done = {
+            "FunnelWidget": {"by": "ui_type"},
+            "AgentWidget": {"drill": 1},
+            "TimeoutWidget": {"compare": "ui_type", "view": "curves"},
+            "ChangesWidget": {"view": "waterfall"},
+        }
+        walked = {}
+        for name, kwargs in WIDGETS.items():
+            twin = getattr(cw, name)(events, **kwargs)
+            for control, value in done[name].items():
+                options = twin.controls[control].options
+                twin.controls[control].value = options[value][1] if isinstance(value, int) else value
+            root = page.locator(f".chatanalytics-{name.lower()}").first
+            root.scroll_into_view_if_needed()
+            root.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
+            walked[name] = _walk(page, root, twin, events, errors)
+        assert all(n > 10 for n in walked.values()), walked
     finally:
         context.close()
     assert not [e for e in errors if "favicon" not in e], errors

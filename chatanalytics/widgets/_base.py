@@ -51,6 +51,7 @@ __all__ = [
     "date_value",
     "dropdown",
     "headline",
+    "local_times",
     "scroll_html",
     "widget_layout",
 ]
@@ -151,6 +152,24 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     }
     out["annotations"] = [*(out.get("annotations") or []), note]
     return out
+
+
+def local_times(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """A copy of ``frame`` with every time-zone-aware time column in ``tz`` (for a table shown in a
+    widget, whose pickers and captions name ``tz``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"at": pd.to_datetime(["2026-11-02 15:00"], utc=True), "n": [1]})
+    >>> str(local_times(t, "America/New_York")["at"].iloc[0])
+    '2026-11-02 10:00:00-05:00'
+    """
+    times = {
+        c: frame[c].dt.tz_convert(tz)
+        for c in frame.columns
+        if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+    }
+    return frame.assign(**times) if times else frame.copy()
 
 
 def scroll_html(value: str, max_height: str = "320px") -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget, dropdown, scroll_html
+from ._base import AnalysisWidget, dropdown, local_times, scroll_html
 
 __all__ = ["ALL_AGENTS", "WHOLE_RANGE", "AgentWidget"]
 
@@ -340,7 +340,7 @@ class AgentWidget(AnalysisWidget):
         )
         if len(offers) > _MAX_REQUESTS_SHOWN:
             head += f"; the first {_MAX_REQUESTS_SHOWN} by time:"
-        shown = offers.head(_MAX_REQUESTS_SHOWN)
+        shown = local_times(offers.head(_MAX_REQUESTS_SHOWN), self._time_zone())
         table = (
             shown.to_html(index=False, border=0, escape=True, na_rep="", classes="chatanalytics-requests")
             if len(offers)

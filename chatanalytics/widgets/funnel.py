@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget, dropdown, scroll_html
+from ._base import AnalysisWidget, dropdown, local_times, scroll_html
 
 __all__ = ["BY_COLUMNS", "NO_BREAKDOWN", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
@@ -273,6 +273,8 @@ class FunnelWidget(AnalysisWidget):
         if len(units) > _MAX_UNITS_SHOWN:
             head += f"; the first {_MAX_UNITS_SHOWN} by entry time:"
         shown = units.sort_values("entered_at", kind="stable").head(_MAX_UNITS_SHOWN)
+        # entry times in the widget's time zone, as its pickers and caption
+        shown = local_times(shown, self._tz)
         table = shown.to_html(index=False, border=0, classes="chatanalytics-units") if len(units) else ""
         self.units_output.value = f"<div>{head}</div>{table}"
         return units

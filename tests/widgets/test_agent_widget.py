@@ -220,3 +220,12 @@ def test_the_widget_and_the_analysis_shrink_alike(events):
     assert observed.tolist() == pytest.approx((t["accepted_offers"] / t["offers"]).tolist())
     assert shrunk.max() <= observed.max() and shrunk.min() >= observed.min()
     assert shrunk.max() - shrunk.min() < observed.max() - observed.min()
+
+
+def test_the_drill_down_lists_times_in_the_widget_time_zone(events):
+    w = AgentWidget(events, tz=TZ)
+    agent = w.controls["drill"].options[1][1]
+    offers = w.show_requests(agent)
+    text = w.requests_output.value
+    assert len(offers) and "+00:00" not in text and ("-04:00" in text or "-05:00" in text)
+    assert str(offers["offered_at"].dt.tz) == "UTC"  # the table returned stays in UTC, for code

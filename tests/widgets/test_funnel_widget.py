@@ -143,9 +143,16 @@ def test_show_units_lists_the_dropped_units(widget):
     assert f"{len(expected):,} conversation sessions" in text and "dropped at step 2" in text
     shown = expected.sort_values("entered_at").head(200)
     assert all(sid in text for sid in shown["session_id"])
-    # entry times in the widget's time zone, not UTC
-    first = shown["entered_at"].iloc[0].tz_convert(widget._tz)
-    assert str(first) in text and "+00:00" not in text
+    assert "+00:00" in text  # the widget's time zone: UTC, as none was given
+
+
+def test_show_units_lists_entry_times_in_the_widget_time_zone(events):
+    ny = FunnelWidget(events, steps=STEPS, by="conversation_name", top=4, tz="America/New_York")
+    units = ny.show_units(ny.figure.data[0].name, 2)
+    text = ny.units_output.value
+    # October's entries are on Eastern Daylight Time, November's first day too (EST from 11-01 02:00)
+    assert "+00:00" not in text and "-04:00" in text
+    assert len(units) and str(units["entered_at"].dt.tz) == "UTC"  # the table returned stays in UTC
 
 
 def test_bar_click_calls_show_units(widget):
