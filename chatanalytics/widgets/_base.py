@@ -530,12 +530,14 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             fw.data = []
             for key in stale:
                 fw.layout[key] = None
+        # the layout first, then the traces: plotly.js draws a trace as it arrives, and a heatmap drawn
+        # before its axes exist logged "<image> attribute height: Expected length, NaN" in the browser
+        fw.data = []
         with fw.batch_update():
-            fw.data = []
-            fw.add_traces(list(new.data))
             # each top-level entry replaced whole, so no property of the previous figure is left
             for key, value in layout.items():
                 fw.layout[key] = value
+        fw.add_traces(list(new.data))
 
     def _say(self, slot: str, what: str | None, exc: Exception | None = None) -> None:
         self._errors[slot] = "" if what is None else _ERROR.format(what, html.escape(str(exc)))
