@@ -291,24 +291,27 @@ def _walk(page, root, twin, events, errors: list[str]) -> int:
             expected = _twin_state(twin)
             try:
                 # the plot element is looked up on every poll: a redraw may replace it
+                # a recompute has shown the busy line before the page settles (the figure may come
+                # out the same, as for "latest complete" when that is the week picked before)
+                busy = twin.n_computes > computes
                 page.wait_for_function(
-                    f"""([root, want]) => {{
+                    f"""([root, want, busy]) => {{
                         const el = root.querySelector('.js-plotly-plot');
                         return el && el.data && !root.querySelector('.chatanalytics-busy')
-                            && ({_PAGE_STATE})(el) === want;
+                            && (!busy || root.__sawBusy) && ({_PAGE_STATE})(el) === want;
                     }}""",
-                    arg=[handle, expected],
+                    arg=[handle, expected, busy],
                     timeout=120_000,
                 )
             except Exception as err:
                 shown = plot.evaluate(_PAGE_STATE)
+                saw = root.evaluate("el => el.__sawBusy")
                 raise AssertionError(
-                    f"{name}={value!r}: the page shows {shown}, not {expected}; console: {errors}"
+                    f"{name}={value!r}: the page shows {shown} (busy seen: {saw}), not {expected} "
+                    f"(a recompute: {busy}); console: {errors}"
                 ) from err
             message = root.locator(".chatanalytics-message").first.inner_text()
             assert "Not updated" not in message and "Not drawn" not in message, (name, value, message)
-            if twin.n_computes > computes:  # a recompute showed the busy indicator
-                assert root.evaluate("el => el.__sawBusy"), (name, value)
             steps += 1
     return steps
 
