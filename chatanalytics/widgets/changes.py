@@ -119,8 +119,11 @@ class ChangesWidget(AnalysisWidget):
         }
 
     def _metric_options(self) -> list[tuple[str, str]]:
+        """The metrics a waterfall can split by group (the median wait has no such split)."""
         m = self.result.frame("metrics")
-        return [(str(label), str(metric)) for label, metric in zip(m["label"], m["metric"], strict=True)]
+        split = set(self.result.frame("drivers")["metric"].astype(str))
+        pairs = zip(m["label"], m["metric"], strict=True)
+        return [(str(label), str(metric)) for label, metric in pairs if str(metric) in split]
 
     def _done(self) -> pd.DataFrame:
         """The complete periods, in order, with ``before``: how many complete periods precede each."""
