@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SAMPLE := data/sample-synthetic.jsonl.gz
 
-.PHONY: demo test lint bench sample lab clean
+.PHONY: demo test lint bench sample lab docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,9 +59,18 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_dataset.py --events 5M
 	$(BIN)/python benchmarks/bench_engines.py --events 5M
 
-# JupyterLab on the notebooks (creates the environment first if needed)
-lab: $(VENV)/.installed-dev
+# JupyterLab on the notebooks, with only what they need (the lab extra; no Spark, no test tools)
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $@ $(VENV)/.installed
+
+lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
+
+# the notebooks run on the sample and rendered as Markdown under docs/notebooks/ (figures as PNG, widgets
+# as the screenshots the browser test saves in docs/img/); needs Chromium for the PNGs
+docs: $(VENV)/.installed-lab
+	$(BIN)/python docs/render_notebooks.py
 
 # regenerate the bundled synthetic sample (deterministic)
 sample: $(VENV)/.installed

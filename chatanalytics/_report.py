@@ -22,8 +22,9 @@ from .errors import AggregatedDataError, ChatAnalyticsError, EmptyDataError, Inv
 
 __all__ = ["DEFAULT_STEPS", "Contents", "Section", "build", "overview", "report"]
 
-#: The funnel of the report unless ``steps`` is given.
-DEFAULT_STEPS: tuple[str, ...] = ("triggered", "engaged", "completed")
+#: The funnel of the report unless ``steps`` is given: triggered, engaged, the lead captured (an email
+#: or a phone number given), completed.
+DEFAULT_STEPS: tuple[Any, ...] = ("triggered", "engaged", ("email_input", "phone_input"), "completed")
 _TOP = 10  # rows of the conversation and page tables
 _REJECTED_SHOWN = 20
 _RAW_CHARS = 200
@@ -41,6 +42,17 @@ _DEFINITIONS: tuple[tuple[str, str], ...] = (
         "Hours, weekdays and days are local to the report's time zone; funnel periods are "
         "those of the unit's first step.",
     ),
+    (
+        "Offer, request",
+        "A live-chat request is one visitor asking for an agent; an offer is the request offered to one "
+        "agent. A request can be offered to several agents in turn, or to none: agent figures count "
+        "offers, timeout figures count requests.",
+    ),
+)
+# said under the headlines when both the agents' (per offer) and the timeouts' (per request) are shown
+_DENOMINATORS = (
+    "The agents' rates are shares of offers, the timeouts' shares of requests: a request can be offered "
+    "to several agents in turn, or to none."
 )
 
 _CSS = """
@@ -60,6 +72,7 @@ table.data tr:nth-child(even) td{background:#fbfcfd}
 dl.defs dt{font-weight:600;margin-top:8px}dl.defs dd{margin:0 0 0 16px}
 table.params th{text-align:left;padding:2px 16px 2px 0;font-weight:600;vertical-align:top}
 table.params td{padding:2px 0}
+details.about{margin:4px 0 8px;font-size:13px}details.about summary{cursor:pointer;color:#0969da}
 """
 
 
@@ -145,7 +158,8 @@ def report(
         Time zone of the data span, the funnel's periods and the hours, weekdays and days of the
         live-chat analyses.
     steps : list, optional
-        Funnel steps (see :func:`funnel`); triggered, engaged, completed by default.
+        Funnel steps (see :func:`funnel`); by default triggered, engaged, email or phone given (the
+        lead captured), completed.
     window : str or Timedelta, default "30min"
         Funnel window.
     title : str, optional
@@ -238,8 +252,8 @@ def build(
     sections.append(_definitions(results))
     from . import __version__
 
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    generated = f"Generated {now} by chatanalytics {__version__}; time zone {tz}."
+    now = pd.Timestamp(dt.datetime.now(dt.UTC)).tz_convert(tz).strftime("%Y-%m-%d %H:%M")
+    generated = f"Generated {now} ({tz}) by chatanalytics {__version__}; every time here is in {tz}."
     return Contents(heading, sections, figures, results, unavailable, generated)
 
 
@@ -353,20 +367,21 @@ def _table(frame: pd.DataFrame, caption: str | None = None, heading: str | None 
     return {"kind": "table", "html": _markup(styled(frame).to_html()), "caption": caption, "heading": heading}
 
 
-def _value(v: Any) -> str:
+def _value(v: Any, tz: str = "UTC") -> str:
+    """A parameter's value in words; times in the report's time zone ``tz``."""
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return "none"
     if isinstance(v, Mapping):
-        return ", ".join(f"{k}={_value(x)}" for k, x in v.items()) if v else "none"
+        return ", ".join(f"{k}={_value(x, tz)}" for k, x in v.items()) if v else "none"
     if isinstance(v, (list, tuple)):
-        return " → ".join(_value(x) for x in v) if v else "none"
+        return " → ".join(_value(x, tz) for x in v) if v else "none"
     if isinstance(v, pd.Timestamp):
-        return v.isoformat()
+        return (v.tz_convert(tz) if v.tzinfo is not None else v).isoformat()
     return str(v)
 
 
-def _params(params: Mapping[str, Any]) -> Block:
-    return {"kind": "params", "rows": [(str(k), _value(v)) for k, v in params.items()]}
+def _params(params: Mapping[str, Any], tz: str = "UTC") -> Block:
+    return {"kind": "params", "rows": [(str(k), _value(v, tz)) for k, v in params.items()]}
 
 
 def _figure_block(
@@ -387,7 +402,9 @@ def _figure_block(
         default_height=f"{height}px",
         config={"displaylogo": False, "responsive": True},
     )
-    return {"kind": "figure", "key": key, "html": _markup(div), "caption": spec.caption}
+    meta = fig.layout.meta
+    about = meta.get("about") if isinstance(meta, Mapping) else None
+    return {"kind": "figure", "key": key, "html": _markup(div), "caption": spec.caption, "about": about}
 
 
 # ---------------------------------------------------------------------------------------------- sections
@@ -402,12 +419,16 @@ def _result_section(
         bar.update(len(kinds))
         return s
     s.blocks.append({"kind": "headline", "text": result.headline()})
+    from .widgets._base import about_html
+
+    # the definitions behind the section's figures, one click away
+    s.blocks.append({"kind": "about", "html": _markup(about_html(result, options.tz))})
     for kind, spec in kinds.items():
         s.blocks.append(_figure_block(result, kind, spec, analysis.figure_key(kind), options, figures))
         bar.update(1)
     for view in result.report_tables(tz=options.tz):
         s.blocks.append(_table(view.frame, view.caption or None, view.heading))
-    s.blocks.append(_params(result.params))
+    s.blocks.append(_params(result.params, options.tz))
     return s
 
 
@@ -426,7 +447,7 @@ def _overview(
         {
             "kind": "headline",
             "text": f"{span['events']:,} events from {span['first']} to {span['last']} ({tz}): "
-            f"{span['sessions']:,} sessions, {span['conversations']:,} conversations, "
+            f"{span['sessions']:,} sessions, {span['conversations']:,} conversations (Dialogues or Flows), "
             f"{span['visitors']:,} visitors, {span['agents']:,} live-chat agents.",
         }
     )
@@ -442,7 +463,9 @@ def _overview(
         if r is not None:
             params.update({f"{name} {k}": r.params[k] for k in analysis.overview})
     s.blocks.append({"kind": "list", "heading": "Headlines", "items": items})
-    s.blocks.append(_params(params))
+    if results.get("agents") is not None and results.get("timeouts") is not None:
+        s.blocks.append({"kind": "caption", "text": _DENOMINATORS})
+    s.blocks.append(_params(params, tz))
     s.blocks.append(_table(counts, heading="Events by type"))
     convs = _top_conversations(events)
     if len(convs):

@@ -188,3 +188,34 @@ def record_lines(data: bytes) -> list[bytes]:
     if b"\n" not in data and 0 <= cr < len(data) - 1:
         data = data.replace(b"\r", b"\n")
     return [line for line in data.split(b"\n") if line.strip()]
+
+
+# the steps texts a widget walk types: plain, alternatives, optional
+WALK_STEPS = (
+    "triggered, engaged",
+    "triggered, engaged, email_input|phone_input, completed",
+    "triggered, engaged, email_input?, completed",
+)
+
+
+def widget_choices(control, events, tz: str) -> list:
+    """Every value a user can give a widget's control (the headless walk's and the browser walk's list).
+
+    Selections: every option (each alone, all, none for a multiple selection); dates: the first and the
+    middle day of the data in ``tz`` (each leaves data on both sides) and no date; a steps text: one of
+    each kind of step. A control of another kind fails, so that it is not skipped unnoticed.
+    """
+    import ipywidgets as widgets
+
+    if isinstance(control, widgets.SelectMultiple):
+        values = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        return [(v,) for v in values] + [tuple(values), ()]
+    if isinstance(control, (widgets.Dropdown, widgets.ToggleButtons)):
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    if isinstance(control, widgets.DatePicker):
+        local = events["event_time_utc"].dt.tz_convert(tz)
+        middle = local.min() + (local.max() - local.min()) / 2
+        return [local.min().date(), middle.date(), None]
+    if isinstance(control, widgets.Text):
+        return list(WALK_STEPS)
+    raise AssertionError(f"no walk for a {type(control).__name__}: add one here")

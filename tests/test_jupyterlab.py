@@ -1,10 +1,16 @@
-"""The quickstart notebook in the real JupyterLab, driven in headless Chromium through Playwright.
+"""The notebooks in the real JupyterLab, driven in headless Chromium through Playwright.
 
-Starts JupyterLab on a free local port over a copy of the notebook, runs all cells, waits for the Plotly
-figures, changes the funnel widget's breakdown and checks that the figure in the page changed, clicks a
-funnel bar and checks that the drill-down list appears, and saves screenshots under ``test-artifacts/``.
-The server is stopped by its process id. Runs in CI (``.ci/run`` installs Chromium) and is never skipped
-there; without Chromium elsewhere it skips and says why.
+Starts JupyterLab on a free local port over a copy of the quickstart notebook and a notebook of the four
+widgets on the bundled sample, and runs all cells. The quickstart: waits for the Plotly figures, changes
+the funnel widget's breakdown and checks that the figure in the page changed, clicks a funnel bar and
+checks that the drill-down list appears. The widgets: sets every option of every control of each widget
+in turn, as a user would (select, click, type), and after each waits until the figure in the page is
+the one the same widget, driven headless in this process, draws (trace kinds and names, title,
+caption); no error text may show, a recompute must show the busy indicator, and the page's console
+must stay free of errors. Screenshots after a few interactions go to ``test-artifacts/`` (the README's
+pictures are copies in ``docs/img/``). Waits are conditions, never sleeps. The server is stopped by
+its process id. Runs in CI (``.ci/run`` installs Chromium) and is never skipped there; without
+Chromium elsewhere it skips and says why.
 """
 
 from __future__ import annotations
@@ -22,8 +28,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import widget_choices
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+TZ = "America/New_York"
+# each widget as the widgets notebook builds it (the same call builds its headless twin here)
+WIDGETS = {
+    "FunnelWidget": {"tz": TZ, "steps": ["triggered", "engaged", "completed"]},
+    "AgentWidget": {"tz": TZ, "freq": "week"},
+    "TimeoutWidget": {"tz": TZ},
+    "ChangesWidget": {"tz": TZ},
+}
 
 
 def _free_port() -> int:
@@ -37,9 +53,24 @@ def _get(url: str) -> object:
         return json.loads(r.read())
 
 
+def _widgets_notebook(path: Path) -> None:
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_code_cell(
+            "import chatanalytics as ca\nfrom chatanalytics.widgets import *\nevents = ca.load_sample()"
+        )
+    ]
+    cells += [nbformat.v4.new_code_cell(f"{name}(events, **{kwargs!r})") for name, kwargs in WIDGETS.items()]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
 @pytest.fixture
 def lab(tmp_path):
     shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path / "01-quickstart.ipynb")
+    _widgets_notebook(tmp_path / "widgets.ipynb")
     port = _free_port()
     cmd = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -47,6 +78,8 @@ def lab(tmp_path):
         f"--ServerApp.root_dir={tmp_path}", f"--LabApp.app_settings_dir={ROOT / 'tests' / 'lab-settings'}",
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        # a workspace of its own: a shared one reopens the notebooks of earlier runs, with their kernels
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
     ]  # fmt: skip
     log = open(tmp_path / "lab.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
@@ -72,66 +105,77 @@ def lab(tmp_path):
         log.close()
 
 
-def _wait_single_kernel(base: str, timeout: float = 60) -> None:
+def _wait_single_kernel(base: str, timeout: float = 120) -> None:
     """The first open can start two kernels and shut one down; wait until exactly one is left."""
     deadline = time.monotonic() + timeout
+    seen: object = None
     while time.monotonic() < deadline:
-        if len(_get(f"{base}/api/kernels")) == 1 and len(_get(f"{base}/api/sessions")) == 1:
-            return
+        try:
+            seen = (_get(f"{base}/api/kernels"), _get(f"{base}/api/sessions"))
+            if len(seen[0]) == 1 and len(seen[1]) == 1:
+                return
+        except OSError as err:  # HTTP 500 while a kernel starts or stops under load: asked again
+            seen = err
         time.sleep(0.3)
-    raise AssertionError("JupyterLab did not settle on one kernel")
+    raise AssertionError(f"JupyterLab did not settle on one kernel: {seen}")
+
+
+def _run_all(page, lab: str, name: str) -> None:
+    """Open a notebook, run all its cells, and wait until the last code cell has its execution count."""
+    page.goto(f"{lab}/lab/tree/{name}")
+    idle = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
+    page.wait_for_selector(idle, timeout=60_000)
+    _wait_single_kernel(lab)
+    page.wait_for_selector(idle, timeout=60_000)
+
+    first_prompt = page.locator(".jp-InputArea-prompt").first
+    for _ in range(3):  # a click during start-up can be lost: check the run began, else retry
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        try:
+            page.wait_for_function(
+                "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                arg=first_prompt.element_handle(),
+                timeout=10_000,
+            )
+            break
+        except Exception:  # retried
+            continue
+    # the run is over when the last code cell has its execution count
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=240_000,
+    )
+    page.wait_for_selector(".jp-OutputArea-output .js-plotly-plot .main-svg", state="visible")
+    assert (
+        page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        .filter(has_text="Traceback")
+        .count()
+        == 0
+    )
+
+
+def _console_errors(page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
 
 
 @pytest.mark.slow
 def test_quickstart_in_jupyterlab(lab, playwright_browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
     context = playwright_browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
         page = context.new_page()
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{lab}/lab/tree/01-quickstart.ipynb")
-        idle = ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
-        page.wait_for_selector(idle, timeout=60_000)
-        _wait_single_kernel(lab)
-        page.wait_for_selector(idle, timeout=60_000)
+        errors = _console_errors(page)
+        _run_all(page, lab, "01-quickstart.ipynb")
 
-        first_prompt = page.locator(".jp-InputArea-prompt").first
-        for _ in range(3):  # a click during start-up can be lost: check the run began, else retry
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            try:
-                page.wait_for_function(
-                    "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
-                    arg=first_prompt.element_handle(),
-                    timeout=10_000,
-                )
-                break
-            except Exception:  # retried
-                continue
-        # the run is over when the last code cell has its execution count
-        page.wait_for_function(
-            """() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
-                return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""",
-            timeout=240_000,
-        )
-        page.wait_for_selector(".jp-OutputArea-output .js-plotly-plot .main-svg", state="visible")
-        # figures outside the viewport are drawn when scrolled to; no cell shows a traceback
-        assert (
-            page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-            .filter(has_text="Traceback")
-            .count()
-            == 0
-        )
-
-        # the funnel widget: the VBox holding both the "By" dropdown and a plot
-        widget = (
-            page.locator(".widget-vbox", has=page.locator(".widget-dropdown", has_text="By"))
-            .filter(has=page.locator(".js-plotly-plot"))
-            .first
-        )
+        # the funnel widget
+        widget = page.locator(".chatanalytics-funnelwidget").first
         widget.scroll_into_view_if_needed()
         plot = widget.locator(".js-plotly-plot").first
         plot.locator(".main-svg").first.wait_for(state="visible")
@@ -139,7 +183,7 @@ def test_quickstart_in_jupyterlab(lab, playwright_browser):
         names_before = plot.evaluate("el => el.data.map(t => t.name)")
         assert sorted(names_before) == ["chatbot", "inline", "popup"]
 
-        by = widget.locator(".widget-dropdown", has_text="By").locator("select")
+        by = widget.locator(".chatanalytics-control-by select")
         by.select_option(label="conversation_type")
         page.wait_for_function(
             "el => el.data.map(t => t.name).includes('dialogue')",
@@ -151,14 +195,188 @@ def test_quickstart_in_jupyterlab(lab, playwright_browser):
         plot.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-widget.png"))
 
         # click the second step's bar of the first group: the units that dropped there are listed
-        bar = plot.locator(".bars .point path").nth(1)
-        box = bar.bounding_box()
-        assert box is not None
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        _click_bar(page, plot, 1)
         listed = widget.locator(".widget-html", has_text="dropped at step")
         listed.first.wait_for(state="visible", timeout=30_000)
         assert listed.first.locator("table").count() == 1
         widget.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-drilldown.png"))
+    finally:
+        context.close()
+    assert not [e for e in errors if "favicon" not in e], errors
+
+
+def _wait_plot(page, root, condition: str, timeout: float = 120_000) -> None:
+    """Wait until ``condition`` holds of the widget's plot element ``el`` (looked up on every poll)."""
+    page.wait_for_function(
+        f"""root => {{ const el = root.querySelector('.js-plotly-plot');
+            return !!(el && el.data && ({condition})); }}""",
+        arg=root.element_handle(),
+        timeout=timeout,
+    )
+
+
+def _click_bar(page, plot, n: int) -> None:
+    bar = plot.locator(".bars .point path").nth(n)
+    box = bar.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+# ------------------------------------------------------------------------------------------------------
+# every option of every control of every widget
+# ------------------------------------------------------------------------------------------------------
+
+# what the page's figure shows, read the same way from the twin's FigureWidget and from the plot element
+_PAGE_STATE = """el => JSON.stringify({
+    traces: el.data.map(t => [t.type || 'scatter', t.name === undefined ? null : t.name]),
+    title: el.layout.title && el.layout.title.text !== undefined ? el.layout.title.text : null,
+    notes: (el.layout.annotations || []).map(a => a.text === undefined ? null : a.text),
+})"""
+
+
+def _twin_state(twin) -> str:
+    fig = twin.figure
+    state = {
+        "traces": [[t.type or "scatter", t.name] for t in fig.data],
+        "title": fig.layout.title.text,
+        "notes": [a.text for a in fig.layout.annotations],
+    }
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)  # as JSON.stringify writes it
+
+
+def _set_in_page(root, name: str, control, value) -> None:
+    """Set ``value`` on the control as a user does: select, click or type."""
+    import ipywidgets as widgets
+
+    here = root.locator(f".chatanalytics-control-{name}")
+    values = [o[1] if isinstance(o, tuple) else o for o in getattr(control, "options", ())]
+    if isinstance(control, widgets.SelectMultiple):
+        here.locator("select").select_option(index=[values.index(v) for v in value])
+    elif isinstance(control, widgets.Dropdown):
+        here.locator("select").select_option(index=values.index(value))
+    elif isinstance(control, widgets.ToggleButtons):
+        here.locator("button").nth(values.index(value)).click()
+    elif isinstance(control, widgets.DatePicker):
+        here.locator("input").fill("" if value is None else value.isoformat())
+    else:
+        box = here.locator("input")
+        box.fill(value)
+        box.press("Enter")
+
+
+def _walk(page, root, twin, events, errors: list[str]) -> int:
+    plot = root.locator(".js-plotly-plot").first
+    handle = root.element_handle()
+    # the busy line may come and go within one batch of DOM changes: read the nodes added, not the DOM
+    root.evaluate(
+        """el => { el.__sawBusy = false; new MutationObserver(records => {
+            for (const r of records) for (const n of r.addedNodes) {
+                const busy = '.chatanalytics-busy';
+                if (n.nodeType === 1 && (n.matches(busy) || n.querySelector(busy))) el.__sawBusy = true;
+            }
+        }).observe(el, {subtree: true, childList: true}); }"""
+    )
+    steps = 0
+    for name, control in twin.controls.items():
+        if control.disabled:
+            continue
+        start = control.value
+        for value in [*widget_choices(control, events, TZ), start]:
+            if value == control.value:
+                continue
+            root.evaluate("el => { el.__sawBusy = false; }")
+            computes = twin.n_computes
+            control.value = value  # the twin first: what the page must come to show
+            _set_in_page(root, name, control, value)
+            expected = _twin_state(twin)
+            try:
+                # the plot element is looked up on every poll: a redraw may replace it
+                # a recompute has shown the busy line before the page settles (the figure may come
+                # out the same, as for "latest complete" when that is the week picked before)
+                busy = twin.n_computes > computes
+                page.wait_for_function(
+                    f"""([root, want, busy]) => {{
+                        const el = root.querySelector('.js-plotly-plot');
+                        return el && el.data && !root.querySelector('.chatanalytics-busy')
+                            && (!busy || root.__sawBusy) && ({_PAGE_STATE})(el) === want;
+                    }}""",
+                    arg=[handle, expected, busy],
+                    timeout=120_000,
+                )
+            except Exception as err:
+                shown = plot.evaluate(_PAGE_STATE)
+                saw = root.evaluate("el => el.__sawBusy")
+                raise AssertionError(
+                    f"{name}={value!r}: the page shows {shown} (busy seen: {saw}), not {expected} "
+                    f"(a recompute: {busy}); console: {errors}"
+                ) from err
+            message = root.locator(".chatanalytics-message").first.inner_text()
+            assert "Not updated" not in message and "Not drawn" not in message, (name, value, message)
+            steps += 1
+    return steps
+
+
+@pytest.mark.slow
+def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
+    import chatanalytics as ca
+    from chatanalytics import widgets as cw
+
+    events = ca.load_sample()
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = playwright_browser.new_context(viewport={"width": 1300, "height": 1100})
+    try:
+        page = context.new_page()
+        errors = _console_errors(page)
+        _run_all(page, lab, "widgets.ipynb")
+        # a few interactions, then a picture of each widget
+        funnel = page.locator(".chatanalytics-funnelwidget").first
+        funnel.locator(".chatanalytics-control-by select").select_option(label="ui_type")
+        _wait_plot(page, funnel, "el.data.length === 3")
+        _click_bar(page, funnel.locator(".js-plotly-plot").first, 1)
+        funnel.locator(".widget-html", has_text="dropped at step").first.wait_for(timeout=30_000)
+        funnel.screenshot(path=str(ARTIFACTS / "widget-funnel.png"))
+        about = ".jupyter-widget-Collapse-header, .p-Collapse-header, .lm-Collapse-header"
+        funnel.locator(about).first.click()
+        funnel.get_by_text("Funnel window").first.wait_for(timeout=30_000)
+        funnel.locator(about).first.click()  # closed again
+
+        agents = page.locator(".chatanalytics-agentwidget").first
+        agents.scroll_into_view_if_needed()
+        agents.locator(".chatanalytics-control-drill select").select_option(index=1)
+        agents.locator(".widget-html", has_text="with their request's outcome").first.wait_for(timeout=30_000)
+        agents.screenshot(path=str(ARTIFACTS / "widget-agents.png"))
+
+        timeouts = page.locator(".chatanalytics-timeoutwidget").first
+        timeouts.scroll_into_view_if_needed()
+        timeouts.locator(".chatanalytics-control-compare select").select_option(label="ui_type")
+        timeouts.locator(".chatanalytics-control-view button", has_text="curves").first.click()
+        timeouts.get_by_text("groups differ").first.wait_for(timeout=120_000)
+        timeouts.screenshot(path=str(ARTIFACTS / "widget-timeouts.png"))
+
+        changes = page.locator(".chatanalytics-changeswidget").first
+        changes.scroll_into_view_if_needed()
+        changes.locator(".chatanalytics-control-view button", has_text="waterfall").first.click()
+        _wait_plot(page, changes, "el.data.some(t => t.type === 'bar')")
+        changes.screenshot(path=str(ARTIFACTS / "widget-changes.png"))
+        # then every option of every control, each widget against its headless twin, which is first
+        # set as the interactions above left the page
+        done = {
+            "FunnelWidget": {"by": "ui_type"},
+            "AgentWidget": {"drill": 1},
+            "TimeoutWidget": {"compare": "ui_type", "view": "curves"},
+            "ChangesWidget": {"view": "waterfall"},
+        }
+        walked = {}
+        for name, kwargs in WIDGETS.items():
+            twin = getattr(cw, name)(events, **kwargs)
+            for control, value in done[name].items():
+                options = twin.controls[control].options
+                twin.controls[control].value = options[value][1] if isinstance(value, int) else value
+            root = page.locator(f".chatanalytics-{name.lower()}").first
+            root.scroll_into_view_if_needed()
+            root.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
+            walked[name] = _walk(page, root, twin, events, errors)
+        assert all(n > 10 for n in walked.values()), walked
     finally:
         context.close()
     assert not [e for e in errors if "favicon" not in e], errors

@@ -81,6 +81,7 @@ SIGNATURES = {
         "max_gap",
         "exclude",
         "by",
+        "attribution",
         "top",
         "start",
         "end",

@@ -120,7 +120,6 @@ def test_tables_parameters_and_load_report(sample_report):
         assert cell(name).search(text)
     # the parameters used
     assert "<th>time zone</th><td>America/New_York</td>" in text
-    assert "<th>funnel steps</th><td>triggered → engaged → completed</td>" in text
     assert "<th>accept_window_seconds</th><td>100</td>" in text
     # headlines and definitions
     assert ca.timeouts(ca.load_sample(), tz="America/New_York").headline().split(";")[0] in text
@@ -268,8 +267,57 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
 
 
 def test_one_time_zone_everywhere(sample_report):
-    """The report was made with tz="America/New_York": no caption, figure or table names UTC as the
-    time basis (only the generation stamp, which says when the file was written, is in UTC)."""
-    text = sample_report.read_text(encoding="utf-8")
+    """The report was made with tz="America/New_York": no caption, figure, table, parameter or stamp
+    names UTC or shows a UTC offset; the times are New York's."""
+    text = sample_report.read_text(encoding="utf-8").replace(PLOTLY_JS, "")
     assert "entry time, America/New_York" in text
-    assert "entry time, UTC" not in text
+    assert "UTC" not in text.replace("event_time_utc", "")
+    assert "+00:00" not in text
+    # the data end at 2026-11-02 03:45:28 UTC, which is 2026-11-01 22:45:28 in New York (EST, -05:00)
+    assert "2026-11-01T22:45:28.458000-05:00" in text
+    assert "(America/New_York) by chatanalytics" in text
+
+
+def _overview(text: str) -> str:
+    return text[text.index('<section id="overview">') : text.index('<section id="load-report">')]
+
+
+def test_the_default_funnel_has_the_lead_capture_step(sample_report):
+    """triggered → engaged → email or phone → completed: the marketer's main conversion is a step."""
+    text = sample_report.read_text(encoding="utf-8")
+    assert "<th>funnel steps</th><td>triggered → engaged → email_input | phone_input → completed</td>" in text
+    expected = ca.funnel(
+        ca.load_sample(), steps=["triggered", "engaged", ["email_input", "phone_input"], "completed"]
+    ).frame()
+    assert expected["step_name"].tolist()[2] == "email_input | phone_input"
+    assert cell("email_input | phone_input").search(text)
+    # the third step's count, as the funnel computes it, is in the steps table
+    assert cell(f"{int(expected['converted'].iloc[2]):,}").search(text)
+
+
+def test_each_headline_names_its_denominator(sample_report):
+    """Side by side, the agents' rates are per offer and the timeouts' per request: each says so."""
+    text = html.unescape(_overview(sample_report.read_text(encoding="utf-8")))
+    events = ca.load_sample()
+    f = ca.funnel(events, steps=["triggered", "engaged", ["email_input", "phone_input"], "completed"])
+    a = ca.agent_performance(events, tz="America/New_York").summary()
+    t = ca.timeouts(events, tz="America/New_York").summary()
+    assert f"of {f.summary()['units']:,} conversation sessions that entered" in text
+    assert f"of {a['offers']:,} offers, {a['acceptance_rate']:.1%} accepted" in text
+    missed = f"{t['missed']:,} missed ({t['missed_rate']:.1%} of requests"
+    assert f"of {t['requests']:,} requests, {missed}" in text
+    assert "The agents' rates are shares of offers, the timeouts' shares of requests" in text
+    # the assets and the funnel's unit have different names
+    assert "8 conversations (Dialogues or Flows)" in text
+
+
+def test_each_section_has_about_this_chart(sample_report):
+    text = sample_report.read_text(encoding="utf-8")
+    for section in ("funnel", "agents", "timeouts"):
+        part = text[text.index(f'<section id="{section}">') :]
+        part = part[: part.index("</section>")]
+        # one "About this chart" under each figure, and the section's definitions once
+        assert part.count("<summary>About this chart</summary>") == part.count("<figure") >= 1
+        assert part.count("<summary>Definitions</summary>") == 1
+    funnel = text[text.index('<section id="funnel">') :]
+    assert "<b>Funnel window</b>:" in funnel[: funnel.index("</section>")]

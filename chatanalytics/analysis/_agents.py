@@ -353,12 +353,14 @@ class AgentPerformanceResult(Result):
         }
 
     def headline(self) -> str:
-        """Agents, offers, the acceptance rate with its interval, misses, speed and peak load in one line."""
+        """Agents, offers, the acceptance rate with its interval, misses, speed and peak load in one line;
+        the rates name their denominator (offers).
+        """
         s = self.summary()
         return (
-            f"Agent performance: {s['agents']} agents, {s['offers']:,} offers, "
+            f"Agent performance: {s['agents']} agents; of {s['offers']:,} offers, "
             f"{s['acceptance_rate']:.1%} accepted (95% CI {s['acceptance_rate_low']:.1%}-"
-            f"{s['acceptance_rate_high']:.1%}), {s['missed']:,} missed, median "
+            f"{s['acceptance_rate_high']:.1%}) and {s['missed']:,} missed; median "
             f"{s['accept_median_seconds']:.0f} s to accept, peak {s['peak_concurrent_chats']} chats at once"
         )
 
@@ -405,7 +407,7 @@ def agent_performance(
     freq: str | None = None,
     tz: str = "UTC",
     teams: dict[str, str] | None = None,
-    shrink: bool = False,
+    shrink: bool = True,
     start: Any = None,
     end: Any = None,
 ) -> AgentPerformanceResult:
@@ -427,9 +429,12 @@ def agent_performance(
         Time zone of the periods and of :meth:`AgentPerformanceResult.hour_weekday`.
     teams : dict, optional
         ``agent_id -> team name``; agents not in it are ``(no team)``. ``frame("team")`` rolls up by it.
-    shrink : bool, default False
+    shrink : bool, default True
         Pull small-count agents' rates toward the team rate (empirical Bayes, beta-binomial prior fitted
-        by the method of moments across agents).
+        by the method of moments across agents), so that an agent with one accepted offer does not top
+        the leaderboard; the raw rates stay as ``observed_<rate>``. ``AgentWidget`` uses the same
+        default. With ``False`` the rates are the raw shares, and leaderboards rank by the lower bound
+        of their 95% interval.
     start, end : date or time, optional
         Count offers, chats and meetings in ``[start, end)`` (UTC unless an offset is given); requests
         are rebuilt from all events, so a chat accepted just before ``start`` still holds its agent.

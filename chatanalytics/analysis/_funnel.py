@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -12,17 +13,29 @@ import pyarrow as pa
 
 from .. import columns
 from ..columns import FRAME_COLUMNS, ORDERS, UNITS
-from ..errors import InvalidParameterError
+from ..errors import DataQualityWarning, InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
 from ._engine import as_table, duration, timestamp
 from ._result import FigureKind, Result, TableView
 from ._stats import kaplan_meier, km_quantile, wilson
 
-__all__ = ["ORDERS", "UNITS", "FunnelResult", "Step", "funnel", "optional"]
+__all__ = ["ATTRIBUTIONS", "ORDERS", "UNITS", "UNIT_WORDS", "FunnelResult", "Step", "funnel", "optional"]
 
 _T = "event_time_utc"
 _US = pd.Timedelta(microseconds=1)
 OTHER, NONE = "Other", "(none)"
+#: Where a breakdown value comes from: the unit's first step event (``"first_step"``), or the first
+#: value any of the unit's events sets within its window (``"first_value"``).
+ATTRIBUTIONS: tuple[str, ...] = ("first_step", "first_value")
+#: The funnel's unit in words, one and many: a conversation (the Dialogue or Flow) in one session is a
+#: "conversation session", so that "conversation" always means the Dialogue or Flow itself.
+UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "conversation": ("conversation session", "conversation sessions"),
+    "session": ("session", "sessions"),
+    "visitor": ("visitor", "visitors"),
+}
+# the share of units without a breakdown value above which the funnel warns
+_MOSTLY_EMPTY = 0.5
 
 
 @dataclass(frozen=True)
@@ -204,8 +217,13 @@ class FunnelResult(Result):
     DEFINITIONS: ClassVar[tuple[tuple[str, str], ...]] = (
         (
             "Conversation",
-            "A Dialogue or Conversational Flow (payload id); the funnel counts a conversation in a "
-            "session once, from its first step.",
+            "A Dialogue or Conversational Flow, the chat asset marketers build (payload id).",
+        ),
+        (
+            "Conversation session",
+            "The funnel's default unit: one conversation in one session, counted once from its first "
+            "step however often it was shown. With unit='session' or 'visitor' the unit is a session "
+            "or a visitor.",
         ),
         (
             "Funnel window",
@@ -304,6 +322,7 @@ class FunnelResult(Result):
             "max_gap": p["max_gap"],
             "exclude": list(p["exclude"]) or None,
             "by": p["by"],
+            "attribution": p.get("attribution", "first_step"),
             "top": p["top"],
             "start": p["start"],
             "end": p["end"],
@@ -426,12 +445,15 @@ class FunnelResult(Result):
         return listed.sort_values([*keys], kind="stable").reset_index(drop=True)
 
     def headline(self) -> str:
-        """The funnel in one line: units, last-step conversions with the interval, the biggest drop."""
+        """The funnel in one line: units, last-step conversions with the interval and their denominator
+        (the units that entered), the biggest drop.
+        """
         s = self.summary()
         p = self.params
+        one, many = UNIT_WORDS.get(p["unit"], (p["unit"], f"{p['unit']}s"))
         return (
-            f"Funnel ({p['order']}, per {p['unit']}, window {p['window']}): {s['units']:,} units, "
-            f"{s['converted']:,} reached '{self.table['step_name'].iloc[-1]}' "
+            f"Funnel ({p['order']}, per {one}, window {p['window']}): of {s['units']:,} {many} that "
+            f"entered, {s['converted']:,} reached '{self.table['step_name'].iloc[-1]}' "
             f"({s['overall_rate']:.1%}, 95% CI {s['overall_rate_low']:.1%}-{s['overall_rate_high']:.1%}); "
             f"biggest drop before '{s['biggest_drop_step']}'"
         )
@@ -457,6 +479,7 @@ def funnel(
     max_gap: Any = None,
     exclude: Sequence[Any] | None = None,
     by: str | None = None,
+    attribution: str = "first_step",
     top: int = 10,
     start: Any = None,
     end: Any = None,
@@ -488,8 +511,14 @@ def funnel(
         Events that end a unit's progress: a unit with an excluded event strictly between two steps
         drops out from that point (it still counts for the steps before). Not with ``order="any"``.
     by : str, optional
-        Break down by a canonical column, taking the value at the unit's first step event (the
-        smallest value if several events share that instant); missing values are ``(none)``.
+        Break down by a canonical column, taking the value ``attribution`` says; missing values are
+        ``(none)``. When most units have no value (``agent_name`` is set on live-chat events, not on
+        a conversation's first step), a :class:`DataQualityWarning` names the events and the step
+        that set it, and the attribution that fits.
+    attribution : {"first_step", "first_value"}, default "first_step"
+        Where the breakdown value comes from: the unit's first step event (the smallest value if
+        several events share that instant), or the first value that any of the unit's events sets
+        within its window (for a column set later, such as the agent of a live chat).
     top : int, default 10
         Keep the ``top`` groups with the most units; the rest are summed as ``Other``.
     start, end : date or time, optional
@@ -532,6 +561,8 @@ def funnel(
         raise InvalidParameterError("exclude", EventType(overlap.pop()).alias, reason="is also a step")
     if by is not None and by not in COLUMNS:
         raise InvalidParameterError("by", by, list(COLUMNS))
+    if attribution not in ATTRIBUTIONS:
+        raise InvalidParameterError("attribution", attribution, list(ATTRIBUTIONS))
     if not isinstance(top, (int, np.integer)) or top < 1:
         raise InvalidParameterError("top", top, reason="a positive whole number")
     t_start, t_end = timestamp("start", start), timestamp("end", end)
@@ -546,6 +577,7 @@ def funnel(
         "max_gap": max_gap,
         "exclude": [EventType(x).alias for x in excluded],
         "by": by,
+        "attribution": attribution,
         "top": top,
         "start": t_start,
         "end": t_end,
@@ -556,7 +588,11 @@ def funnel(
     # DuckDB compute the unit joins again for every step. On another engine (Spark, BigQuery) they stay
     # there: only the aggregates of _summarise_remote come back, and the units on a drill-down.
     local = pandas_input or _backend_name(table) == "duckdb"
-    units = _unit_times(table, step_list, keys, order, win, gaps, excluded, by, t_start, t_end, collect=local)
+    units = _unit_times(
+        table, step_list, keys, order, win, gaps, excluded, (by, attribution), t_start, t_end, collect=local
+    )
+    if by is not None and attribution == "first_step":
+        _warn_mostly_empty(table, units, step_list, by)
     # the end of the data (read off the frame, or one more query on a database table)
     if pandas_input:
         last = events[_T].max()
@@ -606,17 +642,19 @@ def _unit_times(
     window: pd.Timedelta,
     gaps: list[pd.Timedelta | None],
     excluded: list[str],
-    by: str | None,
+    breakdown: tuple[str | None, str],
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     *,
     collect: bool = True,
 ) -> Any:
-    """Per unit: the time of each step (null when not reached) and the breakdown value, as a pyarrow
-    Table, or with ``collect=False`` as the Ibis expression that computes it where the events are.
+    """Per unit: the time of each step (null when not reached) and the breakdown value (``breakdown``
+    is the column and its attribution), as a pyarrow Table, or with ``collect=False`` as the Ibis
+    expression that computes it where the events are.
     """
     import ibis
 
+    by, attribution = breakdown
     win = _micros_of(window)
     base = t.filter([t[k].notnull() for k in keys])
     right = {f"r_{k}": base[k] for k in keys}
@@ -632,7 +670,16 @@ def _unit_times(
         cur = cur.filter(cur.t1 >= start.value // 1000)
     if end is not None:
         cur = cur.filter(cur.t1 < end.value // 1000)
-    if by is not None:
+    if by is not None and attribution == "first_value":
+        # the first event of the unit that sets the column, within its window; the smallest value if
+        # several share that instant
+        src = base.filter(base[by].notnull())
+        rv = src.select(**{f"r_{k}": src[k] for k in keys}, te=src[_T], g=src[by].cast("string"))
+        j = cur.left_join(rv, [*on(cur, rv), rv.te >= cur.t1, rv.te <= cur.t1 + win])
+        first = j.group_by([*keys, "t1"]).agg(tg=j.te.min())
+        j = first.left_join(rv, [*on(first, rv), rv.te == first.tg])
+        cur = j.group_by([*keys, "t1"]).agg(group=j.g.min())
+    elif by is not None:
         r1 = s1.select(**{f"r_{k}": s1[k] for k in keys}, te=s1[_T], g=s1[by].cast("string"))
         j = cur.left_join(r1, [*on(cur, r1), r1.te == cur.t1])
         cur = j.group_by([*keys, "t1"]).agg(group=j.g.min())
@@ -690,6 +737,42 @@ def _unit_times(
         return cur.cache() if _backend_name(cur) == "pyspark" else cur
     frame = cur.to_pyarrow()  # in no particular order; units() sorts what it lists
     return frame
+
+
+def _warn_mostly_empty(table: Any, units: Any, steps: list[Step], by: str) -> None:
+    """Warn when most units have no breakdown value at their first step: name the events that set the
+    column, the first step among them, and the attribution that fits.
+    """
+    import ibis
+
+    if isinstance(units, pa.Table):
+        total, empty = units.num_rows, units.column("group").null_count
+    else:
+        row = units.aggregate(n=units.count(), e=units.group.isnull().sum()).to_pyarrow().to_pylist()[0]
+        total, empty = int(row["n"] or 0), int(row["e"] or 0)
+    if not total or empty / total <= _MOSTLY_EMPTY:
+        return
+    src = table.filter(table[by].notnull())
+    kinds = src.group_by("event_type").agg(n=ibis._.count()).order_by(ibis.desc("n")).to_pyarrow()
+    setters = [str(t) for t in kinds.column("event_type").to_pylist()]
+    names = ", ".join(EventType(t).alias if t in set(EventType) else t for t in setters[:4])
+    where = f"{by} is set on {names} events" if setters else f"{by} is never set in these events"
+    at = next((i for i, s in enumerate(steps) if set(s.types) & set(setters)), None)
+    if at is not None:
+        where += f"; the first step that sets it is step {at + 1} ({steps[at].name})"
+    elif setters:
+        where += "; no step of this funnel sets it"
+    fix = (
+        "; pass attribution='first_value' to take the first value set within the unit's window"
+        if setters
+        else ""
+    )
+    warnings.warn(
+        f"by={by!r} is empty at the first step ({steps[0].name}) for {empty:,} of {total:,} units "
+        f"({empty / total:.0%}), shown as {NONE}: {where}{fix}",
+        DataQualityWarning,
+        stacklevel=3,
+    )
 
 
 def _reached(units: pd.DataFrame, steps: list[Step], keys: list[str]) -> pd.DataFrame:

@@ -9,7 +9,9 @@ line know results only through this class.
 
 from __future__ import annotations
 
+import html
 import importlib
+import re
 import warnings
 import weakref
 from collections.abc import Iterator, Mapping
@@ -22,7 +24,7 @@ import pandas as pd
 
 from ..errors import InvalidParameterError
 
-__all__ = ["FigureKind", "Result", "TableView", "styled"]
+__all__ = ["FigureKind", "Result", "TableView", "header", "is_share", "styled"]
 
 
 @dataclass(frozen=True)
@@ -88,11 +90,62 @@ def _cell(x: Any) -> str:
     return str(x)
 
 
-def styled(frame: pd.DataFrame, *, max_rows: int | None = None) -> Any:
+# columns holding shares in [0, 1] (rates, shares, service levels, cumulative incidences, with bounds)
+_SHARE = re.compile(r"(^|_)(rate|share|service_level|cif_\w+)(_low|_high)?$")
+# header words: a unit suffix and the interval's bounds
+_HEADER_WORDS = (("_seconds", " (s)"), ("_low", " (95% low)"), ("_high", " (95% high)"))
+
+
+def is_share(frame: pd.DataFrame, column: Any) -> bool:
+    """True when ``column`` of ``frame`` holds shares in [0, 1] by its name (``*_rate``, ``share``,
+    ``service_level``, ``cif_*``, and their ``_low`` / ``_high`` bounds) and is numeric.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"acceptance_rate_low": [0.2], "offers": [3], "share": ["x"]})
+    >>> [is_share(t, c) for c in t.columns]
+    [True, False, False]
+    """
+    return (
+        isinstance(column, str)
+        and bool(_SHARE.search(column))
+        and pd.api.types.is_numeric_dtype(frame[column])
+        and not pd.api.types.is_bool_dtype(frame[column])
+    )
+
+
+def header(column: Any) -> str:
+    """A column name in words: ``"conversion_rate_low"`` -> ``"Conversion rate (95% low)"``.
+
+    Examples
+    --------
+    >>> header("p90_seconds"), header("overall_rate_high"), header("agent_id")
+    ('P90 (s)', 'Overall rate (95% high)', 'Agent id')
+    """
+    text = str(column)
+    suffix = ""
+    for end, words in _HEADER_WORDS:
+        if text.endswith(end):
+            text, suffix = text[: -len(end)], words
+            break
+    text = text.replace("_", " ").strip()
+    return (text[:1].upper() + text[1:] + suffix) if text else suffix.strip()
+
+
+def _percent(x: Any) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and not np.isfinite(x)):
+        return ""
+    return f"{float(x):.1%}"
+
+
+def styled(frame: pd.DataFrame, *, max_rows: int | None = None, human: bool = True) -> Any:
     """A frame as a pandas ``Styler`` that escapes every cell and header as HTML.
 
-    Counts get thousands separators, other numbers three significant places at most, missing values
-    stay empty; the index is hidden. The table carries the classes ``dataframe data``.
+    Counts get thousands separators, shares (rates, with their bounds) are percentages, other numbers
+    three significant places at most, missing values stay empty; headers are words ("Conversion
+    rate (95% low)"); the index is hidden. The table carries the classes ``dataframe data``. The frame
+    itself is not changed: ``result.frame()`` stays raw for code.
 
     Parameters
     ----------
@@ -100,6 +153,8 @@ def styled(frame: pd.DataFrame, *, max_rows: int | None = None) -> Any:
         The table.
     max_rows : int, optional
         Show at most this many rows.
+    human : bool, default True
+        Percentages and headers in words; ``False`` keeps the column names and shares as numbers.
 
     Returns
     -------
@@ -108,19 +163,24 @@ def styled(frame: pd.DataFrame, *, max_rows: int | None = None) -> Any:
     Examples
     --------
     >>> import pandas as pd
-    >>> html = styled(pd.DataFrame({"name": ["<b>x</b>"], "n": [1234]})).to_html()
+    >>> html = styled(pd.DataFrame({"name": ["<b>x</b>"], "n": [1234], "overall_rate": [0.359736]})).to_html()
     >>> "&lt;b&gt;x&lt;/b&gt;" in html and "1,234" in html and "<b>x</b>" not in html
+    True
+    >>> "36.0%" in html and "Overall rate" in html and "0.359736" not in html
     True
     """
     shown = frame if max_rows is None else frame.head(max_rows)
     shown = shown.reset_index(drop=True)
     # columns of mixed or odd types are shown as text; the Styler formats each cell
-    return (
-        shown.style.format(_cell, escape="html", na_rep="")
-        .format_index(escape="html", axis=1)
-        .hide(axis="index")
-        .set_table_attributes('class="dataframe data"')
-    )
+    out = shown.style.format(_cell, escape="html", na_rep="")
+    if human:
+        shares = [c for c in shown.columns if is_share(shown, c)]
+        if shares:
+            out = out.format(_percent, subset=shares, na_rep="")
+        out = out.format_index(lambda c: html.escape(header(c)), axis=1)
+    else:
+        out = out.format_index(escape="html", axis=1)
+    return out.hide(axis="index").set_table_attributes('class="dataframe data"')
 
 
 class _Tables(Mapping[str, pd.DataFrame]):
@@ -318,13 +378,16 @@ class Result:
         """The keyword arguments of the analysis (and its widget) that give this result again."""
         raise NotImplementedError
 
-    def widget(self, events: Any = None) -> Any:
+    def widget(self, events: Any = None, **options: Any) -> Any:
         """An interactive widget starting from this result's parameters.
 
         Parameters
         ----------
         events : pandas.DataFrame or ibis Table
             The events the result was computed from; changing a data control recomputes on them.
+        **options
+            Passed to the widget over :meth:`widget_arguments`: its time zone (``tz``, for a result
+            whose parameters hold none, such as the funnel's), its style (``height``, ``metric``, ...).
 
         Returns
         -------
@@ -343,7 +406,7 @@ class Result:
         if self.WIDGET is None:
             raise InvalidParameterError("widget", type(self).__name__, reason="this result has no widget")
         make = getattr(importlib.import_module("chatanalytics.widgets"), self.WIDGET)
-        return make(events, **self.widget_arguments())
+        return make(events, **{**self.widget_arguments(), **options})
 
     def save(self, path: Any, **options: Any) -> Any:
         """Write the default figure or the default table to ``path``; the format comes from the suffix.

@@ -164,7 +164,8 @@ def aalen_johansen(
     """
     t, n, d, c = event_table(times, causes, n_causes)
     d_all = d.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # on a few requests, a bound's exp(exp(...)) overflows to inf: its limit, a bound of 0 or 1, is right
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = np.cumprod(1.0 - d_all / n)
         s_before = np.concatenate([[1.0], s[:-1]])
         cif = np.cumsum(s_before * d / n, axis=1)

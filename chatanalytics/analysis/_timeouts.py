@@ -244,14 +244,19 @@ class TimeoutResult(Result):
         }
 
     def headline(self) -> str:
-        """Requests, misses with the interval, visitors who left, the median wait and the service level."""
+        """Requests, misses with the interval, visitors who left, the median wait and the service level;
+        every share names its denominator (requests), and the main cause of misses is in words.
+        """
         s = self.summary()
-        cause = f"; most misses: {s['main_cause']}" if s["main_cause"] else ""
+        short = {"no_agent": "no agent offered", "agent_at_cap": "agents at the chat cap"}
+        short["not_accepted"] = "offers not accepted"
+        cause = f"; most misses: {short.get(s['main_cause'], s['main_cause'])}" if s["main_cause"] else ""
         return (
-            f"Live-chat timeouts: {s['requests']:,} requests, {s['missed']:,} missed "
-            f"({s['missed_rate']:.1%}, 95% CI {s['missed_rate_low']:.1%}-{s['missed_rate_high']:.1%}), "
-            f"{s['left']:,} visitors left; median wait to accept {s['median_wait_seconds']:.0f} s, "
-            f"{s['service_level_60s']:.0%} accepted within 60 s{cause}"
+            f"Live-chat timeouts: of {s['requests']:,} requests, {s['missed']:,} missed "
+            f"({s['missed_rate']:.1%} of requests, 95% CI {s['missed_rate_low']:.1%}-"
+            f"{s['missed_rate_high']:.1%}) and {s['left']:,} left by the visitor; "
+            f"{s['service_level_60s']:.0%} of requests accepted within 60 s, median wait to accept "
+            f"{s['median_wait_seconds']:.0f} s{cause}"
         )
 
     def figure(self, kind: str | None = "outcomes", **style: Any) -> Any:

@@ -6,18 +6,23 @@ A widget subclasses :class:`AnalysisWidget` and declares only what is its own:
   controls that recompute the analysis and those that only redraw;
 - :meth:`~AnalysisWidget.compute`, the analysis run on the events with the given keyword arguments;
 - :meth:`~AnalysisWidget.draw`, the figure of the current result in the current style;
-- ``_make_controls``, ``_arrange`` and ``_data_kwargs``: the controls, the box around them and the
-  figure, and the analysis arguments read from the data controls;
+- :attr:`~AnalysisWidget.analysis`, the name of its analysis function in :mod:`chatanalytics.analysis`
+  (or its own :meth:`~AnalysisWidget.compute`);
+- ``_make_controls``, ``_rows``, ``_outputs`` and ``_data_kwargs``: the controls, the rows of
+  controls above the figure, what is shown under it, and the analysis arguments read from the data
+  controls;
 - optionally ``_on_result`` (after each recompute: refresh choices that depend on the result) and
   ``_on_drawn`` (after each draw: attach click handlers to the new traces).
 
 The base class runs the cycle. A change to a data control recomputes, then redraws; a change to a style
 control only redraws. The first draw goes through the same step as every redraw (:func:`widget_layout`),
 so the figure first shown is the figure a redraw shows. While computing, :attr:`~AnalysisWidget.busy`
-is true and the message line says so. A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change
-(an invalid parameter, a slice with no data) is shown in the message line, and the last good result and
-figure stay. Setting a control's value from Python runs the same cycle as a click, so a widget works
-headless.
+is true, the message line shows a spinning "Computing…" and the data controls are disabled. Under the
+figure, a collapsed "About this chart" section holds the result's definitions (``result.describe()``).
+A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change (an invalid parameter, a slice with no
+data) is shown in the message line, and the last good result and figure stay; a
+:class:`~chatanalytics.errors.DataQualityWarning` from the analysis is shown there too. Setting a
+control's value from Python runs the same cycle as a click, so a widget works headless.
 """
 
 from __future__ import annotations
@@ -26,35 +31,53 @@ import abc
 import copy
 import datetime as dt
 import html
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
-from ..errors import ChatAnalyticsError, InvalidParameterError
+from ..errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
 __all__ = [
+    "ABOUT_TITLE",
     "BUSY",
     "CAPTION_NAME",
+    "DESCRIPTION",
     "AnalysisWidget",
     "WidgetDisplay",
+    "about_html",
     "date_value",
+    "dropdown",
     "headline",
+    "local_times",
     "scroll_html",
     "widget_layout",
 ]
 
-#: What the message line shows while the analysis is computed.
-BUSY = "<i>Computing…</i>"
+#: What the message line shows while the analysis is computed: a spinner (SVG, so no style sheet is
+#: needed) and the words.
+BUSY = (
+    '<div class="chatanalytics-busy" role="status" style="color:#1F4E79;font-weight:600">'
+    '<svg width="14" height="14" viewBox="0 0 14 14" style="vertical-align:-2px;margin-right:6px">'
+    '<circle cx="7" cy="7" r="5.5" fill="none" stroke="#C9D6E3" stroke-width="2.5"/>'
+    '<path d="M7 1.5 A5.5 5.5 0 0 1 12.5 7" fill="none" stroke="#1F4E79" stroke-width="2.5">'
+    '<animateTransform attributeName="transform" type="rotate" from="0 7 7" to="360 7 7" dur="0.8s" '
+    'repeatCount="indefinite"/></path></svg>Computing…</div>'
+)
+#: The title of the collapsed section under each widget's figure that holds the result's definitions.
+ABOUT_TITLE = "About this chart"
 #: The ``name`` of the annotation that carries a widget figure's caption (:func:`widget_layout`).
 CAPTION_NAME = "caption"
 # the colour of the theme's ALERT, written here so that importing widgets does not import plotly
 _ERROR = '<div style="color:#B00020">{}: {}</div>'
+_WARNING = '<div style="color:#7A4F01">Note: {}</div>'
 # pixels between the caption's last line and the top of the plot
 _CAPTION_GAP = 30
-# a description as long as "Conversation" or "From (America/New_York)" is shown whole
-_DESCRIPTION = {"description_width": "initial"}
+#: A control's style in which a description as long as "Conversation" or "From (America/New_York)" is
+#: shown whole.
+DESCRIPTION = {"description_width": "initial"}
 
 
 def date_value(value: Any, tz: str = "UTC") -> dt.date | None:
@@ -131,6 +154,24 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def local_times(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """A copy of ``frame`` with every time-zone-aware time column in ``tz`` (for a table shown in a
+    widget, whose pickers and captions name ``tz``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"at": pd.to_datetime(["2026-11-02 15:00"], utc=True), "n": [1]})
+    >>> str(local_times(t, "America/New_York")["at"].iloc[0])
+    '2026-11-02 10:00:00-05:00'
+    """
+    times = {
+        c: frame[c].dt.tz_convert(tz)
+        for c in frame.columns
+        if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+    }
+    return frame.assign(**times) if times else frame.copy()
+
+
 def scroll_html(value: str, max_height: str = "320px") -> Any:
     """An ``ipywidgets.HTML`` of ``value`` that scrolls beyond ``max_height``.
 
@@ -148,6 +189,82 @@ def scroll_html(value: str, max_height: str = "320px") -> Any:
     import ipywidgets as widgets
 
     return widgets.HTML(value=value, layout=widgets.Layout(max_height=max_height, overflow="auto"))
+
+
+def dropdown(options: Any, value: Any, description: str, **kwargs: Any) -> Any:
+    """An ``ipywidgets.Dropdown`` as wide as its choices, its description shown whole.
+
+    Parameters
+    ----------
+    options : list
+        Values, or ``(label, value)`` pairs.
+    value : object
+        The value selected.
+    description : str
+        The label before it.
+    **kwargs
+        Other ``Dropdown`` traits (``disabled``, ...).
+
+    Returns
+    -------
+    ipywidgets.Dropdown
+    """
+    import ipywidgets as widgets
+
+    return widgets.Dropdown(
+        options=options,
+        value=value,
+        description=description,
+        layout=widgets.Layout(width="auto"),
+        style=DESCRIPTION,
+        **kwargs,
+    )
+
+
+def _words(value: Any, tz: str | None) -> str:
+    """A parameter's value, times in ``tz``."""
+    if isinstance(value, pd.Timestamp) and value.tzinfo is not None and tz is not None:
+        return value.tz_convert(tz).isoformat()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_words(v, tz) for v in value) + "]"
+    return str(value)
+
+
+def about_html(result: Any, tz: str | None = None) -> str:
+    """A result's definitions (``result.describe()``) as HTML: one paragraph per line, the term in bold,
+    then the parameters, their times in ``tz``.
+
+    Parameters
+    ----------
+    result : Result
+        Any analysis result.
+    tz : str, optional
+        The time zone of the times among the parameters (as they are when not given).
+
+    Returns
+    -------
+    str
+        Escaped HTML.
+
+    Examples
+    --------
+    >>> import chatanalytics as ca
+    >>> html = about_html(ca.funnel(ca.load_sample(), steps=["triggered", "engaged"]), "America/New_York")
+    >>> "<b>Funnel window</b>:" in html and "data_end=2026-11-01T22:45:28.458000-05:00" in html
+    True
+    """
+    out = []
+    for line in str(result.describe()).splitlines():
+        if not line.strip() or line.startswith("Parameters:"):
+            continue
+        term, sep, text = line.partition(": ")
+        if sep and len(term) <= 40 and not line.startswith(" "):
+            out.append(f"<p style='margin:2px 0'><b>{html.escape(term)}</b>: {html.escape(text)}</p>")
+        else:
+            out.append(f"<p style='margin:2px 0'>{html.escape(line.strip())}</p>")
+    params = "; ".join(f"{k}={_words(v, tz)}" for k, v in result.params.items())
+    out.append(f"<p style='margin:2px 0'><b>Parameters</b>: {html.escape(params)}</p>")
+    return '<div style="font-size:12.5px;line-height:1.45;max-width:900px">' + "".join(out) + "</div>"
 
 
 def headline(result: Any) -> str:
@@ -181,7 +298,11 @@ class WidgetDisplay:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._sync_snapshot()
-        return self.container._repr_mimebundle_(**kwargs)
+        bundle = self.container._repr_mimebundle_(**kwargs)
+        # where a widget cannot be drawn (a rendered notebook), its text says what it is
+        if isinstance(bundle, dict) and "text/plain" in bundle:
+            bundle = {**bundle, "text/plain": repr(self)}
+        return bundle
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -213,13 +334,20 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         Errors from the last changes (``"Not updated: ..."`` for a data control, ``"Not drawn: ..."``
         for a style control), :data:`BUSY` while computing, or empty.
     busy : bool
-        True while the analysis is computed.
-    container : ipywidgets.Box
-        Everything, as shown in a notebook.
+        True while the analysis is computed (the data controls are disabled meanwhile).
+    about : ipywidgets.Accordion
+        "About this chart", collapsed: the current result's definitions (:func:`about_html`).
+    container : ipywidgets.VBox
+        Everything, as shown in a notebook: the rows of controls, :attr:`message`, :attr:`figure`,
+        what the widget shows under it, and :attr:`about`. In the page it has the CSS classes
+        ``chatanalytics-widget`` and ``chatanalytics-<class name in lower case>``, and each control
+        ``chatanalytics-control-<name>``.
     n_computes : int
         How many times the analysis was computed (the initial one included).
     """
 
+    #: Name of the analysis function of :mod:`chatanalytics` that :meth:`compute` calls.
+    analysis: str = ""
     #: Names of the controls whose change recomputes the analysis.
     data_controls: tuple[str, ...] = ()
     #: Names of the controls whose change only redraws the current result.
@@ -234,11 +362,13 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         self._events = events
         self._kwargs = dict(kwargs)
         self._quiet = False
-        self._errors = {"data": "", "style": ""}
+        self._errors = {"data": "", "warning": "", "style": ""}
         self.busy = False
         self.n_computes = 0
         self.message = widgets.HTML(value="")
         self.result = self._run(self._kwargs)
+        self._errors["warning"] = self._pending_notes
+        self._show_errors()
         self.controls = self._make_controls()
         for name in self.data_controls:
             self.controls[name].observe(self._on_data_change, names="value")
@@ -246,18 +376,28 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             self.controls[name].observe(self._on_style_change, names="value")
         # an empty FigureWidget filled by the step every redraw takes
         self.figure = go.FigureWidget()
+        about = widgets.HTML(value=about_html(self.result, self._time_zone()))
+        self.about = widgets.Accordion(children=[about])
+        self.about.set_title(0, ABOUT_TITLE)
+        self.about.selected_index = None
+        shown = [*self._rows(), self.message, self.figure, *self._outputs(), self.about]
+        self.container = widgets.VBox(shown)
+        # names a page (and a browser test) can find: the widget's kind and each control's name
+        self.container.add_class("chatanalytics-widget")
+        self.message.add_class("chatanalytics-message")
+        self.container.add_class(f"chatanalytics-{type(self).__name__.lower()}")
+        for name, control in self.controls.items():
+            control.add_class(f"chatanalytics-control-{name}")
         self._replace_figure(self.draw())
         self._on_drawn(self.figure.data)
-        self.container = self._arrange()
         self._sync_snapshot()
 
     # ---------------------------------------------------------------------------------------------
     # what each widget declares
     # ---------------------------------------------------------------------------------------------
 
-    @abc.abstractmethod
     def compute(self, kwargs: dict[str, Any]) -> Any:
-        """Run the analysis on the widget's events.
+        """Run the analysis (:attr:`analysis`) on the widget's events.
 
         Parameters
         ----------
@@ -269,6 +409,9 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         object
             The analysis result.
         """
+        import chatanalytics
+
+        return getattr(chatanalytics, self.analysis)(self._events, **kwargs)
 
     @abc.abstractmethod
     def draw(self) -> Any:
@@ -284,8 +427,12 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         """The controls, by name, set from the current result."""
 
     @abc.abstractmethod
-    def _arrange(self) -> Any:
-        """The box holding the controls, :attr:`message` and :attr:`figure`."""
+    def _rows(self) -> list[Any]:
+        """The rows of controls above :attr:`message` and :attr:`figure`."""
+
+    def _outputs(self) -> list[Any]:
+        """What is shown under :attr:`figure` (drill-down lists, notes), above :attr:`about`."""
+        return []
 
     def _data_kwargs(self) -> dict[str, Any]:
         """The analysis's keyword arguments as the data controls set them (may raise)."""
@@ -318,6 +465,8 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             return False
         self._kwargs = kwargs
         self.result = result
+        self.about.children[0].value = about_html(result, self._time_zone())
+        self._errors["warning"] = self._pending_notes
         self._say("data", None)
         with self._quietly():
             self._on_result()
@@ -346,11 +495,26 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     def _run(self, kwargs: dict[str, Any]) -> Any:
         self.busy = True
         self.message.value = BUSY
+        # no change while computing: the data controls are disabled, then set back as they were
+        data = [self.controls[n] for n in self.data_controls] if hasattr(self, "controls") else []
+        was = [c.disabled for c in data]
+        for c in data:
+            c.disabled = True
         try:
-            result = self.compute(kwargs)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DataQualityWarning)
+                result = self.compute(kwargs)
         finally:
+            for c, disabled in zip(data, was, strict=True):
+                c.disabled = disabled
             self.busy = False
             self._show_errors()
+        # data-quality warnings are shown with the result they concern; others go on as they came
+        notes = [w for w in caught if issubclass(w.category, DataQualityWarning)]
+        for w in caught:
+            if w not in notes:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        self._pending_notes = "".join(_WARNING.format(html.escape(str(w.message))) for w in notes)
         self.n_computes += 1
         return result
 
@@ -366,19 +530,21 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             fw.data = []
             for key in stale:
                 fw.layout[key] = None
+        # the layout first, then the traces: plotly.js draws a trace as it arrives, and a heatmap drawn
+        # before its axes exist logged "<image> attribute height: Expected length, NaN" in the browser
+        fw.data = []
         with fw.batch_update():
-            fw.data = []
-            fw.add_traces(list(new.data))
             # each top-level entry replaced whole, so no property of the previous figure is left
             for key, value in layout.items():
                 fw.layout[key] = value
+        fw.add_traces(list(new.data))
 
     def _say(self, slot: str, what: str | None, exc: Exception | None = None) -> None:
         self._errors[slot] = "" if what is None else _ERROR.format(what, html.escape(str(exc)))
         self._show_errors()
 
     def _show_errors(self) -> None:
-        self.message.value = self._errors["data"] + self._errors["style"]
+        self.message.value = "".join(self._errors.values())
 
     def _on_data_change(self, change: dict[str, Any]) -> None:
         if not self._quiet:
@@ -420,10 +586,10 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         end = p["end"] - pd.Timedelta(microseconds=1) if p["end"] is not None else None
         return {
             "start": widgets.DatePicker(
-                value=date_value(p["start"], tz), description=f"From ({tz})", layout=wide, style=_DESCRIPTION
+                value=date_value(p["start"], tz), description=f"From ({tz})", layout=wide, style=DESCRIPTION
             ),
             "end": widgets.DatePicker(
-                value=date_value(end, tz), description="To (incl.)", layout=wide, style=_DESCRIPTION
+                value=date_value(end, tz), description="To (incl.)", layout=wide, style=DESCRIPTION
             ),
         }
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget, scroll_html
+from ._base import AnalysisWidget, dropdown, local_times, scroll_html
 
 __all__ = ["ALL_AGENTS", "WHOLE_RANGE", "AgentWidget"]
 
@@ -35,25 +35,20 @@ class AgentWidget(AnalysisWidget):
     ----------
     events : pandas.DataFrame or ibis Table
         Canonical events.
-    freq, tz, teams, start, end
-        Passed to :func:`chatanalytics.agent_performance`.
-    shrink : bool, default True
-        Passed to :func:`chatanalytics.agent_performance`: rates pulled toward all agents' rate, so an
-        agent with 1 offer does not top the leaderboard. Rates rank by the shrunk value (by the lower
-        bound of the 95% interval when off), those resting on fewer than
-        :data:`chatanalytics.viz._leaderboard.MIN_N` observations last.
     metric : str, default "acceptance_rate"
         The metric the leaderboard starts with (a key of
         :data:`chatanalytics.analysis.agents.METRICS`).
     height : int, optional
         Figure height in pixels; by default it grows with the number of agents drawn.
+    **agent_kwargs
+        ``freq``, ``tz``, ``teams``, ``shrink``, ``start``, ``end``: passed to
+        :func:`chatanalytics.agent_performance`. Rates are shrunk toward all agents' rate by default
+        (as there), so an agent with 1 offer does not top the leaderboard; they rank by the shrunk
+        value (by the lower bound of the 95% interval with ``shrink=False``), those resting on fewer
+        than :data:`chatanalytics.viz._leaderboard.MIN_N` observations last.
 
     Attributes
     ----------
-    result : AgentPerformanceResult
-        The current result; kept when a control holds an invalid value.
-    figure : plotly.graph_objects.FigureWidget
-        The leaderboard (:func:`chatanalytics.viz.leaderboard_figure`), updated in place.
     controls : dict
         Name -> ipywidgets control: ``start``, ``end`` (data controls, dates in ``tz``, the end
         included), ``metric``, ``period`` (:data:`WHOLE_RANGE`, shown as "whole range", or one period's
@@ -61,18 +56,14 @@ class AgentWidget(AnalysisWidget):
         (style controls, redraw without recomputing) and ``drill`` (an agent id, or :data:`ALL_AGENTS`,
         shown as "all agents": lists that agent's offers in the period drawn in
         :attr:`requests_output`).
-    message : ipywidgets.HTML
-        Errors from the last change, "Computing…" while computing, or empty.
-    busy : bool
-        True while agent performance is computed.
     requests_output : ipywidgets.HTML
         The offers of the agent picked in ``drill`` (:meth:`show_requests`).
     selected_requests : pandas.DataFrame or None
         The table behind ``requests_output``.
-    container : ipywidgets.VBox
-        Everything, as shown in a notebook.
-    n_computes : int
-        How many times agent performance was computed (the initial one included).
+
+    The others (``result``, ``figure``, the leaderboard of
+    :func:`chatanalytics.viz.leaderboard_figure`, ``message``, ``busy``, ``about``, ``container``,
+    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
 
     Examples
     --------
@@ -84,21 +75,12 @@ class AgentWidget(AnalysisWidget):
     True
     """
 
+    analysis = "agent_performance"
     data_controls = ("start", "end")
     style_controls = ("metric", "period", "agents")
 
     def __init__(
-        self,
-        events: Any,
-        *,
-        freq: str | None = None,
-        tz: str = "UTC",
-        teams: dict[str, str] | None = None,
-        shrink: bool = True,
-        start: Any = None,
-        end: Any = None,
-        metric: str = "acceptance_rate",
-        height: int | None = None,
+        self, events: Any, *, metric: str = "acceptance_rate", height: int | None = None, **agent_kwargs: Any
     ) -> None:
         from ..viz._definitions import METRICS
 
@@ -108,8 +90,7 @@ class AgentWidget(AnalysisWidget):
         self._height = height
         self.selected_requests: pd.DataFrame | None = None
         self._whole: tuple[Any, Any] | None = None
-        kwargs = {"freq": freq, "tz": tz, "teams": teams, "shrink": shrink, "start": start, "end": end}
-        super().__init__(events, kwargs)
+        super().__init__(events, agent_kwargs)
 
     # ---------------------------------------------------------------------------------------------
     # controls, computing and drawing
@@ -120,55 +101,43 @@ class AgentWidget(AnalysisWidget):
 
         from ..viz._definitions import METRICS
 
-        wide = widgets.Layout(width="auto")
         controls = {
-            "metric": widgets.Dropdown(
-                options=list(METRICS), value=self._metric, description="Metric", layout=wide
-            ),
-            "period": widgets.Dropdown(
-                options=self._period_options(),
-                value=WHOLE_RANGE,
-                description="Period",
-                disabled=self.result.params["freq"] is None,
-                layout=wide,
+            "metric": dropdown(list(METRICS), self._metric, "Metric"),
+            "period": dropdown(
+                self._period_options(), WHOLE_RANGE, "Period", disabled=self.result.params["freq"] is None
             ),
             "agents": widgets.SelectMultiple(
-                options=self._agent_options(), value=(), description="Agents", rows=6, layout=wide
+                options=self._agent_options(),
+                value=(),
+                description="Agents",
+                rows=6,
+                layout=widgets.Layout(width="auto"),
             ),
             **self._date_controls(),
-            "drill": widgets.Dropdown(
-                options=self._drill_options(), value=ALL_AGENTS, description="Drill into", layout=wide
-            ),
+            "drill": dropdown(self._drill_options(), ALL_AGENTS, "Drill into"),
         }
         controls["drill"].observe(self._on_drill, names="value")
         return controls
 
-    def _arrange(self) -> Any:
+    def _rows(self) -> list[Any]:
         import ipywidgets as widgets
 
-        self.requests_output = scroll_html(self._all_agents_html())
         c = self.controls
-        return widgets.VBox(
-            [
-                widgets.HBox([c["metric"], c["period"], c["start"], c["end"]]),
-                widgets.HBox([c["agents"], c["drill"]]),
-                self.message,
-                self.figure,
-                self.requests_output,
-            ]
-        )
+        return [
+            widgets.HBox([c["metric"], c["period"], c["start"], c["end"]]),
+            widgets.HBox([c["agents"], c["drill"]]),
+        ]
+
+    def _outputs(self) -> list[Any]:
+        self.requests_output = scroll_html(self._all_agents_html())
+        return [self.requests_output]
 
     def compute(self, kwargs: dict[str, Any]) -> Any:
-        """Compute agent performance on the widget's events with :func:`chatanalytics.agent_performance`.
-
-        ``kwargs`` are its keyword arguments; it returns a ``AgentPerformanceResult``
-        (see :meth:`AnalysisWidget.compute`).
+        """Compute agent performance (see :meth:`AnalysisWidget.compute`) and, with ``freq``, also over
+        the whole range: the same offers without the split by period.
         """
-        from ..analysis import agent_performance
-
-        result = agent_performance(self._events, **kwargs)
-        # the whole range, per agent: the same offers without the split by period
-        whole = agent_performance(self._events, **{**kwargs, "freq": None}) if kwargs.get("freq") else result
+        result = super().compute(kwargs)
+        whole = super().compute({**kwargs, "freq": None}) if kwargs.get("freq") else result
         self._whole = (result, whole)
         return result
 
@@ -194,11 +163,9 @@ class AgentWidget(AnalysisWidget):
         -------
         AgentPerformanceResult
         """
-        from ..analysis import agent_performance
-
         if self.result.params["freq"] is None:
             return self.result
-        return agent_performance(self._events, **{**self.result.widget_arguments(), "freq": None})
+        return super().compute({**self.result.widget_arguments(), "freq": None})
 
     def _style(self) -> dict[str, Any]:
         c = self.controls
@@ -373,7 +340,7 @@ class AgentWidget(AnalysisWidget):
         )
         if len(offers) > _MAX_REQUESTS_SHOWN:
             head += f"; the first {_MAX_REQUESTS_SHOWN} by time:"
-        shown = offers.head(_MAX_REQUESTS_SHOWN)
+        shown = local_times(offers.head(_MAX_REQUESTS_SHOWN), self._time_zone())
         table = (
             shown.to_html(index=False, border=0, escape=True, na_rep="", classes="chatanalytics-requests")
             if len(offers)

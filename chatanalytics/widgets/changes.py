@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import AnalysisWidget, scroll_html
+from ._base import AnalysisWidget, dropdown, scroll_html
 
 __all__ = ["BASELINES", "BREAKDOWNS", "CHANGE_VIEWS", "ChangesWidget"]
 
@@ -52,69 +52,40 @@ class ChangesWidget(AnalysisWidget):
     ----------
     events : pandas.DataFrame or ibis Table
         Canonical events.
-    period, tz, by, baseline, at, window
-        Passed to :func:`chatanalytics.changes` (what ``ChangesResult.widget()`` passes on). The first
-        column of ``by`` is the breakdown control; the columns given stay after the one chosen.
     metric : str, default "engagement_rate"
         The metric of the waterfall view.
+    **changes_kwargs
+        ``period``, ``tz``, ``by``, ``baseline``, ``at``, ``window``: passed to
+        :func:`chatanalytics.changes` (what ``ChangesResult.widget()`` passes on). The first column
+        of ``by`` is the breakdown control; the columns given stay after the one chosen.
 
     Attributes
     ----------
-    result : ChangesResult
-        The current result; kept when a control holds an invalid value.
-    figure : plotly.graph_objects.FigureWidget
-        The current view, updated in place (the same object for the widget's life).
     controls : dict
         Name -> ipywidgets control. Data controls: ``period`` (``"week"`` / ``"day"``), ``baseline``
         (a number of periods, :data:`BASELINES`), ``breakdown`` (a column of :data:`BREAKDOWNS`, the
         first of ``by``), ``at`` (``None`` for the latest complete period, or the first local day of a
         complete period). Style controls: ``metric`` (a metric of the result) and ``view``
         (``"overview"`` or ``"waterfall"``).
-    message : ipywidgets.HTML
-        Errors from the last change, "Computing…" while computing, or empty.
-    busy : bool
-        True while the digest is computed.
     headline_output : ipywidgets.HTML
         The result's headline.
     units_output : ipywidgets.HTML
         The conversations behind the last group clicked.
     selected_units : pandas.DataFrame or None
         Those conversations (``result.units(...)``), or ``None`` before a click.
-    container : ipywidgets.VBox
-        Everything, as shown in a notebook.
-    n_computes : int
-        How many times the digest was computed (the initial one included).
+
+    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
+    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
     """
 
+    analysis = "changes"
     data_controls = ("period", "baseline", "breakdown", "at")
     style_controls = ("metric", "view")
 
-    def __init__(
-        self,
-        events: Any,
-        *,
-        period: str = "week",
-        tz: str = "UTC",
-        by: str | Sequence[str] = ("conversation_name", "ui_type"),
-        baseline: int = 1,
-        at: Any = None,
-        window: Any = "30min",
-        metric: str = "engagement_rate",
-    ) -> None:
-        by_list = [by] if isinstance(by, str) else list(by)
-        # the breakdown control replaces the first column; the others given stay after it
-        self._by_given = list(by_list)
+    def __init__(self, events: Any, *, metric: str = "engagement_rate", **changes_kwargs: Any) -> None:
         self._metric = metric
         self.selected_units: pd.DataFrame | None = None
-        kwargs = {
-            "period": period,
-            "tz": tz,
-            "by": by_list,
-            "baseline": baseline,
-            "at": at,
-            "window": window,
-        }
-        super().__init__(events, kwargs)
+        super().__init__(events, changes_kwargs)
 
     # ---------------------------------------------------------------------------------------------
     # controls, computing and drawing
@@ -123,45 +94,57 @@ class ChangesWidget(AnalysisWidget):
     def _make_controls(self) -> dict[str, Any]:
         import ipywidgets as widgets
 
-        wide = widgets.Layout(width="auto")
+        # the arguments in use, the analysis' defaults filled in; the breakdown control replaces the
+        # first column of by, the others given stay after it
+        self._kwargs = self.result.widget_arguments()
+        self._by_given = list(self._kwargs["by"])
         k = self._kwargs
         by = list(k["by"])
         breakdowns = list(BREAKDOWNS)
         first = by[0] if by else BREAKDOWNS[0]
         if first not in breakdowns:
             breakdowns.append(first)
-        baselines = list(BASELINES)
-        if k["baseline"] not in baselines:
-            baselines.append(k["baseline"])
         at_options, at_value = self._at_options(k["at"])
         metrics = self._metric_options()
         metric = self._metric if self._metric in [v for _, v in metrics] else metrics[0][1]
         return {
-            "period": widgets.Dropdown(options=list(_PERIODS), value=k["period"], description="Period"),
-            "baseline": widgets.Dropdown(
-                options=[(f"{n} before", n) for n in baselines],
-                value=k["baseline"],
-                description="Baseline",
-                layout=wide,
-            ),
-            "breakdown": widgets.Dropdown(
-                options=breakdowns, value=first, description="Breakdown", layout=wide
-            ),
-            "at": widgets.Dropdown(options=at_options, value=at_value, description="Compare", layout=wide),
-            "metric": widgets.Dropdown(options=metrics, value=metric, description="Metric", layout=wide),
+            "period": dropdown(list(_PERIODS), k["period"], "Period"),
+            "baseline": dropdown(self._baseline_options(), k["baseline"], "Baseline"),
+            "breakdown": dropdown(breakdowns, first, "Breakdown"),
+            "at": dropdown(at_options, at_value, "Compare"),
+            "metric": dropdown(metrics, metric, "Metric"),
             "view": widgets.ToggleButtons(
                 options=list(CHANGE_VIEWS.items()), value="overview", description="View"
             ),
         }
 
     def _metric_options(self) -> list[tuple[str, str]]:
+        """The metrics a waterfall can split by group (the median wait has no such split)."""
         m = self.result.frame("metrics")
-        return [(str(label), str(metric)) for label, metric in zip(m["label"], m["metric"], strict=True)]
+        split = set(self.result.frame("drivers")["metric"].astype(str))
+        pairs = zip(m["label"], m["metric"], strict=True)
+        return [(str(label), str(metric)) for label, metric in pairs if str(metric) in split]
+
+    def _done(self) -> pd.DataFrame:
+        """The complete periods, in order, with ``before``: how many complete periods precede each."""
+        periods = self.result.frame("periods")
+        done = periods[periods["status"].astype(str) == "complete"].reset_index(drop=True)
+        return done.assign(before=range(len(done)))
+
+    def _baseline_options(self) -> list[tuple[str, int]]:
+        """The baselines the data hold before the compared period (the one in use always)."""
+        done = self._done()
+        current = done.loc[done["role"].astype(str) == "current", "before"]
+        room = int(current.iloc[0]) if len(current) else max(BASELINES)
+        given = self._kwargs["baseline"]
+        return [(f"{n} before", n) for n in sorted({*(n for n in BASELINES if n <= room), given})]
 
     def _at_options(self, given: Any) -> tuple[list[tuple[str, Any]], Any]:
-        """The compared-period choices: the latest complete period, then every complete period."""
-        periods = self.result.frame("periods")
-        done = periods[periods["status"].astype(str) == "complete"]
+        """The compared-period choices: the latest complete period, then every complete period with as
+        many complete periods before it as the baseline takes.
+        """
+        done = self._done()
+        done = done[done["before"] >= self._kwargs["baseline"]]
         options: list[tuple[str, Any]] = [(_LATEST, None)]
         options += [
             (_period_label(s, e), s.strftime("%Y-%m-%d"))
@@ -181,32 +164,20 @@ class ChangesWidget(AnalysisWidget):
             options.append((given, given))
         return options, given
 
-    def _arrange(self) -> Any:
+    def _rows(self) -> list[Any]:
         import ipywidgets as widgets
 
-        self.headline_output = widgets.HTML(value=self._headline_html())
-        self.units_output = scroll_html(_NO_UNITS)
         c = self.controls
-        return widgets.VBox(
-            [
-                widgets.HBox([c["period"], c["baseline"], c["breakdown"], c["at"]]),
-                widgets.HBox([c["view"], c["metric"]]),
-                self.message,
-                self.headline_output,
-                self.figure,
-                self.units_output,
-            ]
-        )
+        self.headline_output = widgets.HTML(value=self._headline_html())
+        return [
+            widgets.HBox([c["period"], c["baseline"], c["breakdown"], c["at"]]),
+            widgets.HBox([c["view"], c["metric"]]),
+            self.headline_output,
+        ]
 
-    def compute(self, kwargs: dict[str, Any]) -> Any:
-        """Compute the digest on the widget's events with :func:`chatanalytics.changes`.
-
-        ``kwargs`` are its keyword arguments; it returns a ``ChangesResult``
-        (see :meth:`AnalysisWidget.compute`).
-        """
-        import chatanalytics
-
-        return chatanalytics.changes(self._events, **kwargs)
+    def _outputs(self) -> list[Any]:
+        self.units_output = scroll_html(_NO_UNITS)
+        return [self.units_output]
 
     @property
     def view(self) -> str:
@@ -253,6 +224,8 @@ class ChangesWidget(AnalysisWidget):
         options, value = self._at_options(self._kwargs["at"])
         c["at"].options = options
         c["at"].value = value
+        c["baseline"].options = self._baseline_options()
+        c["baseline"].value = self._kwargs["baseline"]
         metrics = self._metric_options()
         keep = c["metric"].value
         c["metric"].options = metrics

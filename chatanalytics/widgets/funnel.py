@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import InvalidParameterError
-from ._base import AnalysisWidget, scroll_html
+from ._base import AnalysisWidget, dropdown, local_times, scroll_html
 
 __all__ = ["BY_COLUMNS", "NO_BREAKDOWN", "WINDOWS", "FunnelWidget", "format_steps", "parse_steps"]
 
@@ -25,7 +25,6 @@ WINDOWS: tuple[str, ...] = ("5min", "15min", "30min", "1h", "1D")
 BY_COLUMNS: tuple[str, ...] = ("conversation_name", "conversation_type", "ui_type", "page_url", "agent_name")
 _DEFAULT_STEPS = ["triggered", "engaged", "completed"]
 _MAX_UNITS_SHOWN = 200
-_UNIT_LABEL = {"conversation": "conversations", "session": "sessions", "visitor": "visitors"}
 _NO_UNITS = "<i>Click a bar to list the units that dropped at that step.</i>"
 #: The value of the breakdown control's "no breakdown" option (a dropdown cannot show a ``None`` value).
 NO_BREAKDOWN = "(no breakdown)"
@@ -107,27 +106,19 @@ class FunnelWidget(AnalysisWidget):
 
     Attributes
     ----------
-    result : FunnelResult
-        The current result; kept when a control holds an invalid value.
-    figure : plotly.graph_objects.FigureWidget
-        Updated in place.
     controls : dict
         Name -> ipywidgets control: ``steps``, ``window``, ``order``, ``unit``, ``by`` (a column, or
-        :data:`NO_BREAKDOWN`, shown as "no breakdown"), ``start``, ``end`` (dates in ``tz``, the end
-        included) (data controls) and ``value`` (style: counts or overall rate, redraws without
+        :data:`NO_BREAKDOWN`, shown as "no breakdown"), ``attribution`` (the breakdown value at the
+        first step, or the first value set), ``start``, ``end`` (dates in ``tz``, the end included)
+        (data controls) and ``value`` (style: counts or overall rate, redraws without
         recomputing).
-    message : ipywidgets.HTML
-        Errors from the last change, "Computing…" while computing, or empty.
-    busy : bool
-        True while the funnel is computed.
     units_output : ipywidgets.HTML
         The units listed by the last click (:meth:`show_units`).
     selected_units : pandas.DataFrame or None
         The table behind ``units_output``.
-    container : ipywidgets.VBox
-        Everything, as shown in a notebook.
-    n_computes : int
-        How many times the funnel was computed (the initial one included).
+
+    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
+    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
 
     Examples
     --------
@@ -139,7 +130,8 @@ class FunnelWidget(AnalysisWidget):
     'ui_type'
     """
 
-    data_controls = ("steps", "window", "order", "unit", "by", "start", "end")
+    analysis = "funnel"
+    data_controls = ("steps", "window", "order", "unit", "by", "attribution", "start", "end")
     style_controls = ("value",)
 
     def __init__(self, events: Any, **funnel_kwargs: Any) -> None:
@@ -172,7 +164,6 @@ class FunnelWidget(AnalysisWidget):
         by_options += [(c, c) for c in BY_COLUMNS if c in columns]
         if p["by"] is not None and p["by"] not in BY_COLUMNS:
             by_options.append((p["by"], p["by"]))
-        wide = widgets.Layout(width="auto")
         return {
             "steps": widgets.Text(
                 value=format_steps(p["steps"]),
@@ -181,16 +172,14 @@ class FunnelWidget(AnalysisWidget):
                 continuous_update=False,
                 layout=widgets.Layout(width="98%"),
             ),
-            "window": widgets.Dropdown(options=windows, value=p["window"], description="Window", layout=wide),
-            "order": widgets.Dropdown(
-                options=list(ORDERS), value=p["order"], description="Order", layout=wide
-            ),
-            "unit": widgets.Dropdown(options=list(UNITS), value=p["unit"], description="Unit", layout=wide),
-            "by": widgets.Dropdown(
-                options=by_options,
-                value=NO_BREAKDOWN if p["by"] is None else p["by"],
-                description="By",
-                layout=wide,
+            "window": dropdown(windows, p["window"], "Window"),
+            "order": dropdown(list(ORDERS), p["order"], "Order"),
+            "unit": dropdown(list(UNITS), p["unit"], "Unit"),
+            "by": dropdown(by_options, NO_BREAKDOWN if p["by"] is None else p["by"], "By"),
+            "attribution": dropdown(
+                [("at the first step", "first_step"), ("first value set", "first_value")],
+                p.get("attribution", "first_step"),
+                "Value",
             ),
             **self._date_controls(),
             "value": widgets.ToggleButtons(
@@ -200,31 +189,19 @@ class FunnelWidget(AnalysisWidget):
             ),
         }
 
-    def _arrange(self) -> Any:
+    def _rows(self) -> list[Any]:
         import ipywidgets as widgets
 
-        self.units_output = scroll_html(_NO_UNITS)
         c = self.controls
-        return widgets.VBox(
-            [
-                c["steps"],
-                widgets.HBox([c["window"], c["order"], c["unit"], c["by"]]),
-                widgets.HBox([c["start"], c["end"], c["value"]]),
-                self.message,
-                self.figure,
-                self.units_output,
-            ]
-        )
+        return [
+            c["steps"],
+            widgets.HBox([c["window"], c["order"], c["unit"], c["by"], c["attribution"]]),
+            widgets.HBox([c["start"], c["end"], c["value"]]),
+        ]
 
-    def compute(self, kwargs: dict[str, Any]) -> Any:
-        """Compute the funnel on the widget's events with :func:`chatanalytics.funnel`.
-
-        ``kwargs`` are its keyword arguments; it returns a ``FunnelResult``
-        (see :meth:`AnalysisWidget.compute`).
-        """
-        from ..analysis import funnel
-
-        return funnel(self._events, **kwargs)
+    def _outputs(self) -> list[Any]:
+        self.units_output = scroll_html(_NO_UNITS)
+        return [self.units_output]
 
     def draw(self) -> Any:
         """The funnel bars of the current result, counts or overall rate as the ``value`` control says.
@@ -246,6 +223,7 @@ class FunnelWidget(AnalysisWidget):
             "order": c["order"].value,
             "unit": c["unit"].value,
             "by": None if c["by"].value in (None, NO_BREAKDOWN) else c["by"].value,
+            "attribution": c["attribution"].value,
             **self._date_range(),
         }
 
@@ -285,7 +263,9 @@ class FunnelWidget(AnalysisWidget):
         units = self.result.units(int(step), group, "dropped")
         self.selected_units = units
         names = self.result.params["steps"]
-        label = _UNIT_LABEL.get(self.result.params["unit"], "units")
+        from ..analysis._funnel import UNIT_WORDS
+
+        label = UNIT_WORDS.get(self.result.params["unit"], ("unit", "units"))[1]
         head = (
             f"<b>{len(units):,} {label}</b> in <b>{html.escape(str(group))}</b> dropped at step {int(step)} "
             f"(<b>{html.escape(str(names[int(step) - 1]))}</b>)"
@@ -293,6 +273,8 @@ class FunnelWidget(AnalysisWidget):
         if len(units) > _MAX_UNITS_SHOWN:
             head += f"; the first {_MAX_UNITS_SHOWN} by entry time:"
         shown = units.sort_values("entered_at", kind="stable").head(_MAX_UNITS_SHOWN)
+        # entry times in the widget's time zone, as its pickers and caption
+        shown = local_times(shown, self._tz)
         table = shown.to_html(index=False, border=0, classes="chatanalytics-units") if len(units) else ""
         self.units_output.value = f"<div>{head}</div>{table}"
         return units

@@ -1,8 +1,11 @@
 """Interactive live-chat timeouts: ipywidgets controls around a plotly ``FigureWidget``.
 
 The compare, slice (UI type, conversation) and date controls are data controls: changing one
-recomputes with :func:`chatanalytics.timeouts`. The view control only redraws the current result with
-another figure of :mod:`chatanalytics.viz.timeouts`. plotly and ipywidgets are imported when a widget
+recomputes with :func:`chatanalytics.timeouts`. The view and group controls only redraw the current
+result with another figure of :mod:`chatanalytics.viz.timeouts`. A comparison applies to every view
+that can split by it (outcomes and the curves side by side, the service level and the causes of one
+group picked in "Group"); the heatmap, which cannot, says so. The log-rank test is shown, in plain
+words, only under the compared curves. plotly and ipywidgets are imported when a widget
 is built, never by ``import chatanalytics``.
 """
 
@@ -13,9 +16,18 @@ from typing import Any
 
 import pandas as pd
 
-from ._base import AnalysisWidget, headline, scroll_html
+from ._base import AnalysisWidget, dropdown, headline, scroll_html
 
-__all__ = ["ALL_VALUES", "COMPARE_COLUMNS", "NO_COMPARISON", "SLICE_COLUMNS", "VIEWS", "TimeoutWidget"]
+__all__ = [
+    "ALL_GROUPS",
+    "ALL_VALUES",
+    "COMPARE_COLUMNS",
+    "NO_COMPARISON",
+    "SLICE_COLUMNS",
+    "VIEWS",
+    "TimeoutWidget",
+    "logrank_words",
+]
 
 #: What the compare control offers: canonical columns of the request's first offer, or its local
 #: hour or weekday.
@@ -43,10 +55,65 @@ _REQUESTED = "CONVERSATION_LIVE_CHAT_REQUESTED"
 NO_COMPARISON = "(no comparison)"
 #: The value of a slice control's "all" option.
 ALL_VALUES = "(all)"
+#: The value of the group control's "all requests" option (the group every table has).
+ALL_GROUPS = "All"
 # the slice controls: column -> (description, label of the "all" option)
 _SLICES = {"ui_type": ("UI type", "all UI types"), "conversation_name": ("Conversation", "all conversations")}
-# a description as long as "Conversation" is shown whole
-_DESCRIPTION = {"description_width": "initial"}
+# the views drawn for one group at a time, and the one that has no groups
+_ONE_GROUP = ("service_level", "causes")
+_CURVES = ("curves", "cif")
+# p-values below this are read as evidence that the groups differ
+_ALPHA = 0.05
+
+
+def _p(value: float) -> str:
+    return "p < 0.001" if value < 0.001 else f"p = {value:.2g}" if value < 0.01 else f"p = {value:.2f}"
+
+
+def logrank_words(logrank: pd.DataFrame, by: str) -> str:
+    """The log-rank tests of a comparison in plain words, with the numbers beside.
+
+    Parameters
+    ----------
+    logrank : pandas.DataFrame
+        ``TimeoutResult.frame("logrank")``: the test of all groups (``comparison`` "all groups"),
+        then each pair with its Holm-adjusted p-value.
+    by : str
+        The column compared.
+
+    Returns
+    -------
+    str
+        Escaped HTML: whether the time to accept differs between the groups, and which pairs differ.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"comparison": ["all groups", "a vs b"], "chi2": [0.5, 0.5], "df": [1, 1],
+    ...                   "p_value": [0.48, 0.48], "p_adjusted": [float("nan"), 0.48]})
+    >>> logrank_words(t, "ui_type")  # doctest: +ELLIPSIS
+    '<b>No evidence the ui_type groups differ</b> in time to accept (log-rank test: ..., p = 0.48).'
+    """
+    if not len(logrank):
+        return f"<i>One {html.escape(by)} group only: nothing to compare.</i>"
+    overall = logrank.iloc[0]
+    chi2, df = f"{overall['chi2']:.2f}", int(overall["df"])
+    numbers = f"log-rank test: χ² = {chi2}, df = {df}, {_p(overall['p_value'])}"
+    who = html.escape(by)
+    if not overall["p_value"] < _ALPHA:
+        return f"<b>No evidence the {who} groups differ</b> in time to accept ({numbers})."
+    pairs = logrank.iloc[1:]
+    differ = pairs[pairs["p_adjusted"] < _ALPHA]
+    text = f"<b>The {who} groups differ</b> in time to accept ({numbers})."
+    if len(differ):
+        listed = "; ".join(
+            f"{html.escape(str(c))} ({_p(p)} adjusted)"
+            for c, p in zip(differ["comparison"], differ["p_adjusted"], strict=True)
+        )
+        text += f" Pairs that differ, adjusted for the number of pairs (Holm): {listed}."
+    elif len(pairs):
+        text += " No single pair differs once adjusted for the number of pairs (Holm)."
+    return text
 
 
 def _request_values(events: Any, column: str) -> list[str]:
@@ -70,33 +137,30 @@ class TimeoutWidget(AnalysisWidget):
     ----------
     events : pandas.DataFrame or ibis Table
         Canonical events.
-    by, tz, top, where, start, end
-        Passed to :func:`chatanalytics.timeouts` (what ``TimeoutResult.widget()`` passes on). The
-        ``ui_type`` and ``conversation_name`` entries of ``where`` set the slice controls; other entries
-        are kept for every recompute.
+    where : dict, optional
+        Passed to :func:`chatanalytics.timeouts`. Its ``ui_type`` and ``conversation_name`` entries
+        set the slice controls; other entries are kept for every recompute.
+    **timeouts_kwargs
+        ``by``, ``tz``, ``top``, ``start``, ``end``: passed to :func:`chatanalytics.timeouts` (what
+        ``TimeoutResult.widget()`` passes on).
 
     Attributes
     ----------
-    result : TimeoutResult
-        The current result; kept when a control holds an invalid value.
-    figure : plotly.graph_objects.FigureWidget
-        The current view, updated in place (the same object for the widget's life).
     controls : dict
         Name -> ipywidgets control: ``compare`` (the ``by`` column, or :data:`NO_COMPARISON`, shown as
         "no comparison"), ``ui_type`` and ``conversation_name`` (a value, or :data:`ALL_VALUES`, shown
         as "all UI types" / "all conversations"), ``start``, ``end`` (dates in ``tz``, the end included)
         are data controls; ``view`` (``outcomes``, ``curves``, ``cif``, ``service_level``,
-        ``heatmap``, ``causes``) only redraws.
-    message : ipywidgets.HTML
-        Errors from the last change, "Computing…" while computing, or empty.
-    busy : bool
-        True while the timeouts are computed.
+        ``heatmap``, ``causes``) and ``group`` (:data:`ALL_GROUPS`, shown as "all requests", or one
+        group of the comparison: the group the service level and causes views draw) only redraw.
+    notice : ipywidgets.HTML
+        Why the view drawn does not split by the comparison, or empty.
     summary_output : ipywidgets.HTML
-        The result's one-line summary and, with a comparison, its log-rank table.
-    container : ipywidgets.VBox
-        Everything, as shown in a notebook.
-    n_computes : int
-        How many times the timeouts were computed (the initial one included).
+        The result's one-line summary and, under the compared curves, the log-rank test in plain
+        words (:func:`logrank_words`).
+
+    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
+    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
 
     Examples
     --------
@@ -111,26 +175,16 @@ class TimeoutWidget(AnalysisWidget):
     (['heatmap', 'heatmap'], 2)
     """
 
+    analysis = "timeouts"
     data_controls = ("compare", *SLICE_COLUMNS, "start", "end")
-    style_controls = ("view",)
+    style_controls = ("view", "group")
 
-    def __init__(
-        self,
-        events: Any,
-        *,
-        by: str | None = None,
-        tz: str = "UTC",
-        top: int = 8,
-        where: dict[str, Any] | None = None,
-        start: Any = None,
-        end: Any = None,
-    ) -> None:
+    def __init__(self, events: Any, *, where: dict[str, Any] | None = None, **timeouts_kwargs: Any) -> None:
         where = dict(where or {})
         self._where = where
         # entries of where without a control stay as given
         self._fixed_where = {k: v for k, v in where.items() if k not in SLICE_COLUMNS}
-        kwargs = {"by": by, "tz": tz, "top": top, "where": where or None, "start": start, "end": end}
-        super().__init__(events, kwargs)
+        super().__init__(events, {**timeouts_kwargs, "where": where or None})
 
     # ---------------------------------------------------------------------------------------------
     # controls, computing and drawing
@@ -140,61 +194,50 @@ class TimeoutWidget(AnalysisWidget):
         import ipywidgets as widgets
 
         by = self.result.params["by"]
-        wide = widgets.Layout(width="auto")
         compare: list[tuple[str, Any]] = [("no comparison", NO_COMPARISON)]
         compare += [(c, c) for c in COMPARE_COLUMNS]
         if by is not None and by not in COMPARE_COLUMNS:
             compare.append((by, by))
         controls: dict[str, Any] = {
-            "compare": widgets.Dropdown(
-                options=compare,
-                value=NO_COMPARISON if by is None else by,
-                description="Compare",
-                layout=wide,
-                style=_DESCRIPTION,
-            ),
+            "compare": dropdown(compare, NO_COMPARISON if by is None else by, "Compare"),
         }
         for col, (label, _) in _SLICES.items():
             options, value = self._slice_options(col, self._where.get(col))
-            controls[col] = widgets.Dropdown(
-                options=options,
-                value=value,
-                description=label,
-                disabled=len(options) == 1,
-                layout=wide,
-                style=_DESCRIPTION,
-            )
+            controls[col] = dropdown(options, value, label, disabled=len(options) == 1)
         controls.update(self._date_controls())
         controls["view"] = widgets.ToggleButtons(
             options=list(VIEWS.items()), value="outcomes", description="View"
         )
+        controls["group"] = dropdown(self._group_options(), ALL_GROUPS, "Group")
+        self._enable_group(controls["group"])
         return controls
 
-    def _arrange(self) -> Any:
+    def _group_options(self) -> list[tuple[str, Any]]:
+        """The "all requests" choice, then each group of the comparison."""
+        groups = [str(g) for g in dict.fromkeys(self.result.frame("service_level")["group"])]
+        return [("all requests", ALL_GROUPS), *[(g, g) for g in groups if g != ALL_GROUPS]]
+
+    def _enable_group(self, control: Any) -> None:
+        """The group control works with a comparison, for the views drawn one group at a time."""
+        view = self.controls["view"].value if hasattr(self, "controls") else "outcomes"
+        control.disabled = self.result.params["by"] is None or view not in _ONE_GROUP
+
+    def _rows(self) -> list[Any]:
         import ipywidgets as widgets
 
-        self.summary_output = scroll_html(self._summary_html(), "260px")
         c = self.controls
-        return widgets.VBox(
-            [
-                widgets.HBox([c["compare"], c["ui_type"], c["conversation_name"]]),
-                widgets.HBox([c["start"], c["end"]]),
-                c["view"],
-                self.message,
-                self.figure,
-                self.summary_output,
-            ]
-        )
+        return [
+            widgets.HBox([c["compare"], c["ui_type"], c["conversation_name"]]),
+            widgets.HBox([c["start"], c["end"]]),
+            widgets.HBox([c["view"], c["group"]]),
+        ]
 
-    def compute(self, kwargs: dict[str, Any]) -> Any:
-        """Compute the timeouts on the widget's events with :func:`chatanalytics.timeouts`.
+    def _outputs(self) -> list[Any]:
+        import ipywidgets as widgets
 
-        ``kwargs`` are its keyword arguments; it returns a ``TimeoutResult``
-        (see :meth:`AnalysisWidget.compute`).
-        """
-        from ..analysis import timeouts
-
-        return timeouts(self._events, **kwargs)
+        self.notice = widgets.HTML(value="")
+        self.summary_output = scroll_html("", "260px")
+        return [self.notice, self.summary_output]
 
     def _slice_options(self, column: str, given: Any) -> tuple[list[tuple[str, Any]], Any]:
         """The choices of a slice control ("all ..." first) and the one selected for the value ``given``."""
@@ -218,13 +261,22 @@ class TimeoutWidget(AnalysisWidget):
         """The view drawn: a value of :data:`VIEWS`."""
         return self.controls["view"].value
 
+    @property
+    def group(self) -> str:
+        """The group the service level and causes views draw (:data:`ALL_GROUPS` without a comparison)."""
+        value = self.controls["group"].value
+        if self.result.params["by"] is None or value not in [v for _, v in self._group_options()]:
+            return ALL_GROUPS
+        return str(value)
+
     def draw(self) -> Any:
         """The current view of the current result.
 
         Returns
         -------
         plotly.graph_objects.Figure
-            ``outcomes`` is sliced by the compared column when there is one.
+            ``outcomes`` is sliced by the compared column when there is one; the curves show every
+            group; the service level and the causes show the group picked.
         """
         r = self.result
         view = self.view
@@ -232,32 +284,40 @@ class TimeoutWidget(AnalysisWidget):
             by = r.params["by"]
             slices = set(r.frame("outcomes")["slice"].astype(str))
             return r.figure("outcomes", slice=by if by is not None and by in slices else "all")
-        if view in ("curves", "cif"):
+        if view in _CURVES:
             return r.figure("curves", estimate="km" if view == "curves" else "cif")
+        if view in _ONE_GROUP:
+            return r.figure(view, group=self.group)
         return r.figure(view)
+
+    def _notice_html(self) -> str:
+        by = self.result.params["by"]
+        if by is None:
+            return ""
+        who = html.escape(by)
+        if self.view == "heatmap":
+            return (
+                f"<i>The heatmap counts every request by weekday and hour: it does not split by {who}. "
+                "Use the outcomes or curves views to compare.</i>"
+            )
+        if self.view in _ONE_GROUP:
+            shown = "all requests" if self.group == ALL_GROUPS else f"{who} = {html.escape(self.group)}"
+            return f"<i>One group at a time: {shown}. Pick another in “Group”.</i>"
+        return ""
 
     def _summary_html(self) -> str:
         r = self.result
         out = f"<div>{html.escape(headline(r))}</div>"
         by = r.params["by"]
-        logrank = r.frame("logrank")
-        if by is not None:
-            if len(logrank):
-                table = logrank.to_html(
-                    index=False,
-                    border=0,
-                    escape=True,
-                    na_rep="",
-                    float_format="{:.3g}".format,
-                    classes="chatanalytics-logrank",
-                )
-                out += (
-                    f"<div>Log-rank tests of the time to accept between {html.escape(by)} groups "
-                    "(p_adjusted: Holm, over the pairs):</div>" + table
-                )
-            else:
-                out += f"<div><i>One {html.escape(by)} group only: no log-rank test.</i></div>"
+        if by is not None and self.view in _CURVES:
+            out += f"<div style='margin-top:4px'>{logrank_words(r.frame('logrank'), by)}</div>"
         return out
+
+    def _on_drawn(self, traces: Any) -> None:
+        """After each draw: the notice, the summary and the group control follow the view."""
+        self.notice.value = self._notice_html()
+        self.summary_output.value = self._summary_html()
+        self._enable_group(self.controls["group"])
 
     def _data_kwargs(self) -> dict[str, Any]:
         c = self.controls
@@ -272,4 +332,9 @@ class TimeoutWidget(AnalysisWidget):
         return {**self._kwargs, "by": by, "where": where or None, **dates}
 
     def _on_result(self) -> None:
-        self.summary_output.value = self._summary_html()
+        """New group choices after a recompute, keeping the group picked when it is still there."""
+        control = self.controls["group"]
+        keep = control.value
+        options = self._group_options()
+        control.options = options
+        control.value = keep if keep in [v for _, v in options] else ALL_GROUPS

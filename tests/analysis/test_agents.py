@@ -113,7 +113,7 @@ def test_requests_worked_by_hand(log):
 
 
 def test_agent_table_worked_by_hand(log):
-    t = by_agent(ca.agent_performance(log))
+    t = by_agent(ca.agent_performance(log, shrink=False))
     a, b, c = t.loc["A"], t.loc["B"], t.loc["C"]
     assert list(t.index) == ["A", "B", "C"]  # no offer went unassigned, so no "(no agent)" row
     assert a["agent_name"] == "Alice Smith"  # the latest name of a renamed agent
@@ -147,7 +147,7 @@ def test_agent_table_worked_by_hand(log):
 
 
 def test_summary_and_team_rollup(log):
-    res = ca.agent_performance(log, teams={"A": "North", "B": "North"})
+    res = ca.agent_performance(log, teams={"A": "North", "B": "North"}, shrink=False)
     s = res.summary()
     assert (s["agents"], s["offers"], s["missed"], s["accept_median_seconds"]) == (3, 6, 2, 25)
     assert s["acceptance_rate"] == pytest.approx(2 / 6)
@@ -171,7 +171,7 @@ def test_unassigned_offers_get_their_own_row():
             ("09:05:05", "live_chat_initiated", "s2", "c1", "A", "Ann"),
         ]
     )
-    t = ca.agent_performance(e).frame()
+    t = ca.agent_performance(e, shrink=False).frame()
     none = t[t["agent_id"].isna()].iloc[0]
     assert none["agent_name"] == "(no agent)" and none["offers"] == 1 and none["missed"] == 1
     assert int(t["offers"].sum()) == 2
@@ -192,7 +192,7 @@ def test_unobserved_end_holds_the_agent_for_the_idle_timeout():
     )
     r = rebuild_requests(e).requests.iloc[0]
     assert r["released_at"] == pd.Timestamp(D + "09:12:00", tz="UTC")
-    a = ca.agent_performance(e).frame().iloc[0]
+    a = ca.agent_performance(e, shrink=False).frame().iloc[0]
     assert a["busy_seconds"] == 710 and a["chats_ended"] == 0 and a["accepted"] == 1
 
 
@@ -272,22 +272,22 @@ def test_periods_split_offers_and_load_in_the_time_zone():
             ("05:00:15", "live_chat_ended", "s1", "c1", "A", "Ann"),
         ]
     )
-    t = ca.agent_performance(e, freq="day", tz="America/New_York").frame()
+    t = ca.agent_performance(e, freq="day", tz="America/New_York", shrink=False).frame()
     assert t["period"].tolist() == [pd.Timestamp("2026-11-01"), pd.Timestamp("2026-11-02")]
     assert t["offers"].tolist() == [1, 0] and t["accepted"].tolist() == [1, 0]
     assert t["busy_seconds"].tolist() == [5, 15]
-    w = ca.agent_performance(e, freq="week", tz="America/New_York").frame()
+    w = ca.agent_performance(e, freq="week", tz="America/New_York", shrink=False).frame()
     assert w["period"].tolist() == [pd.Timestamp("2026-10-26"), pd.Timestamp("2026-11-02")]  # Mondays
 
 
 def test_start_end_filter_offers(log):
-    t = by_agent(ca.agent_performance(log, start=D + "09:30:00", end=D + "11:30:00"))
+    t = by_agent(ca.agent_performance(log, start=D + "09:30:00", end=D + "11:30:00", shrink=False))
     assert int(t["offers"].sum()) == 2  # s3 (B) and s4 (C)
     assert t.loc["B", "offers"] == 1 and t.loc["C", "offers"] == 1
 
 
 def test_shrinkage_pulls_toward_the_team_rate(log):
-    raw = by_agent(ca.agent_performance(log))
+    raw = by_agent(ca.agent_performance(log, shrink=False))
     shrunk = by_agent(ca.agent_performance(log, shrink=True))
     team = 2 / 6
     for agent in ["A", "B", "C"]:
@@ -303,22 +303,22 @@ def test_shrinkage_pulls_toward_the_team_rate(log):
 def test_no_live_chat_is_a_clear_error():
     e = ev([("09:00:00", "triggered", "s1", "c1", None, None)])
     with pytest.raises(ca.EmptyDataError, match="live-chat"):
-        ca.agent_performance(e)
+        ca.agent_performance(e, shrink=False)
 
 
 def test_bad_parameters():
     e = ev(LOG)
     with pytest.raises(ca.InvalidParameterError, match="freq"):
-        ca.agent_performance(e, freq="fortnight")
+        ca.agent_performance(e, freq="fortnight", shrink=False)
     with pytest.raises(ca.InvalidParameterError, match="tz"):
-        ca.agent_performance(e, tz="Mars/Olympus")
+        ca.agent_performance(e, tz="Mars/Olympus", shrink=False)
 
 
 def test_ibis_table_input_gives_the_same_table(log):
     import ibis
 
-    expected = ca.agent_performance(log).frame()
-    got = ca.agent_performance(ibis.memtable(log)).frame()
+    expected = ca.agent_performance(log, shrink=False).frame()
+    got = ca.agent_performance(ibis.memtable(log), shrink=False).frame()
     pd.testing.assert_frame_equal(got, expected)
 
 
@@ -368,9 +368,9 @@ def test_properties(rows, rnd):
     requested = int((e["event_type"] == "CONVERSATION_LIVE_CHAT_REQUESTED").sum())
     if requested == 0:
         with pytest.raises(ca.EmptyDataError):
-            ca.agent_performance(e)
+            ca.agent_performance(e, shrink=False)
         return
-    res = ca.agent_performance(e)
+    res = ca.agent_performance(e, shrink=False)
     t = res.frame()
     # every offer is counted once, for one agent (or the no-agent row)
     assert int(t["offers"].sum()) == requested
@@ -386,7 +386,7 @@ def test_properties(rows, rnd):
     # shuffling rows changes nothing
     order = list(range(len(e)))
     rnd.shuffle(order)
-    again = ca.agent_performance(e.iloc[order].reset_index(drop=True)).frame()
+    again = ca.agent_performance(e.iloc[order].reset_index(drop=True), shrink=False).frame()
     pd.testing.assert_frame_equal(again, t)
 
 
@@ -445,7 +445,7 @@ def test_agrees_with_an_independent_recomputation():
     assert set(oracle["outcome"]) >= {"accepted", "missed", "left"}
     assert (mine["offers"] == 2).any()
     # per-agent offers add up to all offers
-    t = ca.agent_performance(events).frame()
+    t = ca.agent_performance(events, shrink=False).frame()
     assert int(t["offers"].sum()) == int(rec["offers"].sum())
 
 
@@ -499,7 +499,7 @@ def test_offers_to_nobody_are_not_shrunk_and_can_be_listed():
 
 def test_end_before_start_is_refused(log):
     with pytest.raises(ca.InvalidParameterError, match="end"):
-        ca.agent_performance(log, start=D + "12:00", end=D + "09:00")
+        ca.agent_performance(log, start=D + "12:00", end=D + "09:00", shrink=False)
 
 
 def test_wilson_ends_are_exact():

@@ -68,12 +68,12 @@ def tiny_events() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def tiny():
-    return ca.agent_performance(tiny_events())
+    return ca.agent_performance(tiny_events(), shrink=False)
 
 
 @pytest.fixture(scope="module")
 def weekly():
-    return ca.agent_performance(ca.load_sample(), freq="week", tz="America/New_York")
+    return ca.agent_performance(ca.load_sample(), freq="week", tz="America/New_York", shrink=False)
 
 
 def subtitle(fig: go.Figure) -> str:
@@ -213,12 +213,12 @@ def test_shrunk_rates_say_so():
     text = subtitle(fig)
     assert "shrink: on" in text and "accepted chats" in text
     assert all("observed" in str(c[5]) for c in fig.data[0].customdata)
-    assert "shrink: off" in subtitle(ca.agent_performance(ca.load_sample()).figure())
+    assert "shrink: off" in subtitle(ca.agent_performance(ca.load_sample(), shrink=False).figure())
 
 
 def test_date_range_in_the_caption_and_an_empty_leaderboard():
     events = tiny_events()
-    a = ca.agent_performance(events, start="2026-11-02 09:30", end="2026-11-03")
+    a = ca.agent_performance(events, start="2026-11-02 09:30", end="2026-11-03", shrink=False)
     fig = a.figure()
     assert len(fig.data[0].x) == 0 and fig.layout.annotations[0].text == "no agent to show"
     assert "offers and chats in [2026-11-02 09:30, 2026-11-03) UTC" in subtitle(fig)

@@ -51,7 +51,7 @@ def test_builds_from_agent_performance_kwargs(widget, calls, events):
     assert len(calls) == 1 and widget.n_computes == 1
     assert calls[0]["freq"] == "week" and calls[0]["tz"] == TZ
     assert isinstance(widget.figure, go.FigureWidget)
-    assert widget.container.children[-2] is widget.figure
+    assert widget.figure in widget.container.children
     assert set(widget.controls) == {"metric", "period", "agents", "start", "end", "drill"}
     assert list(widget.controls["metric"].options) == list(METRICS)
     periods = [v for _, v in widget.controls["period"].options]
@@ -206,3 +206,27 @@ def test_importing_the_widgets_package_imports_neither_plotly_nor_ipywidgets():
     code = "import sys, chatanalytics.widgets; print('plotly' in sys.modules, 'ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_the_widget_and_the_analysis_shrink_alike(events):
+    """The leaderboard a notebook draws and the widget's rank the same shrunk rates by default."""
+    direct = ca.agent_performance(events, tz=TZ)
+    widget = AgentWidget(events, tz=TZ)
+    assert direct.params["shrink"] is True and widget.result.params["shrink"] is True
+    pd.testing.assert_frame_equal(widget.result.frame(), direct.frame())
+    # the observed rates stay beside the shrunk ones, which are pulled toward each other
+    t = direct.frame()
+    t = t[t["agent_id"].notna() & (t["offers"] > 0)]
+    observed, shrunk = t["observed_acceptance_rate"], t["acceptance_rate"]
+    assert observed.tolist() == pytest.approx((t["accepted_offers"] / t["offers"]).tolist())
+    assert shrunk.max() <= observed.max() and shrunk.min() >= observed.min()
+    assert shrunk.max() - shrunk.min() < observed.max() - observed.min()
+
+
+def test_the_drill_down_lists_times_in_the_widget_time_zone(events):
+    w = AgentWidget(events, tz=TZ)
+    agent = w.controls["drill"].options[1][1]
+    offers = w.show_requests(agent)
+    text = w.requests_output.value
+    assert len(offers) and "+00:00" not in text and ("-04:00" in text or "-05:00" in text)
+    assert str(offers["offered_at"].dt.tz) == "UTC"  # the table returned stays in UTC, for code

@@ -2,8 +2,8 @@
 
 The data are synthetic: 8,000 simulated sessions over four weeks from 2026-10-05 (America/New_York),
 with the Pricing page dialogue's engagement halved from 2026-10-19 on. Complete weeks: 10-05, 10-12,
-10-19 (10-26 ends after the data); so the latest complete week is 10-19, and a baseline of three
-weeks before it does not exist.
+10-19 (10-26 ends after the data); so the latest complete week is 10-19, a baseline of three
+weeks before it does not exist, and the week of 10-05 has no week before it: neither is offered.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def titles(w: ChangesWidget) -> str:
 
 def test_builds_from_one_computation(widget, calls):
     assert len(calls) == 1 and widget.n_computes == 1
-    assert calls[0] == {
+    assert calls[0] == {"tz": TZ}  # the analysis' own defaults for the rest
+    assert widget.result.widget_arguments() == {
         "period": "week",
         "tz": TZ,
         "by": ["conversation_name", "ui_type"],
@@ -69,9 +70,9 @@ def test_builds_from_one_computation(widget, calls):
     assert set(widget.controls) == {"period", "baseline", "breakdown", "at", "metric", "view"}
     c = widget.controls
     assert c["view"].value == "overview" and c["metric"].value == "engagement_rate"
-    assert [v for _, v in c["at"].options] == [None, "2026-10-05", "2026-10-12", "2026-10-19"]
-    assert c["at"].options[3][0] == "2026-10-19 to 2026-10-25"
-    assert len(c["metric"].options) == 9
+    assert [v for _, v in c["at"].options] == [None, "2026-10-12", "2026-10-19"]
+    assert c["at"].options[2][0] == "2026-10-19 to 2026-10-25"
+    assert len(c["metric"].options) == 8  # every metric but the median wait
     assert {t.type for t in widget.figure.data} == {"scatter"}
     assert "week of 2026-10-19" in widget.caption
     assert "Engagement fell" in widget.headline_output.value
@@ -82,17 +83,12 @@ def test_every_style_option_redraws_without_computing(widget, calls):
     c["view"].value = "waterfall"
     assert [t.type for t in widget.figure.data] == ["bar", "bar", "bar", "scatter"]
     assert titles(widget).startswith("Engagement fell")
-    previous = "Engagement"
+    # no waterfall of a median (it has no split by group): not offered
+    assert "median_wait_seconds" not in [v for _, v in c["metric"].options]
     for label, metric in c["metric"].options:
         c["metric"].value = metric
-        if metric == "median_wait_seconds":
-            # no breakdown of a median: the error is shown, the figure kept
-            assert "Not drawn" in widget.message.value and "median_wait_seconds" in widget.message.value
-            assert titles(widget).startswith(previous)
-        else:
-            assert widget.message.value == ""
-            assert titles(widget).startswith(label), (label, titles(widget))
-            previous = label
+        assert widget.message.value == ""
+        assert titles(widget).startswith(label), (label, titles(widget))
     c["view"].value = "overview"
     assert widget.message.value == "" and {t.type for t in widget.figure.data} == {"scatter"}
     assert len(calls) == 1 and widget.n_computes == 1
@@ -113,35 +109,29 @@ def test_period_recomputes_once_and_resets_the_compared_period(widget, calls):
 
 def test_every_compared_period(widget, calls):
     c = widget.controls
+    # the week of 10-05 has no week before it to compare with: not offered
+    assert [v for _, v in c["at"].options] == [None, "2026-10-12", "2026-10-19"]
     for _, value in list(c["at"].options)[1:]:
         n = len(calls)
         c["at"].value = value
         assert len(calls) == n + 1
-        if value == "2026-10-05":
-            # the first complete week has no week before it: the error shows, the figure stays
-            assert "Not updated" in widget.message.value and "baseline=1" in widget.message.value
-        else:
-            assert widget.message.value == ""
-            assert f"week of {value}" in widget.caption
+        assert widget.message.value == ""
+        assert f"week of {value}" in widget.caption
+        # compared with 10-12, only the week of 10-05 is before it: a baseline of 2 is not offered
+        assert [v for _, v in c["baseline"].options] == ([1] if value == "2026-10-12" else [1, 2])
 
 
 def test_every_baseline(widget, calls):
     c = widget.controls
-    assert [v for _, v in c["baseline"].options] == list(BASELINES)
-    shown = widget.caption
-    for n in BASELINES[1:]:
-        before = len(calls)
-        c["baseline"].value = n
-        assert len(calls) == before + 1 and calls[-1]["baseline"] == n
-        if n == 2:
-            assert widget.message.value == ""
-            shown = widget.caption
-            assert "vs the mean of 2 weeks before" in shown
-        else:
-            # only two complete weeks before 2026-10-19
-            assert "Not updated" in widget.message.value and f"baseline={n}" in widget.message.value
-            assert widget.caption == shown
-            assert widget.result.params["baseline"] == 2
+    # only two complete weeks before 2026-10-19: 3, 4, 7 and 14 weeks are not offered
+    assert [v for _, v in c["baseline"].options] == [1, 2]
+    assert not [b for b in BASELINES if b > 2 and b in [v for _, v in c["baseline"].options]]
+    before = len(calls)
+    c["baseline"].value = 2
+    assert len(calls) == before + 1 and calls[-1]["baseline"] == 2
+    assert widget.message.value == "" and "vs the mean of 2 weeks before" in widget.caption
+    # with two weeks of baseline, only 10-19 has two complete weeks before it
+    assert [v for _, v in c["at"].options] == [None, "2026-10-19"]
 
 
 def test_every_breakdown(widget, calls):

@@ -53,7 +53,7 @@ def test_builds_from_funnel_kwargs(widget, calls):
     assert widget.controls["by"].value == "conversation_name"
     assert widget.controls["window"].value == "30min"
     assert set(widget.controls) >= {"steps", "window", "order", "unit", "by", "start", "end", "value"}
-    assert widget.container.children[-2] is widget.figure
+    assert widget.figure in widget.container.children
     assert "a conversation in a session" in widget.caption
 
 
@@ -142,9 +142,19 @@ def test_show_units_lists_the_dropped_units(widget):
     got = widget.show_units(group, 2)
     pd.testing.assert_frame_equal(got, expected)
     text = widget.units_output.value
-    assert f"{len(expected):,} conversations" in text and "dropped at step 2" in text
+    assert f"{len(expected):,} conversation sessions" in text and "dropped at step 2" in text
     shown = expected.sort_values("entered_at").head(200)
     assert all(sid in text for sid in shown["session_id"])
+    assert "+00:00" in text  # the widget's time zone: UTC, as none was given
+
+
+def test_show_units_lists_entry_times_in_the_widget_time_zone(events):
+    ny = FunnelWidget(events, steps=STEPS, by="conversation_name", top=4, tz="America/New_York")
+    units = ny.show_units(ny.figure.data[0].name, 2)
+    text = ny.units_output.value
+    # October's entries are on Eastern Daylight Time, November's first day too (EST from 11-01 02:00)
+    assert "+00:00" not in text and "-04:00" in text
+    assert len(units) and str(units["entered_at"].dt.tz) == "UTC"  # the table returned stays in UTC
 
 
 def test_bar_click_calls_show_units(widget):

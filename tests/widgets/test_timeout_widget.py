@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+import scipy.stats
 
 import chatanalytics as ca
 from chatanalytics.widgets import TimeoutWidget
@@ -38,7 +39,10 @@ def test_builds_like_the_analysis(widget, overall):
     assert widget.n_computes == 1
     assert isinstance(widget.figure, go.FigureWidget)
     assert widget.figure in widget.container.children
-    assert set(widget.controls) == {"compare", "ui_type", "conversation_name", "start", "end", "view"}
+    assert set(widget.controls) == {
+        "compare", "ui_type", "conversation_name", "start", "end", "view", "group",
+    }  # fmt: skip
+    assert widget.controls["group"].disabled and widget.controls["group"].label == "all requests"
     c = widget.controls
     # every "none" / "all" choice is an option the dropdown shows, with words
     assert c["compare"].value == NO_COMPARISON and c["compare"].label == "no comparison"
@@ -57,10 +61,10 @@ def test_builds_like_the_analysis(widget, overall):
         pd.testing.assert_frame_equal(widget.result.frame(kind), overall.frame(kind))
     assert [t.type for t in widget.figure.data] == ["bar", "bar", "scatter"]
     assert repr(overall).split("\n")[0].split(";")[0] in widget.summary_output.value
-    assert "Log-rank" not in widget.summary_output.value
+    assert "log-rank" not in widget.summary_output.value
 
 
-def test_compare_recomputes_and_shows_the_log_rank_table(widget):
+def test_compare_recomputes_and_the_log_rank_test_is_read_under_the_curves(widget):
     fw = widget.figure
     before = [list(t.x) for t in fw.data]
     widget.controls["compare"].value = "ui_type"
@@ -70,11 +74,17 @@ def test_compare_recomputes_and_shows_the_log_rank_table(widget):
     assert [t.type for t in fw.data] == ["bar"] * 4
     assert [list(t.x) for t in fw.data] != before
     assert list(fw.data[0].x) == ["inline", "chatbot", "popup"]
-    logrank = widget.result.frame("logrank")
-    text = widget.summary_output.value
-    assert "Log-rank" in text and text.count("<tr") == len(logrank) + 1
-    assert "inline vs chatbot" in text
+    # the log-rank test is about the curves: not under the outcomes
+    assert "log-rank" not in widget.summary_output.value
     widget.controls["view"].value = "curves"
+    # the test of all three groups, its p-value checked against scipy's chi-squared tail
+    overall = widget.result.frame("logrank").set_index("comparison").loc["all groups"]
+    assert overall["df"] == 2
+    assert overall["p_value"] == pytest.approx(scipy.stats.chi2.sf(overall["chi2"], 2))
+    text = widget.summary_output.value
+    assert overall["p_value"] > 0.05  # 0.61 on these data
+    assert "No evidence the ui_type groups differ</b> in time to accept" in text
+    assert f"χ² = {overall['chi2']:.2f}, df = 2, " in text and "<table" not in text
     assert {t.name for t in fw.data if t.mode == "lines" and "band" not in t.name} == {
         "All",
         "inline",
@@ -86,7 +96,7 @@ def test_compare_recomputes_and_shows_the_log_rank_table(widget):
     assert widget.message.value == "" and widget.controls["compare"].label == "no comparison"
     assert widget.n_computes == 3 and widget.result.params["by"] is None
     assert [t.name for t in fw.data if t.mode == "lines" and "band" not in t.name] == ["All"]
-    assert "Log-rank" not in widget.summary_output.value
+    assert "log-rank" not in widget.summary_output.value
 
 
 def test_slice_controls_recompute_with_where(widget, events):
@@ -211,3 +221,24 @@ def test_importing_the_widget_module_imports_neither_plotly_nor_ipywidgets():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_logrank_words_say_which_groups_differ():
+    """A hand-made table: all groups differ (p 0.002); of the pairs, only a vs c once Holm-adjusted."""
+    from chatanalytics.widgets.timeouts import logrank_words
+
+    t = pd.DataFrame(
+        {
+            "comparison": ["all groups", "a vs b", "a vs c", "b vs c"],
+            "chi2": [12.5, 1.2, 11.0, 3.9],
+            "df": [2, 1, 1, 1],
+            "p_value": [0.0019, 0.27, 0.0009, 0.048],
+            "p_adjusted": [np.nan, 0.27, 0.0027, 0.096],
+        }
+    )
+    text = logrank_words(t, "ui_type")
+    assert text.startswith("<b>The ui_type groups differ</b> in time to accept")
+    assert "χ² = 12.50, df = 2, p = 0.0019" in text
+    assert "Pairs that differ, adjusted for the number of pairs (Holm): a vs c (p = 0.0027 adjusted)." in text
+    assert "a vs b" not in text and "b vs c" not in text
+    assert "nothing to compare" in logrank_words(t.iloc[:0], "ui_type")

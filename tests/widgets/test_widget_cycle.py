@@ -31,6 +31,7 @@ Timeouts: the same three requests; s1 and s2 come from a chatbot (conversation A
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 
 import pandas as pd
@@ -122,7 +123,7 @@ def bars(w) -> dict[str, list[float]]:
 
 def test_funnel_builds_with_one_compute_shown_busy(fw, funnel_calls):
     assert len(funnel_calls) == 1 and fw.n_computes == 1
-    assert funnel_calls[0]["_busy"] is True and funnel_calls[0]["_message"] == "<i>Computing…</i>"
+    assert funnel_calls[0]["_busy"] is True and "Computing…" in funnel_calls[0]["_message"]
     assert fw.busy is False and fw.message.value == ""
     assert bars(fw) == {"All": [4, 2, 1]}
 
@@ -155,9 +156,13 @@ def test_funnel_every_breakdown(fw, funnel_calls):
     assert fw.controls["by"].label == "no breakdown"
     for n, by in enumerate([*options[1:], NO_BREAKDOWN], start=2):
         fw.controls["by"].value = by
-        assert fw.message.value == "" and fw.controls["by"].label == (
-            "no breakdown" if by == NO_BREAKDOWN else by
-        )
+        assert fw.controls["by"].label == ("no breakdown" if by == NO_BREAKDOWN else by)
+        if by in expected or by == NO_BREAKDOWN:
+            assert fw.message.value == ""
+        else:  # a column never set: the note says so, and the figure is drawn
+            assert "Not updated" not in fw.message.value
+            note = html.unescape(fw.message.value)
+            assert f"by={by!r} is empty at the first step (triggered) for 4 of 4 units" in note
         assert fw.n_computes == n and funnel_calls[-1]["by"] == (None if by == NO_BREAKDOWN else by)
         drawn = bars(fw)
         if by in expected:
@@ -448,7 +453,7 @@ def test_timeouts_every_comparison(tw, timeout_calls):
             assert len(tw.figure.data[0].x) == 3
         if by is None:
             assert list(tw.figure.data[0].x) == ["accepted", "missed", "left", "open"]
-            assert "Log-rank" not in tw.summary_output.value
+            assert "log-rank" not in tw.summary_output.value
         else:
             assert len(tw.figure.data) == 4  # one bar trace per request outcome, x the groups
     assert tw.message.value == ""
@@ -503,3 +508,46 @@ def test_the_first_draw_is_a_redraw_with_the_caption_under_the_title(make, funne
     assert w.redraw()
     assert w.figure.to_json() == first
     assert (json.dumps(w.figure._widget_layout, sort_keys=True), len(w.figure._widget_data)) == first_state
+
+
+# --------------------------------------------------------------------------------------------------
+# Busy, "About this chart", the time zone given to result.widget()
+# --------------------------------------------------------------------------------------------------
+
+
+def test_a_recompute_shows_a_spinner_and_disables_the_data_controls(funnel_events, monkeypatch):
+    w = FunnelWidget(funnel_events, steps=["triggered", "engaged", "completed"])
+    w.controls["value"].disabled = True  # a style control's own state is left alone
+    seen: list[tuple] = []
+    real = FunnelWidget.compute
+
+    def compute(self, kwargs):
+        data = tuple(self.controls[n].disabled for n in self.data_controls)
+        seen.append((self.busy, "<svg" in self.message.value and "Computing…" in self.message.value, data))
+        return real(self, kwargs)
+
+    monkeypatch.setattr(FunnelWidget, "compute", compute)
+    w.controls["window"].value = "1h"
+    assert seen == [(True, True, (True,) * len(w.data_controls))]
+    assert not w.busy and w.message.value == ""
+    assert not any(w.controls[n].disabled for n in w.data_controls) and w.controls["value"].disabled
+
+
+def test_about_this_chart_holds_the_definitions_and_follows_the_result(funnel_events):
+    w = FunnelWidget(funnel_events, steps=["triggered", "engaged", "completed"])
+    assert w.about in w.container.children and w.about.selected_index is None  # collapsed
+    assert w.about.get_title(0) == "About this chart"
+    text = w.about.children[0].value
+    for term, _ in w.result.DEFINITIONS:
+        assert f"<b>{term}</b>:" in text
+    assert "window=30min" in text
+    w.controls["window"].value = "1h"
+    assert "window=1h" in w.about.children[0].value and "window=30min" not in w.about.children[0].value
+
+
+def test_result_widget_takes_the_time_zone(funnel_events):
+    """A funnel's parameters hold no time zone: result.widget(events, tz=...) gives the widget one."""
+    f = ca.funnel(funnel_events, steps=["triggered", "engaged", "completed"])
+    w = f.widget(funnel_events, tz="America/New_York")
+    assert w.controls["start"].description == "From (America/New_York)"
+    assert "America/New_York" in w.caption and "UTC" not in w.caption
