@@ -8,11 +8,12 @@ the export, or DuckDB over Parquet files larger than memory. Every analysis acce
 What differs from ``read_events``, which can afford per-value work in Python:
 
 - there is no load report: rows whose event name the plan does not map, or without a time, are left out;
-- contact details are handled in the engine with RE2-compatible patterns, more coarsely: a conversation or
-  agent name, or a meeting-info text, that may hold an email address or a phone number becomes
-  ``[redacted]`` as a whole; a page URL whose query string or fragment may hold one keeps only its part
-  before ``?`` / ``#``, followed by ``?[redacted]`` (and becomes ``[redacted]`` when an ``@`` precedes it);
-  an id holding ``@`` or ``%40`` becomes ``[redacted]``.
+- contact details are handled in the engine with the loaders' RE2-compatible prefilters, more coarsely: a
+  conversation or agent name, a conversation or UI type, or a meeting-info text, that may hold an email
+  address or a phone number becomes ``[redacted]`` as a whole; a page URL whose query string or fragment
+  may hold one keeps only its part before ``?`` / ``#``, followed by ``?[redacted]``, and becomes
+  ``[redacted]`` when its part before them may hold one (an ``@``, or a phone number in the path); an id
+  holding ``@`` or ``%40`` becomes ``[redacted]``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ from ._privacy import ID_COLUMNS, MAY_HOLD_PHONE, PREFILTERS, REDACTED
 __all__ = ["ga4_events"]
 
 _ID_COLUMNS = ("conversation_id", "session_id", "agent_id", "event_id")
+# a URL's part before ``?`` / ``#`` that may hold a contact: an address sign (plain, percent-encoded, or
+# full-width and small, raw or UTF-8 percent-encoded), a phone number within one path segment, or a
+# segment with percent-encoded non-ASCII text (a phone word of another script) and seven digits
+_PATH_CONTACT = (
+    r"@|%40|\x{ff20}|\x{fe6b}|(?i:%EF%BC%A0|%EF%B9%AB)"
+    r"|%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f])+[^/]*[0-9](?:[^/]*[0-9]){6}|"
+    + MAY_HOLD_PHONE.replace("[^0-9A-Za-z]", "[^0-9A-Za-z/]")
+)
+# a query or fragment value holding percent-encoded non-ASCII text (a phone word of another script, a
+# full-width digit) and then a digit
+_ENCODED_WORD_DIGIT = r"%[C-Fc-f][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f])+[^&#]*[0-9]"
 _WHOLE = r"^-?[0-9]+\.0+$"
 _INT_PART = r"^(-?[0-9]+)\.0+$"
 _BEFORE_QUERY = r"^[^?#]*"
@@ -160,7 +172,7 @@ def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
     import ibis
 
     out = dict(values)
-    for column in ("conversation_name", "agent_name", "meeting_info"):
+    for column in ("conversation_name", "agent_name", "conversation_type", "ui_type", "meeting_info"):
         if column in out:
             x = out[column]
             out[column] = ibis.ifelse(x.re_search(PREFILTERS[column]), REDACTED, x)
@@ -169,9 +181,11 @@ def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
         head = url.re_extract(_BEFORE_QUERY, 0)
         tail = url.re_replace(_BEFORE_QUERY, "")
         out["page_url"] = ibis.cases(
-            (head.re_search("@|%40"), REDACTED),
+            (head.re_search(_PATH_CONTACT), REDACTED),
             (
-                tail.re_search(PREFILTERS["page_url"]) | tail.re_search(MAY_HOLD_PHONE),
+                tail.re_search(PREFILTERS["page_url"])
+                | tail.re_search(MAY_HOLD_PHONE)
+                | tail.re_search(_ENCODED_WORD_DIGIT),
                 head + "?" + REDACTED,
             ),
             else_=url,

@@ -9,6 +9,8 @@ import pytest
 from conftest import write_ga4_raw_parquet
 
 import chatanalytics as ca
+from chatanalytics.io._ga4_engine import _scrubbed
+from tests.contact_corpus import CONTACTS, KEEP, forms, leaks
 
 COMPARED = [
     "event_time_utc", "event_type", "session_id", "conversation_id", "conversation_name",
@@ -62,3 +64,41 @@ def test_bad_inputs_are_named():
         ca.ga4_events(ibis.memtable({"x": [1]}))
     with pytest.raises(ca.InvalidParameterError, match="Ibis table"):
         ca.ga4_events(pd.DataFrame({"x": [1]}))
+
+
+@pytest.mark.parametrize("case", CONTACTS, ids=[c["text"] for c in CONTACTS])
+def test_the_engine_leaves_no_contact_detail_in_any_text_column(case):
+    """Every variant of the contact corpus, in every text column the engine maps (and a page URL's path,
+    query and fragment), is redacted by the engine's own SQL on DuckDB; the look-alikes of the corpus
+    are kept in the names (a date, an order number, ...)."""
+    value = case["text"]
+    kinds = ("query", "query_percent", "path", "fragment")
+    urls = [form for name, form in forms(value).items() if name in kinds]
+    columns = ("conversation_name", "agent_name", "conversation_type", "ui_type", "meeting_info")
+    rows = {c: [value] * len(urls) for c in columns}
+    rows["page_url"] = urls
+    table = ibis.memtable(pd.DataFrame(rows))
+    scrubbed = _scrubbed({c: table[c] for c in (*columns, "page_url")})
+    out = table.select(**scrubbed).execute()
+    for column in out.columns:
+        for text in out[column]:
+            assert not leaks(str(text), case), (column, text)
+
+
+def test_the_engine_keeps_look_alikes_in_names():
+    table = ibis.memtable(pd.DataFrame({"conversation_name": KEEP}))
+    out = table.select(**_scrubbed({"conversation_name": table["conversation_name"]})).execute()
+    kept = out["conversation_name"].tolist()
+    assert sum(k == v for k, v in zip(kept, KEEP, strict=True)) >= len(KEEP) // 2
+
+
+def test_the_engine_keeps_ordinary_page_urls():
+    urls = [
+        "https://www.example.com/blog/2026/11/02/launch",
+        "https://www.example.com/pricing?utm_source=newsletter&utm_campaign=2026-11",
+        "https://www.example.com/p/4471902?gclid=Cj0KCQiA",
+        "https://www.example.com/caf%C3%A9/menu",
+    ]
+    table = ibis.memtable(pd.DataFrame({"page_url": urls}))
+    out = table.select(**_scrubbed({"page_url": table["page_url"]})).execute()
+    assert out["page_url"].tolist() == urls
