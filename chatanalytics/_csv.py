@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from .io._atomic import replacing
+
 #: The characters that make a spreadsheet read a cell as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -71,9 +73,14 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(
     frame: pd.DataFrame, path: str | PathLike[str], *, safe: bool = True, index: bool = False, **options: Any
 ) -> None:
-    """Write ``frame`` as CSV for people: see the module docstring (``safe=False`` for the raw text)."""
+    """Write ``frame`` as CSV for people: see the module docstring (``safe=False`` for the raw text).
+
+    The file is written whole or not at all (a temporary name, then a rename): a full disk leaves the
+    old file, or none, never part of one.
+    """
     table = spreadsheet_safe(frame) if safe else frame
-    table.to_csv(path, index=index, lineterminator="\r\n", **options)
+    with replacing(path) as temp:
+        table.to_csv(temp, index=index, lineterminator="\r\n", **options)
 
 
 __all__ = ["FORMULA_STARTS", "neutralise_cell", "spreadsheet_safe", "write_csv"]

@@ -207,10 +207,10 @@ def save(
         table = frame()
         if suffix == ".csv" and not isinstance(safe, bool):
             raise InvalidParameterError("safe", safe, [True, False])
-        with replacing(target) as temp:  # a full disk leaves no partial file
-            if suffix == ".csv":
-                write_csv(table, temp, safe=safe)
-            else:
+        if suffix == ".csv":
+            write_csv(table, target, safe=safe)  # whole or not at all, as every file here
+        else:
+            with replacing(target) as temp:  # a full disk leaves no partial file
                 table.to_parquet(temp, index=False)
         return target
     fig = _sized(_figure(obj), width, height)

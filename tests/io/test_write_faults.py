@@ -305,6 +305,31 @@ def test_a_full_disk_during_an_append_leaves_the_dataset_as_it_was(exports, tmp_
         ]
 
 
+def test_a_full_disk_leaves_no_partial_csv(tmp_path):
+    """A CSV written for people (here ``save(".csv")`` of a large table) is whole or absent: on a disk
+    that fills during the write, the call fails with the system's reason and neither the file nor its
+    temporary stays behind."""
+    disk = tmp_path / "disk"
+    script = (
+        "import sys, pandas as pd; from chatanalytics import export\n"
+        "frame = pd.DataFrame({'name': ['=x' * 50] * 20000, 'n': range(20000)})\n"
+        "class R:\n    def frame(self): return frame\n"
+        "try:\n    export.save(R(), sys.argv[1])\nexcept OSError as e:\n    print(e.strerror); sys.exit(1)\n"
+    )
+    with _small_disk(disk, "256k") as mounted:
+        res = subprocess.run(
+            [sys.executable, "-c", script, str(disk / "table.csv")],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            preexec_fn=None if mounted else _limit_file_size(64_000),
+            timeout=300,
+        )
+        assert res.returncode == 1, res.stderr
+        assert ("No space left on device" if mounted else "File too large") in res.stdout
+        assert list(disk.iterdir()) == []
+
+
 # ------------------------------------------------------------------------------- two writers
 def test_two_converts_into_one_new_folder_one_wins_the_other_fails_clearly(exports, tmp_path):
     folder = tmp_path / "ds"
