@@ -122,7 +122,8 @@ def test_the_ga4_normalisation_compiles_for_bigquery():
     assert "UNNEST(`t0`.`event_params`)" in sql
 
 
-def test_the_funnel_aggregates_left_in_bigquery_compile():
+@pytest.mark.parametrize("attribution", ["first_step", "first_value"])
+def test_the_funnel_aggregates_left_in_bigquery_compile(attribution):
     import pandas as pd
 
     from chatanalytics.analysis._funnel import _km_query, _parse_steps, _Timing, _unit_times
@@ -140,8 +141,8 @@ def test_the_funnel_aggregates_left_in_bigquery_compile():
     steps = _parse_steps(["triggered", "engaged", "completed"])
     window = pd.Timedelta("30min")
     units = _unit_times(
-        events, steps, ["session_id", "conversation_id"], "ordered", window, [None, None], [], "ui_type",
-        None, None, collect=False,
+        events, steps, ["session_id", "conversation_id"], "ordered", window, [None, None], [],
+        ("ui_type", attribution), None, None, collect=False,
     )  # fmt: skip
     timing = _Timing(steps, "ordered", window, [None] * 2, pd.Timestamp("2026-11-30", tz="UTC"))
     query = _km_query(units.mutate(g=units.group.fill_null("(none)")), timing)

@@ -193,7 +193,11 @@ def test_report_on_the_sample_writes_funnel_and_agents(tmp_path):
     assert agents["offers"].tolist() == direct["offers"].tolist()
     assert agents["agent_name"].tolist() == direct["agent_name"].tolist()
     funnel = pd.read_csv(out / "funnel.csv")
-    assert funnel["step_name"].tolist() == ["triggered", "engaged", "completed"]
+    # the report's funnel: the three conversation steps with a contact detail left (email or phone) between
+    assert funnel["step_name"].tolist() == ["triggered", "engaged", "email_input | phone_input", "completed"]
+    steps = ["triggered", "engaged", ("email_input", "phone_input"), "completed"]
+    direct_funnel = ca.funnel(ca.load_sample(), steps=steps).frame()
+    assert funnel["converted"].tolist() == direct_funnel["converted"].tolist()
     outcomes = pd.read_csv(out / "timeouts.csv")
     overall = outcomes[(outcomes["slice"] == "all") & (outcomes["basis"] == "requests")]
     assert int(overall["count"].sum()) == ca.timeouts(ca.load_sample()).summary()["requests"]

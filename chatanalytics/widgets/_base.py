@@ -165,9 +165,7 @@ def local_times(frame: pd.DataFrame, tz: str) -> pd.DataFrame:
     '2026-11-02 10:00:00-05:00'
     """
     times = {
-        c: frame[c].dt.tz_convert(tz)
-        for c in frame.columns
-        if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+        c: frame[c].dt.tz_convert(tz) for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
     }
     return frame.assign(**times) if times else frame.copy()
 

@@ -435,8 +435,7 @@ def test_result_by_hand(three_days: pd.DataFrame) -> None:
     assert r.headline() == "Nothing moved beyond noise: 2026-06-02 against 2026-06-01 (Holm-adjusted, 5%)."
     assert r.headlines()[1:3] == [
         "Triggered conversations did not change (2 to 2; within noise).",
-        "Engagement stayed at 50% (+0.0 pts, 95% CI "
-        + r.headlines()[2].split("95% CI ")[1],
+        "Engagement stayed at 50% (+0.0 pts, 95% CI " + r.headlines()[2].split("95% CI ")[1],
     ]
     d = r.drivers("engagement_rate").set_index("group")
     assert d.index.tolist() == ["Alpha", "Beta"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chatanalytics as ca
+from chatanalytics.errors import DataQualityWarning
 
 D = "2026-11-02 "
 
@@ -363,8 +366,15 @@ def logs(draw):
 @given(events=logs(), order=st.sampled_from(["ordered", "strict", "any"]), seed=st.integers(0, 99))
 def test_properties(events, order, seed):
     steps = ["triggered", "engaged", "completed"]
-    f = ca.funnel(events, steps=steps, order=order, window="20min", by="conversation_name")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataQualityWarning)
+        f = ca.funnel(events, steps=steps, order=order, window="20min", by="conversation_name")
     t = f.frame()
+    first = t[t["step"] == t["step"].min()]
+    unnamed = first.loc[first["group"] == "(none)", "entered"].sum()
+    # warned exactly when more than half of the units that entered have no name at their first step
+    warned = [w for w in caught if w.category is DataQualityWarning and "is empty at" in str(w.message)]
+    assert bool(warned) == (first["entered"].sum() > 0 and unnamed / first["entered"].sum() > 0.5)
     for _, g in t.groupby("group"):
         assert (np.diff(g["converted"].to_numpy()) <= 0).all()  # never rises along the steps
     rates = t[[c for c in t.columns if c.endswith("_rate") or "_rate_" in c]].to_numpy()
@@ -372,7 +382,9 @@ def test_properties(events, order, seed):
     total = ca.funnel(events, steps=steps, order=order, window="20min").frame()
     assert t.groupby("step")["converted"].sum().tolist() == total["converted"].tolist()
     shuffled = events.sample(frac=1, random_state=seed).reset_index(drop=True)
-    again = ca.funnel(shuffled, steps=steps, order=order, window="20min", by="conversation_name").frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        again = ca.funnel(shuffled, steps=steps, order=order, window="20min", by="conversation_name").frame()
     pd.testing.assert_frame_equal(again, t)
 
 
