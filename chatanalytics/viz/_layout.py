@@ -18,6 +18,7 @@ from ._theme import ALERT, ERROR_BARS, MUTED, REFERENCE_LINE, apply_theme
 
 __all__ = [
     "LEGEND_BELOW",
+    "NARROWEST_PX",
     "about",
     "empty_note",
     "error_bars",
@@ -28,6 +29,8 @@ __all__ = [
     "mark_level",
     "spaced_ticks",
     "subtitle",
+    "title_room",
+    "wrap_lines",
 ]
 
 #: A horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room).
@@ -132,6 +135,76 @@ def legend_rows(fig: go.Figure) -> int:
     return rows
 
 
+# plotly draws a figure without a width at its container's width, and at 700 px where it cannot tell (a
+# widget's first draw, a page without a container width): titles are wrapped to fit that, with the
+# average advance of the theme's title (17 px) and subtitle (11.5 px) fonts, measured in Chromium
+NARROWEST_PX = 700
+_TITLE_CHAR_PX = 9.4
+_SUBTITLE_CHAR_PX = 6.5
+
+
+def wrap_lines(text: str, room_px: float, char_px: float) -> str:
+    """``text`` wrapped to fit ``room_px`` pixels, each of its ``<br>`` lines on its own, in lines of
+    even length.
+
+    Parameters
+    ----------
+    text : str
+    room_px : float
+        The width the text may take.
+    char_px : float
+        The average advance of a character in the text's font.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> wrap_lines("23% of triggered conversations completed in chatbot, 16% in popup", 400, 10)
+    '23% of triggered conversations<br>completed in chatbot, 16% in popup'
+    """
+    n = max(int(room_px // char_px), 20)
+    return "<br>".join(_balanced(part, n) for part in text.split("<br>"))
+
+
+def _balanced(text: str, n: int) -> str:
+    """``text`` in as few lines of at most ``n`` characters as fit, the lines as even as they can be
+    (no last line of one word).
+    """
+    lines = wrap(text, n).count("<br>") + 1 if text else 1
+    if lines == 1:
+        return text
+    for width in range(-(-len(text) // lines), n + 1):
+        out = wrap(text, width)
+        if out.count("<br>") + 1 == lines:
+            return out
+    return wrap(text, n)
+
+
+def title_room(fig: go.Figure, width: int | None, title_from: str) -> float:
+    """The width in pixels a title starting where :func:`finish` puts it may take without leaving the figure.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+    width : int, optional
+        The figure's width; :data:`NARROWEST_PX` when not set.
+    title_from : {"plot", "figure"}
+
+    Returns
+    -------
+    float
+    """
+    w = width or NARROWEST_PX
+    if title_from == "figure":
+        left = 0.02 * w
+    else:
+        # the plot's left edge: the margin, and a little more where tick labels push it out
+        left = (fig.layout.margin.l if fig.layout.margin.l is not None else 70) + 10
+    return w - left - 16
+
+
 def finish(
     fig: go.Figure,
     title: str,
@@ -157,9 +230,10 @@ def finish(
     fig : plotly.graph_objects.Figure
         Changed in place.
     title : str
-        The finding; wrapped at 80 characters unless it holds ``<br>`` line breaks.
+        The finding; each of its ``<br>`` lines wrapped to fit the figure's width (:data:`NARROWEST_PX`
+        when not set), at most 80 characters.
     sub : str
-        The subtitle line (:func:`line`).
+        The subtitle line (:func:`line`), wrapped to fit as well.
     definition : sequence of str
         The clauses of the full definition (:func:`subtitle`).
     height, width : int, optional
@@ -179,12 +253,12 @@ def finish(
     plotly.graph_objects.Figure
         The same figure.
     """
-    if "<br>" not in title:
-        title = wrap(title, 80) or title
-    sub = wrap(sub, 130) if sub else ""
+    apply_theme(fig)
+    room = title_room(fig, width, title_from)
+    title = wrap_lines(title, min(room, 80 * _TITLE_CHAR_PX), _TITLE_CHAR_PX)
+    sub = wrap_lines(sub, room, _SUBTITLE_CHAR_PX) if sub else ""
     n_lines = sub.count("<br>") + 1 if sub else 0
     title_lines = title.count("<br>") + 1
-    apply_theme(fig)
     placed: dict[str, Any] = {
         "text": title,
         "subtitle": {"text": sub},

@@ -68,13 +68,14 @@ BUSY = (
 )
 #: The title of the collapsed section under each widget's figure that holds the result's definitions.
 ABOUT_TITLE = "About this chart"
-#: The ``name`` of the annotation that carries a widget figure's caption (:func:`widget_layout`).
+#: The key of ``figure.layout.meta`` that holds a widget figure's caption (:func:`widget_layout`).
 CAPTION_NAME = "caption"
 # the colour of the theme's ALERT, written here so that importing widgets does not import plotly
 _ERROR = '<div style="color:#B00020">{}: {}</div>'
 _WARNING = '<div style="color:#7A4F01">Note: {}</div>'
-# pixels between the caption's last line and the top of the plot
-_CAPTION_GAP = 30
+# the height of a line of the theme's title (17 px) and of its subtitle (11.5 px)
+_TITLE_LINE_PX = 22
+_CAPTION_LINE_PX = 16
 #: A control's style in which a description as long as "Conversation" or "From (America/New_York)" is
 #: shown whole.
 DESCRIPTION = {"description_width": "initial"}
@@ -109,12 +110,12 @@ def date_value(value: Any, tz: str = "UTC") -> dt.date | None:
 
 
 def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
-    """A figure's layout as a widget draws it: the caption moved from the title's subtitle to an annotation.
+    """A figure's layout as a widget draws it: the caption moved from the title's subtitle into the title.
 
     plotly.js places a subtitle under the title's measured box, and a FigureWidget is first drawn before
     its output is on the page, where that box measures zero: the first draw put the title on top of
-    the caption, and only a redraw put it right. An annotation is measured off-page and placed the same
-    either way. The title is aligned with the plot, as the caption is.
+    the caption, and only a redraw put it right. As lines of the title's own text, in the subtitle's
+    font, the caption is placed the same either way, and starts where the title starts.
 
     Parameters
     ----------
@@ -124,8 +125,9 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        The layout with ``title.subtitle`` removed and, when it had text, an annotation named
-        :data:`CAPTION_NAME` holding it, left-aligned with the plot and ending a little above it.
+        The layout with ``title.subtitle`` removed and, when it had text, its lines appended to the
+        title's text, its text kept in ``meta["caption"]``, and the top margin and height grown by the
+        caption lines' extra spacing.
     """
     out = copy.deepcopy(layout)
     title = out.get("title")
@@ -134,23 +136,21 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(title, dict) or not text:
         return out
     del title["subtitle"]
-    title.update(xref="paper", x=0, xanchor="left")
     font = {"size": 11.5, "color": "#6B6B6B", **(subtitle.get("font") or {})}
-    note = {
-        "name": CAPTION_NAME,
-        "text": text,
-        "xref": "paper",
-        "yref": "paper",
-        "x": 0,
-        "y": 1,
-        "xanchor": "left",
-        "yanchor": "bottom",
-        "yshift": _CAPTION_GAP,
-        "align": "left",
-        "showarrow": False,
-        "font": font,
-    }
-    out["annotations"] = [*(out.get("annotations") or []), note]
+    style = f"font-size:{font['size']}px;color:{font['color']}"
+    lines = [f'<span style="{style}">{part}</span>' for part in str(text).split("<br>")]
+    title["text"] = "<br>".join([str(title.get("text") or ""), *lines])
+    # plotly spaces a title's lines by the title's font: each caption line takes that much more room
+    extra = round((_TITLE_LINE_PX - _CAPTION_LINE_PX) * len(lines))
+    # a title anchored at its top is moved up a line for each line it has: the caption's lines too
+    pad = title.setdefault("pad", {})
+    pad["t"] = (pad.get("t") or 0) + _TITLE_LINE_PX * len(lines)
+    margin = out.setdefault("margin", {})
+    margin["t"] = (margin.get("t") or 110) + extra
+    if out.get("height"):
+        out["height"] += extra
+    meta = out.get("meta") if isinstance(out.get("meta"), dict) else {}
+    out["meta"] = {**meta, "caption": str(text)}
     return out
 
 
@@ -610,10 +610,8 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     @property
     def caption(self) -> str:
         """The caption the figure shows (its definition line), ``<br>`` between lines."""
-        for note in self.figure.layout.annotations:
-            if note.name == CAPTION_NAME:
-                return str(note.text)
-        return ""
+        meta = self.figure.layout.meta
+        return str(meta.get(CAPTION_NAME, "")) if isinstance(meta, dict) else ""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({headline(self.result)})"

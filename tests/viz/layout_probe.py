@@ -13,9 +13,11 @@ import json
 import re
 from typing import Any
 
-#: The sizes a figure is measured at: a notebook's output area and the report's column.
+#: The sizes a figure is measured at: a notebook's output area, the report's column, and a widget's
+#: FigureWidget, drawn at plotly's default width.
 NOTEBOOK = {"width": 860, "height": 450}
 REPORT = {"width": 1064, "height": 480}
+WIDGET = {"width": 700, "height": 450}
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><script>{js}</script></head>
 <body style="margin:0"><div id="g"></div></body></html>"""

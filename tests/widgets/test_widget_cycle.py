@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -478,8 +479,8 @@ def test_timeouts_a_slice_without_requests_keeps_the_figure(tw, timeout_calls):
 @pytest.mark.parametrize("make", ["funnel", "agents", "timeouts"])
 def test_the_first_draw_is_a_redraw_with_the_caption_under_the_title(make, funnel_events, chat_events):
     """plotly.js places a subtitle under the measured title, which measures zero before the output is on
-    the page: every widget drew its title over its caption until the first redraw. The caption is an
-    annotation placed without measuring the title, and the first figure is exactly the redrawn one.
+    the page: every widget drew its title over its caption until the first redraw. The caption is lines
+    of the title's own text, and the first figure is exactly the redrawn one.
     """
     w = {
         "funnel": lambda: FunnelWidget(funnel_events, steps=["triggered", "engaged", "completed"]),
@@ -488,23 +489,23 @@ def test_the_first_draw_is_a_redraw_with_the_caption_under_the_title(make, funne
     }[make]()
     first = w.figure.to_json()
     first_state = (json.dumps(w.figure._widget_layout, sort_keys=True), len(w.figure._widget_data))
+    drawn = w.draw()  # the figure the result draws, before the widget moves its caption
     title = w.figure.layout.title
-    assert title.subtitle.text is None and title.text
-    notes = [a for a in w.figure.layout.annotations if a.name == "caption"]
-    assert len(notes) == 1 and notes[0].text == w.caption and w.caption
-    note = notes[0]
-    assert (note.xref, note.yref, note.y, note.yanchor, note.showarrow) == (
-        "paper",
-        "paper",
-        1,
-        "bottom",
-        False,
+    assert title.subtitle.text is None and w.caption == drawn.layout.title.subtitle.text
+    caption_lines = w.caption.split("<br>")
+    shown = title.text.split("<br>")
+    assert shown[: -len(caption_lines)] == drawn.layout.title.text.split("<br>")
+    assert [re.sub(r"<[^>]+>", "", x) for x in shown[-len(caption_lines) :]] == caption_lines
+    assert all(x.startswith('<span style="font-size:11.5px;') for x in shown[-len(caption_lines) :])
+    # where the result's figure puts its title; each caption line takes a title line's 22 px, 6 more
+    assert (title.xref, title.x, title.yref, title.yanchor) == (
+        drawn.layout.title.xref,
+        drawn.layout.title.x,
+        "container",
+        "top",
     )
-    assert (title.xref, title.x, title.yref, title.yanchor) == ("paper", 0, "container", "top")
-    # the caption ends 30 px above the plot and, at 15 px a line, starts below the title's 14 + 22 px
-    lines = w.caption.count("<br>") + 1
-    top_of_caption = w.figure.layout.margin.t - note.yshift - 15 * lines
-    assert top_of_caption >= 14 + 22 * (title.text.count("<br>") + 1)
+    assert w.figure.layout.margin.t == drawn.layout.margin.t + 6 * len(caption_lines)
+    assert title.pad.t == drawn.layout.title.pad.t + 22 * len(caption_lines)
     assert w.redraw()
     assert w.figure.to_json() == first
     assert (json.dumps(w.figure._widget_layout, sort_keys=True), len(w.figure._widget_data)) == first_state
