@@ -149,8 +149,8 @@ def widget_layout(layout: dict[str, Any]) -> dict[str, Any]:
     margin["t"] = (margin.get("t") or 110) + extra
     if out.get("height"):
         out["height"] += extra
-    meta = out.get("meta") if isinstance(out.get("meta"), dict) else {}
-    out["meta"] = {**meta, "caption": str(text)}
+    meta = out.get("meta")
+    out["meta"] = {**(meta if isinstance(meta, dict) else {}), CAPTION_NAME: str(text)}
     return out
 
 
