@@ -335,6 +335,15 @@ def _is_hit_data_name(name: str) -> bool:
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
+def _zip_opens(path: Path) -> bool:
+    """True when a zip archive's directory can be read."""
+    try:
+        with zipfile.ZipFile(path):
+            return True
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 def _zip_has_hit_data(path: Path) -> bool:
     """True when a zip archive lists a ``hit_data*.tsv`` member."""
     try:
@@ -359,7 +368,9 @@ def sniff(path: Path, head: bytes) -> str | None:
     if _tar_head(head):
         return FORMAT if _tar_has_hit_data(path, head) else None
     if head[:4] == _ZIP_MAGIC:
-        return FORMAT if _zip_has_hit_data(path) else None
+        # zip archives are read only as Data Feed deliveries: a damaged one goes to the reader, which
+        # says it is truncated or corrupt
+        return FORMAT if _zip_has_hit_data(path) or not _zip_opens(path) else None
     base = name[:-3] if name.endswith(".gz") else name
     if not base.endswith(".tsv") or base in LOOKUP_FILES:
         return None

@@ -56,7 +56,7 @@ def expand_paths(paths: PathLike | Iterable[PathLike]) -> tuple[list[Path], list
             if not files:
                 raise LoaderError(
                     f"directory {text!r} holds no event files (looked for names ending in "
-                    f"{', '.join(DATA_SUFFIXES)}, optionally .gz)",
+                    f"{', '.join(DATA_SUFFIXES)}, optionally .gz, and zip Data Feed deliveries)",
                     path=text,
                 )
             found.extend(files)
@@ -109,8 +109,27 @@ def _walk(folder: Path, notes: list[str]) -> Iterator[Path]:
             continue
         for name in names:
             path = Path(root) / name
-            if path.is_file() and _is_data_name(path):
+            if not path.is_file():
+                continue
+            if name.lower().endswith(".zip"):
+                if _zip_is_read(path):
+                    yield path
+                else:
+                    notes.append(
+                        f"skipped {path}: a zip archive without hit_data.tsv (zip archives in a folder are "
+                        "read as Adobe Data Feed deliveries)"
+                    )
+            elif _is_data_name(path):
                 yield path
+
+
+def _zip_is_read(path: Path) -> bool:
+    """Whether a zip archive found in a folder is read: it lists a ``hit_data*.tsv`` member (an Adobe
+    Data Feed delivery), or it cannot be opened, so that the reader says what is wrong with it.
+    """
+    from ._adobe_feed import _zip_has_hit_data, _zip_opens
+
+    return not _zip_opens(path) or _zip_has_hit_data(path)
 
 
 def _is_data_name(path: Path) -> bool:

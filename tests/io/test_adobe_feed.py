@@ -584,3 +584,25 @@ def test_zip_with_lookups_beside_it_and_broken_zips(tmp_path):
     cut.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(ca.LoaderError, match="truncated or corrupt"):
         read(cut, format="adobe_feed")
+
+
+def test_a_folder_reads_its_zip_deliveries_and_notes_other_zips(tmp_path):
+    """A zip delivery in a folder is read as when named alone; a zip without hit data is skipped with a
+    note naming it, and a damaged zip is handed to the reader, which says what is wrong with it."""
+    import zipfile
+
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    _zip(folder / "acmeprod_2026-11-02.ZIP", ["hit_data.tsv", "column_headers.tsv", "event.tsv", "browser.tsv"])
+    with zipfile.ZipFile(folder / "screenshots.zip", "w") as zf:
+        zf.writestr("dashboard.png", b"\x89PNG not an export")
+    events = read(folder)
+    check_frame(events, DAY1)
+    report = ca.load_report(events)
+    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    skipped = [n for n in report.notes if "screenshots.zip" in n]
+    assert len(skipped) == 1 and "without hit_data.tsv" in skipped[0]
+    whole = (folder / "acmeprod_2026-11-02.ZIP").read_bytes()
+    (folder / "acmeprod_2026-11-03.zip").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ca.LoaderError, match="truncated or corrupt"):
+        read(folder)
