@@ -593,7 +593,9 @@ def test_a_folder_reads_its_zip_deliveries_and_notes_other_zips(tmp_path):
 
     folder = tmp_path / "feeds"
     folder.mkdir()
-    _zip(folder / "acmeprod_2026-11-02.ZIP", ["hit_data.tsv", "column_headers.tsv", "event.tsv", "browser.tsv"])
+    _zip(
+        folder / "acmeprod_2026-11-02.ZIP", ["hit_data.tsv", "column_headers.tsv", "event.tsv", "browser.tsv"]
+    )
     with zipfile.ZipFile(folder / "screenshots.zip", "w") as zf:
         zf.writestr("dashboard.png", b"\x89PNG not an export")
     events = read(folder)
