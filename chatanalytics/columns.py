@@ -65,7 +65,7 @@ AGENT_CHAT_CAP = 10
 #: Adobe: a live chat with no activity from either side for 10 minutes times out.
 IDLE_TIMEOUT_SECONDS = 600
 
-#: What is counted once: a conversation in a session, a session, or a visitor.
+#: What is counted once: a conversation session (a conversation in a session), a session, or a visitor.
 UNITS: dict[str, tuple[str, ...]] = {
     "conversation": ("session_id", "conversation_id"),
     "session": ("session_id",),

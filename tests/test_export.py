@@ -57,7 +57,7 @@ def test_html_is_self_contained(report, tmp_path):
     assert "plotly" in text and TITLE in text
     assert not re.search(r"<script[^>]*src=", text)  # plotly.js embedded, nothing loaded: renders offline
     assert len(text) > 1_000_000
-    assert "a conversation in a session" in text
+    assert "conversation session" in text
 
 
 def test_json_round_trips(report, tmp_path):

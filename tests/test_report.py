@@ -113,7 +113,8 @@ def test_tables_parameters_and_load_report(sample_report):
     assert len(re.findall(r'<table id="T_\w+" class="dataframe data">', text)) >= 10
     # the funnel's table and its definition caption
     assert cell("triggered").search(text) and cell("completed").search(text)
-    assert "unit: a conversation in a session; window 30min" in text
+    unit = "unit: conversation session (one conversation, Dialogue or Flow, in one session)"
+    assert f"{unit}; window 30min" in text
     # every agent of the leaderboard is in the agents table
     agents = ca.agent_performance(ca.load_sample(), tz="America/New_York").frame()
     for name in agents["agent_name"].dropna():
@@ -237,7 +238,7 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
                 ".plotly-graph-div", "els => els.map(e => e.layout.title.text)"
             )
             # the funnel's title states its finding
-            assert any(re.match(r"\d+% of triggered conversations engaged; \d+% ", t) for t in titles)
+            assert any(re.match(r"\d+% of triggered conversation sessions engaged; \d+% ", t) for t in titles)
             # each figure's "About this chart" holds its full definition (the figure's layout.meta)
             about = page.eval_on_selector_all(
                 "figure",
@@ -245,7 +246,7 @@ def test_report_renders_in_headless_chromium(sample_report, hostile_report):
                 " f.querySelector('.plotly-graph-div').layout.meta.about])",
             )
             assert len(about) == N_FIGURES and all(shown and shown == meta for shown, meta in about)
-            assert any("unit: a conversation in a session" in shown for shown, _ in about)
+            assert any("unit: conversation session" in shown for shown, _ in about)
             page.locator("details.about summary").first.click()
             assert page.locator("details.about").first.get_attribute("open") is not None
             assert seen == {"console": [], "pageerror": [], "dialog": [], "request": []}

@@ -49,10 +49,17 @@ VALUES: dict[str, str] = {
     "conversion_rate": "Conversion from the previous step",
     "overall_rate": "Overall conversion (of units entering step 1)",
 }
+# the unit in the words of the result's headline and the README's glossary: the subtitle's, the
+# definition's and the title's
 _UNIT_WORDS = {
-    "conversation": ("a conversation in a session", "conversations"),
-    "session": ("a session", "sessions"),
-    "visitor": ("a visitor", "visitors"),
+    "conversation": ("conversation session", "conversation sessions"),
+    "session": ("session", "sessions"),
+    "visitor": ("visitor", "visitors"),
+}
+_UNIT_DEFINITIONS = {
+    "conversation": "conversation session (one conversation, Dialogue or Flow, in one session)",
+    "session": "session (one visit, all its conversations)",
+    "visitor": "visitor (all of one browser's sessions)",
 }
 _ORDER_WORDS = {
     "ordered": "steps in order, other events allowed between",
@@ -73,7 +80,7 @@ _IMMATURE_NOTE = "open markers, dotted: the period's funnel window had not ended
 
 def _parts(params: Mapping[str, Any], tz: str = "UTC") -> list[str]:
     unit = params.get("unit", "conversation")
-    unit_text = _UNIT_WORDS.get(unit, (str(unit), str(unit)))[0]
+    unit_text = _UNIT_DEFINITIONS.get(unit, str(unit))
     order = params.get("order", "ordered")
     first = "the unit's first step event" if order == "any" else "step 1"
     parts = [
@@ -127,7 +134,7 @@ def caption(params: Mapping[str, Any], tz: str = "UTC") -> str:
     >>> from chatanalytics.viz import caption
     >>> caption({"steps": ["triggered", "engaged"], "order": "ordered", "unit": "session",
     ...          "window": "30min", "exclude": [], "by": None})
-    'unit: a session; window 30min measured from step 1; steps in order, other events allowed between; ...'
+    'unit: session (one visit, all its conversations); window 30min measured from step 1; ...'
     """
     return "; ".join(_parts(params, tz))
 
@@ -172,7 +179,7 @@ def _reached(step_name: str) -> str:
 def funnel_finding(table: pd.DataFrame, params: Mapping[str, Any]) -> str:
     """The title of a funnel figure: the share of units entering step 1 that reached the later steps.
 
-    One group: the second step and the last, e.g. "36% of triggered conversations engaged; 19%
+    One group: the second step and the last, e.g. "36% of triggered conversation sessions engaged; 19%
     completed". Several: the range of the last step's overall rate across the groups.
 
     Parameters
@@ -192,7 +199,7 @@ def funnel_finding(table: pd.DataFrame, params: Mapping[str, Any]) -> str:
     >>> t = pd.DataFrame({"group": "All", "step": [1, 2, 3], "step_name": ["triggered", "engaged",
     ...     "completed"], "converted": [100, 36, 19], "overall_rate": [1.0, 0.36, 0.19]})
     >>> funnel_finding(t, {"unit": "conversation"})
-    '36% of triggered conversations engaged; 19% completed'
+    '36% of triggered conversation sessions engaged; 19% completed'
     """
     rows = table.sort_values("step", kind="stable")
     names = list(dict.fromkeys(rows["step_name"].astype(str)))

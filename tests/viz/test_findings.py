@@ -23,7 +23,7 @@ def test_funnel_title_one_group_and_several():
                         "converted": [200, 72, 38], "overall_rate": [1.0, 0.36, 0.19]})  # fmt: skip
     assert (
         funnel_finding(one, {"unit": "conversation"})
-        == "36% of triggered conversations engaged; 19% completed"
+        == "36% of triggered conversation sessions engaged; 19% completed"
     )
     assert funnel_finding(one, {"unit": "visitor"}).startswith("36% of triggered visitors engaged")
     # a step that is not a past-tense event is "reached"
@@ -31,7 +31,8 @@ def test_funnel_title_one_group_and_several():
     assert funnel_finding(two, {}).endswith("; 19% reached email_input | phone_input")
     # several groups: the last step's overall rate, highest group then lowest
     many = pd.concat([one.assign(group="popup"), one.assign(group="inline", overall_rate=[1.0, 0.5, 0.25])])
-    assert funnel_finding(many, {}) == "25% of triggered conversations completed in inline, 19% in popup"
+    found = funnel_finding(many, {})
+    assert found == "25% of triggered conversation sessions completed in inline, 19% in popup"
 
 
 def test_every_figure_title_of_the_sample_states_a_number_and_the_subtitle_is_one_line():
@@ -80,7 +81,8 @@ def test_describe_a_figure_kind():
     lines = text.splitlines()
     assert lines[0] == f.figure("time").layout.title.text.replace("<br>", " ")
     assert f.FIGURES["time"].caption in text
-    assert "About this chart: unit: a conversation in a session; window 30min" in text
+    unit = "unit: conversation session (one conversation, Dialogue or Flow, in one session)"
+    assert f"About this chart: {unit}; window 30min" in text
     # the statistical terms it uses are explained in plain words
     assert f"Kaplan-Meier: {GLOSSARY['Kaplan-Meier']}" in text and f"censored: {GLOSSARY['censored']}" in text
     assert "Greenwood" not in text  # a term the figure does not use is not listed

@@ -124,7 +124,7 @@ def curves_table() -> pd.DataFrame:
 def test_caption_states_the_definition():
     text = caption(PARAMS)
     for part in (
-        "a conversation in a session",
+        "conversation session",
         "window 30min measured from step 1",
         "steps in order, other events allowed between",
         "progress ends at closed",
@@ -138,8 +138,8 @@ def test_caption_states_the_definition():
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"unit": "session"}, "unit: a session"),
-        ({"unit": "visitor"}, "unit: a visitor"),
+        ({"unit": "session"}, "unit: session"),
+        ({"unit": "visitor"}, "unit: visitor"),
         ({"order": "strict"}, "no other chat event between"),
         ({"order": "any"}, "steps in any order"),
         ({"order": "any"}, "measured from the unit's first step event"),
@@ -189,7 +189,7 @@ def test_funnel_figure_structure():
     assert list(fig.layout.xaxis.categoryarray) == STEPS
     # the title states the finding: the last step's overall rate, highest and lowest group
     assert fig.layout.title.text.replace("<br>", " ") == (
-        "30% of triggered conversations reached email_input | phone_input in chatbot, 10% in popup"
+        "30% of triggered conversation sessions reached email_input | phone_input in chatbot, 10% in popup"
     )
     assert fig.data[0].error_y.visible is False
 
@@ -208,7 +208,7 @@ def test_funnel_figure_customdata_maps_back_to_rows():
 def test_funnel_figure_caption_is_the_subtitle():
     fig = funnel_figure(funnel_table(), PARAMS)
     text = subtitle(fig)
-    for part in ("a conversation in a session", "window 30min", "steps in order", "entry time, UTC"):
+    for part in ("conversation session", "window 30min", "steps in order", "entry time, UTC"):
         assert part in text
     # every clause of the caption is there, line breaks aside
     assert all(clause in text for clause in caption(PARAMS).split("; "))
@@ -312,7 +312,7 @@ def test_over_time_figure_uses_the_last_step_by_default_and_the_table_values():
 def test_over_time_figure_caption_and_period_word():
     fig = over_time_figure(over_time_table(), PARAMS)
     text = subtitle(fig)
-    assert "a conversation in a session" in text and "entry time, UTC" in text
+    assert "conversation session" in text and "entry time, UTC" in text
     assert "Day of entry" in fig.layout.xaxis.title.text
     weekly = over_time_table()
     weekly["period"] = weekly["period"].map(

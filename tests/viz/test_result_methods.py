@@ -25,7 +25,7 @@ def test_figure_kinds(result):
     fig = result.figure()
     assert isinstance(fig, go.Figure)
     assert [t.name for t in fig.data] == list(dict.fromkeys(result.frame()["group"]))
-    assert "a conversation in a session" in fig.layout.title.subtitle.text
+    assert "conversation session" in fig.layout.title.subtitle.text
     rate = result.figure(value="overall_rate")
     assert list(rate.data[0].y) == pytest.approx(
         result.frame().query("group == @rate.data[0].name")["overall_rate"]

@@ -54,7 +54,7 @@ def test_builds_from_funnel_kwargs(widget, calls):
     assert widget.controls["window"].value == "30min"
     assert set(widget.controls) >= {"steps", "window", "order", "unit", "by", "start", "end", "value"}
     assert widget.figure in widget.container.children
-    assert "a conversation in a session" in widget.caption
+    assert "conversation session" in widget.caption
 
 
 def test_breakdown_change_recomputes_and_redraws_in_place(widget, calls):

@@ -186,7 +186,7 @@ def test_funnel_every_order_and_unit(fw, funnel_calls):
             assert fw.result.params[name] == value and fw.n_computes == before + 1
             assert bars(fw) == {"All": [4, 2, 1]}
     assert funnel_calls[-1]["order"] == "any" and funnel_calls[-1]["unit"] == "visitor"
-    assert "unit: a visitor" in fw.caption
+    assert "unit: visitor" in fw.caption
 
 
 def test_funnel_steps_and_dates(fw, funnel_calls):
