@@ -463,7 +463,7 @@ class Result:
         >>> import chatanalytics as ca
         >>> f = ca.funnel(ca.load_sample(), steps=["triggered", "engaged", "completed"])
         >>> print(f.describe("funnel").splitlines()[0])
-        36% of triggered conversations engaged; 19% completed
+        36% of triggered conversation sessions engaged; 19% completed
         """
         if kind is None:
             lines = [self.TITLE, ""]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import EmptyDataError, LoaderError
 from ._commits import dataset_state, uncommitted_note
-from ._protocol import ReadResult
+from ._protocol import ReadResult, detect
 from ._sql import UNREADABLE
 
 #: File name endings read when a directory is given.
@@ -116,20 +116,20 @@ def _walk(folder: Path, notes: list[str]) -> Iterator[Path]:
                     yield path
                 else:
                     notes.append(
-                        f"skipped {path}: a zip archive without hit_data.tsv (zip archives in a folder are "
-                        "read as Adobe Data Feed deliveries)"
+                        f"skipped {path}: a zip archive that no format reads (without hit_data.tsv: zip "
+                        "archives in a folder are read as Adobe Data Feed deliveries)"
                     )
             elif _is_data_name(path):
                 yield path
 
 
 def _zip_is_read(path: Path) -> bool:
-    """Whether a zip archive found in a folder is read: it lists a ``hit_data*.tsv`` member (an Adobe
-    Data Feed delivery), or it cannot be opened, so that the reader says what is wrong with it.
+    """Whether a zip archive found in a folder is read: a registered format recognises it (an Adobe
+    Data Feed delivery, or a damaged zip, so that the reader says what is wrong with it).
     """
-    from ._adobe_feed import _zip_has_hit_data, _zip_opens
-
-    return not _zip_opens(path) or _zip_has_hit_data(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    return detect(path, head) is not None
 
 
 def _is_data_name(path: Path) -> bool:

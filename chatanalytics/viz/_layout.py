@@ -31,6 +31,7 @@ __all__ = [
     "subtitle",
     "title_room",
     "wrap_lines",
+    "wrap_parts",
 ]
 
 #: A horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room).
@@ -168,6 +169,36 @@ def wrap_lines(text: str, room_px: float, char_px: float) -> str:
     return "<br>".join(_balanced(part, n) for part in text.split("<br>"))
 
 
+def wrap_parts(text: str, room_px: float, char_px: float) -> str:
+    """A subtitle line (:func:`line`) wrapped to fit ``room_px`` pixels between its ``" · "`` parts.
+
+    A part longer than a line is wrapped at words (:func:`wrap_lines`).
+
+    Parameters
+    ----------
+    text : str
+    room_px : float
+    char_px : float
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> wrap_parts("unit: session · window 30min · all dates in the data · entry time, UTC", 300, 6.5)
+    'unit: session · window 30min<br>all dates in the data · entry time, UTC'
+    """
+    n = max(int(room_px // char_px), 20)
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and len(lines[-1]) + 3 + len(part) <= n:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "<br>".join(wrap_lines(x, room_px, char_px) for x in lines)
+
+
 def _balanced(text: str, n: int) -> str:
     """``text`` in as few lines of at most ``n`` characters as fit, the lines as even as they can be
     (no last line of one word).
@@ -256,7 +287,7 @@ def finish(
     apply_theme(fig)
     room = title_room(fig, width, title_from)
     title = wrap_lines(title, min(room, 80 * _TITLE_CHAR_PX), _TITLE_CHAR_PX)
-    sub = wrap_lines(sub, room, _SUBTITLE_CHAR_PX) if sub else ""
+    sub = wrap_parts(sub, room, _SUBTITLE_CHAR_PX) if sub else ""
     n_lines = sub.count("<br>") + 1 if sub else 0
     title_lines = title.count("<br>") + 1
     placed: dict[str, Any] = {

@@ -28,7 +28,7 @@ from ._format import (
     whole_percent,
     wrap,
 )
-from ._layout import LEGEND_BELOW, error_bars, finish, line
+from ._layout import LEGEND_BELOW, NARROWEST_PX, error_bars, finish, line
 from ._tables import check_columns, group_order
 from ._theme import COLORS, group_color, rgba
 
@@ -320,6 +320,10 @@ def funnel_figure(
     step_names = list(dict.fromkeys(table.sort_values("step", kind="stable")["step_name"].astype(str)))
     groups = group_order(table)
     cut = short_names(groups)
+    # a bar's share of the plot's width at the narrowest it is drawn: two-line labels ("36% step",
+    # "36% overall") need about 80 px, a one-line compact label about 70 px, else it runs upwards
+    slot_px = ((width or NARROWEST_PX) - 150) / max(len(step_names) * len(groups), 1)
+    compact, upright = slot_px < 80, slot_px < 70
     fig = go.Figure()
     hover = (
         "<b>%{customdata[12]}</b><br>step %{customdata[1]}: %{x}<br>"
@@ -339,7 +343,7 @@ def funnel_figure(
             col = sub[c].to_numpy()
             custom[:, j] = [int(v) for v in col] if j <= 5 else [float(v) for v in col]
         text = [
-            bar_text(int(step), conv, overall, compact=len(groups) > 3)
+            bar_text(int(step), conv, overall, compact=compact)
             for step, conv, overall in zip(
                 sub["step"],
                 sub["conversion_rate"].astype(float),
@@ -362,9 +366,8 @@ def funnel_figure(
                 customdata=custom,
                 text=text,
                 textposition="outside",
-                # many groups make narrow bars: their one-line labels run upwards
-                textangle=-90 if len(groups) > 3 else 0,
-                textfont={"size": 11 if len(groups) > 3 else 12},
+                textangle=-90 if upright else 0,
+                textfont={"size": 11 if compact else 12},
                 constraintext="none",
                 cliponaxis=False,
                 error_y=error_y,
@@ -383,7 +386,8 @@ def funnel_figure(
     fig.update_layout(
         barmode="group",
         xaxis={
-            "title": {"text": "Step"},
+            # one-line labels need their key where they are read
+            "title": {"text": "Step (labels: % of the previous step · % overall)" if compact else "Step"},
             "categoryorder": "array",
             "categoryarray": step_names,
             # long step names ("email_input | phone_input (optional)") wrap instead of overlapping

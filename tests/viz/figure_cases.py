@@ -1,4 +1,4 @@
-"""Figures of every kind of every analysis, on 1, 8 and 12 groups and on 60-character names.
+"""Figures of every kind of every analysis, on 1, 3, 8 and 12 groups and on 60-character names.
 
 Shared by the layout test (measured in Chromium) and the snapshot test. A case is a figure built the
 way a user builds it (``result.figure(kind, **style)``) on the bundled sample or on simulated data.
@@ -75,7 +75,9 @@ def _results(events: pd.DataFrame, groups: int) -> dict[str, Any]:
     """One result per analysis with ``groups`` groups in its breakdown (agents: that many agents)."""
     steps = ["triggered", "engaged", "completed"]
     by: dict[str, Any] = {}
-    if groups == 8:
+    if groups == 3:
+        by = {"by": "ui_type"}
+    elif groups == 8:
         by = {"by": "conversation_name"}
     elif groups == 12:
         by = {"by": "page_url", "top": 11}
@@ -87,7 +89,7 @@ def _results(events: pd.DataFrame, groups: int) -> dict[str, Any]:
     return out
 
 
-def cases(events: pd.DataFrame, *, group_counts: tuple[int, ...] = (1, 8, 12)) -> Iterator[Case]:
+def cases(events: pd.DataFrame, *, group_counts: tuple[int, ...] = (1, 3, 8, 12)) -> Iterator[Case]:
     """Every figure kind and style on ``group_counts`` groups, then on 60-character names (8 groups)."""
     variants = [(f"g{n}", events, n) for n in group_counts]
     variants.append(("long", rename_long(events), 8))

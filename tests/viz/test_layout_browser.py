@@ -2,7 +2,7 @@
 
 Each figure kind of each analysis (with its main styles) is drawn at a notebook's output size and at the
 report's, and as a widget draws it (:func:`~chatanalytics.widgets._base.widget_layout`) at plotly's
-700 px default, on 1, 8 and 12 groups and on 60-character names. The bounding boxes of the title, subtitle,
+700 px default, on 1, 3, 8 and 12 groups and on 60-character names. The bounding boxes of the title, subtitle,
 annotations, axis titles, legend, colour bars, tick labels and bar and point text must not intersect,
 must stay inside the SVG, and the plot area must keep at least 40% of the height; no bar label may be
 hidden. One page holds plotly.js; each figure is drawn into it in turn.
@@ -76,8 +76,8 @@ def test_every_figure_kind_of_the_sample_at_notebook_and_report_size(page):
     drawn, found = _check(page, every)
     styles = sum(len(v) for name, kinds in STYLES.items() if name != "changes" for v in kinds.values())
     assert styles == 20
-    # 1, 8 and 12 groups and long names, every style (but a breakdown's slice without groups), three ways
-    assert drawn == (4 * styles - 1) * 3
+    # 1, 3, 8 and 12 groups and long names, every style (but a breakdown's slice without groups), three ways
+    assert drawn == (5 * styles - 1) * 3
     assert found == []
 
 
