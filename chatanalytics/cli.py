@@ -347,6 +347,14 @@ def build_parser() -> argparse.ArgumentParser:
             "$XDG_CONFIG_HOME/chatanalytics/pseudonym.key)",
         )
 
+    def raw_csv(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--raw-csv",
+            action="store_true",
+            help="write CSV text cells as they are (default: a cell starting with =, +, -, @, tab or CR gets "
+            "a leading ' so that spreadsheets do not run it as a formula)",
+        )
+
     p = sub.add_parser(
         "report",
         parents=[common],
@@ -365,12 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--png", metavar="DIR", default=None, help="also write each chart as PNG into DIR")
     p.add_argument("--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)")
     p.add_argument("--title", default=None, help="heading of the report")
-    p.add_argument(
-        "--raw-csv",
-        action="store_true",
-        help="write CSV text cells as they are (default: a cell starting with =, +, -, @, tab or CR gets "
-        "a leading ' so that spreadsheets do not run it as a formula)",
-    )
+    raw_csv(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser(
@@ -410,12 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a date in the period to compare (default: the last complete period)",
     )
     p.add_argument("--csv", metavar="DIR", default=None, help="also write the tables as CSV into DIR")
-    p.add_argument(
-        "--raw-csv",
-        action="store_true",
-        help="write CSV text cells as they are (default: a cell starting with =, +, -, @, tab or CR gets "
-        "a leading ' so that spreadsheets do not run it as a formula)",
-    )
+    raw_csv(p)
     p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser(

@@ -23,7 +23,7 @@ from ._requests import (
     concurrency_points,
     rebuild_requests,
 )
-from ._result import FigureKind, Result, TableView
+from ._result import FigureKind, Result, StoredTable, TableView
 from ._stats import beta_binomial_prior, wilson
 
 __all__ = ["FREQS", "METRICS", "AgentPerformanceResult", "agent_performance"]
@@ -160,20 +160,11 @@ class AgentPerformanceResult(Result):
     )
 
     # ------------------------------------------------------------------ tables
-    @property
-    def table(self) -> pd.DataFrame:
-        """The per-agent table as stored (read only; :meth:`frame` gives a copy)."""
-        return self.data["agents"]
-
-    @property
-    def offers(self) -> pd.DataFrame:
-        """The offers counted, as stored (read only; ``frame("offers")`` gives a copy)."""
-        return self.data["offers"]
-
-    @property
-    def points(self) -> pd.DataFrame:
-        """Concurrency change points per agent, as stored (read only)."""
-        return self.data["points"]
+    table = StoredTable("agents", "The per-agent table as stored (read only; :meth:`frame` gives a copy).")
+    offers = StoredTable(
+        "offers", 'The offers counted, as stored (read only; ``frame("offers")`` gives a copy).'
+    )
+    points = StoredTable("points", "Concurrency change points per agent, as stored (read only).")
 
     def frame(self, name: str | None = None, *, level: str | None = None) -> pd.DataFrame:
         """One table, as a copy: ``"agents"`` (default), ``"team"``, ``"offers"``, ``"requests"``,

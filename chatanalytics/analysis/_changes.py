@@ -224,19 +224,15 @@ _RATES = {
 }
 
 
-def compute_changes(
-    events: Any,
-    *,
-    period: str = "week",
-    tz: str = "UTC",
-    by: str | Sequence[str] = ("conversation_name", "ui_type"),
-    baseline: int = 1,
-    at: Any = None,
-    window: Any = "30min",
-) -> dict[str, pd.DataFrame]:
+def compute_changes(events: Any, **options: Any) -> dict[str, pd.DataFrame]:
     """Compare the latest complete period with the one before (or the mean of several before).
 
-    Parameters are those of :func:`changes`.
+    Parameters
+    ----------
+    events : pandas.DataFrame or ibis.Table
+        Canonical events, as for :func:`changes`.
+    **options
+        ``period``, ``tz``, ``by``, ``baseline``, ``at``, ``window``: those of :func:`changes`.
 
     Returns
     -------
@@ -260,7 +256,7 @@ def compute_changes(
     >>> len(change_headlines(t)) >= 1
     True
     """
-    return _compute(events, period=period, tz=tz, by=by, baseline=baseline, at=at, window=window)[0]
+    return dict(changes(events, **options).data)
 
 
 def _compute(

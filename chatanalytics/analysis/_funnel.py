@@ -16,7 +16,7 @@ from ..columns import FRAME_COLUMNS, ORDERS, UNITS
 from ..errors import DataQualityWarning, InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
 from ._engine import as_table, duration, timestamp
-from ._result import FigureKind, Result, TableView
+from ._result import FigureKind, Result, StoredTable, TableView
 from ._stats import kaplan_meier, km_quantile, wilson
 
 __all__ = ["ATTRIBUTIONS", "ORDERS", "UNITS", "UNIT_WORDS", "FunnelResult", "Step", "funnel", "optional"]
@@ -263,15 +263,10 @@ class FunnelResult(Result):
         return super()._frame(name)
 
     # ------------------------------------------------------------------ stored data
-    @property
-    def table(self) -> pd.DataFrame:
-        """The funnel table as stored (read only; :meth:`frame` gives a copy)."""
-        return self.data["funnel"]
-
-    @property
-    def curves(self) -> pd.DataFrame:
-        """The Kaplan-Meier curves as stored (read only; :meth:`time_curves` gives a copy)."""
-        return self.data["curves"]
+    table = StoredTable("funnel", "The funnel table as stored (read only; :meth:`frame` gives a copy).")
+    curves = StoredTable(
+        "curves", "The Kaplan-Meier curves as stored (read only; :meth:`time_curves` gives a copy)."
+    )
 
     @property
     def units_arrow(self) -> Any:

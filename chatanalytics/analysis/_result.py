@@ -17,14 +17,14 @@ import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InvalidParameterError
 
-__all__ = ["FigureKind", "Result", "TableView", "header", "is_share", "styled"]
+__all__ = ["FigureKind", "Result", "StoredTable", "TableView", "header", "is_share", "styled"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,38 @@ class TableView:
     heading: str
     frame: pd.DataFrame
     caption: str = ""
+
+
+class StoredTable:
+    """A read-only attribute of a result: one of its tables as stored, not copied.
+
+    For figure functions and drill-downs, which only read; ``frame(name)`` gives a copy.
+
+    Parameters
+    ----------
+    name : str
+        The table, one of the result's ``TABLES``.
+    doc : str
+        The attribute's docstring.
+    """
+
+    def __init__(self, name: str, doc: str) -> None:
+        self.name = name
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> StoredTable: ...
+
+    @overload
+    def __get__(self, obj: Result, owner: type | None = None) -> pd.DataFrame: ...
+
+    def __get__(self, obj: Result | None, owner: type | None = None) -> StoredTable | pd.DataFrame:
+        if obj is None:
+            return self
+        return obj.data[self.name]
+
+    def __set__(self, obj: Result, value: Any) -> None:
+        raise AttributeError(f"{self.name!r} is read only")
 
 
 def _num(x: float) -> str:

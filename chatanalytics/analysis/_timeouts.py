@@ -23,7 +23,7 @@ from ._requests import (
     Requests,
     rebuild_requests,
 )
-from ._result import FigureKind, Result, TableView
+from ._result import FigureKind, Result, StoredTable, TableView
 from ._stats import (
     aalen_johansen,
     chi2_sf,
@@ -170,10 +170,9 @@ class TimeoutResult(Result):
         *((f"Cause: {cause}", text) for cause, text in CAUSES.items()),
     )
 
-    @property
-    def request_table(self) -> pd.DataFrame:
-        """The requests as stored (read only; ``frame("requests")`` gives a copy)."""
-        return self.data["requests"]
+    request_table = StoredTable(
+        "requests", 'The requests as stored (read only; ``frame("requests")`` gives a copy).'
+    )
 
     @property
     def reconstruction(self) -> Requests:
