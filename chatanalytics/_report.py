@@ -526,7 +526,8 @@ def _load_section(events: pd.DataFrame) -> Section:
         {
             "kind": "headline",
             "text": f"{c['records']:,} records read from {len(rep.files):,} file(s): {c['events']:,} events, "
-            f"{c['rejected']:,} rejected, {c['duplicates']:,} duplicates, {c['ignored']:,} ignored.",
+            f"{c['rejected']:,} rejected, {c['duplicates']:,} duplicates, {c['ignored']:,} ignored"
+            + (f"; {c['derived']:,} events derived from them." if c["derived"] else "."),
         }
     )
     s.blocks.append(
@@ -535,11 +536,13 @@ def _load_section(events: pd.DataFrame) -> Section:
             "text": "Every record read is exactly one of: an event; rejected (unreadable); a duplicate of an "
             "event read earlier (same event id, or the same type, time, session, conversation and agent; "
             "the first one read is kept); or ignored (a well-formed record whose event name is not one of "
-            "the 11 Dynamic Chat events). The four counts add up to the records read.",
+            "the 11 Dynamic Chat events). The four counts add up to the records read. A derived event "
+            "(a Marketo Conversation Status read as a completed or closed conversation) is no record: it "
+            "adds a row beside its record's event.",
         }
     )
     summary = rep.summary()
-    summary["share"] = summary["share"].map("{:.2%}".format)
+    summary["share"] = summary["share"].map(lambda x: "" if pd.isna(x) else f"{x:.2%}")
     s.blocks.append(_table(summary))
     s.blocks.append(_table(rep.files, heading="Files"))
     if len(rep.rejected):

@@ -233,7 +233,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     _say(
         args,
         f"wrote {len(events):,} events to {where} ({c['rejected']:,} rejected, {c['duplicates']:,} "
-        f"duplicates, {c['ignored']:,} ignored)",
+        f"duplicates, {c['ignored']:,} ignored" + (f"; {c['derived']:,} derived)" if c["derived"] else ")"),
     )
     return EXIT_OK
 

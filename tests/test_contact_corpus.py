@@ -91,6 +91,7 @@ def test_frame_and_load_report(events):
         "rejected": n,
         "duplicates": n,
         "ignored": n,
+        "derived": 0,
     }
     for column in events.columns:
         if events[column].dtype == "str" or isinstance(events[column].dtype, pd.StringDtype):

@@ -80,6 +80,16 @@ or from its older list form ``[{"name": ..., "value": ...}]``:
 - ``event_id`` <- ``marketo:`` + ``marketoGUID``, so an activity exported twice by overlapping
   export windows is kept once (the copy read first); without a GUID column, ``marketo:`` +
   ``leadId|activityDate|activityTypeId|primaryAttributeValueId``.
+- ``Conversation Status`` (attribute ``Conversation Status``, engaged activities only): ``Completed``
+  gives, besides the ``CONVERSATION_ENGAGED`` event, a *derived* ``CONVERSATION_COMPLETED`` and
+  ``Dropped`` a derived ``CONVERSATION_CLOSED`` (the value matched ignoring case and surrounding
+  spaces); ``Initiated`` or no value gives none, and any other value gives none and is counted in a
+  note naming the values. A derived event is a copy of the engaged event (same time, visitor,
+  conversation, UI type, page and record number) whose ``event_id`` ends in ``:status``; it is no
+  record, so the load report counts it as ``derived`` (records = events + rejected + duplicates +
+  ignored; the frame holds events + derived rows). The derived events of a file follow its events in
+  the frame. The status of any other activity (a meeting's ``Meeting Status``, or a ``Conversation
+  Status`` on a meeting) is never read as one.
 
 A record without a date, with a date that cannot be read, or without an activity type is rejected, as
 is a record DuckDB's CSV reader cannot split into the header's columns (wrong number of columns, an
@@ -87,7 +97,8 @@ unterminated quote, bytes that are not UTF-8).
 
 The file is parsed by DuckDB's ``read_csv`` (every column as text, RFC 4180 quoting, bad records kept
 aside with their record numbers) and mapped by one DuckDB query; the records' first lines are found by
-a vectorised scan for the line breaks outside quotes. No Python code runs per record.
+a vectorised scan for the line breaks outside quotes; the derived events are an Arrow filter of the
+mapped rows. No Python code runs per record.
 """
 
 from __future__ import annotations
@@ -105,6 +116,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES, TIME_GRANULARITIES
@@ -169,6 +181,7 @@ _AGENT_NAME = ("agentname", "agent")
 _PAGE_URL = ("pageurl", "webpageurl", "url")
 _SCHEDULED_FOR = ("scheduledfor",)
 _MEETING_STATUS = ("meetingstatus",)
+_CONVERSATION_STATUS = ("conversationstatus",)
 
 # Dynamic Chat activity names, matched (RE2, by DuckDB) on the name in lower case with single spaces
 _KIND = r"(?:dialog|dialogue|conversation(?:al)? (?:flow|form))"
@@ -181,6 +194,17 @@ _CODES = {
     _ENGAGED: EVENT_TYPES.index("CONVERSATION_ENGAGED"),
 }
 _MEETING_CODE = EVENT_TYPES.index("CONVERSATION_MEETING_BOOKED")
+_ENGAGED_CODE = EVENT_TYPES.index("CONVERSATION_ENGAGED")
+#: ``Conversation Status`` of an engaged activity (lower case) -> the event it gives besides the engaged one.
+#: ``initiated`` gives none.
+STATUS_EVENTS = {
+    "completed": EVENT_TYPES.index("CONVERSATION_COMPLETED"),
+    "dropped": EVENT_TYPES.index("CONVERSATION_CLOSED"),
+}
+STATUS_SOURCE = "Conversation Status"
+#: The suffix of a derived event's ``event_id`` (after the engaged event's own).
+STATUS_ID_SUFFIX = ":status"
+_PARSE_ONLY = ["naive", "status_code", "status_unread"]
 _SECOND = TIME_GRANULARITIES.index("second")
 
 _CSV_ERRORS = {
@@ -441,6 +465,8 @@ def query(fields: dict[str, int], *, types_file: bool) -> str:
     classify = " ".join(f"WHEN regexp_full_match(n, {lit(rx)}) THEN {code}" for rx, code in _CODES.items())
     unnamed = "not in types.json" if types_file else "no activity type name"
     natural = "concat_ws('|', coalesce(lead, ''), ts, coalesce(tid, tname), coalesce(pavid, ''))"
+    status_codes = " ".join(f"WHEN {lit(value)} THEN {code}" for value, code in STATUS_EVENTS.items())
+    known = ", ".join(lit(v) for v in (*STATUS_EVENTS, "initiated"))
     meeting = (
         f"nullif(CAST(json_merge_patch('{{}}', json_object('scheduledFor', {_attr(_SCHEDULED_FOR)}, "
         f"'status', {_attr(_MEETING_STATUS)})) AS VARCHAR), '{{}}')"
@@ -479,7 +505,8 @@ cls AS (
         FROM (SELECT DISTINCT type_name FROM t WHERE type_name IS NOT NULL))
 ),
 j AS (
-  SELECT t.*, cls.code, cls.kind, try_cast(t.ts AS TIMESTAMPTZ) AS tm
+  SELECT t.*, cls.code, cls.kind, try_cast(t.ts AS TIMESTAMPTZ) AS tm,
+         CASE WHEN cls.code = {_ENGAGED_CODE} THEN {_attr(_CONVERSATION_STATUS)} END AS cstatus
   FROM t LEFT JOIN cls ON cls.type_name = t.type_name
 )
 SELECT idx,
@@ -502,7 +529,9 @@ SELECT idx,
   {_attr(_PAGE_URL)} AS page_url,
   'marketo:' || coalesce(guid, {natural}) AS event_id,
   NOT (suffix(ts, 'Z') OR suffix(ts, 'z') OR substr(ts, -6, 1) IN ('+', '-')
-       OR substr(ts, -5, 1) IN ('+', '-')) AND tm IS NOT NULL AS naive
+       OR substr(ts, -5, 1) IN ('+', '-')) AND tm IS NOT NULL AS naive,
+  CAST(CASE lower(cstatus) {status_codes} END AS TINYINT) AS status_code,
+  CASE WHEN lower(cstatus) NOT IN ({known}) THEN cstatus END AS status_unread
 FROM j
 ORDER BY idx
 """
@@ -612,16 +641,58 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         lines = records.lines[good]
         got = split_rows(out, lines, lambda i: _read_bytes(path, records, int(good[i])))
         naive = 0
+        unread: list[pa.StructArray] = []
         for k, (events, event_lines) in enumerate(got.tables):
             naive += int(np.count_nonzero(events.column("naive").to_numpy(zero_copy_only=False)))
-            got.tables[k] = (events.drop_columns(["naive"]), event_lines)
+            derived, derived_lines = status_events(events, event_lines)
+            got.add_derived(derived.drop_columns(_PARSE_ONLY), derived_lines, STATUS_SOURCE)
+            unread.append(pc.value_counts(events.column("status_unread").drop_null()))
+            got.tables[k] = (events.drop_columns(_PARSE_ONLY), event_lines)
         if naive:
             ctx.notes.append(
                 f"{path}: {naive:,} activityDate value(s) carried no UTC offset and were read as UTC"
             )
+        ctx.notes.extend(_unread_note(path, unread))
         result.add(got)
     result.rejected.sort()
     return result
+
+
+def status_events(events: pa.Table, lines: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """The events an engaged activity's ``Conversation Status`` gives (column ``status_code`` of the
+    query), as copies of the engaged events with that code and ``event_id`` + ``:status``, and their
+    record numbers.
+    """
+    codes = events.column("status_code")
+    mask = np.asarray(pc.is_valid(codes).to_numpy(zero_copy_only=False), dtype=bool)
+    if not mask.any():
+        return events.slice(0, 0), lines[:0]
+    derived = events.filter(pa.array(mask))
+    code_at = derived.column_names.index("code")
+    code = derived.column("status_code").cast(derived.schema.field("code").type)
+    derived = derived.set_column(code_at, "code", code)
+    id_at = derived.column_names.index("event_id")
+    ids = derived.column("event_id")
+    suffix, empty = pa.scalar(STATUS_ID_SUFFIX, ids.type), pa.scalar("", ids.type)
+    event_id = pc.binary_join_element_wise(ids, suffix, empty)
+    derived = derived.set_column(id_at, "event_id", event_id)
+    return derived, lines[mask]
+
+
+def _unread_note(path: Path, counts: list[pa.StructArray]) -> list[str]:
+    """One note naming the Conversation Status values that gave no event, other than ``Initiated``.
+
+    ``counts`` holds the ``value_counts`` (``values``, ``counts``) of each table of events.
+    """
+    tally: dict[str, int] = {}
+    for found in counts:
+        values, ns = found.field("values").to_pylist(), found.field("counts").to_pylist()
+        for value, n in zip(values, ns, strict=True):
+            tally[value] = tally.get(value, 0) + int(n)
+    if not tally:
+        return []
+    seen = ", ".join(f"{v!r} ({n:,})" for v, n in sorted(tally.items(), key=lambda x: (-x[1], x[0])))
+    return [f"{path}: {sum(tally.values()):,} {STATUS_SOURCE} value(s) not read: {seen}"]
 
 
 def _types_for(ctx: ReadContext, path: Path, lay: Layout) -> dict[str, str] | None:

@@ -10,7 +10,8 @@ A format is any object (a module is the usual one) with
   (``event_time_utc``, ``code``: the index into :data:`~chatanalytics.schema.EVENT_TYPES`, and the canonical
   string columns; optionally ``gran``, the per-row index into
   :data:`~chatanalytics.schema.TIME_GRANULARITIES`, and ``event_count`` for aggregated rows), with the
-  record number of each row and every rejected and ignored record.
+  record number of each row and every rejected and ignored record; optionally *derived* events (see
+  :attr:`ReadResult.derived`).
 
 :func:`register` adds a format to :data:`FORMATS` and to content detection, which tries formats by
 ascending ``rank`` (registration order among equal ranks); :func:`unregister` takes it out again.
@@ -104,6 +105,11 @@ class ReadResult:
     unmatched : list of str
         The notes of plan keys that matched nothing in the file; each also becomes a
         :class:`~chatanalytics.errors.DataQualityWarning`.
+    derived : list of (pyarrow.Table, numpy.ndarray, str)
+        Events read from a field of a record that is already an event (Marketo's ``Conversation
+        Status`` gives a ``CONVERSATION_COMPLETED`` besides the ``CONVERSATION_ENGAGED``), in the layout
+        of :attr:`tables`, each table with the record number of every row and the field it was read
+        from. They are no records: ``records`` counts their record once, as an event.
     """
 
     tables: list[tuple[pa.Table, np.ndarray]] = field(default_factory=list)
@@ -113,6 +119,7 @@ class ReadResult:
     notes: list[str] = field(default_factory=list)
     plan_keys: dict[str, str] = field(default_factory=dict)
     unmatched: list[str] = field(default_factory=list)
+    derived: list[tuple[pa.Table, np.ndarray, str]] = field(default_factory=list)
 
     def add(self, other: ReadResult) -> None:
         """Take in the records of another result (a later block of the same file)."""
@@ -123,11 +130,17 @@ class ReadResult:
         self.plan_keys.update(other.plan_keys)
         self.unmatched.extend(other.unmatched)
         self.tables.extend((t, lines) for t, lines in other.tables if t.num_rows)
+        self.derived.extend(d for d in other.derived if d[0].num_rows)
 
     def add_table(self, table: pa.Table, lines: np.ndarray) -> None:
         """Add a table of events (kept only when it has rows)."""
         if table.num_rows:
             self.tables.append((table, lines))
+
+    def add_derived(self, table: pa.Table, lines: np.ndarray, source: str) -> None:
+        """Add a table of derived events read from the field ``source`` (kept only when it has rows)."""
+        if table.num_rows:
+            self.derived.append((table, lines, source))
 
 
 class Format(Protocol):

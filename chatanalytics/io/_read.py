@@ -37,6 +37,7 @@ from ._plan import TrackingPlan
 from ._privacy import scrub_table, using_pseudonym_key
 from ._protocol import ReadContext, ReadResult, by_name, detect
 from ._report import (
+    DERIVED_COLUMNS,
     FILES_COLUMNS,
     IGNORED_COLUMNS,
     REJECTED_COLUMNS,
@@ -65,7 +66,8 @@ class Part:
     """Events read from one file (or one block of it), in a canonical Arrow layout, before de-duplication.
 
     ``table`` holds ``event_time_utc``, ``code`` (index into EVENT_TYPES), the canonical string columns
-    and, for canonical Parquet, ``gran`` and the stored provenance columns.
+    and, for canonical Parquet, ``gran`` and the stored provenance columns. ``derived`` names the field
+    the events of a part of derived events were read from (:attr:`ReadResult.derived`).
     """
 
     table: pa.Table
@@ -73,6 +75,7 @@ class Part:
     file_index: int
     granularity: int = 0  # index into TIME_GRANULARITIES; -1: per row, in column "gran"
     hashes: np.ndarray | None = None
+    derived: str | None = None
 
 
 @dataclass
@@ -84,6 +87,7 @@ class FileTally:
     ignored: int = 0
     events: int = 0
     duplicates: int = 0
+    derived: int = 0
 
 
 def _each_file(files: list[Path], progress: bool) -> Iterator[tuple[int, Path]]:
@@ -213,6 +217,10 @@ def read_events(
                 plan_keys.setdefault(f, set()).add(key)
             while res.tables:  # handed over without a name left holding one, so _drop can free it
                 parts.append(_part(*res.tables.pop(0), fi))
+            while res.derived:
+                table, lines, source = res.derived.pop(0)
+                parts.append(_part(table, lines, fi, derived=source))
+                del table
             del res
     finally:
         con.close()
@@ -225,14 +233,15 @@ def read_events(
         )
 
 
-def _part(table: pa.Table, lines: np.ndarray, file_index: int) -> Part:
+def _part(table: pa.Table, lines: np.ndarray, file_index: int, *, derived: str | None = None) -> Part:
     """A format's table as a part, with every de-duplication key column (null where the format, or its
     tracking plan, fills none).
     """
     for column in _KEY_STRINGS:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
-    return Part(table, lines, file_index, granularity=-1 if "gran" in table.column_names else 0)
+    gran = -1 if "gran" in table.column_names else 0
+    return Part(table, lines, file_index, granularity=gran, derived=derived)
 
 
 #: :data:`~chatanalytics.schema.TIME_RANGE` in microseconds since the epoch.
@@ -254,6 +263,7 @@ def _check_times(res: ReadResult, path: Path, now: pd.Timestamp) -> None:
 
     Formats whose queries use :func:`~chatanalytics.io._sql.time_checks` have rejected such records
     already, with their raw bytes; for the others the rejected record's text is the event as read.
+    A derived event outside TIME_RANGE is dropped: its record is rejected through its own event.
     """
     lo, hi = _RANGE_US
     soon = (now + pd.Timedelta(days=1)).value // 1000
@@ -272,6 +282,12 @@ def _check_times(res: ReadResult, path: Path, now: pd.Timestamp) -> None:
             future += int(later.sum())
             latest = max(latest, int(us.max()))
     res.tables = [(t, lines) for t, lines in res.tables if t.num_rows]
+    for k, (table, lines, source) in enumerate(res.derived):
+        us = _micros(table.column("event_time_utc"))
+        keep = (us >= lo) & (us <= hi)
+        if not keep.all():
+            res.derived[k] = (table.filter(pa.array(keep)), lines[keep], source)
+    res.derived = [d for d in res.derived if d[0].num_rows]
     res.rejected.sort()
     if future:
         res.notes.append(
@@ -350,13 +366,20 @@ def _finalize(
     _hash_keys(parts)
     dropped_parts = _dedupe(parts)
     for part, dropped in zip(parts, dropped_parts, strict=True):
-        tallies[part.file_index].events += part.table.num_rows - len(dropped.lines)
-        tallies[part.file_index].duplicates += len(dropped.lines)
+        tally = tallies[part.file_index]
+        if part.derived is None:
+            tally.events += part.table.num_rows - len(dropped.lines)
+            tally.duplicates += len(dropped.lines)
+        else:  # a derived copy dropped as a duplicate is no record: it is left out of both counts
+            tally.derived += part.table.num_rows - len(dropped.lines)
     duplicates = _duplicates_frame(
-        [(p, d) for p, d in zip(parts, dropped_parts, strict=True) if len(d.rows)], names, tallies
+        [(p, d) for p, d in zip(parts, dropped_parts, strict=True) if len(d.rows) and p.derived is None],
+        names,
+        tallies,
     )
     for i, dropped in enumerate(dropped_parts):
         parts[i] = _drop(parts[i], dropped)  # in place, so the unfiltered columns can be freed
+    derived = _derived_frame(parts, names)
     events, changed = _to_pandas(parts, names, tallies)
     for column, n in changed.items():
         notes.append(f"{column}: contact details redacted in {n:,} row(s)")
@@ -370,6 +393,7 @@ def _finalize(
         notes=tuple(notes),
         _raw_rejected=tuple(r[3] for r in rejected),
         coverage=coverage,
+        derived=derived,
     )
     attach_report(events, report)
     if warn:
@@ -496,9 +520,8 @@ def _drop(part: Part, dropped: _Dropped) -> Part:
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL while it copies
         list(pool.map(one, range(len(columns))))
-    return Part(
-        pa.table(dict(zip(names, columns, strict=True))), part.lines[keep], part.file_index, part.granularity
-    )
+    table = pa.table(dict(zip(names, columns, strict=True)))
+    return Part(table, part.lines[keep], part.file_index, part.granularity, derived=part.derived)
 
 
 def _to_pandas(
@@ -670,9 +693,30 @@ def _files_frame(tallies: list[FileTally]) -> pd.DataFrame:
             "rejected": [t.rejected for t in tallies],
             "duplicates": [t.duplicates for t in tallies],
             "ignored": [t.ignored for t in tallies],
+            "derived": [t.derived for t in tallies],
         }
     )
     return frame.astype(FILES_COLUMNS)
+
+
+def _derived_frame(parts: Sequence[Part], names: list[str]) -> pd.DataFrame:
+    """The derived events kept, counted by file and reason (``<EVENT_TYPE> from <field>``)."""
+    counts: dict[tuple[int, int, str], int] = {}
+    for part in parts:
+        if part.derived is None or not part.table.num_rows:
+            continue
+        codes = part.table.column("code").to_numpy(zero_copy_only=False).astype(np.int64)
+        for code, n in zip(*np.unique(codes, return_counts=True), strict=True):
+            key = (part.file_index, int(code), part.derived)
+            counts[key] = counts.get(key, 0) + int(n)
+    ordered = sorted(counts.items())  # by file, then in the order of EVENT_TYPES
+    return pd.DataFrame(
+        {
+            "source_file": [names[fi] for (fi, _, _), _ in ordered],
+            "reason": [f"{EVENT_TYPES[code]} from {source}" for (_, code, source), _ in ordered],
+            "events": [n for _, n in ordered],
+        }
+    ).astype(DERIVED_COLUMNS)
 
 
 def _rejected_frame(rejected: list[tuple[int, int, str, bytes]], names: list[str]) -> pd.DataFrame:

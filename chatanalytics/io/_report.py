@@ -67,7 +67,9 @@ FILES_COLUMNS = {
     "rejected": "int64",
     "duplicates": "int64",
     "ignored": "int64",
+    "derived": "int64",
 }
+DERIVED_COLUMNS = {"source_file": STRING, "reason": STRING, "events": "int64"}
 
 
 COVERAGE_COLUMNS = {
@@ -123,13 +125,20 @@ class LoadReport:
     record whose event name is not one of the 11 Dynamic Chat events). The four counts add up to the
     records read. Blank lines are not records.
 
+    A record that is an event may also give *derived* events, read from one of its fields (a Marketo
+    engaged activity's ``Conversation Status`` "Completed" gives a ``CONVERSATION_COMPLETED``, "Dropped" a
+    ``CONVERSATION_CLOSED``). They are no records, so the frame holds ``events + derived`` rows. A
+    derived event is de-duplicated like any other; a repeated copy is dropped and counted in neither
+    ``derived`` nor ``duplicates`` (its record is counted, as the duplicate of its own event).
+
     Reach it with :func:`chatanalytics.load_report`; it prints as a short table in a notebook.
 
     Attributes
     ----------
     files : pandas.DataFrame
         One row per input file: ``source_file``, ``source_format``, ``records``, ``events``,
-        ``rejected``, ``duplicates``, ``ignored``.
+        ``rejected``, ``duplicates``, ``ignored``, ``derived`` (records = events + rejected +
+        duplicates + ignored; the frame holds events + derived rows).
     rejected : pandas.DataFrame
         ``source_file``, ``source_record`` (1-based line), ``reason``, ``raw`` (the record's text, its
         email addresses and phone numbers redacted; bytes that are not UTF-8 are shown as ``\x..``
@@ -144,6 +153,9 @@ class LoadReport:
         UTC because they carried no offset, truncated gzip streams, plan keys that matched nothing).
     coverage : pandas.DataFrame
         The events each tracking-plan field filled (see :meth:`plan_coverage`).
+    derived : pandas.DataFrame
+        The derived events kept, counted by ``source_file`` and ``reason`` (``CONVERSATION_COMPLETED
+        from Conversation Status``): ``events``.
     """
 
     files: pd.DataFrame
@@ -153,6 +165,7 @@ class LoadReport:
     notes: tuple[str, ...] = ()
     _raw_rejected: tuple[bytes, ...] = field(default=(), repr=False)
     coverage: pd.DataFrame = field(default_factory=lambda: _empty(COVERAGE_COLUMNS), repr=False)
+    derived: pd.DataFrame = field(default_factory=lambda: _empty(DERIVED_COLUMNS), repr=False)
 
     def __post_init__(self) -> None:
         # shown in notebooks, report.html, load_report.txt and the CSVs: never a visitor's contact details
@@ -175,17 +188,25 @@ class LoadReport:
         return int(self.files["records"].sum())
 
     def counts(self) -> dict[str, int]:
-        """``records``, ``events``, ``rejected``, ``duplicates``, ``ignored``."""
+        """``records``, ``events``, ``rejected``, ``duplicates``, ``ignored`` and ``derived``.
+
+        ``records == events + rejected + duplicates + ignored``; the frame holds ``events + derived``
+        rows.
+        """
         return {
             "records": self.records,
             "events": int(self.files["events"].sum()),
             "rejected": int(self.files["rejected"].sum()),
             "duplicates": int(self.files["duplicates"].sum()),
             "ignored": int(self.files["ignored"].sum()),
+            "derived": int(self.files["derived"].sum()),
         }
 
     def summary(self) -> pd.DataFrame:
-        """One row per outcome (event, rejected, duplicate, ignored) with its count, share and reasons."""
+        """One row per outcome (event, rejected, duplicate, ignored) with its count, share and reasons,
+        then a ``derived`` row when a record gave derived events (no records: its share is NaN; its
+        detail counts them by reason).
+        """
         c = self.counts()
         total = max(c["records"], 1)
         reasons = {
@@ -200,11 +221,15 @@ class LoadReport:
             ("duplicate", c["duplicates"]),
             ("ignored", c["ignored"]),
         ]
+        if c["derived"]:
+            by_reason = self.derived.groupby("reason", sort=False)["events"].sum()
+            reasons["derived"] = "; ".join(f"{k}: {v:,}" for k, v in by_reason.items())
+            rows.append(("derived", c["derived"]))
         return pd.DataFrame(
             {
                 "outcome": pd.Series([r[0] for r in rows], dtype=STRING),
                 "records": [r[1] for r in rows],
-                "share": [r[1] / total for r in rows],
+                "share": [r[1] / total if r[0] != "derived" else float("nan") for r in rows],
                 "detail": pd.Series([reasons[r[0]] for r in rows], dtype=STRING),
             }
         )
@@ -254,21 +279,22 @@ class LoadReport:
     def _title(self) -> str:
         c = self.counts()
         tally = ", ".join(f"{c[k]:,} {k}" for k in ("events", "rejected", "duplicates", "ignored"))
-        return f"LoadReport: {c['records']:,} records from {len(self.files)} file(s): {tally}"
+        derived = f" (+{c['derived']:,} derived events)" if c["derived"] else ""
+        return f"LoadReport: {c['records']:,} records from {len(self.files)} file(s): {tally}{derived}"
 
     def __repr__(self) -> str:
         table = self.summary()
         lines = [self._title()]
         for row in table.itertuples(index=False):
             detail = f"  {row.detail}" if isinstance(row.detail, str) and row.detail else ""
-            lines.append(f"  {row.outcome:<10}{row.records:>12,}  {row.share:7.2%}{detail}")
+            lines.append(f"  {row.outcome:<10}{row.records:>12,}  {share_text(row.share):>7}{detail}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><td>{html.escape(str(r.outcome))}</td><td style='text-align:right'>{r.records:,}</td>"
-            f"<td style='text-align:right'>{r.share:.2%}</td>"
+            f"<td style='text-align:right'>{share_text(r.share)}</td>"
             f"<td>{html.escape(r.detail) if isinstance(r.detail, str) else ''}</td></tr>"
             for r in self.summary().itertuples(index=False)
         )
@@ -278,6 +304,11 @@ class LoadReport:
             "<table><thead><tr><th>outcome</th><th>records</th><th>share</th><th>detail</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>{f'<ul>{notes}</ul>' if notes else ''}</div>"
         )
+
+
+def share_text(share: float) -> str:
+    """A summary row's share as a percentage (empty for the derived row, which counts no records)."""
+    return "" if pd.isna(share) else f"{share:.2%}"
 
 
 def _count(values: pd.Series, name: str) -> pd.DataFrame:

@@ -184,7 +184,14 @@ def test_folder_delivery():
     assert events["source_file"].str.endswith("folder/hit_data.tsv").all()
     report = ca.load_report(events)
     assert report.files["records"].tolist() == [11]
-    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    assert report.counts() == {
+        "records": 11,
+        "events": 4,
+        "rejected": 2,
+        "duplicates": 0,
+        "ignored": 5,
+        "derived": 0,
+    }
     assert pairs(report.rejected, "reason") == [
         (7, "wrong number of fields (expected 40, found 12)"),
         (8, "missing time"),
@@ -208,7 +215,14 @@ def test_archive_holds_the_same_day():
     check_frame(events, DAY1)
     assert events["source_file"].str.endswith("acmeprod_2026-11-02.tar.gz").all()
     report = ca.load_report(events)
-    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    assert report.counts() == {
+        "records": 11,
+        "events": 4,
+        "rejected": 2,
+        "duplicates": 0,
+        "ignored": 5,
+        "derived": 0,
+    }
     assert pairs(report.rejected, "reason") == [
         (7, "wrong number of fields (expected 40, found 12)"),
         (8, "missing time"),
@@ -235,7 +249,14 @@ def test_multifile_delivery_with_its_lookup_archive():
 def test_redelivered_hit_is_a_duplicate_and_every_record_is_accounted_for():
     events = read([FOLDER, MULTI])
     report = ca.load_report(events)
-    assert report.counts() == {"records": 19, "events": 9, "rejected": 2, "duplicates": 1, "ignored": 7}
+    assert report.counts() == {
+        "records": 19,
+        "events": 9,
+        "rejected": 2,
+        "duplicates": 1,
+        "ignored": 7,
+        "derived": 0,
+    }
     for row in report.files.itertuples():
         assert row.records == row.events + row.rejected + row.duplicates + row.ignored
     dup = report.duplicates
@@ -374,7 +395,14 @@ def test_times_and_rejections(tmp_path):
     assert events["event_time_utc"].tolist() == [pd.Timestamp("2026-11-02 19:00:00", tz="UTC")]
     assert events["time_granularity"].astype(str).tolist() == ["second"]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 7, "events": 1, "rejected": 6, "duplicates": 0, "ignored": 0}
+    assert report.counts() == {
+        "records": 7,
+        "events": 1,
+        "rejected": 6,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert pairs(report.rejected, "reason") == [
         (2, "unparseable time"),
         (3, "missing time"),
@@ -560,7 +588,14 @@ def test_zip_delivery_holds_the_same_day(tmp_path):
     check_frame(events, DAY1)
     report = ca.load_report(events)
     assert report.files["source_format"].tolist() == ["adobe_feed"]
-    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    assert report.counts() == {
+        "records": 11,
+        "events": 4,
+        "rejected": 2,
+        "duplicates": 0,
+        "ignored": 5,
+        "derived": 0,
+    }
     assert pairs(report.rejected, "reason") == [
         (7, "wrong number of fields (expected 40, found 12)"),
         (8, "missing time"),
@@ -601,7 +636,14 @@ def test_a_folder_reads_its_zip_deliveries_and_notes_other_zips(tmp_path):
     events = read(folder)
     check_frame(events, DAY1)
     report = ca.load_report(events)
-    assert report.counts() == {"records": 11, "events": 4, "rejected": 2, "duplicates": 0, "ignored": 5}
+    assert report.counts() == {
+        "records": 11,
+        "events": 4,
+        "rejected": 2,
+        "duplicates": 0,
+        "ignored": 5,
+        "derived": 0,
+    }
     skipped = [n for n in report.notes if "screenshots.zip" in n]
     assert len(skipped) == 1 and "without hit_data.tsv" in skipped[0]
     whole = (folder / "acmeprod_2026-11-02.ZIP").read_bytes()

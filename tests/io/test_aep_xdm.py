@@ -134,7 +134,14 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read())
-    assert report.counts() == {"records": 14, "events": 7, "rejected": 2, "duplicates": 2, "ignored": 3}
+    assert report.counts() == {
+        "records": 14,
+        "events": 7,
+        "rejected": 2,
+        "duplicates": 2,
+        "ignored": 3,
+        "derived": 0,
+    }
     files = report.files
     assert files["records"].tolist() == [10, 4]
     assert (
@@ -294,13 +301,21 @@ def test_gzip_and_truncated_gzip(tmp_path):
         "rejected": 2,
         "duplicates": 1,
         "ignored": 2,
+        "derived": 0,
     }
     # the first six lines, whole, then a seventh line of 256 hex digits whose stream is cut 10 bytes short
     head = b"".join(PART.read_bytes().splitlines(keepends=True)[:6])
     cut = tmp_path / "cut.json.gz"
     cut.write_bytes(gzip.compress(head + b'{"_id":"' + hashlib.sha512(b"x").hexdigest().encode() * 2)[:-10])
     report = ca.load_report(read(cut))
-    assert report.counts() == {"records": 7, "events": 4, "rejected": 1, "duplicates": 0, "ignored": 2}
+    assert report.counts() == {
+        "records": 7,
+        "events": 4,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 2,
+        "derived": 0,
+    }
     assert report.rejected[["source_record", "reason"]].values.tolist() == [[7, "malformed JSON"]]
     assert any(
         n.endswith("the gzip stream ends early (truncated file); read up to line 7") for n in report.notes

@@ -70,7 +70,14 @@ def test_json_array_capture():
     assert events["source_record"].tolist() == [4, 5, 9]
     assert set(events["source_format"].astype(str)) == {"datalayer"}
     report = ca.load_report(events)
-    assert report.counts() == {"records": 9, "events": 3, "rejected": 1, "duplicates": 1, "ignored": 4}
+    assert report.counts() == {
+        "records": 9,
+        "events": 3,
+        "rejected": 1,
+        "duplicates": 1,
+        "ignored": 4,
+        "derived": 0,
+    }
     assert report.ignored["event_name"].tolist() == ["gtm.js", "gtag:config", "gtm.dom", "form_submit"]
     assert report.ignored["source_record"].tolist() == [1, 2, 3, 7]
     assert report.rejected[["source_record", "reason"]].values.tolist() == [[8, "missing time"]]
@@ -88,7 +95,14 @@ def test_ndjson_capture():
     )
     assert events["source_record"].tolist() == [2, 3]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 6, "events": 2, "rejected": 2, "duplicates": 1, "ignored": 1}
+    assert report.counts() == {
+        "records": 6,
+        "events": 2,
+        "rejected": 2,
+        "duplicates": 1,
+        "ignored": 1,
+        "derived": 0,
+    }
     assert report.rejected[["source_record", "reason"]].values.tolist() == [
         [6, "unparseable time"],
         [7, "malformed JSON"],
@@ -146,7 +160,14 @@ def test_bad_input(tmp_path):
     mixed = tmp_path / "mixed.json"
     mixed.write_text('[{"event": "gtm.js"}, 3, "text", null, [1]]')
     report = ca.load_report(read(mixed))
-    assert report.counts() == {"records": 5, "events": 0, "rejected": 4, "duplicates": 0, "ignored": 1}
+    assert report.counts() == {
+        "records": 5,
+        "events": 0,
+        "rejected": 4,
+        "duplicates": 0,
+        "ignored": 1,
+        "derived": 0,
+    }
 
 
 def test_a_capture_file_starting_with_a_non_chat_event_is_still_capture(tmp_path):

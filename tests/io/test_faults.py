@@ -58,7 +58,14 @@ def test_a_bad_line_after_the_first_arrow_batch_is_one_rejected_record(tmp_path,
     path.write_bytes(b"\n".join([*lines[:3000], bad, *lines[3000:]]) + b"\n")
     events = read(path)
     report = ca.load_report(events)
-    assert report.counts() == {"records": 3011, "events": 3010, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert report.counts() == {
+        "records": 3011,
+        "events": 3010,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert report.rejected[["source_record", "reason"]].values.tolist() == [[3001, "malformed JSON"]]
     assert report.rejected["raw"].tolist() == [bad.decode()]
     assert events["source_record"].iloc[[2999, 3000, 3009]].tolist() == [3000, 3002, 3011]
@@ -74,7 +81,14 @@ def test_a_flipped_bit_in_the_gzip_trailer_keeps_every_record_and_says_so(tmp_pa
     path.write_bytes(bytes(data))
     events = read(path)
     report = ca.load_report(events)
-    assert report.counts() == {"records": 2000, "events": 2000, "rejected": 0, "duplicates": 0, "ignored": 0}
+    assert report.counts() == {
+        "records": 2000,
+        "events": 2000,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     notes = [n for n in report.notes if "check value" in n]
     # zlib checks a field when it has read its last byte: the CRC-32 is bytes -8..-5, the length -4..-1
     at = len(data) - 5 if what == "CRC-32" else len(data) - 1

@@ -5,7 +5,7 @@ and fails here until it has a fixture):
 
 - content detection names the format of its fixture, and the fixture reads;
 - the load report adds up: records = events + rejected + duplicates + ignored, per file and in total,
-  and the frame holds the events;
+  and the frame holds the events and the derived events (a Marketo Conversation Status);
 - garbage bytes, a truncated copy of the fixture and an empty file are read or raise a
   ``ChatAnalyticsError``, never a raw DuckDB, pyarrow or Python error;
 - switching off any field of the format's tracking-plan section (``""``) still reads, or raises a
@@ -102,7 +102,9 @@ def assert_adds_up(events) -> None:
     c = report.counts()
     assert c["records"] == c["events"] + c["rejected"] + c["duplicates"] + c["ignored"]
     assert c["records"] == int(files["records"].sum())
-    assert len(events) == c["events"]
+    assert (files["derived"] >= 0).all()
+    assert len(events) == c["events"] + c["derived"]  # derived events are rows, but no records
+    assert int(report.derived["events"].sum()) == c["derived"]
     assert len(report.rejected) == c["rejected"]
     assert len(report.duplicates) == c["duplicates"]
     assert len(report.ignored) == c["ignored"]

@@ -132,7 +132,14 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read())
-    assert report.counts() == {"records": 12, "events": 6, "rejected": 1, "duplicates": 2, "ignored": 3}
+    assert report.counts() == {
+        "records": 12,
+        "events": 6,
+        "rejected": 1,
+        "duplicates": 2,
+        "ignored": 3,
+        "derived": 0,
+    }
     assert report.files["records"].tolist() == [4, 4, 4]
     rej = report.rejected.iloc[0]
     assert rej["source_file"].endswith("events_intraday_20261103.json")
@@ -174,7 +181,14 @@ def test_parquet_export_and_detection():
     assert got["meeting_info"].tolist() == [None, MEETING, None]
     assert events["source_record"].tolist() == [1, 2, 3]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 4, "events": 3, "rejected": 0, "duplicates": 0, "ignored": 1}
+    assert report.counts() == {
+        "records": 4,
+        "events": 3,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 1,
+        "derived": 0,
+    }
     assert report.files["source_format"].tolist() == ["ga4_bigquery"]
 
 

@@ -174,7 +174,14 @@ def test_explore_csv_rows_worked_out_by_hand():
 
 def test_explore_csv_load_report():
     report = ca.load_report(read(EXPLORE, timezone=NY))
-    assert report.counts() == {"records": 7, "events": 4, "rejected": 0, "duplicates": 0, "ignored": 3}
+    assert report.counts() == {
+        "records": 7,
+        "events": 4,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 3,
+        "derived": 0,
+    }
     assert report.ignored[["source_record", "event_name"]].values.tolist() == [
         [9, "totals row"],
         [12, "page_view"],
@@ -194,7 +201,14 @@ def test_standard_report_with_two_tables():
         '["ga4","2026-11-03T14:00:00Z","hour",[["eventname","dc_conversation_triggered"]]]'
     )
     report = ca.load_report(events)
-    assert report.counts() == {"records": 5, "events": 2, "rejected": 1, "duplicates": 0, "ignored": 2}
+    assert report.counts() == {
+        "records": 5,
+        "events": 2,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 2,
+        "derived": 0,
+    }
     assert report.ignored[["source_record", "event_name"]].values.tolist() == [
         [10, "Nth day table"],
         [15, "session_start"],
@@ -214,7 +228,14 @@ def test_data_api_pages_worked_out_by_hand():
     assert frame(events) == API_ROWS
     assert events["source_file"].str.endswith("page2.json").tolist() == [False, False, True, True]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 8, "events": 4, "rejected": 0, "duplicates": 1, "ignored": 3}
+    assert report.counts() == {
+        "records": 8,
+        "events": 4,
+        "rejected": 0,
+        "duplicates": 1,
+        "ignored": 3,
+        "derived": 0,
+    }
     assert report.files["records"].tolist() == [5, 3]
     assert report.ignored[["source_record", "event_name"]].values.tolist() == [
         [2, "user_engagement"],

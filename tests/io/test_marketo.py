@@ -7,7 +7,7 @@ activity types of activities/types.json (ids 1, 2 and 100401-100409, synthetic):
 file:line                        marketoGUID       activity                                 outcome
 ===============================  ================  =======================================  ===========
 export-2026-11-01.csv:2          783960001         Visit Webpage                            ignored
-export-2026-11-01.csv:3 (a)      783960002         Engaged with a Dialogue                  event
+export-2026-11-01.csv:3 (a)      783960002         Engaged with a Dialogue                  event (+1)
 export-2026-11-01.csv:4 (b)      783960003         Engaged with an Agent in Dialogue        event
 export-2026-11-01.csv:5 (c)      783960004         Scheduled Meeting in Dialogue            event
 export-2026-11-01.csv:6          783960005         Reached Dialogue Goal                    ignored
@@ -21,13 +21,39 @@ export-2026-11-02.csv:5          783960011         Fill Out Form                
 ===============================  ================  =======================================  ===========
 
 (a) lead 5414087, dialogue 7701 "Pricing page dialogue" (primaryAttributeValueId / attribute Dialogue
-Name). (b) agent 9001 Dana Agent; its Page URL carries the visitor's email address, its Agent Email the
-agent's: neither reaches the frame. (c) Scheduled For 2026-11-04T15:00:00Z, status Scheduled. (d) lead
+Name); its Conversation Status "Completed" also gives a derived CONVERSATION_COMPLETED (event_id
+``marketo:783960002:status``, record 3), which follows the first file's events in the frame. (b) agent
+9001 Dana Agent; its Page URL carries the visitor's email address, its Agent Email the agent's: neither
+reaches the frame. (c) Scheduled For 2026-11-04T15:00:00Z, status Scheduled. (d) lead
 6120033, flow 8802 "Demo request flow" (attribute Conversational Flow ID), UI Type Chatbot, 23:59:58 on
 Nov 2; (e) and (f) follow after midnight. The second file has list-form attributes, ``+0000`` offsets and
 an ``actionResult`` column.
 
-12 records = 6 events + 1 rejected + 1 duplicate + 4 ignored.
+12 records = 6 events + 1 rejected + 1 duplicate + 4 ignored; the frame holds 6 + 1 derived rows.
+
+The Conversation Status fixture, status/export-2026-11-20.csv (headers renamed by the site, the
+attribute spelt three ways; types.json from the parent's activities/), all on 2026-11-20:
+
+====  =========  =======  ===================================  ============================  ===========
+line  GUID       lead     activity (time)                      Conversation Status           outcome
+====  =========  =======  ===================================  ============================  ===========
+2     783960201  5500101  Engaged with a Dialogue (10:00)      ``conversationStatus``        event + COMPLETED
+                                                               " completed "
+3     783960202  5500102  Engaged with a Conv. Flow (10:05)    ``Conversation_Status``       event + CLOSED
+                                                               "DROPPED"
+4     783960203  5500103  Engaged with a Dialogue (10:10)      "Initiated"                   event
+5     783960204  5500104  Engaged with a Dialogue (10:15)      none (only ``Status``)        event
+6     783960205  5500105  Engaged with a Dialogue (10:20)      "Abandoned"                   event, noted
+7     783960206  5500101  Scheduled Meeting in Dialogue        "Completed" (not engaged)     event
+                          (10:25)
+8     783960207  5500106  Engaged with a Dialogue (10:30)      "" (empty)                    event
+9     783960208  5500107  Engaged with a Dialogue (10:35)      "Abandoned"                   event, noted
+10    783960209  5500101  Visit Webpage (10:40)                                              ignored
+11    783960210  5500108  Engaged with a Dialogue (Nov 31)     "Completed"                   rejected
+====  =========  =======  ===================================  ============================  ===========
+
+10 records = 8 events + 1 rejected + 0 duplicates + 1 ignored, and 2 derived events (lines 2 and 3):
+the frame holds 10 rows.
 """
 
 from __future__ import annotations
@@ -69,6 +95,7 @@ EXPECTED = pd.DataFrame(
                 "2026-11-01 09:18:05",
                 "2026-11-01 09:25:30",
                 "2026-11-02 23:59:58",
+                "2026-11-01 09:16:40",
                 "2026-11-03 00:00:40",
                 "2026-11-03 00:05:12",
             ],
@@ -79,45 +106,51 @@ EXPECTED = pd.DataFrame(
             "CONVERSATION_LIVE_CHAT_INITIATED",
             "CONVERSATION_MEETING_BOOKED",
             "CONVERSATION_ENGAGED",
+            "CONVERSATION_COMPLETED",
             "CONVERSATION_LIVE_CHAT_INITIATED",
             "CONVERSATION_MEETING_BOOKED",
         ],
-        "session_id": [None] * 6,
-        "conversation_id": ["7701"] * 3 + ["8802"] * 3,
-        "conversation_name": [PRICING] * 3 + [DEMO] * 3,
-        "conversation_type": ["dialogue"] * 3 + ["conversational_flow"] * 3,
-        "ui_type": [None, None, None, "chatbot", None, None],
-        "agent_id": [None, "9001", None, None, "9002", None],
-        "agent_name": [None, "Dana Agent", "Dana Agent", None, "Sam Rivera", "Sam Rivera"],
+        "session_id": [None] * 7,
+        "conversation_id": ["7701"] * 3 + ["8802", "7701", "8802", "8802"],
+        "conversation_name": [PRICING] * 3 + [DEMO, PRICING, DEMO, DEMO],
+        "conversation_type": ["dialogue"] * 3
+        + ["conversational_flow", "dialogue"]
+        + ["conversational_flow"] * 2,
+        "ui_type": [None, None, None, "chatbot", None, None, None],
+        "agent_id": [None, "9001", None, None, None, "9002", None],
+        "agent_name": [None, "Dana Agent", "Dana Agent", None, None, "Sam Rivera", "Sam Rivera"],
         "meeting_info": [
             None,
             None,
             '{"scheduledFor":"2026-11-04T15:00:00Z","status":"Scheduled"}',
             None,
             None,
+            None,
             '{"scheduledFor":"2026-11-05T10:30:00Z"}',
         ],
-        "visitor_id": ["5414087"] * 3 + ["6120033"] * 3,
+        "visitor_id": ["5414087"] * 3 + ["6120033", "5414087", "6120033", "6120033"],
         "page_url": [
             "https://www.example.com/pricing?utm_source=ads",
             "https://www.example.com/pricing?email=[redacted]",
             "https://www.example.com/pricing",
             "https://www.example.com/demo",
+            "https://www.example.com/pricing?utm_source=ads",
             "https://www.example.com/demo",
             None,
         ],
-        "analytics_session_id": [None] * 6,
+        "analytics_session_id": [None] * 7,
         "event_id": [
             "marketo:783960002",
             "marketo:783960003",
             "marketo:783960004",
             "marketo:783960006",
+            "marketo:783960002:status",
             "marketo:783960009",
             "marketo:783960010",
         ],
-        "event_count": [1] * 6,
-        "time_granularity": ["second"] * 6,
-        "source_record": [3, 4, 5, 7, 3, 4],
+        "event_count": [1] * 7,
+        "time_granularity": ["second"] * 7,
+        "source_record": [3, 4, 5, 7, 3, 3, 4],
     }
 )
 
@@ -169,9 +202,17 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read([FIRST, SECOND]))
-    assert report.counts() == {"records": 12, "events": 6, "rejected": 1, "duplicates": 1, "ignored": 4}
+    assert report.counts() == {
+        "records": 12,
+        "events": 6,
+        "rejected": 1,
+        "duplicates": 1,
+        "ignored": 4,
+        "derived": 1,
+    }
     files = report.files
     assert files["records"].tolist() == [8, 4]
+    assert files["derived"].tolist() == [1, 0]
     assert (files["events"] + files["rejected"] + files["duplicates"] + files["ignored"]).tolist() == [8, 4]
     rej = report.rejected
     assert list(zip(rej["source_record"], rej["reason"], strict=True)) == [(8, "unparseable time")]
@@ -196,11 +237,20 @@ def test_load_report_accounts_for_every_record():
 
 def test_tsv_export_reads_like_the_csv_and_repeats_it():
     tsv = read(TSV)
-    _check(tsv, EXPECTED.iloc[:4])
+    _check(tsv, EXPECTED.iloc[:5])
     both = ca.load_report(read([FIRST, TSV]))
-    # the TSV holds the same activities: its 4 events are duplicates, the rest is reported again
+    # the TSV holds the same activities: its 4 events are duplicates, the rest is reported again; its
+    # derived CONVERSATION_COMPLETED repeats the first file's and is dropped, counted nowhere
     assert both.files["duplicates"].tolist() == [0, 4]
-    assert both.counts() == {"records": 16, "events": 4, "rejected": 2, "duplicates": 4, "ignored": 6}
+    assert both.files["derived"].tolist() == [1, 0]
+    assert both.counts() == {
+        "records": 16,
+        "events": 4,
+        "rejected": 2,
+        "duplicates": 4,
+        "ignored": 6,
+        "derived": 1,
+    }
 
 
 def test_renamed_header_and_semicolon_delimiter():
@@ -232,8 +282,183 @@ def test_a_folder_reads_types_json_as_a_file_without_records():
     files = report.files.set_index(report.files["source_file"].str.replace(str(DATA) + "/", ""))
     assert files.loc["activities/types.json", "records"] == 0
     assert files.loc["activities/types.json", "source_format"] == "marketo_bulk"
-    assert files["records"].sum() == 8 + 4 + 3 + 8
-    assert report.counts()["events"] == 8
+    assert files["records"].sum() == 8 + 4 + 3 + 10 + 8
+    assert report.counts()["events"] == 4 + 2 + 2 + 8 + 0
+    # the first export's Completed and the status export's Completed and Dropped; the TSV's copy is dropped
+    assert report.counts()["derived"] == 1 + 2
+
+
+# ------------------------------------------------------------------------------------ Conversation Status
+STATUS = DATA / "status" / "export-2026-11-20.csv"
+STATUS_NAME = "Conversation Status"
+COMPLETED_FROM = f"CONVERSATION_COMPLETED from {STATUS_NAME}"
+CLOSED_FROM = f"CONVERSATION_CLOSED from {STATUS_NAME}"
+
+
+def _status_expected() -> pd.DataFrame:
+    """The rows of status/export-2026-11-20.csv (module docstring): its 8 events in file order, then the
+    derived events of lines 2 (Completed) and 3 (Dropped), copies of their engaged events."""
+    pricing, demo = "https://www.example.com/pricing", "https://www.example.com/demo"
+    times = ["10:00", "10:05", "10:10", "10:15", "10:20", "10:25", "10:30", "10:35", "10:00", "10:05"]
+    engaged = "CONVERSATION_ENGAGED"
+    return pd.DataFrame(
+        {
+            "event_time_utc": pd.to_datetime([f"2026-11-20 {t}:00" for t in times], utc=True).as_unit("us"),
+            "event_type": [engaged] * 5
+            + [
+                "CONVERSATION_MEETING_BOOKED",
+                engaged,
+                engaged,
+                "CONVERSATION_COMPLETED",
+                "CONVERSATION_CLOSED",
+            ],
+            "session_id": [None] * 10,
+            "conversation_id": ["7701", "8802"] + ["7701"] * 6 + ["7701", "8802"],
+            "conversation_name": [PRICING, DEMO] + [PRICING] * 6 + [PRICING, DEMO],
+            "conversation_type": ["dialogue", "conversational_flow"]
+            + ["dialogue"] * 6
+            + ["dialogue", "conversational_flow"],
+            "ui_type": [None, "chatbot"] + [None] * 6 + [None, "chatbot"],
+            "agent_id": [None] * 10,
+            "agent_name": [None] * 10,
+            "meeting_info": [None] * 5
+            + ['{"scheduledFor":"2026-11-23T09:00:00Z","status":"Scheduled"}']
+            + [None] * 4,
+            "visitor_id": [
+                "5500101",
+                "5500102",
+                "5500103",
+                "5500104",
+                "5500105",
+                "5500101",
+                "5500106",
+                "5500107",
+                "5500101",
+                "5500102",
+            ],
+            "page_url": [pricing, demo] + [None] * 6 + [pricing, demo],
+            "event_id": [f"marketo:78396020{k}" for k in range(1, 9)]
+            + ["marketo:783960201:status", "marketo:783960202:status"],
+            "event_count": [1] * 10,
+            "time_granularity": ["second"] * 10,
+            "source_record": [2, 3, 4, 5, 6, 7, 8, 9, 2, 3],
+        }
+    )
+
+
+def _adds_up(report) -> None:
+    files = report.files
+    assert (
+        files["records"] == files["events"] + files["rejected"] + files["duplicates"] + files["ignored"]
+    ).all()
+    assert int(report.derived["events"].sum()) == report.counts()["derived"]
+    assert len(report.duplicates) == report.counts()["duplicates"]
+
+
+def test_conversation_status_gives_completed_and_closed_events():
+    events = read(STATUS)
+    _check(events, _status_expected())
+    report = ca.load_report(events)
+    assert report.counts() == {
+        "records": 10,
+        "events": 8,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 1,
+        "derived": 2,
+    }
+    assert len(events) == 8 + 2
+    _adds_up(report)
+    assert report.files["derived"].tolist() == [2]
+    assert report.derived["reason"].tolist() == [COMPLETED_FROM, CLOSED_FROM]
+    assert report.derived["events"].tolist() == [1, 1]
+    # the engaged activity of line 11 has no date that exists: rejected, and it derives nothing
+    assert list(zip(report.rejected["source_record"], report.rejected["reason"], strict=True)) == [
+        (11, "unparseable time")
+    ]
+    assert report.ignored["source_record"].tolist() == [10]
+    assert f"{STATUS}: 2 {STATUS_NAME} value(s) not read: 'Abandoned' (2)" in report.notes
+    summary = report.summary()
+    assert summary["outcome"].tolist() == ["event", "rejected", "duplicate", "ignored", "derived"]
+    derived = summary.iloc[-1]
+    assert derived["records"] == 2 and pd.isna(derived["share"])
+    assert derived["detail"] == f"{COMPLETED_FROM}: 1; {CLOSED_FROM}: 1"
+    text = repr(report)
+    assert f"derived               2           {COMPLETED_FROM}: 1; {CLOSED_FROM}: 1" in text
+    assert "nan" not in text
+
+
+def test_no_derived_line_without_derived_events():
+    report = ca.load_report(read(RENAMED))
+    assert report.counts()["derived"] == 0
+    assert "derived" not in report.summary()["outcome"].tolist()
+    assert "derived" not in repr(report)
+
+
+def test_an_export_read_twice_drops_the_derived_copies_as_no_records(tmp_path):
+    """The same export under two paths: the second copy's 8 events are duplicates (records), its 2
+    derived events are dropped too but, being no records, are counted in neither derived nor duplicates."""
+    (tmp_path / "activities").mkdir()
+    shutil.copy(TYPES, tmp_path / "activities" / "types.json")
+    paths = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        paths.append(shutil.copy(STATUS, tmp_path / name / STATUS.name))
+    events = read(paths)
+    report = ca.load_report(events)
+    assert report.counts() == {
+        "records": 20,
+        "events": 8,
+        "rejected": 2,
+        "duplicates": 8,
+        "ignored": 2,
+        "derived": 2,
+    }
+    files = report.files
+    assert files["records"].tolist() == [10, 10]
+    assert files["events"].tolist() == [8, 0]
+    assert files["duplicates"].tolist() == [0, 8]
+    assert files["derived"].tolist() == [2, 0]
+    _adds_up(report)
+    assert len(events) == 10
+    _check(events, _status_expected())
+    dup = report.duplicates
+    assert dup["source_record"].tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert dup["duplicate_of_record"].tolist() == [2, 3, 4, 5, 6, 7, 8, 9]
+    assert not dup["event_id"].str.endswith(":status").any()
+    assert report.derived["source_file"].str.endswith(f"a/{STATUS.name}").all()
+
+
+def test_status_from_list_attributes_without_guid(tmp_path):
+    """No marketoGUID column: the derived event's id is the engaged event's natural id + ":status"; the
+    older list form of attributes is read alike; a failed activity is ignored and derives nothing."""
+    attrs = '"[{""name"":""Conversation Status"",""value"":""Dropped""}]"'
+    path = _write(
+        tmp_path,
+        "e.csv",
+        [
+            "leadId,activityDate,activityTypeId,primaryAttributeValueId,attributes,actionResult",
+            f"5414087,2026-11-01T09:00:00Z,100401,7701,{attrs},succeeded",
+            f"5414088,2026-11-01T09:01:00Z,100401,7701,{attrs},failed",
+        ],
+    )
+    events = read(path)
+    assert events["event_type"].astype(str).tolist() == ["CONVERSATION_ENGAGED", "CONVERSATION_CLOSED"]
+    natural = "marketo:5414087|2026-11-01T09:00:00Z|100401|7701"
+    assert events["event_id"].tolist() == [natural, natural + ":status"]
+    assert events["source_record"].tolist() == [2, 2]
+    c = ca.load_report(events).counts()
+    assert (c["records"], c["events"], c["ignored"], c["derived"]) == (2, 1, 1, 1)
+
+
+def test_funnel_counts_the_completed_conversation():
+    """Marketo has no session id, so a conversation (session + conversation, the default unit) has no key
+    and the funnel leaves every event out; per visitor (the lead): the 7 leads with an engaged activity
+    (lines 2, 3, 4, 5, 6, 8, 9) entered, and 5500101 completed (line 2, at the same instant)."""
+    events = read(STATUS)
+    frame = ca.funnel(events, steps=["engaged", "completed"], unit="visitor").frame()
+    assert frame["converted"].tolist() == [7, 1]
+    assert frame["median_seconds"].tolist()[1:] == pytest.approx([0.0])
 
 
 # ------------------------------------------------------------------------------------ detection
@@ -366,7 +591,14 @@ def test_records_spanning_lines_blank_lines_and_broken_records(tmp_path):
     assert events["source_record"].tolist() == [3, 8]
     assert events["conversation_name"].tolist() == ["Pricing\r\npage", "x"]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 5, "events": 2, "rejected": 3, "duplicates": 0, "ignored": 0}
+    assert report.counts() == {
+        "records": 5,
+        "events": 2,
+        "rejected": 3,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert list(zip(report.rejected["source_record"], report.rejected["reason"], strict=True)) == [
         (5, "wrong number of columns"),
         (7, "wrong number of columns"),
@@ -536,7 +768,7 @@ def test_random_exports_are_read_or_refused_and_every_record_counts(tmp_path_fac
     assert c["events"] + c["rejected"] + c["duplicates"] + c["ignored"] == c["records"]
     if balanced:
         assert c["records"] == sum(1 for r in rows if r[0] != "blank")
-    assert len(events) == c["events"]
+    assert len(events) == c["events"] + c["derived"]
     ca.validate_events(events)
     strings = events.select_dtypes(include="string")
     assert not strings.apply(lambda col: col.str.contains("@", regex=False).fillna(False)).any().any()

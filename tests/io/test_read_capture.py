@@ -113,7 +113,14 @@ def test_each_bad_record_is_rejected_with_file_line_and_reason(write, raw, reaso
     with pytest.warns(ca.DataQualityWarning, match="rejected 1"):
         ev = ca.read_events(path)
     rep = ca.load_report(ev)
-    assert rep.counts() == {"records": 3, "events": 2, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.counts() == {
+        "records": 3,
+        "events": 2,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert ev["source_record"].tolist() == [1, 3]
     row = rep.rejected.iloc[0]
     assert (row["source_file"], row["source_record"], row["reason"]) == (str(path), 2, reason)
@@ -129,7 +136,14 @@ def test_truncated_last_line_is_rejected_and_the_rest_kept(write):
     )
     ev = read(path)
     rep = ca.load_report(ev)
-    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.counts() == {
+        "records": 2,
+        "events": 1,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert rep.rejected[["source_record", "reason"]].values.tolist() == [[2, "malformed JSON"]]
 
 
@@ -145,7 +159,14 @@ def test_unknown_event_names_are_ignored_and_listed_by_name(write):
     )
     ev = ca.read_events(path)  # ignoring is not a data-quality problem: no warning
     rep = ca.load_report(ev)
-    assert rep.counts() == {"records": 4, "events": 1, "rejected": 0, "duplicates": 0, "ignored": 3}
+    assert rep.counts() == {
+        "records": 4,
+        "events": 1,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 3,
+        "derived": 0,
+    }
     assert rep.ignored_names().values.tolist() == [["CONVERSATION_ENGAGD", 2], ["gtm.js", 1]]
     assert rep.ignored["source_record"].tolist() == [2, 3, 4]
     assert "CONVERSATION_ENGAGD: 2" in repr(rep)
@@ -161,7 +182,14 @@ def test_duplicates_by_natural_key_keep_the_first_read_across_files(write):
         ev = ca.read_events(p1.parent)
     rep = ca.load_report(ev)
     # file 2: line 1 repeats 1.jsonl:2, line 3 repeats 1.jsonl:1; line 2 differs by agent, so it is kept
-    assert rep.counts() == {"records": 6, "events": 4, "rejected": 0, "duplicates": 2, "ignored": 0}
+    assert rep.counts() == {
+        "records": 6,
+        "events": 4,
+        "rejected": 0,
+        "duplicates": 2,
+        "ignored": 0,
+        "derived": 0,
+    }
     d = rep.duplicates
     assert d["source_record"].tolist() == [1, 3]
     assert d["duplicate_of_record"].tolist() == [2, 1]
@@ -474,7 +502,14 @@ def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
     table.to_parquet(tmp_path / "y.parquet")
     back = read(tmp_path / "y.parquet")
     rep = ca.load_report(back)
-    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.counts() == {
+        "records": 2,
+        "events": 1,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert rep.rejected["reason"].tolist() == ["missing event type"]
 
 
@@ -483,6 +518,13 @@ def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
     good = line(T0, "CONVERSATION_TRIGGERED", sid="s1")
     ev = read(write("odd.jsonl", [b"\x1f\x8b", good]))
     rep = ca.load_report(ev)
-    assert rep.counts() == {"records": 2, "events": 1, "rejected": 1, "duplicates": 0, "ignored": 0}
+    assert rep.counts() == {
+        "records": 2,
+        "events": 1,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
     assert rep.rejected["reason"].tolist() == ["non-UTF-8 bytes"]  # 0x8b alone is not UTF-8
     assert rep.notes == ()

@@ -131,7 +131,14 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read())
-    assert report.counts() == {"records": 12, "events": 7, "rejected": 1, "duplicates": 1, "ignored": 3}
+    assert report.counts() == {
+        "records": 12,
+        "events": 7,
+        "rejected": 1,
+        "duplicates": 1,
+        "ignored": 3,
+        "derived": 0,
+    }
     files = report.files
     assert files["records"].tolist() == [9, 3]
     assert (
@@ -317,7 +324,14 @@ def test_bad_input_raises_loader_error(tmp_path):
     corrupt = tmp_path / "corrupt.gz"  # a whole gzip member followed by bytes that are not gzip
     corrupt.write_bytes(HOUR0.read_bytes() + b"not gzip data")
     report = ca.load_report(read(corrupt, format="segment"))
-    assert report.counts() == {"records": 10, "events": 5, "rejected": 1, "duplicates": 1, "ignored": 3}
+    assert report.counts() == {
+        "records": 10,
+        "events": 5,
+        "rejected": 1,
+        "duplicates": 1,
+        "ignored": 3,
+        "derived": 0,
+    }
     assert report.rejected[["source_record", "reason"]].values.tolist() == [
         [10, "unreadable compressed data"]
     ]

@@ -79,7 +79,14 @@ def test_data_api_page_of_an_action_parameter_site_has_no_event_name():
         [5, "(chat_step=nudge_shown)"],
         [6, "totals row"],
     ]
-    assert report.counts() == {"records": 6, "events": 3, "rejected": 1, "duplicates": 0, "ignored": 2}
+    assert report.counts() == {
+        "records": 6,
+        "events": 3,
+        "rejected": 1,
+        "duplicates": 0,
+        "ignored": 2,
+        "derived": 0,
+    }
 
 
 def test_explore_csv_headed_by_display_names():

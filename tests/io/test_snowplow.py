@@ -185,7 +185,14 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read([PLAIN, GZ]))
-    assert report.counts() == {"records": 14, "events": 7, "rejected": 2, "duplicates": 1, "ignored": 4}
+    assert report.counts() == {
+        "records": 14,
+        "events": 7,
+        "rejected": 2,
+        "duplicates": 1,
+        "ignored": 4,
+        "derived": 0,
+    }
     files = report.files
     assert files["records"].tolist() == [10, 4]
     assert (files["events"] + files["rejected"] + files["duplicates"] + files["ignored"]).tolist() == [10, 4]

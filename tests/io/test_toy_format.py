@@ -104,7 +104,14 @@ def test_a_registered_toy_format_is_detected_and_read(toy_format, tmp_path):
     assert events["source_format"].astype(str).tolist() == ["toy_chat", "toy_chat"]
     assert events["source_record"].tolist() == [2, 3]
     report = ca.load_report(events)
-    assert report.counts() == {"records": 5, "events": 2, "rejected": 1, "duplicates": 1, "ignored": 1}
+    assert report.counts() == {
+        "records": 5,
+        "events": 2,
+        "rejected": 1,
+        "duplicates": 1,
+        "ignored": 1,
+        "derived": 0,
+    }
     assert report.files["source_format"].tolist() == ["toy_chat"]
     assert report.duplicates["source_record"].tolist() == [4]
     assert report.duplicates["duplicate_of_record"].tolist() == [3]

@@ -108,7 +108,14 @@ def test_fixture_rows_worked_out_by_hand():
 
 def test_load_report_accounts_for_every_record():
     report = ca.load_report(read(FILE, timezone=AMS))
-    assert report.counts() == {"records": 10, "events": 4, "rejected": 0, "duplicates": 0, "ignored": 6}
+    assert report.counts() == {
+        "records": 10,
+        "events": 4,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 6,
+        "derived": 0,
+    }
     assert report.ignored[["source_record", "event_name"]].values.tolist() == [
         [10, "Outbound Links / click"],
         [12, "Dynamic Chat Conversations / Conversation Minimised"],
