@@ -89,7 +89,14 @@ def test_valid_records_become_typed_canonical_events(write):
     assert ev["event_count"].tolist() == [1, 1, 1]
     assert ev["page_url"].iloc[0] == "https://www.example.com/p" and ev["visitor_id"].iloc[0] == "v1"
     assert all(ev[c].dtype == STRING for c, d in COLUMNS.items() if d is STRING)
-    assert counts(ev) == {"records": 3, "events": 3, "rejected": 0, "duplicates": 0, "ignored": 0}
+    assert counts(ev) == {
+        "records": 3,
+        "events": 3,
+        "rejected": 0,
+        "duplicates": 0,
+        "ignored": 0,
+        "derived": 0,
+    }
 
 
 BAD = [
@@ -237,7 +244,7 @@ def test_the_four_counts_add_up_on_a_mixed_file(write):
     ]
     ev = read(write("m.jsonl", lines))
     c = counts(ev)
-    assert c == {"records": 5, "events": 2, "rejected": 1, "duplicates": 1, "ignored": 1}
+    assert c == {"records": 5, "events": 2, "rejected": 1, "duplicates": 1, "ignored": 1, "derived": 0}
     assert ev["source_record"].tolist() == [1, 7]
     assert ca.load_report(ev).rejected["source_record"].tolist() == [3]
 
