@@ -47,7 +47,7 @@ lint: $(VENV)/.installed-dev
 # two workers (the machines have 2 cores; most tests use one); a test file runs whole in one worker, so
 # its module fixtures (a Spark session, a browser, a JupyterLab server) are made once
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-# The longest files start first: ``make test`` hands whole files to two workers in collection order, so a
-# long file collected last would run alone at the end.
+# The longest files start first: ``make test`` hands whole files to two workers in collection order
+# (``--no-loadscope-reorder``; by default xdist starts the files with the most tests first), so a long
+# file collected last would run alone at the end.
 _LONG_FILES = (
     "test_jupyterlab.py",
     "test_spark.py",

@@ -179,6 +179,8 @@ def test_quickstart_in_jupyterlab(lab, playwright_browser):
         widget.scroll_into_view_if_needed()
         plot = widget.locator(".js-plotly-plot").first
         plot.locator(".main-svg").first.wait_for(state="visible")
+        # a widget draws its layout first, then its traces: the plot shows before its bars do
+        _wait_plot(page, widget, "el.data.length > 0")
         page.screenshot(path=str(ARTIFACTS / "jupyterlab-quickstart.png"))
         names_before = plot.evaluate("el => el.data.map(t => t.name)")
         assert sorted(names_before) == ["chatbot", "inline", "popup"]
