@@ -113,9 +113,7 @@ Tables
 
 from __future__ import annotations
 
-import functools
 import math
-import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -127,9 +125,8 @@ import pyarrow as pa
 from .. import columns
 from ..columns import ACCEPT_WINDOW_SECONDS, CHANGES_DRIVERS, CHANGES_METRICS, CHANGES_PERIODS
 from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError
-from ..schema import validate_events
 from ._changes_stats import count_contributions, kitagawa, poisson_change, two_proportions
-from ._engine import as_table, duration, refuse_aggregated
+from ._engine import as_table, duration, frame_arrow, query_arrow
 from ._result import FigureKind, Result, TableView
 from ._stats import Z95, chi2_sf, curve_quantile, holm, kaplan_meier_ci, logrank, wilson
 
@@ -460,37 +457,8 @@ def _request_rows(t: Any, cal: Any, by: list[str]) -> Any:
     )
 
 
-_SCHEMA = {"event_time_utc": "int64", "event_type": "string", "session_id": "string",
-           "conversation_id": "string", "agent_id": "string"}  # fmt: skip
+_COLUMNS = ("event_time_utc", "event_type", "session_id", "conversation_id", "agent_id")
 _CAL_SCHEMA = {"period": "int64", "p_start": "int64", "p_end": "int64", "data_end": "int64"}
-
-
-@functools.lru_cache(maxsize=64)
-def _sql(kind: str, by: tuple[str, ...], win_us: int) -> str:
-    """DuckDB SQL of a query over the tables ``ca_events`` and ``ca_periods``, compiled once per shape:
-    compiling an Ibis expression costs far more than running it on a few thousand events.
-    """
-    import ibis
-
-    t = ibis.table({**_SCHEMA, **dict.fromkeys(by, "string")}, name="ca_events")
-    cal = ibis.table(_CAL_SCHEMA, name="ca_periods")
-    expr = _unit_query(t, cal, list(by), win_us) if kind == "units" else _request_query(t, cal, list(by))
-    return str(ibis.to_sql(expr, dialect="duckdb"))
-
-
-_LOCK = threading.Lock()
-_CON: list[Any] = []
-
-
-def _connection() -> Any:
-    """One in-memory DuckDB connection for frames, opened on first use (opening one costs more than
-    the queries on a small frame); callers hold :data:`_LOCK`.
-    """
-    if not _CON:
-        import duckdb
-
-        _CON.append(duckdb.connect())
-    return _CON[0]
 
 
 def _aggregates(
@@ -499,33 +467,26 @@ def _aggregates(
     """The per-period aggregates of units and requests, and the first and last event times (UTC us)."""
     import ibis
 
-    columns = list(dict.fromkeys([*_SCHEMA, *by]))
+    columns = list(dict.fromkeys([*_COLUMNS, *by]))
     if isinstance(events, pd.DataFrame):
-        validate_events(events)
-        if len(events) == 0:
-            raise EmptyDataError("no events: the frame is empty")
-        refuse_aggregated(events)
+        arrow = frame_arrow(events, columns, micros=True)
         times = events[_T]
         first, last = times.min(), times.max()
         if pd.isna(first):
             raise EmptyDataError("no events with a time")
         first_us, last_us = _micros(first), _micros(last)
-        arrow = pa.Table.from_pandas(events[columns], preserve_index=False)
-        i = arrow.column_names.index(_T)
-        # categoricals travel as Arrow dictionaries, read as text; times as integer microseconds
-        arrow = arrow.set_column(i, _T, arrow.column(i).cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
         cal = _calendar(first_us, last_us, period, tz)
         cal_arrow = pa.table({c: pa.array(cal[c].to_numpy(), pa.int64()) for c in _CAL_SCHEMA})
-        with _LOCK:
-            con = _connection()
-            try:
-                con.register("ca_events", arrow)
-                con.register("ca_periods", cal_arrow)
-                units = con.sql(_sql("units", tuple(by), win_us)).to_arrow_table().to_pandas()
-                reqs = con.sql(_sql("requests", tuple(by), win_us)).to_arrow_table().to_pandas()
-            finally:
-                con.unregister("ca_events")
-                con.unregister("ca_periods")
+        found = query_arrow(
+            ("changes", tuple(by), win_us),
+            lambda ca_events, ca_periods: {
+                "units": _unit_query(ca_events, ca_periods, by, win_us),
+                "requests": _request_query(ca_events, ca_periods, by),
+            },
+            ca_events=arrow,
+            ca_periods=cal_arrow,
+        )
+        units, reqs = found["units"].to_pandas(), found["requests"].to_pandas()
     elif isinstance(events, ibis.expr.types.Table):
         t = as_table(events, columns, micros=True)
         span = t.aggregate(lo=t[_T].min(), hi=t[_T].max()).to_pyarrow().to_pylist()[0]
@@ -1305,7 +1266,7 @@ class ChangesResult(Result):
             )
         )
         carry = list(dict.fromkeys([b, "conversation_name"]))
-        t = as_table(events, list(dict.fromkeys([*_SCHEMA, *carry])), micros=True)
+        t = as_table(events, list(dict.fromkeys([*_COLUMNS, *carry])), micros=True)
         win_us = int(duration("window", p["window"]) / pd.Timedelta(microseconds=1))  # type: ignore[operator]
         unit_metric = metric in _REACHED
         rows = _unit_rows(t, cal, carry, win_us) if unit_metric else _request_rows(t, cal, carry)

@@ -15,7 +15,7 @@ from .. import columns
 from ..columns import FRAME_COLUMNS, ORDERS, UNITS
 from ..errors import DataQualityWarning, InvalidParameterError
 from ..schema import COLUMNS, STRING, EventType
-from ._engine import as_table, duration, timestamp
+from ._engine import as_table, duration, frame_arrow, query_arrow, timestamp
 from ._result import FigureKind, Result, StoredTable, TableView
 from ._stats import kaplan_meier, km_quantile, wilson
 
@@ -563,7 +563,11 @@ def funnel(
     t_start, t_end = timestamp("start", start), timestamp("end", end)
     keys = list(UNITS[unit])
     columns = list(dict.fromkeys([_T, "event_type", *keys, *([by] if by else [])]))
-    table = as_table(events, columns, micros=True)
+    import ibis
+
+    pandas_input = isinstance(events, pd.DataFrame)
+    arrow = frame_arrow(events, columns, micros=True) if pandas_input else None
+    table = ibis.memtable(arrow) if pandas_input else as_table(events, columns, micros=True)
     params = {
         "steps": [s.name for s in step_list],
         "order": order,
@@ -577,15 +581,23 @@ def funnel(
         "start": t_start,
         "end": t_end,
     }
-    pandas_input = isinstance(events, pd.DataFrame)
     # In process (a frame, or DuckDB over files) the per-unit rows are collected once and aggregated
     # from memory: measured on 50M events, that beats aggregating them where they are, which makes
     # DuckDB compute the unit joins again for every step. On another engine (Spark, BigQuery) they stay
     # there: only the aggregates of _summarise_remote come back, and the units on a drill-down.
     local = pandas_input or _backend_name(table) == "duckdb"
-    units = _unit_times(
-        table, step_list, keys, order, win, gaps, excluded, (by, attribution), t_start, t_end, collect=local
-    )
+    shape = (keys, order, win, gaps, excluded, (by, attribution), t_start, t_end)
+    if arrow is not None:
+        # compiled once per shape of funnel (every argument of _unit_times in the key), then run on
+        # the frame's Arrow columns
+        key = ("funnel.units", tuple(step_list), tuple(keys), order, win, tuple(gaps), tuple(excluded))
+        units = query_arrow(
+            (*key, by, attribution, t_start, t_end),
+            lambda ca_events: {"units": _unit_times(ca_events, step_list, *shape, collect=False)},
+            ca_events=arrow,
+        )["units"]
+    else:
+        units = _unit_times(table, step_list, *shape, collect=local)
     if by is not None and attribution == "first_step":
         _warn_mostly_empty(table, units, step_list, by)
     # the end of the data (read off the frame, or one more query on a database table)
@@ -823,13 +835,18 @@ def _summarise(units: Any, timing: _Timing, kept: list[str] | None) -> tuple[pd.
     arrays = {
         c: units.column(c).cast(pa.int64()) if c in times else units.column(c) for c in units.column_names
     }
-    u = ibis.memtable(pa.table(arrays))
-    if kept is None:
-        group = ibis.literal("All")
-    else:
-        named = u.group.fill_null(NONE)
-        group = ibis.ifelse(named.isin(kept), named, ibis.literal(OTHER))
-    km = _km_query(u.mutate(g=group), timing).to_pyarrow().to_pandas()
+
+    def build(ca_units: Any) -> dict[str, Any]:
+        if kept is None:
+            group = ibis.literal("All")
+        else:
+            named = ca_units.group.fill_null(NONE)
+            group = ibis.ifelse(named.isin(kept), named, ibis.literal(OTHER))
+        return {"km": _km_query(ca_units.mutate(g=group), timing)}
+
+    shape = (tuple(timing.steps), timing.order, timing.window, tuple(timing.gaps), timing.data_end)
+    key = ("funnel.km", *shape, None if kept is None else tuple(kept))
+    km = query_arrow(key, build, ca_units=pa.table(arrays))["km"].to_pandas()
     return _tables(km, timing.steps, timing.order, units.num_rows)
 
 

@@ -44,7 +44,7 @@ import pandas as pd
 
 from ..columns import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
 from ..errors import EmptyDataError
-from ._engine import as_table
+from ._engine import as_table, frame_arrow, query_arrow
 
 __all__ = [
     "ACCEPT_WINDOW_SECONDS",
@@ -163,21 +163,72 @@ def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
     ``columns`` names other canonical columns to carry, as text, from each request's first
     ``LIVE_CHAT_REQUESTED`` event into ``requests`` (and from each offer's event into ``offers``).
     """
-    import ibis
+    extra = [c for c in dict.fromkeys(columns) if c not in _OWN]
+    if isinstance(events, pd.DataFrame):
+        found = _run_in_process(events, extra)
+        data_end = events[_T].max()
+        if pd.isna(data_end):
+            raise EmptyDataError("no events with a time")
+    else:
+        table = as_table(events, [*_OWN, *extra], micros=True)
+        base = _base_query(table, extra)
+        queries = _result_queries(base, _life_query(base), extra)
+        found = {name: q.to_pyarrow() for name, q in queries.items()}
+        micros = table[_T].max().to_pyarrow().as_py()
+        if micros is None:
+            raise EmptyDataError("no events with a time")
+        data_end = pd.Timestamp(micros, unit="us", tz="UTC")
+    req_df = found["requests"].to_pandas()
+    off_df = found["offers"].to_pandas()
+    counts = found["counts"]
+    kinds = dict(zip(counts.column("kind").to_pylist(), counts.column("n").to_pylist(), strict=True))
+    n_orphan, n_keyless = int(kinds["orphan"]), int(kinds["keyless"])
+    names_df = found["names"].to_pandas()
+    names = {
+        a: n for a, n in zip(names_df["agent_id"], names_df["agent_name"], strict=True) if isinstance(n, str)
+    }
+    mdf = found["meetings"].to_pandas()
+    meeting_frame = pd.DataFrame({"at": _times(mdf["at"]), "agent_id": mdf["agent_id"].astype("str")})
+    data_end = pd.Timestamp(data_end)
+    out = _finish(req_df, off_df, n_orphan, n_keyless, data_end, extra)
+    return Requests(out.requests, out.offers, out.anomalies, data_end, names, meeting_frame)
 
-    own = [_T, "event_type", *_KEYS, "agent_id", "agent_name"]
-    extra = [c for c in dict.fromkeys(columns) if c not in own]
-    table = as_table(events, [*own, *extra], micros=True)
+
+_OWN = [_T, "event_type", *_KEYS, "agent_id", "agent_name"]
+
+
+def _run_in_process(events: pd.DataFrame, extra: list[str]) -> dict[str, Any]:
+    """The result queries on a pandas frame: compiled once per shape (the carried columns) and run on
+    DuckDB in three stages, each over the rows the previous one kept, as Arrow tables.
+    """
+    arrow = frame_arrow(events, [*_OWN, *extra], micros=True)
+    shape = tuple(extra)
+    base = query_arrow(
+        ("requests.base", shape), lambda ca_events: {"base": _base_query(ca_events, extra)}, ca_events=arrow
+    )["base"]
+    life = query_arrow(("requests.life",), lambda ca_base: {"life": _life_query(ca_base)}, ca_base=base)[
+        "life"
+    ]
+    return query_arrow(
+        ("requests.results", shape),
+        lambda ca_base, ca_life: _result_queries(ca_base, ca_life, extra),
+        ca_base=base,
+        ca_life=life,
+    )
+
+
+def _base_query(table: Any, extra: list[str]) -> Any:
+    """The rows the reconstruction reads, in one pass over the events: the chat events of the
+    conversations with a request, live-chat events anywhere (elsewhere they are orphans, without ids
+    they cannot be paired) and meetings anywhere (for the agents); ``has_request`` marks the first.
+    """
     keyed = table.session_id.notnull() & table.conversation_id.notnull()
-    # conversations with a request
     reqs = table.filter(table.event_type == _REQ, keyed)
     with_request = reqs.select(*_KEYS).distinct().mutate(has_request=True)
-    # one pass keeps: the chat events of those conversations, live-chat events anywhere (elsewhere
-    # they are orphans, without ids they cannot be paired) and meetings anywhere (for the agents)
     t = table.filter(table.event_type.isin([*_LIFECYCLE, *_ACTIVITY]))
     j = t.left_join(with_request, _KEYS)
     j = j.filter(j.has_request.notnull() | j.event_type.isin([*_LIVE, _MEETING]))
-    base = j.select(
+    return j.select(
         _T,
         "event_type",
         *_KEYS,
@@ -186,11 +237,41 @@ def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
         has_request=j.has_request.notnull(),
         **{c: j[c].cast("string") for c in extra},
     )
-    in_process = isinstance(events, pd.DataFrame)
-    if in_process:
-        # the queries below run on these rows only; on a remote backend each result stays one lazy
-        # expression over the events
-        base = ibis.memtable(base.to_pyarrow())
+
+
+def _paired(base: Any) -> Any:
+    """The rows of :func:`_base_query` that belong to a conversation's requests."""
+    return base.filter(
+        base.session_id.notnull(),
+        base.conversation_id.notnull(),
+        base.has_request | (base.event_type != _MEETING),
+    )
+
+
+def _life_query(base: Any) -> Any:
+    """The lifecycle events of each conversation in order (``seq``), numbered by request (``request``:
+    0 before the first request).
+    """
+    import ibis
+
+    life = _paired(base)
+    life = life.filter(life.event_type.isin(list(_LIFECYCLE)))
+    rank = ibis.cases(*[(life.event_type == k, v) for k, v in _RANK.items()], else_=9)
+    life = life.mutate(rank=rank)
+    w = ibis.window(group_by=_KEYS, order_by=[life[_T], life.rank, life.event_type, life.agent_id])
+    life = life.mutate(seq=ibis.row_number().over(w), prev=life.event_type.lag().over(w))
+    start = (life.event_type == _REQ) & (life.prev.isnull() | (life.prev != _REQ))
+    # a running count: the frame must be spelled out (Ibis' default frame is the whole partition)
+    w_run = ibis.window(group_by=_KEYS, order_by=life.seq, rows=(None, 0))
+    return life.mutate(request=start.cast("int64").sum().over(w_run)).drop("prev", "rank")
+
+
+def _result_queries(base: Any, life: Any, extra: list[str]) -> dict[str, Any]:
+    """The queries whose results come back: ``requests`` and ``offers`` (one row each), ``counts``
+    (orphan and keyless live-chat events), ``names`` (each agent's latest name) and ``meetings``.
+    """
+    import ibis
+
     keyless = base.filter(
         base.event_type.isin(list(_LIVE)), base.session_id.isnull() | base.conversation_id.isnull()
     )
@@ -199,26 +280,9 @@ def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
         agent_name=agents.agent_name.argmax(agents[_T], where=agents.agent_name.notnull())
     )
     meetings = agents.filter(agents.event_type == _MEETING).select(at=agents[_T], agent_id=agents.agent_id)
-    base = base.filter(
-        base.session_id.notnull(),
-        base.conversation_id.notnull(),
-        base.has_request | (base.event_type != _MEETING),
-    )
-
-    life = base.filter(base.event_type.isin(list(_LIFECYCLE)))
-    rank = ibis.cases(*[(life.event_type == k, v) for k, v in _RANK.items()], else_=9)
-    life = life.mutate(rank=rank)
-    w = ibis.window(group_by=_KEYS, order_by=[life[_T], life.rank, life.event_type, life.agent_id])
-    life = life.mutate(seq=ibis.row_number().over(w), prev=life.event_type.lag().over(w))
-    start = (life.event_type == _REQ) & (life.prev.isnull() | (life.prev != _REQ))
-    # a running count: the frame must be spelled out (Ibis' default frame is the whole partition)
-    w_run = ibis.window(group_by=_KEYS, order_by=life.seq, rows=(None, 0))
-    life = life.mutate(request=start.cast("int64").sum().over(w_run)).drop("prev", "rank")
-    if in_process:
-        life = ibis.memtable(life.to_pyarrow())
+    base = _paired(base)
     before = life.filter((life.request == 0) & life.event_type.isin([_INIT, _ENDED, _TIMEOUT]))
     r = life.filter(life.request > 0)
-
     # per request: when it was made, its offers, and its outcome event (never null: safe for argmin)
     is_req = r.event_type == _REQ
     not_req = r.event_type != _REQ
@@ -294,33 +358,17 @@ def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
     req = req.left_join(acts, keys).select(
         *req.columns, "last_activity_at", "emails_in_chat", "phones_in_chat", "meetings_in_chat"
     )
-    # run the queries; the results are per request and per offer, much smaller than the events
-    req_df = req.order_by(keys).to_pyarrow().to_pandas()
-    off_df = offers.order_by([*keys, "offer"]).to_pyarrow().to_pandas()
     counts = ibis.union(
         before.aggregate(kind=ibis.literal("orphan"), n=before.count()),
         keyless.aggregate(kind=ibis.literal("keyless"), n=keyless.count()),
-    ).to_pyarrow()
-    found = dict(zip(counts.column("kind").to_pylist(), counts.column("n").to_pylist(), strict=True))
-    n_orphan, n_keyless = int(found["orphan"]), int(found["keyless"])
-    names_df = named.to_pyarrow().to_pandas()
-    names = {
-        a: n for a, n in zip(names_df["agent_id"], names_df["agent_name"], strict=True) if isinstance(n, str)
+    )
+    return {
+        "requests": req.order_by(keys),
+        "offers": offers.order_by([*keys, "offer"]),
+        "counts": counts,
+        "names": named,
+        "meetings": meetings,
     }
-    mdf = meetings.to_pyarrow().to_pandas()
-    meeting_frame = pd.DataFrame({"at": _times(mdf["at"]), "agent_id": mdf["agent_id"].astype("str")})
-    if isinstance(events, pd.DataFrame):
-        data_end = events[_T].max()
-        if pd.isna(data_end):
-            raise EmptyDataError("no events with a time")
-    else:
-        micros = table[_T].max().to_pyarrow().as_py()
-        if micros is None:
-            raise EmptyDataError("no events with a time")
-        data_end = pd.Timestamp(micros, unit="us", tz="UTC")
-    data_end = pd.Timestamp(data_end)
-    out = _finish(req_df, off_df, n_orphan, n_keyless, data_end, extra)
-    return Requests(out.requests, out.offers, out.anomalies, data_end, names, meeting_frame)
 
 
 def _times(micros: pd.Series) -> pd.Series:

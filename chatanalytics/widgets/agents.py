@@ -233,10 +233,11 @@ class AgentWidget(AnalysisWidget):
         return offers.merge(chosen, on=keys, how="inner").reset_index(drop=True)
 
     def _all_agents_html(self) -> str:
-        offers = self._offers_in_period(self.result.requests())
+        offers = self.result.offers  # one row per offer, as result.requests() lists them
+        period = self.period
+        n = len(offers) if period is None else int((pd.to_datetime(offers["period"]) == period).sum())
         return (
-            f"<div><b>{len(offers):,} offers</b> to all agents in {html.escape(self._period_words())}; "
-            f"{_PICK}.</div>"
+            f"<div><b>{n:,} offers</b> to all agents in {html.escape(self._period_words())}; {_PICK}.</div>"
         )
 
     def _data_kwargs(self) -> dict[str, Any]:

@@ -1,0 +1,113 @@
+"""Benchmark every control of every widget: the time from a control's change to the redrawn figure.
+
+Each widget is built in a fresh process on about 100k **synthetic** events (``ca.simulate(40_000,
+seed=1)``), then every control is changed 10 times in turn through its own options (dropdowns and toggle
+buttons cycle through their values, date pickers move over the data's days, the funnel's steps text
+alternates between step lists, the agent picker selects agents), the first change after building the
+widget included. A data control recomputes the analysis and redraws; a style control only redraws.
+The change is timed as the user sees it: the widget computes and redraws before the assignment returns.
+Every change is checked: no error message in the widget, and for a data control one more computation.
+
+Targets: a data-control change within 300 ms and a style-control change within 100 ms (medians).
+Usage: ``python benchmarks/bench_widgets.py [--smoke]`` (``--smoke``: the bundled sample, 2 changes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from _harness import run_child
+
+WIDGETS = ("FunnelWidget", "AgentWidget", "TimeoutWidget", "ChangesWidget")
+
+CHILD = r"""
+import datetime, itertools, json, statistics, sys, time, warnings
+warnings.simplefilter("ignore")
+import chatanalytics as ca
+from chatanalytics import widgets as cw
+
+name, smoke = sys.argv[1], sys.argv[2] == "smoke"
+events = ca.load_sample() if smoke else ca.simulate(40_000, seed=1)
+changes = 2 if smoke else 10
+kwargs = {"steps": ["triggered", "engaged", "completed"]} if name == "FunnelWidget" else {}
+t = time.perf_counter()
+w = getattr(cw, name)(events, **kwargs)
+build = time.perf_counter() - t
+days = events["event_time_utc"].dt.tz_convert(None).dt.date
+first, last = days.min(), days.max()
+STEPS = ["triggered, engaged, completed", "triggered, engaged, email_input | phone_input, completed",
+         "triggered, engaged", "engaged, live_chat_requested, live_chat_initiated"]
+
+
+def values(control, n):
+    kind = type(control).__name__
+    if kind == "DatePicker":
+        span = max((last - first).days, 2)
+        # start: the first days; end: the last days (a range with data in it)
+        return [first + datetime.timedelta(days=i % (span // 2)) for i in range(1, n + 2)]
+    if kind == "Text":
+        return STEPS
+    if kind == "SelectMultiple":
+        ids = [v for _, v in control.options]
+        return [tuple(ids[: 1 + i % len(ids)]) for i in range(n + 1)] if ids else []
+    return [o[1] if isinstance(o, tuple) else o for o in control.options]
+
+
+out = {"widget": name, "events": len(events), "build_s": build, "controls": {}}
+for kind, names in (("data", w.data_controls), ("style", w.style_controls)):
+    for cname in names:
+        control = w.controls[cname]
+        if control.disabled:
+            continue
+        options = values(control, changes)
+        if cname == "end":
+            options = [last - (d - first) for d in options]
+        options = [v for v in options if v != control.value] or []
+        if not options:
+            continue
+        times = []
+        for v in itertools.islice(itertools.cycle(options), changes):
+            if v == control.value:
+                continue
+            before = w.n_computes
+            t = time.perf_counter()
+            control.value = v
+            times.append(time.perf_counter() - t)
+            if w._errors["data"] or w._errors["style"]:
+                raise SystemExit(f"{name}.{cname} = {v!r}: {w._errors}")
+            if kind == "data" and w.n_computes != before + 1:
+                raise SystemExit(f"{name}.{cname} = {v!r} did not recompute")
+            if kind == "style" and w.n_computes != before:
+                raise SystemExit(f"{name}.{cname} = {v!r} recomputed")
+        if times:
+            out["controls"][cname] = {"kind": kind, "median_s": statistics.median(times),
+                                      "first_s": times[0], "max_s": max(times), "changes": len(times)}
+        if type(control).__name__ == "DatePicker":
+            control.value = None  # the whole range again for the next controls
+print(json.dumps(out))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="the bundled sample, 2 changes per control")
+    smoke = parser.parse_args().smoke
+    rows = []
+    print("| widget | control | kind | median | first | max | target |")
+    print("|---|---|---|---|---|---|---|")
+    for name in WIDGETS:
+        res = run_child(CHILD, name, "smoke" if smoke else "full")
+        for cname, m in res["controls"].items():
+            target = 0.3 if m["kind"] == "data" else 0.1
+            rows.append({"widget": name, "control": cname, **m, "target_s": target})
+            print(
+                f"| {name} | {cname} | {m['kind']} | {m['median_s'] * 1000:.0f} ms "
+                f"| {m['first_s'] * 1000:.0f} ms | {m['max_s'] * 1000:.0f} ms | {target * 1000:.0f} ms |"
+            )
+        print(f"<!-- {name}: {res['events']:,} events, built in {res['build_s']:.2f} s -->")
+    print(json.dumps({"widgets": rows}))
+
+
+if __name__ == "__main__":
+    main()
