@@ -92,6 +92,7 @@ def about(fig: go.Figure) -> str:
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
+        Any figure; one that chatanalytics did not draw has no definitions.
 
     Returns
     -------
@@ -114,6 +115,7 @@ def legend_rows(fig: go.Figure) -> int:
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
+        A trace takes room in the legend when it has a name and ``showlegend`` is not False.
 
     Returns
     -------
@@ -159,6 +161,7 @@ def wrap_lines(text: str, room_px: float, char_px: float) -> str:
     Returns
     -------
     str
+        The lines joined with ``<br>``.
 
     Examples
     --------
@@ -177,12 +180,13 @@ def wrap_parts(text: str, room_px: float, char_px: float) -> str:
     Parameters
     ----------
     text : str
-    room_px : float
-    char_px : float
+    room_px, char_px : float
+        As in :func:`wrap_lines`.
 
     Returns
     -------
     str
+        The lines joined with ``<br>``; the parts on a line joined with ``" · "``.
 
     Examples
     --------

@@ -42,6 +42,7 @@ from ..errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterErr
 
 __all__ = [
     "ABOUT_TITLE",
+    "BASE_ATTRIBUTES",
     "BUSY",
     "CAPTION_NAME",
     "DESCRIPTION",
@@ -309,6 +310,14 @@ class WidgetDisplay:
         display(self.container)
 
 
+#: The closing words of a widget's Attributes section, written where its docstring says
+#: ``{base_attributes}`` (by :meth:`AnalysisWidget.__init_subclass__`).
+BASE_ATTRIBUTES = (
+    "The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,\n"
+    "    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`."
+)
+
+
 class AnalysisWidget(WidgetDisplay, abc.ABC):
     """Controls around a live figure of one analysis, recomputed or redrawn as the controls change.
 
@@ -352,6 +361,14 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     style_controls: tuple[str, ...] = ()
 
     controls: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Write :data:`BASE_ATTRIBUTES` where the widget's docstring says ``{base_attributes}``, so that
+        ``help()`` shows the whole sentence.
+        """
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__:
+            cls.__doc__ = cls.__doc__.replace("{base_attributes}", BASE_ATTRIBUTES)
 
     def __init__(self, events: Any, kwargs: dict[str, Any]) -> None:
         import ipywidgets as widgets
