@@ -7,21 +7,24 @@ title, subtitle and legend so the plot keeps its room.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import plotly.graph_objects as go
 
+from .._docstrings import fill_docstring
 from ._format import wrap
 from ._theme import ALERT, ERROR_BARS, MUTED, REFERENCE_LINE, apply_theme
 
 __all__ = [
+    "FIGURE_OPTIONS",
     "LEGEND_BELOW",
     "NARROWEST_PX",
     "about",
     "empty_note",
     "error_bars",
+    "figure_doc",
     "finish",
     "legend_rows",
     "level_ticks",
@@ -33,6 +36,23 @@ __all__ = [
     "wrap_lines",
     "wrap_parts",
 ]
+
+#: How a figure function's docstring describes ``title``, ``height`` and ``width`` where it says
+#: ``{figure_options}`` (see :func:`figure_doc`).
+FIGURE_OPTIONS = """title : str, optional
+    Replaces the title, which states the finding by default.
+height, width : int, optional
+    Figure size in pixels; by default the height fits the content and the width is the container's."""
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def figure_doc(func: _Function) -> _Function:
+    """The figure function, with :data:`FIGURE_OPTIONS` written where its docstring says
+    ``{figure_options}``; the function itself is unchanged.
+    """
+    return fill_docstring(func, figure_options=FIGURE_OPTIONS)
+
 
 #: A horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room).
 LEGEND_BELOW: dict[str, Any] = {

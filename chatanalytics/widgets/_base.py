@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._docstrings import fill_docstring
 from ..errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
 __all__ = [
@@ -314,7 +315,7 @@ class WidgetDisplay:
 #: ``{base_attributes}`` (by :meth:`AnalysisWidget.__init_subclass__`).
 BASE_ATTRIBUTES = (
     "The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,\n"
-    "    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`."
+    "``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`."
 )
 
 
@@ -367,8 +368,7 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         ``help()`` shows the whole sentence.
         """
         super().__init_subclass__(**kwargs)
-        if cls.__doc__:
-            cls.__doc__ = cls.__doc__.replace("{base_attributes}", BASE_ATTRIBUTES)
+        fill_docstring(cls, base_attributes=BASE_ATTRIBUTES)
 
     def __init__(self, events: Any, kwargs: dict[str, Any]) -> None:
         import ipywidgets as widgets
