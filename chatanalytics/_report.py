@@ -467,7 +467,7 @@ def _overview(
         s.blocks.append({"kind": "caption", "text": _DENOMINATORS})
     s.blocks.append(_params(params, tz))
     s.blocks.append(_table(counts, heading="Events by type"))
-    convs = _top_conversations(events)
+    convs = _top(events, "conversation_id", ("conversation_name", "conversation_type", "ui_type"))
     if len(convs):
         s.blocks.append(
             _table(
@@ -476,39 +476,28 @@ def _overview(
                 "Conversations",
             )
         )
-    pages = _top_pages(events)
+    pages = _top(events, "page_url")
     if len(pages):
         s.blocks.append(_table(pages, f"The {_TOP} pages with the most sessions.", "Pages"))
     return s
 
 
-def _top_conversations(events: pd.DataFrame) -> pd.DataFrame:
-    ev = events[events["conversation_id"].notna()]
+def _top(events: pd.DataFrame, key: str, latest: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The ``_TOP`` values of ``key`` seen in the most sessions (then events, then by value), with the
+    ``latest`` columns' last recorded values, ``sessions`` and ``events``; empty when ``key`` is never set.
+    """
+    ev = events[events[key].notna()]
     if not len(ev):
         return pd.DataFrame()
-    g = ev.groupby("conversation_id", sort=True)
+    g = ev.groupby(key, sort=True)
     out = pd.DataFrame(
         {
-            "conversation_name": g["conversation_name"].last(),
-            "conversation_type": g["conversation_type"].last(),
-            "ui_type": g["ui_type"].last(),
+            **{c: g[c].last() for c in latest},
             "sessions": g["session_id"].nunique(),
             "events": g["event_count"].sum().astype("int64"),
         }
     ).reset_index()
-    out = out.sort_values(["sessions", "events", "conversation_id"], ascending=[False, False, True])
-    return out.head(_TOP).reset_index(drop=True)
-
-
-def _top_pages(events: pd.DataFrame) -> pd.DataFrame:
-    ev = events[events["page_url"].notna()]
-    if not len(ev):
-        return pd.DataFrame()
-    g = ev.groupby("page_url", sort=True)
-    out = pd.DataFrame(
-        {"sessions": g["session_id"].nunique(), "events": g["event_count"].sum().astype("int64")}
-    ).reset_index()
-    out = out.sort_values(["sessions", "events", "page_url"], ascending=[False, False, True])
+    out = out.sort_values(["sessions", "events", key], ascending=[False, False, True])
     return out.head(_TOP).reset_index(drop=True)
 
 

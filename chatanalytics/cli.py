@@ -13,10 +13,10 @@ import errno
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
@@ -300,6 +300,17 @@ def _date(value: str) -> str:
     return value
 
 
+class _Command(NamedTuple):
+    """One subcommand: its name, the function it runs, what adds its options, and its help texts."""
+
+    name: str
+    run: Callable[[argparse.Namespace], int]
+    options: Callable[[argparse.ArgumentParser], None]
+    help: str
+    description: str | None = None
+    epilog: str | None = None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser: ``report``, ``digest``, ``inspect``, ``convert``, ``simulate`` and their
     options.
@@ -355,110 +366,129 @@ def build_parser() -> argparse.ArgumentParser:
             "a leading ' so that spreadsheets do not run it as a formula)",
         )
 
-    p = sub.add_parser(
-        "report",
-        parents=[common],
-        help="the HTML report (and CSV tables, PNG charts) of exported events",
-        description="Read exported events and write a self-contained HTML report: the load report, the "
-        "funnel, live-chat agents and timeouts, with their figures, tables and definitions.",
-    )
-    inputs(p)
-    p.add_argument(
-        "--out",
-        default="out",
-        help="a .html file to write the report to, or a directory that receives report.html and the "
-        "tables as CSV (default: out)",
-    )
-    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of days and hours (default: UTC)")
-    p.add_argument("--png", metavar="DIR", default=None, help="also write each chart as PNG into DIR")
-    p.add_argument("--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)")
-    p.add_argument("--title", default=None, help="heading of the report")
-    raw_csv(p)
-    p.set_defaults(func=cmd_report)
+    def report_options(p: argparse.ArgumentParser) -> None:
+        inputs(p)
+        p.add_argument(
+            "--out",
+            default="out",
+            help="a .html file to write the report to, or a directory that receives report.html and the "
+            "tables as CSV (default: out)",
+        )
+        p.add_argument(
+            "--tz", default="UTC", type=_time_zone, help="time zone of days and hours (default: UTC)"
+        )
+        p.add_argument("--png", metavar="DIR", default=None, help="also write each chart as PNG into DIR")
+        p.add_argument(
+            "--scale", type=_positive(float), default=1.0, help="pixel scale of the PNGs (default: 1)"
+        )
+        p.add_argument("--title", default=None, help="heading of the report")
+        raw_csv(p)
 
-    p = sub.add_parser(
-        "digest",
-        parents=[common],
-        help="print what changed between the last complete week (or day) and the one before",
-        description="Read exported events and print the digest of what changed: each metric's move between "
-        "the last complete period and its baseline, whether it is beyond noise (Holm-adjusted, 5%%) and "
-        "what drove it, one line each. Exit code 4 when any metric moved significantly, 0 when none did.",
-        epilog="exit codes: 0 nothing moved beyond noise, 4 a metric moved significantly, 1 bad input "
-        "(reason on stderr), 2 usage error",
-    )
-    inputs(p)
-    p.add_argument(
-        "--period", default="week", choices=["day", "week"], help="calendar weeks (from Monday) or days"
-    )
-    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the periods (default: UTC)")
-    p.add_argument(
-        "--by",
-        action="append",
-        default=None,
-        choices=["conversation_name", "conversation_id", "conversation_type", "ui_type", "page_url"],
-        help="break the changes down by this column (repeat for several; default: conversation_name "
-        "and ui_type)",
-    )
-    p.add_argument(
-        "--baseline",
-        type=_positive(int),
-        default=1,
-        help="number of periods before the compared one that form the baseline (default: 1)",
-    )
-    p.add_argument(
-        "--at",
-        type=_date,
-        default=None,
-        metavar="DATE",
-        help="a date in the period to compare (default: the last complete period)",
-    )
-    p.add_argument("--csv", metavar="DIR", default=None, help="also write the tables as CSV into DIR")
-    raw_csv(p)
-    p.set_defaults(func=cmd_digest)
+    def digest_options(p: argparse.ArgumentParser) -> None:
+        inputs(p)
+        p.add_argument(
+            "--period", default="week", choices=["day", "week"], help="calendar weeks (from Monday) or days"
+        )
+        p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the periods (default: UTC)")
+        p.add_argument(
+            "--by",
+            action="append",
+            default=None,
+            choices=["conversation_name", "conversation_id", "conversation_type", "ui_type", "page_url"],
+            help="break the changes down by this column (repeat for several; default: conversation_name "
+            "and ui_type)",
+        )
+        p.add_argument(
+            "--baseline",
+            type=_positive(int),
+            default=1,
+            help="number of periods before the compared one that form the baseline (default: 1)",
+        )
+        p.add_argument(
+            "--at",
+            type=_date,
+            default=None,
+            metavar="DATE",
+            help="a date in the period to compare (default: the last complete period)",
+        )
+        p.add_argument("--csv", metavar="DIR", default=None, help="also write the tables as CSV into DIR")
+        raw_csv(p)
 
-    p = sub.add_parser(
-        "inspect",
-        parents=[common],
-        help="print the load report and a summary of exported events; write nothing",
-    )
-    inputs(p)
-    p.add_argument("--tz", default="UTC", type=_time_zone, help="time zone of the data span (default: UTC)")
-    p.set_defaults(func=cmd_inspect)
+    def inspect_options(p: argparse.ArgumentParser) -> None:
+        inputs(p)
+        p.add_argument(
+            "--tz", default="UTC", type=_time_zone, help="time zone of the data span (default: UTC)"
+        )
 
-    p = sub.add_parser(
-        "convert",
-        parents=[common],
-        help="write canonical events as Parquet: one file, or a dataset partitioned by day",
-        description="Read exports and write their canonical events as one .parquet file (fast reloads with "
-        "read_events) or, when --out is a folder, as a dataset of Parquet files partitioned by UTC day "
-        "(event_date=YYYY-MM-DD/), which ca.open_events analyses in DuckDB without loading it into memory.",
-    )
-    inputs(p)
-    p.add_argument(
-        "--out",
-        required=True,
-        type=_parquet_or_folder,
-        help="a .parquet file, or a folder that receives the partitioned dataset",
-    )
-    p.add_argument(
-        "--append",
-        action="store_true",
-        help="add to an existing dataset folder (new files beside the old); an input file the dataset "
-        "already holds (same size and SHA-256) is skipped, with a message",
-    )
-    p.add_argument(
-        "--force", action="store_true", help="with --append: append inputs the dataset already holds too"
-    )
-    p.set_defaults(func=cmd_convert)
+    def convert_options(p: argparse.ArgumentParser) -> None:
+        inputs(p)
+        p.add_argument(
+            "--out",
+            required=True,
+            type=_parquet_or_folder,
+            help="a .parquet file, or a folder that receives the partitioned dataset",
+        )
+        p.add_argument(
+            "--append",
+            action="store_true",
+            help="add to an existing dataset folder (new files beside the old); an input file the dataset "
+            "already holds (same size and SHA-256) is skipped, with a message",
+        )
+        p.add_argument(
+            "--force", action="store_true", help="with --append: append inputs the dataset already holds too"
+        )
 
-    p = sub.add_parser("simulate", parents=[common], help="write synthetic capture-format events")
-    p.add_argument("--sessions", type=_positive(int), default=5000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--start", default="2026-10-05")
-    p.add_argument("--days", type=_positive(int), default=28)
-    p.add_argument("--tz", default="America/New_York", type=_time_zone)
-    p.add_argument("--out", required=True, help="file to write (.jsonl or .jsonl.gz)")
-    p.set_defaults(func=cmd_simulate)
+    def simulate_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--sessions", type=_positive(int), default=5000)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--start", default="2026-10-05")
+        p.add_argument("--days", type=_positive(int), default=28)
+        p.add_argument("--tz", default="America/New_York", type=_time_zone)
+        p.add_argument("--out", required=True, help="file to write (.jsonl or .jsonl.gz)")
+
+    # One row per subcommand, in the order of `chatanalytics --help`.
+    commands = (
+        _Command(
+            "report",
+            cmd_report,
+            report_options,
+            "the HTML report (and CSV tables, PNG charts) of exported events",
+            "Read exported events and write a self-contained HTML report: the load report, the funnel, "
+            "live-chat agents and timeouts, with their figures, tables and definitions.",
+        ),
+        _Command(
+            "digest",
+            cmd_digest,
+            digest_options,
+            "print what changed between the last complete week (or day) and the one before",
+            "Read exported events and print the digest of what changed: each metric's move between the "
+            "last complete period and its baseline, whether it is beyond noise (Holm-adjusted, 5%%) and "
+            "what drove it, one line each. Exit code 4 when any metric moved significantly, 0 when none did.",
+            "exit codes: 0 nothing moved beyond noise, 4 a metric moved significantly, 1 bad input (reason "
+            "on stderr), 2 usage error",
+        ),
+        _Command(
+            "inspect",
+            cmd_inspect,
+            inspect_options,
+            "print the load report and a summary of exported events; write nothing",
+        ),
+        _Command(
+            "convert",
+            cmd_convert,
+            convert_options,
+            "write canonical events as Parquet: one file, or a dataset partitioned by day",
+            "Read exports and write their canonical events as one .parquet file (fast reloads with "
+            "read_events) or, when --out is a folder, as a dataset of Parquet files partitioned by UTC "
+            "day (event_date=YYYY-MM-DD/), which ca.open_events analyses in DuckDB without loading it into "
+            "memory.",
+        ),
+        _Command("simulate", cmd_simulate, simulate_options, "write synthetic capture-format events"),
+    )
+    for c in commands:
+        p = sub.add_parser(c.name, parents=[common], help=c.help, description=c.description, epilog=c.epilog)
+        c.options(p)
+        p.set_defaults(func=c.run)
     return parser
 
 

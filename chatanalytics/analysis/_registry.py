@@ -81,6 +81,7 @@ def register(analysis: Analysis) -> Analysis:
     Parameters
     ----------
     analysis : Analysis
+        Its ``name`` must be new: it names the report section, the figures' files and the CSV tables.
 
     Returns
     -------
@@ -105,17 +106,14 @@ def unregister(name: str) -> Analysis:
     return ANALYSES.pop(name)
 
 
-# first: the report opens with the digest of what changed
-register(
-    Analysis(
-        "changes",
-        "What changed",
-        lambda events, o: changes(events, tz=o.tz),
-        ChangesResult,
-        subject="The digest",
-    )
-)
-register(
+def _with_tz(analysis: Callable[..., Result]) -> Callable[[Any, ReportOptions], Result]:
+    """``run`` for an analysis whose only report option is the time zone."""
+    return lambda events, o: analysis(events, tz=o.tz)
+
+
+# one line per analysis, in report order; first, the digest of what changed opens the report
+for _analysis in (
+    Analysis("changes", "What changed", _with_tz(changes), ChangesResult, "The digest"),
     Analysis(
         "funnel",
         "Funnel",
@@ -123,23 +121,11 @@ register(
         FunnelResult,
         subject="The funnel",
         overview=("steps", "window", "unit"),
-    )
-)
-register(
+    ),
     Analysis(
-        "agents",
-        "Live-chat agents",
-        lambda events, o: agent_performance(events, tz=o.tz),
-        AgentPerformanceResult,
-        subject="Agent performance",
-    )
-)
-register(
-    Analysis(
-        "timeouts",
-        "Live-chat timeouts",
-        lambda events, o: timeouts(events, tz=o.tz),
-        TimeoutResult,
-        subject="The timeout analysis",
-    )
-)
+        "agents", "Live-chat agents", _with_tz(agent_performance), AgentPerformanceResult, "Agent performance"
+    ),
+    Analysis("timeouts", "Live-chat timeouts", _with_tz(timeouts), TimeoutResult, "The timeout analysis"),
+):
+    register(_analysis)
+del _analysis

@@ -101,12 +101,11 @@ from ._report_csv import (
     Spec,
     check_report_keys,
     find_period,
-    head_lines,
-    header_of,
     metrics_start,
     norm,
-    read_report_csv,
+    read_event_report,
     read_text,
+    sniff_report,
     zone,
 )
 
@@ -171,13 +170,8 @@ def sniff(path: Path, head: bytes) -> str | None:
         if b"analyticsData#runReport" in text or any(k in text for k in keys):
             return "ga4_data_api"
         return None
-    lines = head_lines(head)
-    if any(_GA4_PREAMBLE.fullmatch(line.strip()) for line in lines):
-        return "ga4_explore_csv"
-    header = header_of(lines)
-    if "eventcount" in header:  # GA4's metric (Universal Analytics says Total Events)
-        return "ga4_explore_csv"
-    return None
+    # Event count is GA4's metric (Universal Analytics says Total Events)
+    return "ga4_explore_csv" if sniff_report(head, _GA4_PREAMBLE, {"eventcount"}, str) else None
 
 
 # ------------------------------------------------------------------------------------------ GA4 layout
@@ -258,31 +252,31 @@ def ga4_spec(plan: TrackingPlan, headers: list[str], dims: list[int], count: int
 def _read_explore_csv(ctx: ReadContext, path: Path) -> ReadResult:
     """Read one GA4 report CSV: the first table with an Event name dimension."""
     action_key = ctx.plan.action_key(DESTINATION)
-    wanted = {"eventname"} | ({param_key(action_key)} if action_key else set())
-
-    def pick(header: list[str]) -> bool:
-        keys = [norm(h).removeprefix("customevent:") for h in header]
-        return bool(wanted & set(keys[: metrics_start(keys, _GA4_METRICS)]))
-
-    specs: list[Spec] = []
 
     def build(header: list[str]) -> Spec:
         keys = [norm(h) for h in header]
         if "eventcount" not in keys:
             raise LoaderError(f"{path}: the event table has no Event count column", path=path)
         dims = list(range(metrics_start(keys, _GA4_METRICS)))
-        specs.append(ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path))
-        return specs[-1]
+        return ga4_spec(ctx.plan, header, dims, keys.index("eventcount"), path)
 
     what = "an Event name (eventName) dimension" + (
         f" or the action parameter's dimension ({action_key})"
         if action_key
         else "; a site that names the event in a parameter maps its column in the plan (ga4 fields event)"
     )
-    result = read_report_csv(ctx, path, pick=pick, build=build, what=what, zone_hint="GA4 property")
-    for spec in specs:
-        check_report_keys(result, path, DESTINATION, ctx.plan, spec, skip=_NOT_IN_REPORTS)
-    return result
+    return read_event_report(
+        ctx,
+        path,
+        key=param_key,
+        metrics=_GA4_METRICS,
+        events={"eventname"} | ({param_key(action_key)} if action_key else set()),
+        build=build,
+        what=what,
+        zone_hint="GA4 property",
+        destination=DESTINATION,
+        skip=_NOT_IN_REPORTS,
+    )
 
 
 # ------------------------------------------------------------------------------------------ Data API

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +67,19 @@ def header_of(lines: list[str]) -> list[str]:
             except (csv.Error, StopIteration):
                 return []
     return []
+
+
+def sniff_report(
+    head: bytes, preamble: re.Pattern[str], needed: Collection[str], key: Callable[[str], str]
+) -> bool:
+    """Whether a file's head is a report export: a line matching the export's ``preamble``, or a header
+    whose cells, read with ``key`` (a normalised header cell -> its English name), hold all the ``needed``
+    ones.
+    """
+    lines = head_lines(head)
+    if any(preamble.fullmatch(line.strip()) for line in lines):
+        return True
+    return set(needed) <= {key(c) for c in header_of(lines)}
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -448,3 +461,39 @@ def check_report_keys(
 
     dims = [spec.headers[c] for c in spec.dims] if spec.headers else []
     check_keys(result, path, destination, plan, found, lambda: dims, skip=skip)
+
+
+def read_event_report(
+    ctx: ReadContext,
+    path: Path,
+    *,
+    key: Callable[[str], str],
+    metrics: frozenset[str],
+    events: Collection[str],
+    build: Callable[[list[str]], Spec],
+    what: str,
+    zone_hint: str,
+    destination: str,
+    skip: tuple[str, ...],
+) -> ReadResult:
+    """Read a report CSV through :func:`read_report_csv` and record the plan coverage of its event table.
+
+    The event table is the first whose dimensions (the columns before the first of ``metrics``, each
+    header cell read with ``key``) include one of ``events``; ``build(header) -> Spec`` maps it, and
+    :func:`check_report_keys` (with ``skip``) checks the plan's ``destination`` keys against it.
+    """
+
+    def pick(header: list[str]) -> bool:
+        keys = [key(h) for h in header]
+        return not set(events).isdisjoint(keys[: metrics_start(keys, metrics)])
+
+    specs: list[Spec] = []
+
+    def build_one(header: list[str]) -> Spec:
+        specs.append(build(header))
+        return specs[-1]
+
+    result = read_report_csv(ctx, path, pick=pick, build=build_one, what=what, zone_hint=zone_hint)
+    for spec in specs:
+        check_report_keys(result, path, destination, ctx.plan, spec, skip=skip)
+    return result

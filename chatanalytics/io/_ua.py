@@ -91,13 +91,11 @@ from ._report_csv import (
     Period,
     Spec,
     Stamp,
-    check_report_keys,
     find_period,
-    head_lines,
-    header_of,
     metrics_start,
     norm,
-    read_report_csv,
+    read_event_report,
+    sniff_report,
 )
 
 FORMATS: dict[str, str] = {
@@ -153,13 +151,7 @@ def sniff(path: Path, head: bytes) -> str | None:
 
     See :class:`chatanalytics.io.Format`.
     """
-    lines = head_lines(head)
-    if any(_UA_RANGE.fullmatch(line.strip()) for line in lines):
-        return "ua_csv"
-    header = {key(k) for k in header_of(lines)}
-    if "eventaction" in header and "totalevents" in header:
-        return "ua_csv"
-    return None
+    return "ua_csv" if sniff_report(head, _UA_RANGE, {"eventaction", "totalevents"}, key) else None
 
 
 def _spec(ctx: ReadContext, path: Path, header: list[str]) -> Spec:
@@ -234,20 +226,15 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         No table with an Event Action column or no Total Events column, no date dimension, no
         ``timezone=``, or a truncated or corrupt gzip stream.
     """
-
-    def pick(header: list[str]) -> bool:
-        keys = [key(h) for h in header]
-        return "eventaction" in keys[: metrics_start(keys, _METRICS)]
-
-    specs: list[Spec] = []
-
-    def build(header: list[str]) -> Spec:
-        specs.append(_spec(ctx, path, header))
-        return specs[-1]
-
-    result = read_report_csv(
-        ctx, path, pick=pick, build=build, what="an Event Action column", zone_hint="view"
+    return read_event_report(
+        ctx,
+        path,
+        key=key,
+        metrics=_METRICS,
+        events={"eventaction"},
+        build=lambda header: _spec(ctx, path, header),
+        what="an Event Action column",
+        zone_hint="view",
+        destination=DESTINATION,
+        skip=("event", "event_id"),  # the action is the Event Action column, not a plan key
     )
-    for spec in specs:  # the action is the Event Action column, not a plan key
-        check_report_keys(result, path, DESTINATION, ctx.plan, spec, skip=("event", "event_id"))
-    return result

@@ -55,6 +55,7 @@ def percent(value: float) -> str:
     Parameters
     ----------
     value : float
+        A share, 0.25 for a quarter; NaN or None when it is missing.
 
     Returns
     -------
@@ -74,6 +75,7 @@ def seconds_text(seconds: float) -> str:
     Parameters
     ----------
     seconds : float
+        A duration in seconds, 0 or more.
 
     Returns
     -------

@@ -7,21 +7,24 @@ title, subtitle and legend so the plot keeps its room.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import plotly.graph_objects as go
 
+from .._docstrings import fill_docstring
 from ._format import wrap
 from ._theme import ALERT, ERROR_BARS, MUTED, REFERENCE_LINE, apply_theme
 
 __all__ = [
+    "FIGURE_OPTIONS",
     "LEGEND_BELOW",
     "NARROWEST_PX",
     "about",
     "empty_note",
     "error_bars",
+    "figure_doc",
     "finish",
     "legend_rows",
     "level_ticks",
@@ -33,6 +36,23 @@ __all__ = [
     "wrap_lines",
     "wrap_parts",
 ]
+
+#: How a figure function's docstring describes ``title``, ``height`` and ``width`` where it says
+#: ``{figure_options}`` (see :func:`figure_doc`).
+FIGURE_OPTIONS = """title : str, optional
+    Replaces the title, which states the finding by default.
+height, width : int, optional
+    Figure size in pixels; by default the height fits the content and the width is the container's."""
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def figure_doc(func: _Function) -> _Function:
+    """The figure function, with :data:`FIGURE_OPTIONS` written where its docstring says
+    ``{figure_options}``; the function itself is unchanged.
+    """
+    return fill_docstring(func, figure_options=FIGURE_OPTIONS)
+
 
 #: A horizontal legend at the bottom of the figure, under the axis title (the bottom margin leaves room).
 LEGEND_BELOW: dict[str, Any] = {
@@ -92,6 +112,7 @@ def about(fig: go.Figure) -> str:
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
+        Any figure; one that chatanalytics did not draw has no definitions.
 
     Returns
     -------
@@ -114,6 +135,7 @@ def legend_rows(fig: go.Figure) -> int:
     Parameters
     ----------
     fig : plotly.graph_objects.Figure
+        A trace takes room in the legend when it has a name and ``showlegend`` is not False.
 
     Returns
     -------
@@ -159,6 +181,7 @@ def wrap_lines(text: str, room_px: float, char_px: float) -> str:
     Returns
     -------
     str
+        The lines joined with ``<br>``.
 
     Examples
     --------
@@ -177,12 +200,13 @@ def wrap_parts(text: str, room_px: float, char_px: float) -> str:
     Parameters
     ----------
     text : str
-    room_px : float
-    char_px : float
+    room_px, char_px : float
+        As in :func:`wrap_lines`.
 
     Returns
     -------
     str
+        The lines joined with ``<br>``; the parts on a line joined with ``" · "``.
 
     Examples
     --------

@@ -26,7 +26,7 @@ from ._definitions import (
 )
 from ._format import escape, period_text, range_clause, seconds_text, short_names, shorten
 from ._grid import DAY_AXIS, count_ticks, hour_axis, weekday_hour_grid
-from ._layout import empty_note, finish, level_ticks, line, mark_level
+from ._layout import empty_note, figure_doc, finish, level_ticks, line, mark_level
 from ._leaderboard import BASIS, MIN_N, leaderboard_rows, rank_clause
 from ._tables import check_columns
 from ._theme import COLORS, ERROR_BARS, HEAT_SCALE, rgba
@@ -123,14 +123,19 @@ def _value_text(metric: str, values: np.ndarray) -> list[str]:
     return ["" if np.isnan(v) else f"{int(v):,}" for v in values]
 
 
-def _basis_text(metric: str, rows: pd.DataFrame) -> list[str]:
+def _basis_text(metric: str, rows: pd.DataFrame, *, short: bool = False) -> list[str]:
+    """What each row's value is based on: ``"n=12 offers"`` in the hover, ``"n=12"`` (``short``) beside
+    a bar; the time with a chat for the concurrency metrics.
+    """
     basis = BASIS.get(metric)
     if basis is None:
         return [""] * len(rows)
     col, words = basis
     if col == "busy_seconds":
-        return [f"{seconds_text(round(float(v)))} with a chat" for v in rows[col]]
-    return [f"n={int(v):,} {words}" for v in rows[col]]
+        busy = "busy" if short else "with a chat"
+        return [f"{seconds_text(round(float(v)))} {busy}" for v in rows[col]]
+    what = "" if short else f" {words}"
+    return [f"n={int(v):,}{what}" for v in rows[col]]
 
 
 def leaderboard_figure(
@@ -243,7 +248,9 @@ def leaderboard_figure(
             for v, o in zip(value_text, rows[observed_col].to_numpy(dtype=float), strict=True)
         ]
     # the value and its n; what n counts is in the subtitle
-    text = [f"{v}   {b}" if b else v for v, b in zip(shown, _n_text(metric, rows), strict=True)]
+    text = [
+        f"{v}   {b}" if b else v for v, b in zip(shown, _basis_text(metric, rows, short=True), strict=True)
+    ]
     basis_pair = BASIS.get(metric)
     few = (
         (rows[basis_pair[0]] < min_n).to_numpy()
@@ -355,21 +362,12 @@ def _range_words(params: Mapping[str, Any]) -> list[str]:
     return [period_text(params)]
 
 
-def _n_text(metric: str, rows: pd.DataFrame) -> list[str]:
-    basis = BASIS.get(metric)
-    if basis is None:
-        return [""] * len(rows)
-    col = basis[0]
-    if col == "busy_seconds":
-        return [f"{seconds_text(round(float(v)))} busy" for v in rows[col]]
-    return [f"n={int(v):,}" for v in rows[col]]
-
-
 # --------------------------------------------------------------------------------------------------
 # Time to accept
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def accept_time_figure(
     times: pd.DataFrame,
     params: Mapping[str, Any],
@@ -389,8 +387,7 @@ def accept_time_figure(
     params : dict
         ``AgentPerformanceResult.params``; the date range and time zone go into the subtitle.
     style : {"box", "violin"}, default "box"
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -499,6 +496,7 @@ def _accept_finding(data: pd.DataFrame, window: int) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def hour_weekday_figure(
     cells: pd.DataFrame,
     params: Mapping[str, Any],
@@ -518,8 +516,7 @@ def hour_weekday_figure(
     params : dict
         ``AgentPerformanceResult.params``; ``tz`` is the time zone of the cells.
     value : {"offers", "missed", "miss_rate"}, default "offers"
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -577,6 +574,7 @@ def hour_weekday_figure(
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def concurrency_figure(
     points: pd.DataFrame,
     params: Mapping[str, Any],
@@ -599,8 +597,7 @@ def concurrency_figure(
     agent_id : optional
         The agent the points are of; ``None`` when they are all agents' together. With an agent, a dashed
         line marks the per-agent cap (``params["cap"]``).
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------

@@ -28,7 +28,7 @@ from ._format import (
     whole_percent,
     wrap,
 )
-from ._layout import LEGEND_BELOW, NARROWEST_PX, error_bars, finish, line
+from ._layout import LEGEND_BELOW, NARROWEST_PX, error_bars, figure_doc, finish, line
 from ._tables import check_columns, group_order
 from ._theme import COLORS, group_color, rgba
 
@@ -418,6 +418,7 @@ def _period_word(periods: pd.Series) -> str:
     return "day"
 
 
+@figure_doc
 def over_time_figure(
     over_time: pd.DataFrame,
     params: Mapping[str, Any],
@@ -442,8 +443,7 @@ def over_time_figure(
         Which step's overall conversion to draw; the last step by default.
     tz : str, default "UTC"
         The time zone the periods are in (the ``tz`` given to ``over_time()``); only labels the axis.
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -596,6 +596,7 @@ def _ticks(max_seconds: float, log: bool, min_seconds: float = 1.0) -> tuple[lis
     return vals, [seconds_text(v) for v in vals]
 
 
+@figure_doc
 def time_figure(
     curves: pd.DataFrame,
     params: Mapping[str, Any],
@@ -618,8 +619,7 @@ def time_figure(
         ``FunnelResult.params``; drawn as the subtitle.
     log_x : bool, default False
         Logarithmic time axis (ticks stay in readable units: 10s, 1min, 5min, ...).
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
     tz : str, default "UTC"
         The time zone the caption names for entry times.
 

@@ -39,7 +39,7 @@ from ._format import (
     whole_percent,
 )
 from ._grid import DAY_AXIS, count_ticks, hour_axis, weekday_hour_grid
-from ._layout import empty_note, error_bars, finish, level_ticks, line, spaced_ticks
+from ._layout import empty_note, error_bars, figure_doc, finish, level_ticks, line, spaced_ticks
 from ._tables import check_columns, group_order, group_rows
 from ._theme import ALERT, COLORS, GRID, HEAT_SCALE, INK, MISS_SCALE, REFERENCE_LINE, group_color, rgba
 
@@ -261,6 +261,7 @@ def _slice_words(slice: str, tz: str) -> tuple[str, str]:
     return f"{slice} of the first offer", slice
 
 
+@figure_doc
 def outcomes_figure(
     outcomes: pd.DataFrame,
     params: Mapping[str, Any],
@@ -285,8 +286,7 @@ def outcomes_figure(
         idle timeout as a separate, hatched bar (its denominator is accepted chats, not requests).
         ``"hour"``, ``"weekday"``, ``"day"`` or the ``by`` column: grouped bars of the four request
         outcomes per group, groups in the table's order.
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -552,6 +552,7 @@ def _add_curve(
     )
 
 
+@figure_doc
 def curves_figure(
     curves: pd.DataFrame,
     params: Mapping[str, Any],
@@ -580,8 +581,7 @@ def curves_figure(
     groups : str or list of str, optional
         The groups drawn, in the table's order by default; for ``"cif"``, one group (``"All"`` by
         default).
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -762,6 +762,7 @@ def _cif_finding(curves: pd.DataFrame, group: str, window: int) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def service_level_figure(
     curves: pd.DataFrame,
     service_level: pd.DataFrame,
@@ -786,8 +787,7 @@ def service_level_figure(
         ``TimeoutResult.params``: ``service_level_variant`` (in the subtitle), ``accept_window_seconds``,
         ``where``, ``start``, ``end``.
     group : str, default "All"
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -924,6 +924,7 @@ def _sl_finding(levels: pd.DataFrame) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def heatmap_figure(
     heatmap: pd.DataFrame,
     params: Mapping[str, Any],
@@ -941,8 +942,7 @@ def heatmap_figure(
         ``requests``, ``missed``, ``miss_rate``; all 168 cells.
     params : dict
         ``TimeoutResult.params``; ``tz`` is the time zone of the cells.
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------
@@ -1026,6 +1026,7 @@ def heatmap_figure(
 # --------------------------------------------------------------------------------------------------
 
 
+@figure_doc
 def causes_figure(
     causes: pd.DataFrame,
     params: Mapping[str, Any],
@@ -1046,8 +1047,7 @@ def causes_figure(
     params : dict
         ``TimeoutResult.params``; the slice and date range go into the subtitle.
     group : str, default "All"
-    title : str, optional
-    height, width : int, optional
+    {figure_options}
 
     Returns
     -------

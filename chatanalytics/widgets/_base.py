@@ -38,10 +38,12 @@ from typing import Any
 
 import pandas as pd
 
+from .._docstrings import fill_docstring
 from ..errors import ChatAnalyticsError, DataQualityWarning, InvalidParameterError
 
 __all__ = [
     "ABOUT_TITLE",
+    "BASE_ATTRIBUTES",
     "BUSY",
     "CAPTION_NAME",
     "DESCRIPTION",
@@ -309,6 +311,14 @@ class WidgetDisplay:
         display(self.container)
 
 
+#: The closing words of a widget's Attributes section, written where its docstring says
+#: ``{base_attributes}`` (by :meth:`AnalysisWidget.__init_subclass__`).
+BASE_ATTRIBUTES = (
+    "The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,\n"
+    "``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`."
+)
+
+
 class AnalysisWidget(WidgetDisplay, abc.ABC):
     """Controls around a live figure of one analysis, recomputed or redrawn as the controls change.
 
@@ -352,6 +362,13 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
     style_controls: tuple[str, ...] = ()
 
     controls: dict[str, Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Write :data:`BASE_ATTRIBUTES` where the widget's docstring says ``{base_attributes}``, so that
+        ``help()`` shows the whole sentence.
+        """
+        super().__init_subclass__(**kwargs)
+        fill_docstring(cls, base_attributes=BASE_ATTRIBUTES)
 
     def __init__(self, events: Any, kwargs: dict[str, Any]) -> None:
         import ipywidgets as widgets

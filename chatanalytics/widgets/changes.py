@@ -74,8 +74,7 @@ class ChangesWidget(AnalysisWidget):
     selected_units : pandas.DataFrame or None
         Those conversations (``result.units(...)``), or ``None`` before a click.
 
-    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
-    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
+    {base_attributes}
     """
 
     analysis = "changes"

@@ -117,8 +117,7 @@ class FunnelWidget(AnalysisWidget):
     selected_units : pandas.DataFrame or None
         The table behind ``units_output``.
 
-    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
-    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
+    {base_attributes}
 
     Examples
     --------

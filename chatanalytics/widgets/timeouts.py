@@ -159,8 +159,7 @@ class TimeoutWidget(AnalysisWidget):
         The result's one-line summary and, under the compared curves, the log-rank test in plain
         words (:func:`logrank_words`).
 
-    The others (``result``, ``figure``, ``message``, ``busy``, ``about``, ``container``,
-    ``n_computes``) are those of :class:`~chatanalytics.widgets._base.AnalysisWidget`.
+    {base_attributes}
 
     Examples
     --------
