@@ -8,12 +8,14 @@ Each step runs in a fresh process, so its peak RSS is its own:
 
 ``--table`` is a canonical events Parquet file (``chatanalytics convert export.jsonl --out events.parquet``).
 Three appends of the table into a new dataset are timed, then two DuckDB scans of the result: a count
-and a grouped count by day and event type.
+and a grouped count by day and event type. The scan must count every row appended.
+
+``--smoke`` needs no ``--table``: it appends a tiny synthetic table (made on the fly) twice and scans it
+once. The project's dev venv has no ``deltalake``, so the smoke test runs the ``rename`` engine only.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import resource
 import shutil
@@ -22,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _harness import disagree, parser, record, row, smoke_events
 
 QUERY = "SELECT event_date, event_type, count(*) AS n FROM ds GROUP BY ALL"
 
@@ -75,36 +79,54 @@ def _child(args: list[str]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--table", required=True)
-    parser.add_argument("--engine", choices=["delta", "rename"], required=True)
-    parser.add_argument("--step", choices=["append", "read"], default=None)
-    parser.add_argument("--folder", default=None)
-    parser.add_argument("--appends", type=int, default=3)
-    args = parser.parse_args()
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--table", default=None, help="a canonical events Parquet file (required unless --smoke)")
+    p.add_argument("--engine", choices=["delta", "rename"], default="rename")
+    p.add_argument("--step", choices=["append", "read"], default=None)
+    p.add_argument("--folder", default=None)
+    p.add_argument("--appends", type=int, default=3)
+    args = p.parse_args()
     if args.step == "append":
         return _append(args.engine, args.table, args.folder)
     if args.step == "read":
         return _read(args.engine, args.folder)
+    if args.smoke:
+        args.table, args.appends = str(smoke_events()[1]), 2
+    elif args.table is None:
+        p.error("--table is required (or --smoke)")
+    import pyarrow.parquet as pq
+
+    table_rows = pq.ParquetFile(args.table).metadata.num_rows
     folder = tempfile.mkdtemp(prefix=f"bench-{args.engine}-", dir="/tmp")
     shutil.rmtree(folder)
+    appends, reads = [], []
     try:
         for i in range(args.appends):
             r = _child(
                 ["--table", args.table, "--engine", args.engine, "--step", "append", "--folder", folder]
             )
+            appends.append(r["seconds"])
             print(f"{args.engine} append {i + 1}: {r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB")
         size = sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
         files = sum(1 for _ in Path(folder).rglob("*.parquet"))
         print(f"{args.engine} folder: {size / 1e6:.1f} MB in {files} Parquet files")
-        for i in range(2):
+        for i in range(1 if args.smoke else 2):
             r = _child(["--table", args.table, "--engine", args.engine, "--step", "read", "--folder", folder])
+            reads.append(r["seconds"])
             print(
                 f"{args.engine} DuckDB read {i + 1}: {r['seconds']:.2f} s ({r['rows']:,} rows, "
                 f"{r['groups']} groups), peak RSS {r['peak_rss_mb']:.0f} MB"
             )
+            if r["rows"] != args.appends * table_rows:
+                disagree("rows scanned against rows appended", r["rows"], args.appends * table_rows)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    events = "smoke" if args.smoke else f"{table_rows / 1e6:.2f}M"
+    rows = [
+        row(f"append_{args.engine}", events, min(appends), None, None, None, True),
+        row(f"scan_{args.engine}", events, min(reads), None, None, None, True),
+    ]
+    record("bench_commit", rows, args.smoke)
 
 
 if __name__ == "__main__":
