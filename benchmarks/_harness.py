@@ -124,6 +124,17 @@ def run_child(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def best_of(runs: list[dict], same: str) -> dict:
+    """The fastest of ``runs`` (each a child's JSON with ``seconds``), after checking that they all give the
+    same ``runs[i][same]``; ``peak_mb``, where present, is the highest of all runs."""
+    if any(r[same] != runs[0][same] for r in runs):
+        raise SystemExit(f"repeated runs gave different {same}: {[r[same] for r in runs]}")
+    best = dict(min(runs, key=lambda r: r["seconds"]))
+    if "peak_mb" in best:
+        best["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return best
+
+
 def disagree(what: str, ours: object, theirs: object) -> None:
     """Exit non-zero: the two sides of a benchmark gave different numbers."""
     raise SystemExit(f"{what}: the two disagree:\n  ours:   {ours}\n  theirs: {theirs}")

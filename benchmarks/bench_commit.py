@@ -34,7 +34,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _append(engine: str, table_path: str, folder: str) -> None:
+def _append(engine: str, table_path: str, folder: str) -> dict:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -51,10 +51,10 @@ def _append(engine: str, table_path: str, folder: str) -> None:
         from chatanalytics.io import write_dataset
 
         write_dataset(table.to_pandas(), folder, append=True, force=True)
-    print(json.dumps({"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_mb()}))
+    return {"seconds": time.perf_counter() - start, "peak_rss_mb": _peak_mb()}
 
 
-def _read(engine: str, folder: str) -> None:
+def _read(engine: str, folder: str) -> dict:
     import duckdb
 
     start = time.perf_counter()
@@ -70,10 +70,16 @@ def _read(engine: str, folder: str) -> None:
     rows = con.sql("SELECT count(*) FROM ds").fetchall()[0][0]
     groups = len(con.sql(QUERY).fetchall())
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "rows": rows, "groups": groups, "peak_rss_mb": _peak_mb()}))
+    return {"seconds": seconds, "rows": rows, "groups": groups, "peak_rss_mb": _peak_mb()}
 
 
-def _child(args: list[str]) -> dict:
+def _child(args: list[str], here: bool = False) -> dict:
+    """Run a step in a fresh process (its peak RSS is its own), or in this one (``here``: smoke mode)."""
+    if here:
+        engine, step, table, folder = (
+            args[args.index(k) + 1] for k in ("--engine", "--step", "--table", "--folder")
+        )
+        return _append(engine, table, folder) if step == "append" else _read(engine, folder)
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -87,9 +93,9 @@ def main() -> None:
     p.add_argument("--appends", type=int, default=3)
     args = p.parse_args()
     if args.step == "append":
-        return _append(args.engine, args.table, args.folder)
+        return print(json.dumps(_append(args.engine, args.table, args.folder)))
     if args.step == "read":
-        return _read(args.engine, args.folder)
+        return print(json.dumps(_read(args.engine, args.folder)))
     if args.smoke:
         args.table, args.appends = str(smoke_events()[1]), 2
     elif args.table is None:
@@ -103,7 +109,8 @@ def main() -> None:
     try:
         for i in range(args.appends):
             r = _child(
-                ["--table", args.table, "--engine", args.engine, "--step", "append", "--folder", folder]
+                ["--table", args.table, "--engine", args.engine, "--step", "append", "--folder", folder],
+                here=args.smoke,
             )
             appends.append(r["seconds"])
             print(f"{args.engine} append {i + 1}: {r['seconds']:.2f} s, peak RSS {r['peak_rss_mb']:.0f} MB")
@@ -111,7 +118,10 @@ def main() -> None:
         files = sum(1 for _ in Path(folder).rglob("*.parquet"))
         print(f"{args.engine} folder: {size / 1e6:.1f} MB in {files} Parquet files")
         for i in range(1 if args.smoke else 2):
-            r = _child(["--table", args.table, "--engine", args.engine, "--step", "read", "--folder", folder])
+            r = _child(
+                ["--table", args.table, "--engine", args.engine, "--step", "read", "--folder", folder],
+                here=args.smoke,
+            )
             reads.append(r["seconds"])
             print(
                 f"{args.engine} DuckDB read {i + 1}: {r['seconds']:.2f} s ({r['rows']:,} rows, "

@@ -5,7 +5,8 @@ different seeds over the same 28 days) with ``chatanalytics.io.write_dataset`` i
 ``benchmarks/.cache/dataset-50M/`` (one folder per UTC day). Each measurement then runs in a fresh process:
 ``ca.funnel(ca.open_events(folder), ...)`` (three ordered steps, 30-minute window), against the same
 funnel as hand-written DuckDB SQL over ``read_parquet`` of the same files, and records the wall time and the
-process's peak resident memory (``VmHWM``), to show that the events never have to fit in memory.
+process's peak resident memory (``VmHWM``), to show that the events never have to fit in memory. Each side
+runs 3 times, each in a fresh process after memory is warmed; the best time counts, and the highest peak.
 
 Target: the funnel completes on this 24 GB machine with a peak far below the size of the events in pandas,
 within 1.5x of the hand-written query.
@@ -19,7 +20,20 @@ import shutil
 import time
 from pathlib import Path
 
-from _harness import CACHE, FUNNEL_SQL, SMOKE_SESSIONS, disagree, parser, record, row, run_child, temp_dir
+from _harness import (
+    CACHE,
+    FUNNEL_SQL,
+    SMOKE_SESSIONS,
+    best_of,
+    disagree,
+    parser,
+    record,
+    repeats,
+    row,
+    run_child,
+    temp_dir,
+    warm_memory,
+)
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -103,8 +117,13 @@ def main() -> None:
         build(folder, _millions(size))
     info = run_child(COUNT, str(folder), here=smoke)
     disk = sum(p.stat().st_size for p in folder.rglob("*.parquet")) / 2**30
-    ours = run_child(CHILD, "funnel", str(folder), FUNNEL_SQL, here=smoke)
-    sql = run_child(CHILD, "duckdb_sql", str(folder), FUNNEL_SQL, here=smoke)
+    if not smoke:
+        warm_memory()
+    runs = range(repeats(smoke))
+    ours = best_of([run_child(CHILD, "funnel", str(folder), FUNNEL_SQL, here=smoke) for _ in runs], "counts")
+    sql = best_of(
+        [run_child(CHILD, "duckdb_sql", str(folder), FUNNEL_SQL, here=smoke) for _ in runs], "counts"
+    )
     if ours["counts"] != sql["counts"]:
         disagree("funnel over the dataset against hand-written DuckDB SQL", ours["counts"], sql["counts"])
     anchor = "hand-written DuckDB SQL on read_parquet"

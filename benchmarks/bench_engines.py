@@ -12,7 +12,7 @@ Usage: ``python benchmarks/bench_engines.py [--events 5M] [--smoke]`` (needs the
 
 from __future__ import annotations
 
-from _harness import CACHE, disagree, parser, record, row, run_child
+from _harness import CACHE, disagree, parser, record, row, run_child, warm_memory
 from bench_dataset import smoke_dataset
 
 CHILD = r"""
@@ -53,6 +53,8 @@ def main() -> None:
     if not folder.exists():
         make = f"python benchmarks/bench_dataset.py --events {size}"
         raise SystemExit(f"{folder} is missing: run `{make}` first")
+    if not args.smoke:
+        warm_memory()
     # a fresh process per engine even in smoke mode: Spark's JVM and session must not outlive the run
     n = "1" if args.smoke else "2"
     results = {engine: run_child(CHILD, engine, str(folder), n) for engine in ("duckdb", "spark")}

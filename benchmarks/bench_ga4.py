@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 
-from _harness import CACHE, SMOKE_SESSIONS, disagree, parser, record, row, run_child, temp_dir
+from _harness import CACHE, SMOKE_SESSIONS, disagree, parser, record, row, run_child, temp_dir, warm_memory
 
 WRITE = r"""
 import json, sys, duckdb, pandas as pd, chatanalytics as ca
@@ -111,6 +111,8 @@ def main() -> None:
         t = time.perf_counter()
         written = run_child(WRITE, str(n), str(path), here=smoke)
         print(f"wrote {path} ({written['events']} events) in {time.perf_counter() - t:.1f} s")
+    if not smoke:
+        warm_memory()
     size = path.stat().st_size / 2**20
     ours = run_child(CHILD, "read_events", str(path), repeats, here=smoke)
     raw = run_child(CHILD, "duckdb", str(path), repeats, here=smoke)
