@@ -61,9 +61,14 @@ print(json.dumps({"seconds": seconds, "rows": rows, "records": records, "bytes":
 """
 
 
+def _tag(n_events: int) -> str:
+    """``1M``, ``10M``, or the number itself below a million: the name of a size in files and results."""
+    return f"{n_events // 1_000_000}M" if n_events >= 1_000_000 else str(n_events)
+
+
 def ensure_data(n_events: int) -> tuple[Path, Path]:
     """The cached JSONL and Parquet files of about ``n_events`` synthetic events."""
-    tag = f"{n_events // 1_000_000}M" if n_events >= 1_000_000 else str(n_events)
+    tag = _tag(n_events)
     jsonl, parquet = CACHE / f"synthetic-{tag}.jsonl", CACHE / f"synthetic-{tag}.parquet"
     if not jsonl.exists() or not parquet.exists():
         t = time.perf_counter()
@@ -109,7 +114,7 @@ def main() -> None:
                     f"{path.name}: the two disagree: read_events accounts for {ours['records']:,} records "
                     f"({ours['rows']:,} events), {raw} returned {base['rows']:,} rows"
                 )
-            size = "smoke" if args.smoke else f"{n // 1_000_000}M"
+            size = "smoke" if args.smoke else _tag(n)
             measured.append(row(f"read_events_{fmt}", size, ours["seconds"], raw, base["seconds"], 1.3, True))
             frame_mb = ours["bytes"] / 2**20
             peak_mb = ours["peak_kb"] / 1024
