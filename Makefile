@@ -49,15 +49,18 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
+# each benchmark merges its measured rows into benchmarks/results.json; the last step prints them as one table
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py
-	$(BIN)/python benchmarks/bench_funnel.py
+	$(BIN)/python benchmarks/bench_funnel.py --size 1M
+	$(BIN)/python benchmarks/bench_funnel.py --size 10M
 	$(BIN)/python benchmarks/bench_agents.py
 	$(BIN)/python benchmarks/bench_timeouts.py
 	$(BIN)/python benchmarks/bench_ga4.py --sessions 4200000 --repeats 2
 	$(BIN)/python benchmarks/bench_dataset.py --events 50M
 	$(BIN)/python benchmarks/bench_dataset.py --events 5M
 	$(BIN)/python benchmarks/bench_engines.py --events 5M
+	$(BIN)/python benchmarks/report.py
 
 # JupyterLab on the notebooks, with only what they need (the lab extra; no Spark, no test tools)
 $(VENV)/.installed-lab: pyproject.toml | $(BIN)/python

@@ -8,20 +8,22 @@ file, best of ``--repeats`` (3): either ``ca.read_events`` (canonical frame, loa
 privacy scrub), or a hand-written DuckDB query that reads the file with ``read_json``, unnests
 ``event_params`` and coalesces the typed values to text (the two the file holds), into Arrow.
 
+Both sides must agree: the rows of the canonical frame are the chat events of the file (the rows that are
+not ``page_view``), counted by DuckDB after its timed query.
+
 Target: at most 1.5x the hand-written query.
-Usage: ``python benchmarks/bench_ga4.py [--sessions 200000] [--repeats 3]``.
+Usage: ``python benchmarks/bench_ga4.py [--sessions 200000] [--repeats 3] [--smoke]``.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
-from _harness import CACHE, run_child
+from _harness import CACHE, SMOKE_SESSIONS, disagree, parser, record, row, run_child, temp_dir, warm_memory
 
 WRITE = r"""
-import sys, duckdb, pandas as pd, chatanalytics as ca
+import json, sys, duckdb, pandas as pd, chatanalytics as ca
 n, out = int(sys.argv[1]), sys.argv[2]
 sim = ca.simulate(n, seed=11)
 plan = ca.TrackingPlan.default()
@@ -62,7 +64,7 @@ COPY (SELECT strftime(make_timestamp(us), '%Y%m%d') AS event_date, CAST(us AS VA
   CAST(row % 7 AS VARCHAR) AS batch_event_index, CAST(1793681849512 + row // 7 AS VARCHAR) AS batch_page_id,
   '1' AS batch_ordering_id
   FROM frame) TO '{out}' (FORMAT json)''')
-print(len(sim))
+print(json.dumps({"events": len(sim)}))
 """
 
 CHILD = r"""
@@ -86,30 +88,43 @@ for _ in range(int(sys.argv[3])):
         con.close()
     s = time.perf_counter() - t
     best = s if best is None else min(best, s)
-print(json.dumps({"seconds": best, "rows": rows}))
+chat = None
+if sys.argv[1] != "read_events":
+    sql = f"SELECT count(*) FROM read_json('{path}', format = 'newline_delimited') " \
+          "WHERE event_name <> 'page_view'"
+    chat = duckdb.sql(sql).fetchall()[0][0]
+print(json.dumps({"seconds": best, "rows": rows, "chat_events": chat}))
 """
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=200_000, help="simulated sessions (~2.4 events each)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per reader in its process (best counts)")
-    args = parser.parse_args()
-    n, repeats = args.sessions, str(args.repeats)
-    CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"ga4-{n}-with-page-views.json"
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=200_000, help="simulated sessions (~2.4 events each)")
+    p.add_argument("--repeats", type=int, default=3, help="runs per reader in its process (best counts)")
+    args = p.parse_args()
+    smoke = args.smoke
+    n, repeats = (SMOKE_SESSIONS, "1") if smoke else (args.sessions, str(args.repeats))
+    folder = temp_dir("bench-ga4-") if smoke else CACHE
+    folder.mkdir(exist_ok=True)
+    path = folder / f"ga4-{n}-with-page-views.json"
     if not path.exists():
         t = time.perf_counter()
-        import subprocess
-        import sys
-
-        out = subprocess.run([sys.executable, "-c", WRITE, str(n), str(path)], capture_output=True, text=True)
-        if out.returncode:
-            raise SystemExit(out.stderr)
-        print(f"wrote {path} ({out.stdout.strip()} events) in {time.perf_counter() - t:.1f} s")
+        written = run_child(WRITE, str(n), str(path), here=smoke)
+        print(f"wrote {path} ({written['events']} events) in {time.perf_counter() - t:.1f} s")
+    if not smoke:
+        warm_memory()
     size = path.stat().st_size / 2**20
-    ours = run_child(CHILD, "read_events", str(path), repeats)
-    raw = run_child(CHILD, "duckdb", str(path), repeats)
+    ours = run_child(CHILD, "read_events", str(path), repeats, here=smoke)
+    raw = run_child(CHILD, "duckdb", str(path), repeats, here=smoke)
+    if ours["rows"] != raw["chat_events"]:
+        disagree("read_events against the file's chat events", ours["rows"], raw["chat_events"])
+    events = "smoke" if smoke else f"{ours['rows'] / 1e6:.2f}M"
+    anchor = "hand-written DuckDB read_json + unnest"
+    record(
+        "bench_ga4",
+        [row("read_events_ga4", events, ours["seconds"], anchor, raw["seconds"], 1.5, True)],
+        smoke,
+    )
     result = {
         "file": path.name,
         "MiB": round(size),

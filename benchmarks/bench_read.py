@@ -10,20 +10,27 @@ each in a fresh process after warming up the machine's memory, best of a few run
 events/s, the ratio to the raw reader and the peak memory (resident set size above the process's size
 after imports) against the size of the resulting frame. Targets: ratio <= 1.3, peak memory < 2x the frame.
 
-Usage: ``python benchmarks/bench_read.py [--sizes 1000000 10000000] [--repeat 3]``.
+Both sides must agree: the raw reader's rows are the records read_events accounts for (events,
+rejected, duplicates, ignored), and its events are the rows of its frame.
+Usage: ``python benchmarks/bench_read.py [--sizes 1000000 10000000] [--repeat 3] [--smoke]``.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-CACHE = Path(__file__).resolve().parent / ".cache"
-EVENTS_PER_SESSION = 2.4  # events per simulated session at the simulator's default rates (measured)
+from _harness import (
+    CACHE,
+    EVENTS_PER_SESSION,
+    parser,
+    record,
+    row,
+    run_child,
+    smoke_events,
+    warm_memory,
+    write_events,
+)
 
 CHILD = r"""
 import json, resource, sys, time, warnings
@@ -48,49 +55,33 @@ elif kind == "pyarrow_read_table":
     out = pq.read_table(path)
     rows, nbytes = out.num_rows, out.nbytes
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rows": rows, "bytes": nbytes, "peak_kb": rss_kb() - base}))
+records = ca.load_report(out).counts()["records"] if kind == "read_events" else None
+print(json.dumps({"seconds": seconds, "rows": rows, "records": records, "bytes": nbytes,
+                  "peak_kb": rss_kb() - base}))
 """
+
+
+def _tag(n_events: int) -> str:
+    """``1M``, ``10M``, or the number itself below a million: the name of a size in files and results."""
+    return f"{n_events // 1_000_000}M" if n_events >= 1_000_000 else str(n_events)
 
 
 def ensure_data(n_events: int) -> tuple[Path, Path]:
     """The cached JSONL and Parquet files of about ``n_events`` synthetic events."""
-    CACHE.mkdir(exist_ok=True)
-    tag = f"{n_events // 1_000_000}M" if n_events >= 1_000_000 else str(n_events)
+    tag = _tag(n_events)
     jsonl, parquet = CACHE / f"synthetic-{tag}.jsonl", CACHE / f"synthetic-{tag}.parquet"
     if not jsonl.exists() or not parquet.exists():
-        import warnings
-
-        import chatanalytics as ca
-
         t = time.perf_counter()
-        sessions = int(n_events / EVENTS_PER_SESSION)
-        ca.simulate(sessions, seed=7, days=28, path=jsonl)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ca.read_events(jsonl).to_parquet(parquet, index=False)
+        write_events(CACHE, tag, int(n_events / EVENTS_PER_SESSION))
         print(f"generated {jsonl.name} and {parquet.name} in {time.perf_counter() - t:.1f} s", flush=True)
     return jsonl, parquet
 
 
-def warm_memory(gib: float) -> None:
-    """Touch ``gib`` GiB once in a throw-away process.
-
-    On a virtual machine whose memory is backed lazily, the first touch of each page costs far more
-    than later ones (3 GiB: 4.8 s the first time, 0.3 s after, measured here), which would charge
-    whichever reader happens to run first. Warming up first makes the comparison fair.
-    """
-    code = f"import numpy as np; a = np.ones(int({gib} * 2**30) // 8); print(a[::4096].sum() > 0)"
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
-
-
-def run(kind: str, path: Path, repeat: int) -> dict[str, float]:
+def run(kind: str, path: Path, repeat: int, smoke: bool) -> dict[str, float]:
     best: dict[str, float] | None = None
     peak = 0
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True)
-        if out.returncode:
-            raise SystemExit(out.stderr)
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = run_child(CHILD, kind, str(path), here=smoke)
         peak = max(peak, got["peak_kb"])
         if best is None or got["seconds"] < best["seconds"]:
             best = got
@@ -100,21 +91,31 @@ def run(kind: str, path: Path, repeat: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--warm-gib", type=float, default=12.0, help="memory to touch once before timing")
-    args = parser.parse_args()
-    rows = []
-    for n in args.sizes:
-        jsonl, parquet = ensure_data(n)
-        warm_memory(args.warm_gib)
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--warm-gib", type=float, default=12.0, help="memory to touch once before timing")
+    args = p.parse_args()
+    rows, measured = [], []
+    for n in [0] if args.smoke else args.sizes:
+        jsonl, parquet = smoke_events() if args.smoke else ensure_data(n)
+        if not args.smoke:
+            warm_memory(args.warm_gib)
         for fmt, path, raw in (
             ("jsonl", jsonl, "duckdb_read_json"),
             ("parquet", parquet, "pyarrow_read_table"),
         ):
-            ours = run("read_events", path, args.repeat)
-            base = run(raw, path, args.repeat)
+            repeat = 1 if args.smoke else args.repeat
+            ours = run("read_events", path, repeat, args.smoke)
+            base = run(raw, path, repeat, args.smoke)
+            # every record the raw reader returns is accounted for; the canonical Parquet holds events only
+            if base["rows"] != ours["records"] or (fmt == "parquet" and base["rows"] != ours["rows"]):
+                raise SystemExit(
+                    f"{path.name}: the two disagree: read_events accounts for {ours['records']:,} records "
+                    f"({ours['rows']:,} events), {raw} returned {base['rows']:,} rows"
+                )
+            size = "smoke" if args.smoke else _tag(n)
+            measured.append(row(f"read_events_{fmt}", size, ours["seconds"], raw, base["seconds"], 1.3, True))
             frame_mb = ours["bytes"] / 2**20
             peak_mb = ours["peak_kb"] / 1024
             rows.append(
@@ -133,6 +134,7 @@ def main() -> None:
                 )
             )
             print(" | ".join(rows[-1]), flush=True)
+    record("bench_read", measured, args.smoke)
     header = (
         "events",
         "file",

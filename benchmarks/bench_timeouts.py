@@ -8,12 +8,12 @@ lifecycle events, takes each request's last offer and the event after it, and co
 the median wait of the accepted requests. Best of 3 in the process; both must give the same counts.
 
 Target: at most 2x the hand-written query at 10M events.
-Usage: ``python benchmarks/bench_timeouts.py [--size 10M]``.
+Usage: ``python benchmarks/bench_timeouts.py [--size 10M] [--smoke]``.
 """
 
 from __future__ import annotations
 
-from _harness import cached_input, run_child
+from _harness import cached_input, disagree, parser, record, repeats, row, run_child
 
 CHILD = r"""
 import json, sys, time, warnings
@@ -50,7 +50,7 @@ SELECT outcome, count(*) AS requests,
 FROM last_offers GROUP BY outcome ORDER BY outcome
 '''
 best = None
-for _ in range(3):
+for _ in range(int(sys.argv[3])):
     t = time.perf_counter()
     if sys.argv[1] == "timeouts":
         res = ca.timeouts(events, tz="America/New_York")
@@ -72,10 +72,19 @@ print(json.dumps({"seconds": best, "counts": counts}))
 
 
 def main() -> None:
-    size, path = cached_input(__doc__.splitlines()[0])
-    ours, sql = run_child(CHILD, "timeouts", str(path)), run_child(CHILD, "duckdb_sql", str(path))
+    size, path, args = cached_input(parser(__doc__.splitlines()[0]))
+    n, smoke = str(repeats(args.smoke)), args.smoke
+    ours = run_child(CHILD, "timeouts", str(path), n, here=smoke)
+    sql = run_child(CHILD, "duckdb_sql", str(path), n, here=smoke)
     if ours["counts"] != sql["counts"]:
-        raise SystemExit(f"the two disagree: {ours['counts']} vs {sql['counts']}")
+        disagree("timeouts against hand-written DuckDB SQL", ours["counts"], sql["counts"])
+    target = 2.0 if size == "10M" else None
+    anchor = "hand-written DuckDB SQL"
+    record(
+        "bench_timeouts",
+        [row("timeouts", size, ours["seconds"], anchor, sql["seconds"], target, True)],
+        smoke,
+    )
     print("| events | timeouts | hand-written DuckDB SQL | ratio |")
     print("|---|---|---|---|")
     ratio = ours["seconds"] / sql["seconds"]

@@ -20,6 +20,7 @@ _LONG_FILES = (
     "test_write_faults.py",
     "test_every_control.py",
     "test_changes_calibration.py",
+    "test_benchmarks.py",
 )
 
 
