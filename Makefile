@@ -54,10 +54,14 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_read.py
 	$(BIN)/python benchmarks/bench_funnel.py --size 1M
 	$(BIN)/python benchmarks/bench_funnel.py --size 10M
-	$(BIN)/python benchmarks/bench_agents.py
-	$(BIN)/python benchmarks/bench_timeouts.py
+	$(BIN)/python benchmarks/bench_agents.py --size 1M
+	$(BIN)/python benchmarks/bench_agents.py --size 10M
+	$(BIN)/python benchmarks/bench_timeouts.py --size 1M
+	$(BIN)/python benchmarks/bench_timeouts.py --size 10M
+	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_ga4.py --sessions 4200000 --repeats 2
 	$(BIN)/python benchmarks/bench_dataset.py --events 50M
+	$(BIN)/python benchmarks/bench_dataset.py --events 20M
 	$(BIN)/python benchmarks/bench_dataset.py --events 5M
 	$(BIN)/python benchmarks/bench_engines.py --events 5M
 	$(BIN)/python benchmarks/report.py

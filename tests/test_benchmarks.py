@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 #: the longest first, so that the two workers finish together
-NAMES = ("engines", "ga4", "dataset", "funnel", "commit", "agents", "timeouts", "read", "phones")
+NAMES = ("engines", "ga4", "dataset", "funnel", "widgets", "commit", "agents", "timeouts", "read", "phones")
 
 
 def _spark_missing() -> str | None:
