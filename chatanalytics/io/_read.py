@@ -480,17 +480,19 @@ def _dedupe(parts: Sequence[Part]) -> list[_Dropped]:
     return result
 
 
-_REPEATED_SQL = "SELECT rid FROM hk WHERE h IN (SELECT h FROM hk GROUP BY h HAVING count(*) > 1) ORDER BY rid"
-
-
 def _repeated(hashes: np.ndarray) -> np.ndarray:
-    """Positions of the hashes that occur more than once (a parallel DuckDB aggregate and semi-join)."""
-    con = duckdb.connect()
-    try:
-        con.register("hk", pa.table({"rid": np.arange(len(hashes), dtype=np.int64), "h": hashes}))
-        return con.sql(_REPEATED_SQL).to_arrow_table().column("rid").to_numpy()
-    finally:
-        con.close()
+    """Positions, ascending, of the hashes that occur more than once.
+
+    A sort finds the repeated values and a hash lookup their positions: at 10M events this took a
+    sixth of the time of the DuckDB aggregate and semi-join it replaced, whose result had to be sorted.
+    """
+    ordered = np.sort(hashes)
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.empty(0, dtype=np.int64)
+    repeated = pa.array(np.unique(ordered[1:][same]))
+    hit = pc.is_in(pa.array(hashes), value_set=repeated)
+    return np.flatnonzero(hit.to_numpy(zero_copy_only=False)).astype(np.int64)
 
 
 def _rows(table: pa.Table, rows: np.ndarray) -> pa.Table:
@@ -584,9 +586,6 @@ def _provenance(
     """``source_format``, ``source_file``, ``source_record``: as stored in canonical Parquet, else where
     the record was read.
     """
-    file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
-    files: Any = pa.chunked_array([_repeat(names[p.file_index], p.table.num_rows) for p in parts])
-    records: Any = pa.array(np.concatenate([p.lines for p in parts]))
     if all(_complete_provenance(p) for p in parts):  # canonical Parquet written with full provenance
         fmt = pa.chunked_array([c for p in parts for c in p.table.column("source_format").chunks])
         if not pa.types.is_dictionary(fmt.type):
@@ -607,6 +606,9 @@ def _provenance(
         stored = pa.chunked_array([c for p in parts for c in p.table.column("source_record").chunks])
         frame["source_record"] = pd.array(stored.to_numpy(), dtype="Int64")
         return
+    file_idx = np.concatenate([np.full(p.table.num_rows, p.file_index, dtype=np.int32) for p in parts])
+    files: Any = pa.chunked_array([_repeat(names[p.file_index], p.table.num_rows) for p in parts])
+    records: Any = pa.array(np.concatenate([p.lines for p in parts]))
     if any("source_file" in p.table.column_names for p in parts):
         formats: Any = pa.array([t.format for t in tallies], pa.large_string()).take(pa.array(file_idx))
         stored = [_stored(p) for p in parts]

@@ -253,3 +253,33 @@ def test_rejected_text_and_ignored_names_are_redacted_but_write_rejected_keeps_t
     assert rep.ignored_names()["event_name"].tolist() == ["WhatsApp [redacted]"]
     assert "555" not in repr(rep) and "555" not in rep._repr_html_()
     assert rep.write_rejected(tmp_path / "r.jsonl").read_bytes() == broken.encode("utf-8") + b"\n"
+
+
+def test_mostly_distinct_ids_are_scrubbed_as_when_looked_at_once_per_distinct_value():
+    """Session and visitor ids are mostly distinct, so the pattern runs on every row instead of on the
+    distinct ids: the same ids must change. 100,000 distinct hex ids (some starting ``00`` and seven
+    digits, which the prefilter flags and the rules keep), with contact details after the sampled rows.
+    """
+    import pyarrow as pa
+
+    from chatanalytics.io._arrow import map_distinct
+    from chatanalytics.io._privacy import ID_PREFILTER, scrub_table
+
+    ids = [f"{i:016x}" for i in range(100_000)]
+    ids[70_000] = "0012345678abcdef"
+    ids[80_000] = "jane@x.com"
+    ids[90_000] = "whatsapp:+14155238886"
+    ids[95_000] = None
+    ids[99_999] = "jane@x.com"
+    col = pa.chunked_array(
+        [pa.array(ids[:60_000], pa.large_string()), pa.array(ids[60_000:], pa.large_string())]
+    )
+    table, changed = scrub_table(pa.table({"session_id": col}), key=b"key")
+    expected, n = map_distinct(col, lambda v: pseudonymise_id(v, b"key"), prefilter=ID_PREFILTER)
+    assert changed == {"session_id": n} == {"session_id": 3}
+    assert table.column("session_id").to_pylist() == expected.to_pylist()
+    got = table.column("session_id").to_pylist()
+    assert got[80_000] == got[99_999] == pseudonymise_id("jane@x.com", b"key")
+    assert got[90_000].startswith("redacted-")
+    assert got[70_000] == "0012345678abcdef"
+    assert got[95_000] is None
