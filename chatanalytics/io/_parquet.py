@@ -30,6 +30,19 @@ FORMATS = {FORMAT: "canonical events written by chatanalytics (chatanalytics con
 _REQUIRED = ("event_time_utc", "event_type")
 _NOT_STRINGS = ("event_time_utc", "event_type", "event_count", "time_granularity", "source_record")
 _STRINGS = [c for c, d in COLUMNS.items() if c not in _NOT_STRINGS]
+#: String columns with few distinct values (or few values), read as the dictionaries Parquet stores
+#: them in: the distinct values then come with the column, where the contact-detail scrub would hash
+#: every row to find them. Ids of sessions, visitors and events are mostly distinct, so read as text.
+_FEW_VALUES = (
+    "conversation_id",
+    "conversation_name",
+    "conversation_type",
+    "ui_type",
+    "agent_id",
+    "agent_name",
+    "meeting_info",
+    "page_url",
+)
 
 
 def _fill_missing(table: pa.Table) -> pa.Table:
@@ -86,7 +99,12 @@ def _is_null(col: pa.ChunkedArray) -> np.ndarray:
 
 
 def _as_string(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A string column as is (dictionary-encoded text too: ``read_events`` decodes it and keeps its
+    dictionary as the column's distinct values); any other type as text.
+    """
     if pa.types.is_dictionary(col.type):
+        if col.type.value_type in (pa.string(), pa.large_string()):
+            return col
         col = col.cast(col.type.value_type)
     if col.type in (pa.string(), pa.large_string()):
         return col
@@ -125,7 +143,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
     names = pf.schema_arrow.names
     require_columns(path, names, _REQUIRED, "a file of canonical events")
-    table = pq.read_table(path, columns=[c for c in COLUMNS if c in names])
+    columns = [c for c in COLUMNS if c in names]
+    table = pq.read_table(path, columns=columns, read_dictionary=[c for c in _FEW_VALUES if c in names])
     result = ReadResult(records=table.num_rows)
     if table.num_rows == 0:
         return result

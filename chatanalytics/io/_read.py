@@ -6,7 +6,7 @@ import json
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,9 @@ class Part:
 
     ``table`` holds ``event_time_utc``, ``code`` (index into EVENT_TYPES), the canonical string columns
     and, for canonical Parquet, ``gran`` and the stored provenance columns. ``derived`` names the field
-    the events of a part of derived events were read from (:attr:`ReadResult.derived`).
+    the events of a part of derived events were read from (:attr:`ReadResult.derived`). ``distinct``
+    holds, by column, the dictionary a string column was decoded from: every value of that column
+    (and perhaps more), known without hashing its rows.
     """
 
     table: pa.Table
@@ -76,6 +78,7 @@ class Part:
     granularity: int = 0  # index into TIME_GRANULARITIES; -1: per row, in column "gran"
     hashes: np.ndarray | None = None
     derived: str | None = None
+    distinct: dict[str, pa.Array] = field(default_factory=dict)
 
 
 @dataclass
@@ -241,7 +244,23 @@ def _part(table: pa.Table, lines: np.ndarray, file_index: int, *, derived: str |
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.large_string()))
     gran = -1 if "gran" in table.column_names else 0
-    return Part(table, lines, file_index, granularity=gran, derived=derived)
+    table, distinct = _decode_dictionaries(table)
+    return Part(table, lines, file_index, granularity=gran, derived=derived, distinct=distinct)
+
+
+def _decode_dictionaries(table: pa.Table) -> tuple[pa.Table, dict[str, pa.Array]]:
+    """The table with its dictionary-encoded canonical string columns as large strings, and the
+    distinct values of each (its dictionaries' entries).
+    """
+    distinct: dict[str, pa.Array] = {}
+    for name in DATA_STRINGS:
+        if name not in table.column_names or not pa.types.is_dictionary(table.column(name).type):
+            continue
+        col = table.column(name)
+        entries = [chunk.dictionary.cast(pa.large_string()) for chunk in col.chunks]
+        distinct[name] = pc.unique(pa.chunked_array(entries, pa.large_string()))
+        table = table.set_column(table.column_names.index(name), name, col.cast(pa.large_string()))
+    return table, distinct
 
 
 #: :data:`~chatanalytics.schema.TIME_RANGE` in microseconds since the epoch.
@@ -523,7 +542,8 @@ def _drop(part: Part, dropped: _Dropped) -> Part:
     with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow releases the GIL while it copies
         list(pool.map(one, range(len(columns))))
     table = pa.table(dict(zip(names, columns, strict=True)))
-    return Part(table, part.lines[keep], part.file_index, part.granularity, derived=part.derived)
+    lines = part.lines[keep]
+    return Part(table, lines, part.file_index, part.granularity, derived=part.derived, distinct=part.distinct)
 
 
 def _to_pandas(
@@ -536,11 +556,16 @@ def _to_pandas(
     strings = DATA_STRINGS
     table = pa.concat_tables([_strings_table(p.table, strings) for p in parts])
     changed: dict[str, int] = {}
+    distinct = {
+        c: pa.chunked_array([p.distinct[c] for p in parts], pa.large_string())
+        for c in strings
+        if all(c in p.distinct for p in parts)
+    }
     for col, func in (("conversation_type", conversation_type_token), ("ui_type", ui_type_token)):
-        new, _ = map_distinct(table.column(col), func)
+        new, _ = map_distinct(table.column(col), func, values=distinct.pop(col, None))
         table = table.set_column(table.column_names.index(col), col, new)
     if scrub:
-        table, changed = scrub_table(table)
+        table, changed = scrub_table(table, distinct=distinct)
     mapper = {pa.large_string(): STRING, pa.string(): STRING}.get
     frame = table.to_pandas(types_mapper=mapper)
     codes = np.concatenate([p.table.column("code").to_numpy(zero_copy_only=False) for p in parts])
@@ -681,7 +706,10 @@ def finalize_frame(events: pd.DataFrame, *, source_name: str, warn: bool = True)
         raise EmptyDataError("no events to finalize")
     part_table, _ = _parquet.part_from_arrow(pa.Table.from_pandas(events, preserve_index=False))
     lines = np.arange(1, len(events) + 1, dtype=np.int64)
-    part = Part(part_table.drop_columns(["source_format", "source_file", "source_record"]), lines, 0, -1)
+    part_table, distinct = _decode_dictionaries(
+        part_table.drop_columns(["source_format", "source_file", "source_record"])
+    )
+    part = Part(part_table, lines, 0, -1, distinct=distinct)
     return _finalize([part], [tally], [], [], [], warn=warn)
 
 
