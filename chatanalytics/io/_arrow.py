@@ -14,19 +14,25 @@ def map_distinct(
     *,
     candidates: pa.ChunkedArray | pa.Array | None = None,
     prefilter: str | None = None,
+    values: pa.Array | pa.ChunkedArray | None = None,
 ) -> tuple[pa.ChunkedArray, int]:
     """Apply ``func`` to each distinct non-null value of ``arr``.
 
     Only values in ``candidates`` rows (when given) and matching the RE2 pattern ``prefilter`` (when
-    given) are passed to ``func``; the others are left as they are.
+    given) are passed to ``func``; the others are left as they are. ``values``, when given, stands for
+    the distinct values of ``arr`` (without ``candidates``): any superset of them, such as the
+    dictionary a column was decoded from, saves hashing every row to find them.
 
     Returns the new array and the number of rows whose value changed. Values ``func`` leaves unchanged
     keep their row untouched, and when nothing changes the input array itself is returned.
     """
-    pool = arr if candidates is None else arr.filter(candidates)
-    if len(pool) == 0:
-        return arr, 0
-    uniques = pc.unique(pool.drop_null())
+    if values is not None and candidates is None:
+        uniques = pc.unique(values.drop_null())
+    else:
+        pool = arr if candidates is None else arr.filter(candidates)
+        if len(pool) == 0:
+            return arr, 0
+        uniques = pc.unique(pool.drop_null())
     if prefilter is not None:
         uniques = uniques.filter(pc.match_substring_regex(uniques, prefilter))
     before = uniques.to_pylist()

@@ -1,10 +1,10 @@
 """Canonical events stored as Parquet (``chatanalytics convert``, ``DataFrame.to_parquet``).
 
-The file is read with pyarrow; string columns go to pandas without a copy. Only the event-type code, the
-de-duplication key and the checks are computed by DuckDB. A row without a time or an event type is
-rejected; a row whose event type is not one of the 11 is ignored. The provenance columns
-(``source_format``, ``source_file``, ``source_record``) are kept as written, so a converted file still
-points at the original export.
+The file is read with pyarrow; string columns go to pandas without a copy. The event-type code and the
+checks are looked up with Arrow, once per dictionary entry when the column is dictionary-encoded. A row
+without a time or an event type is rejected; a row whose event type is not one of the 11 is ignored. The
+provenance columns (``source_format``, ``source_file``, ``source_record``) are kept as written, so a
+converted file still points at the original export.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,20 +29,20 @@ FORMAT = "parquet"
 FORMATS = {FORMAT: "canonical events written by chatanalytics (chatanalytics convert, DataFrame.to_parquet)"}
 _REQUIRED = ("event_time_utc", "event_type")
 _NOT_STRINGS = ("event_time_utc", "event_type", "event_count", "time_granularity", "source_record")
-_EVENT_LIST = "[" + ", ".join(f"'{e}'" for e in EVENT_TYPES) + "]"
-_GRAN_LIST = "[" + ", ".join(f"'{g}'" for g in TIME_GRANULARITIES) + "]"
-
-_CHECK = f"""
-SELECT
-  CAST(list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) - 1 AS TINYINT) AS code,
-  CAST(coalesce(list_position({_GRAN_LIST}, CAST(time_granularity AS VARCHAR)) - 1, 0) AS TINYINT) AS gran,
-  CAST(CASE WHEN event_time_utc IS NULL THEN {Status.MISSING_TIME}
-       WHEN event_type IS NULL THEN {Status.MISSING_EVENT_TYPE}
-       WHEN list_position({_EVENT_LIST}, CAST(event_type AS VARCHAR)) IS NULL THEN {Status.IGNORED}
-       ELSE {Status.OK} END AS TINYINT) AS status
-FROM tbl
-"""
 _STRINGS = [c for c, d in COLUMNS.items() if c not in _NOT_STRINGS]
+#: String columns with few distinct values (or few values), read as the dictionaries Parquet stores
+#: them in: the distinct values then come with the column, where the contact-detail scrub would hash
+#: every row to find them. Ids of sessions, visitors and events are mostly distinct, so read as text.
+_FEW_VALUES = (
+    "conversation_id",
+    "conversation_name",
+    "conversation_type",
+    "ui_type",
+    "agent_id",
+    "agent_name",
+    "meeting_info",
+    "page_url",
+)
 
 
 def _fill_missing(table: pa.Table) -> pa.Table:
@@ -60,19 +59,17 @@ def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     times = table.column("event_time_utc")
     if times.type != pa.timestamp("us", tz="UTC"):
         times = times.cast(pa.timestamp("us", tz="UTC"))
-    con = duckdb.connect()
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.register("tbl", table)
-        checks = con.sql(_CHECK).to_arrow_table()
-    finally:
-        con.close()
-    status = checks.column("status").to_numpy()
+    code = _positions(table.column("event_type"), EVENT_TYPES)
+    gran = pc.fill_null(_positions(table.column("time_granularity"), TIME_GRANULARITIES), 0)
+    status = np.full(table.num_rows, Status.OK, dtype=np.int8)
+    status[_is_null(code)] = Status.IGNORED
+    status[_is_null(table.column("event_type"))] = Status.MISSING_EVENT_TYPE
+    status[_is_null(table.column("event_time_utc"))] = Status.MISSING_TIME
     part = pa.table(
         {
             "event_time_utc": times,
-            "code": checks.column("code"),
-            "gran": checks.column("gran"),
+            "code": code,
+            "gran": gran,
             "event_count": pc.coalesce(table.column("event_count").cast(pa.int64()), pa.scalar(1)),
             "source_record": table.column("source_record").cast(pa.int64()),
             "source_format": table.column("source_format"),
@@ -82,8 +79,32 @@ def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     return part, status
 
 
+def _positions(col: pa.ChunkedArray, values: tuple[str, ...]) -> pa.ChunkedArray:
+    """Each row's position (int8) in ``values``, null where its text is none of them or null. A
+    dictionary-encoded column is looked up once per dictionary entry.
+    """
+    value_set = pa.array(values, pa.large_string())
+    chunks = []
+    for chunk in col.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            found = pc.index_in(chunk.dictionary.cast(pa.large_string()), value_set=value_set)
+            chunks.append(found.cast(pa.int8()).take(chunk.indices))
+        else:
+            chunks.append(pc.index_in(chunk.cast(pa.large_string()), value_set=value_set).cast(pa.int8()))
+    return pa.chunked_array(chunks, pa.int8())
+
+
+def _is_null(col: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _as_string(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A string column as is (dictionary-encoded text too: ``read_events`` decodes it and keeps its
+    dictionary as the column's distinct values); any other type as text.
+    """
     if pa.types.is_dictionary(col.type):
+        if col.type.value_type in (pa.string(), pa.large_string()):
+            return col
         col = col.cast(col.type.value_type)
     if col.type in (pa.string(), pa.large_string()):
         return col
@@ -122,7 +143,8 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
         raise LoaderError(f"cannot read {path} as Parquet: {err}", path=path) from err
     names = pf.schema_arrow.names
     require_columns(path, names, _REQUIRED, "a file of canonical events")
-    table = pq.read_table(path, columns=[c for c in COLUMNS if c in names])
+    columns = [c for c in COLUMNS if c in names]
+    table = pq.read_table(path, columns=columns, read_dictionary=[c for c in _FEW_VALUES if c in names])
     result = ReadResult(records=table.num_rows)
     if table.num_rows == 0:
         return result

@@ -48,7 +48,8 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -453,12 +454,19 @@ _RULES: dict[str, Callable[[str], str]] = {
 }
 
 
-def scrub_table(table: pa.Table, *, key: str | bytes | None = None) -> tuple[pa.Table, dict[str, int]]:
+def scrub_table(
+    table: pa.Table,
+    *,
+    key: str | bytes | None = None,
+    distinct: Mapping[str, pa.Array | pa.ChunkedArray] | None = None,
+) -> tuple[pa.Table, dict[str, int]]:
     """Scrub every text column of a canonical Arrow table; return it and rows changed per column.
 
     ``key`` keys the pseudonyms of ids (see :func:`pseudonym_key`); it is looked up only when an id
-    needs one.
+    needs one. ``distinct`` may give, by column, values that include every value of that column (the
+    dictionaries the columns were decoded from), so that they need not be found by hashing every row.
     """
+    distinct = distinct or {}
     changed: dict[str, int] = {}
     present = [
         c
@@ -484,22 +492,68 @@ def scrub_table(table: pa.Table, *, key: str | bytes | None = None) -> tuple[pa.
             )
             new, n = map_distinct(col, pseudonym, candidates=pc.fill_null(hits, False))
         elif column in ID_COLUMNS:
-            new, n = map_distinct(col, pseudonym, prefilter=ID_PREFILTER)
+            new, n = _map_ids(col, pseudonym, distinct.get(column))
         else:
-            new, n = _map_flagged(col, _RULES[column], PREFILTERS[column])
+            new, n = _map_flagged(col, _RULES[column], PREFILTERS[column], distinct.get(column))
         if n:
             table = table.set_column(table.column_names.index(column), column, new)
             changed[column] = n
     return table, changed
 
 
+#: Rows sampled to tell whether an id column is mostly distinct values.
+_SAMPLE_ROWS = 65_536
+#: Rows per piece of a column that the pattern is run on, two pieces at a time.
+_PIECE_ROWS = 65_536
+
+
+def _map_ids(
+    col: pa.ChunkedArray, pseudonym: Callable[[str], str], values: pa.Array | pa.ChunkedArray | None = None
+) -> tuple[pa.ChunkedArray, int]:
+    """Pseudonymise the ids that match :data:`ID_PREFILTER`.
+
+    The pattern runs once per distinct id (``values``, when the distinct ids are known), unless the ids
+    are mostly distinct (session and visitor ids, judged on a sample): then finding the distinct ids
+    costs more than running the pattern on every row, on two cores. Either way the same ids reach
+    ``pseudonym``.
+    """
+    if values is not None:
+        return map_distinct(col, pseudonym, prefilter=ID_PREFILTER, values=values)
+    sample = col.slice(0, _SAMPLE_ROWS).drop_null()
+    if len(sample) == 0 or pc.count_distinct(sample).as_py() * 4 < len(sample):
+        return map_distinct(col, pseudonym, prefilter=ID_PREFILTER)
+    hits = _match_rows(col, ID_PREFILTER)
+    if not pc.any(hits).as_py():
+        return col, 0
+    return map_distinct(col, pseudonym, candidates=hits)
+
+
+def _match_rows(col: pa.ChunkedArray, pattern: str) -> pa.ChunkedArray:
+    """Whether each row matches the RE2 ``pattern`` (false for null), run on two threads: Arrow
+    releases the GIL while it matches.
+    """
+    pieces = [
+        chunk.slice(start, _PIECE_ROWS) for chunk in col.chunks for start in range(0, len(chunk), _PIECE_ROWS)
+    ]
+
+    def match(piece: pa.Array) -> pa.Array:
+        return pc.fill_null(pc.match_substring_regex(piece, pattern), False)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return pa.chunked_array(list(pool.map(match, pieces)), pa.bool_())
+
+
 def _map_flagged(
-    col: pa.ChunkedArray, rule: Callable[[str], str], prefilter: str
+    col: pa.ChunkedArray,
+    rule: Callable[[str], str],
+    prefilter: str,
+    values: pa.Array | pa.ChunkedArray | None = None,
 ) -> tuple[pa.ChunkedArray, int]:
     """``rule`` on the distinct values that match ``prefilter`` once their dates, times, UUIDs and IPv4
-    addresses are masked (so that a meeting's start time is not taken for a phone number).
+    addresses are masked (so that a meeting's start time is not taken for a phone number). ``values``:
+    the distinct values, or a superset of them, when known.
     """
-    uniques = pc.unique(col.drop_null())
+    uniques = pc.unique((col if values is None else values).drop_null())
     if len(uniques) == 0:
         return col, 0
     masked = pc.replace_substring_regex(uniques, MASK_RE2, "x")

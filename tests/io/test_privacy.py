@@ -253,3 +253,66 @@ def test_rejected_text_and_ignored_names_are_redacted_but_write_rejected_keeps_t
     assert rep.ignored_names()["event_name"].tolist() == ["WhatsApp [redacted]"]
     assert "555" not in repr(rep) and "555" not in rep._repr_html_()
     assert rep.write_rejected(tmp_path / "r.jsonl").read_bytes() == broken.encode("utf-8") + b"\n"
+
+
+def test_mostly_distinct_ids_are_scrubbed_as_when_looked_at_once_per_distinct_value():
+    """Session and visitor ids are mostly distinct, so the pattern runs on every row instead of on the
+    distinct ids: the same ids must change. 100,000 random hex ids (one starting ``00`` and seven
+    digits, which the prefilter flags and the rules keep), with contact details after the sampled rows.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    from chatanalytics.io._arrow import map_distinct
+    from chatanalytics.io._privacy import ID_PREFILTER, scrub_table
+
+    rng = np.random.default_rng(5)
+    ids = [f"{i:016x}" for i in rng.integers(2**60, 2**63, 100_000)]
+    ids[70_000] = "0012345678abcdef"
+    ids[80_000] = "jane@x.com"
+    ids[90_000] = "whatsapp:+14155238886"
+    ids[95_000] = None
+    ids[99_999] = "jane@x.com"
+    col = pa.chunked_array(
+        [pa.array(ids[:60_000], pa.large_string()), pa.array(ids[60_000:], pa.large_string())]
+    )
+    table, changed = scrub_table(pa.table({"session_id": col}), key=b"key")
+    expected, n = map_distinct(col, lambda v: pseudonymise_id(v, b"key"), prefilter=ID_PREFILTER)
+    assert changed == {"session_id": n} == {"session_id": 3}
+    assert table.column("session_id").to_pylist() == expected.to_pylist()
+    got = table.column("session_id").to_pylist()
+    assert got[80_000] == got[99_999] == pseudonymise_id("jane@x.com", b"key")
+    assert got[90_000].startswith("redacted-")
+    assert got[70_000] == "0012345678abcdef"
+    assert got[95_000] is None
+
+
+def test_dictionary_encoded_parquet_columns_are_scrubbed_and_counted_exactly(tmp_path):
+    """Canonical Parquet columns read as dictionaries are scrubbed from the dictionary entries. Row 3
+    repeats row 1 (same type, time, session, conversation, agent) and is dropped; its page URL, which no
+    kept row holds, stays in the dictionary but must not be counted as a redacted row.
+    """
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t0 = pd.Timestamp("2026-11-02T09:00:00Z").to_pydatetime()
+    rows = {
+        "event_time_utc": pa.array([t0, t0, t0], pa.timestamp("us", tz="UTC")),
+        "event_type": pa.array(["CONVERSATION_ENGAGED", "CONVERSATION_CLOSED", "CONVERSATION_ENGAGED"]),
+        "session_id": pa.array(["s1", "s1", "s1"]),
+        "conversation_id": pa.array(["jane@x.com", "c2", "jane@x.com"]).dictionary_encode(),
+        "page_url": pa.array(
+            ["https://x.com/?email=a%40b.com", "https://x.com/", "https://x.com/?phone=%2B15550100123"]
+        ).dictionary_encode(),
+        "agent_name": pa.array(["call +1 555 010 0123", None, "call +1 555 010 0123"]).dictionary_encode(),
+    }
+    path = tmp_path / "events.parquet"
+    pq.write_table(pa.table(rows), path)
+    events = ca.read_events(path, warn=False)
+    assert events["conversation_id"].tolist() == [pseudonymise_id("jane@x.com"), "c2"]
+    assert events["page_url"].tolist() == ["https://x.com/?email=[redacted]", "https://x.com/"]
+    assert events["agent_name"].tolist()[0] == "call [redacted]"
+    notes = ca.load_report(events).notes
+    for column in ("conversation_id", "page_url", "agent_name"):
+        assert f"{column}: contact details redacted in 1 row(s)" in notes

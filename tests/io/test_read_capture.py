@@ -520,6 +520,65 @@ def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
     assert rep.rejected["reason"].tolist() == ["missing event type"]
 
 
+def test_parquet_checks_keep_record_numbers_with_plain_and_dictionary_event_types(tmp_path):
+    """The same rows stored with ``event_type`` and ``time_granularity`` as text and as dictionaries:
+    row 2 has no time (rejected), row 3 an unknown type (ignored), row 4 no type (rejected), row 5 an
+    unknown granularity (read as exact). The records keep their row numbers in the report.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    t0 = pd.Timestamp(T0).to_pydatetime()
+    times = pa.array([t0, None, t0, t0, t0], pa.timestamp("us", tz="UTC"))
+    types = [
+        "CONVERSATION_ENGAGED",
+        "CONVERSATION_ENGAGED",
+        "CONVERSATION_TELEPORTED",
+        None,
+        "CONVERSATION_CLOSED",
+    ]
+    grans = ["minute", "exact", "exact", "exact", "fortnight"]
+    for encode in (False, True):
+        t = pa.array(types, pa.large_string())
+        g = pa.array(grans, pa.large_string())
+        if encode:
+            t, g = t.dictionary_encode(), g.dictionary_encode()
+        table = pa.table({"event_time_utc": times, "event_type": t, "time_granularity": g,
+                          "session_id": pa.array(["s1", "s2", "s3", "s4", "s5"])})  # fmt: skip
+        path = tmp_path / f"z{int(encode)}.parquet"
+        pq.write_table(table, path)
+        ev = read(path)
+        rep = ca.load_report(ev)
+        assert ev["session_id"].tolist() == ["s1", "s5"]
+        assert ev["event_type"].astype(str).tolist() == ["CONVERSATION_ENGAGED", "CONVERSATION_CLOSED"]
+        assert ev["time_granularity"].astype(str).tolist() == ["minute", "exact"]
+        assert rep.rejected[["source_record", "reason"]].values.tolist() == [
+            [2, "missing time"],
+            [4, "missing event type"],
+        ]
+        assert rep.ignored[["source_record", "event_name"]].values.tolist() == [
+            [3, "CONVERSATION_TELEPORTED"]
+        ]
+
+
+def test_repeated_hashes_are_found_at_every_position():
+    """Positions of the key hashes that occur more than once, checked against counting in Python."""
+    from collections import Counter
+
+    from chatanalytics.io._read import _repeated
+
+    rng = np.random.default_rng(3)
+    for hashes in (
+        rng.integers(0, 50, 300).astype(np.uint64),
+        rng.integers(0, 2**63, 1000, dtype=np.int64).astype(np.uint64),
+        np.array([2**64 - 1, 0, 2**64 - 1, 5, 0], dtype=np.uint64),
+        np.array([], dtype=np.uint64),
+    ):
+        seen = Counter(hashes.tolist())
+        expected = [i for i, h in enumerate(hashes.tolist()) if seen[h] > 1]
+        assert _repeated(hashes).tolist() == expected
+
+
 def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
     """Found by the property test: such a file is read as the text it is, not as a corrupt gzip."""
     good = line(T0, "CONVERSATION_TRIGGERED", sid="s1")
