@@ -7,7 +7,8 @@ hand-written DuckDB SQL that pairs each offer with the next lifecycle event of i
 counts offers, accepts and misses and the median time to accept per agent. Best of 3 in the process;
 peak memory added against the size of the frame. The two must agree on the counts and medians.
 
-Target: at most 1.5x the hand-written query at 10M events.
+Target: at most 1.2x the hand-written query at 10M events, and at 1M a fixed cost at most 0.15 s above
+the query's time.
 Usage: ``python benchmarks/bench_agents.py [--size 10M] [--smoke]``.
 """
 
@@ -103,7 +104,7 @@ def main() -> None:
     sql = run_child(CHILD, "duckdb_sql", str(path), n, here=smoke)
     if ours["rows"] != sql["rows"]:
         disagree("agent_performance against hand-written DuckDB SQL", ours["rows"], sql["rows"])
-    target = 1.5 if size == "10M" else None
+    target = 1.2 if size == "10M" else None
     anchor = "hand-written DuckDB SQL"
     record(
         "bench_agents",

@@ -7,7 +7,8 @@ of misses from agent load, the heatmap) or hand-written DuckDB SQL that orders e
 lifecycle events, takes each request's last offer and the event after it, and counts the outcomes and
 the median wait of the accepted requests. Best of 3 in the process; both must give the same counts.
 
-Target: at most 2x the hand-written query at 10M events.
+Target: at most 1.2x the hand-written query at 10M events, and at 1M a fixed cost at most 0.15 s above
+the query's time.
 Usage: ``python benchmarks/bench_timeouts.py [--size 10M] [--smoke]``.
 """
 
@@ -78,7 +79,7 @@ def main() -> None:
     sql = run_child(CHILD, "duckdb_sql", str(path), n, here=smoke)
     if ours["counts"] != sql["counts"]:
         disagree("timeouts against hand-written DuckDB SQL", ours["counts"], sql["counts"])
-    target = 2.0 if size == "10M" else None
+    target = 1.2 if size == "10M" else None
     anchor = "hand-written DuckDB SQL"
     record(
         "bench_timeouts",
