@@ -12,8 +12,9 @@ control, and after a data control's changes the widget's table equals the analys
 the widget shows.
 
 Targets: a data-control change within 300 ms and a style-control change within 100 ms (medians).
-Usage: ``python benchmarks/bench_widgets.py [--smoke]`` (``--smoke``: the bundled sample, 1 change per
-control, nothing recorded). Each row of results.json is a median against its target (ratio under 1: met).
+Usage: ``python benchmarks/bench_widgets.py [--smoke]`` (``--smoke``: the bundled sample, one change of
+the first data control and of the first style control, nothing recorded). Each row of results.json is a
+median against its target (a ratio under 1: met).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def values(control, n):
 
 out = {"widget": name, "events": len(events), "build_s": build, "controls": {}}
 for kind, names in (("data", w.data_controls), ("style", w.style_controls)):
+    # the smoke run changes the first control of each kind that can change: it only shows that the
+    # benchmark runs and that the widget agrees with the analysis
+    names = [n for n in names if not w.controls[n].disabled][:1] if smoke else names
     for cname in names:
         control = w.controls[cname]
         if control.disabled:
