@@ -520,6 +520,23 @@
   }
 
   // ---- destinations: true = sent, false = this event is switched off in the plan, null = tool absent ----
+  // the page's tool a destination calls: its global name (the plan's "object" overrides it) and the
+  // method that must be callable ("" = the global itself); the others need no tool on the page
+  var TOOLS = {
+    ga4: ["gtag", ""], websdk: ["alloy", ""], appmeasurement: ["s", "tl"], segment: ["analytics", "track"]
+  };
+
+  // the tool, or null while the page does not have it
+  function tool(name, p) {
+    var spec = TOOLS[name];
+    if (!spec) {
+      return undefined;
+    }
+    var target = window[p.object || spec[0]];
+    var callable = spec[1] ? target && target[spec[1]] : target;
+    return typeof callable === "function" ? target : null;
+  }
+
   var SEND = {
     datalayer: function (record, p) {
       var name = p.events && p.events[record.event];
@@ -538,11 +555,7 @@
       layer.push(message);
       return true;
     },
-    ga4: function (record, p) {
-      var gtag = window[p.object || "gtag"];
-      if (typeof gtag !== "function") {
-        return null;
-      }
+    ga4: function (record, p, gtag) {
       var name = p.events && p.events[record.event];
       if (!name) {
         return false;
@@ -570,11 +583,7 @@
       gtag("event", String(name).slice(0, limits.event_name || 40), params);
       return true;
     },
-    websdk: function (record, p) {
-      var alloy = window[p.object || "alloy"];
-      if (typeof alloy !== "function") {
-        return null;
-      }
+    websdk: function (record, p, alloy) {
       var type = p.events && p.events[record.event];
       if (!type) {
         return false;
@@ -597,11 +606,7 @@
       watch(alloy("sendEvent", options), "websdk");
       return true;
     },
-    appmeasurement: function (record, p) {
-      var s = window[p.object || "s"];
-      if (!s || typeof s.tl !== "function") {
-        return null;
-      }
+    appmeasurement: function (record, p, s) {
       var success = p.events && p.events[record.event];
       var linkName = (p.link_names && p.link_names[record.event]) || success;
       if (!linkName) {
@@ -630,11 +635,7 @@
       s.tl(true, p.link_type || "o", linkName, overrides);
       return true;
     },
-    segment: function (record, p) {
-      var analytics = window[p.object || "analytics"];
-      if (!analytics || typeof analytics.track !== "function") {
-        return null;
-      }
+    segment: function (record, p, analytics) {
       var name = p.events && p.events[record.event];
       if (!name) {
         return false;
@@ -672,7 +673,9 @@
       var name = destinations[i];
       try {
         var send = SEND[name];
-        var result = send ? send(record, plan[name] || {}) : null;
+        var p = plan[name] || {};
+        var target = send ? tool(name, p) : null;
+        var result = target === null ? null : send(record, p, target);
         if (result === true) {
           state.sent[name]++;
         } else if (result === null) {

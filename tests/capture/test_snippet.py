@@ -491,6 +491,43 @@ def test_plan_overrides_reach_the_page(visit):
     assert calls[0][2]["chat_session"] == "9fd34fb24d7398ce"
 
 
+# the page's tool each destination calls, and the method of it the snippet calls ("" = the tool itself)
+TOOLS = {
+    "ga4": ("gtag", ""),
+    "websdk": ("alloy", ""),
+    "appmeasurement": ("s", "tl"),
+    "segment": ("analytics", "track"),
+}
+
+
+@pytest.mark.parametrize("destination", sorted(TOOLS))
+@pytest.mark.parametrize("page", ["absent", "no method", "renamed"])
+def test_each_destination_calls_the_page_tool_by_its_plan_name_and_skips_when_it_is_missing(
+    visit, destination, page
+):
+    v = visit()
+    tool, method = TOOLS[destination]
+    if page == "absent":
+        v.js(f"delete window.{tool}")
+    elif page == "no method":  # a global of that name without the method the snippet calls
+        v.js(f"delete window.{tool}.{method}" if method else f"window.{tool} = {{}}")
+    else:  # the page keeps the tool under another name, and the plan says so
+        v.js(f"window.myTool = window.{tool}; window.{tool} = undefined")
+    plan = {destination: {"object": "myTool"}} if page == "renamed" else None
+    v.add_snippet([destination, "datalayer"], plan=plan)
+    v.js("fakeDynamicChat.install('adobedx'); fakeDynamicChat.ready()")
+    v.play()
+    state = v.state()
+    assert v.page_errors == [] and state["errors"][destination] == 0
+    assert state["sent"]["datalayer"] == TOTAL  # the other destination is untouched either way
+    if page == "renamed":
+        assert state["sent"][destination] == TOTAL and state["skipped"][destination] == 0
+        assert len(v.received()[destination]) == TOTAL
+    else:
+        assert state["sent"][destination] == 0 and state["skipped"][destination] == TOTAL
+        assert v.received()[destination] == []
+
+
 def test_the_visitor_id_outlives_the_page(visit):
     v = visit()
     v.add_snippet(["endpoint"])
