@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as pads
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..errors import DataQualityWarning, InvalidParameterError, LoaderError
 from ..schema import COLUMNS, validate_events
@@ -185,26 +187,13 @@ def _commit(events: pd.DataFrame, state: DatasetState, sources: list[dict[str, A
     times = table.column("event_time_utc").cast(pa.timestamp("us", tz="UTC"))
     # the UTC date: a timestamp without its zone holds the UTC wall time
     table = table.append_column(PARTITION, times.cast(pa.timestamp("us")).cast(pa.date32()))
-    staged: list[str] = []
     try:
-        pads.write_dataset(
-            table,
-            staging,
-            format="parquet",
-            partitioning=[PARTITION],
-            partitioning_flavor="hive",
-            basename_template=f"part-{uuid.uuid4()}-{{i}}.staged",
-            file_options=pads.ParquetFileFormat().make_write_options(compression="zstd"),
-            preserve_order=True,
-            max_partitions=1 << 30,
-            file_visitor=lambda written: staged.append(written.path),
-        )
+        _write_days(table, staging)
     except OSError as err:  # a full disk, a permission error: the dataset is left as it was
         shutil.rmtree(staging, ignore_errors=True)
         raise OSError(err.errno, describe(err), str(out)) from err
     files = []
-    for name in sorted(staged):
-        path = Path(name)
+    for path in sorted(staging.rglob("*.staged")):
         fsync_path(path)
         final = out / path.relative_to(staging).with_suffix(".parquet")
         files.append((path, final))
@@ -221,6 +210,31 @@ def _commit(events: pd.DataFrame, state: DatasetState, sources: list[dict[str, A
     _write_record(state.next_record(), record)
     shutil.rmtree(staging, ignore_errors=True)
     return len(files)
+
+
+def _write_days(table: pa.Table, staging: Path) -> None:
+    """One zstd Parquet file per UTC day of ``table``'s partition column, Hive style
+    (``event_date=YYYY-MM-DD/part-<uuid>-0.staged``, the column itself left out), rows in their order.
+
+    Written here, in this thread, file by file: Arrow's dataset writer finishes on its own threads after
+    it returns, and one that lets go of the frame's memory while the interpreter exits aborts the process
+    (apache/arrow#36980), a command line that wrote everything and still failed.
+    """
+    if len(table) == 0:
+        return
+    day = table.column(PARTITION)
+    if len(table) > 1 and not pc.all(pc.less_equal(day[:-1], day[1:])).as_py():  # times are never null
+        order = pc.sort_indices(table, sort_keys=[(PARTITION, "ascending")])
+        table = table.take(order)  # stable: a day's rows keep their order
+        day = table.column(PARTITION)
+    data = table.drop_columns([PARTITION])
+    values = day.cast(pa.int32()).to_numpy(zero_copy_only=False)
+    runs = np.flatnonzero(values[1:] != values[:-1]) + 1
+    name = f"part-{uuid.uuid4()}-0.staged"
+    for lo, hi in zip([0, *runs], [*runs, len(table)], strict=True):
+        folder = staging / f"{PARTITION}={day[int(lo)].as_py().isoformat()}"
+        folder.mkdir()
+        pq.write_table(data.slice(lo, hi - lo), folder / name, compression="zstd")
 
 
 def _write_record(path: Path, record: dict[str, Any]) -> None:

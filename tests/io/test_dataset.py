@@ -50,6 +50,30 @@ def test_one_folder_per_utc_day(tmp_path):
     }
 
 
+def test_rows_out_of_time_order_land_in_their_day_in_the_order_given(tmp_path):
+    """A frame not sorted by time (days interleaved): each day's file holds that day's rows, in the
+    frame's order, and the partition column is in the folder name, not in the file.
+    """
+    events = _events().iloc[[4, 0, 3, 5, 1, 2]].reset_index(drop=True)
+    root = tmp_path / "events"
+    assert write_dataset(events, root) == 3
+    sessions = {}
+    for d in sorted(root.glob(f"{PARTITION}=*")):
+        t = pq.read_table(next(d.glob("*.parquet")))
+        pairs = zip(t.column("session_id").to_pylist(), t.column("event_type").to_pylist(), strict=True)
+        sessions[d.name] = list(pairs)
+    # by hand from _events(): rows 4 and 5 are s3 on 11-04, row 0 is s1 on 11-02, rows 3, 1, 2 are
+    # s2, s1, s1 on 11-03 in that order here
+    t, e, c = "CONVERSATION_TRIGGERED", "CONVERSATION_ENGAGED", "CONVERSATION_COMPLETED"
+    assert sessions == {
+        "event_date=2026-11-02": [("s1", t)],
+        "event_date=2026-11-03": [("s2", t), ("s1", e), ("s1", c)],
+        "event_date=2026-11-04": [("s3", t), ("s3", e)],
+    }
+    names = pq.read_schema(next(root.glob(f"{PARTITION}=*/*.parquet"))).names
+    assert PARTITION not in names and names == list(ca.COLUMNS)
+
+
 def test_open_events_gives_the_same_funnel_as_the_frame(tmp_path):
     root = tmp_path / "events"
     write_dataset(_events(), root)
