@@ -375,6 +375,7 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         import plotly.graph_objects as go
 
         self._events = events
+        self._requests_memo: dict[Any, Any] = {}
         self._kwargs = dict(kwargs)
         self._quiet = False
         self._errors = {"data": "", "warning": "", "style": ""}
@@ -425,8 +426,11 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             The analysis result.
         """
         import chatanalytics
+        from chatanalytics.analysis._requests import reusing_requests
 
-        return getattr(chatanalytics, self.analysis)(self._events, **kwargs)
+        # the widget's events never change: live-chat requests are rebuilt once, not on every change
+        with reusing_requests(self._requests_memo):
+            return getattr(chatanalytics, self.analysis)(self._events, **kwargs)
 
     @abc.abstractmethod
     def draw(self) -> Any:
