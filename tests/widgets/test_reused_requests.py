@@ -3,9 +3,9 @@ fresh analysis call.
 
 The agents and timeouts widgets recompute on every data-control change; their events never change, so
 the requests rebuilt from them are kept (per set of carried columns) and shared by the results. Here each
-widget's ``compute`` runs a sequence of settings on the bundled (synthetic)
-sample, and every table must equal the one of a plain ``ca.agent_performance`` / ``ca.timeouts`` call:
-a result that changed the shared requests would make a later table differ.
+widget's ``compute`` runs a sequence of settings on the bundled (synthetic) sample, and every table must
+equal the one of a plain ``ca.agent_performance`` / ``ca.timeouts`` call: a result that changed the
+shared requests would make a later table differ.
 """
 
 from __future__ import annotations
