@@ -126,7 +126,7 @@ from .. import columns
 from ..columns import ACCEPT_WINDOW_SECONDS, CHANGES_DRIVERS, CHANGES_METRICS, CHANGES_PERIODS
 from ..errors import DataQualityWarning, EmptyDataError, InvalidParameterError
 from ._changes_stats import count_contributions, kitagawa, poisson_change, two_proportions
-from ._engine import as_table, duration, frame_arrow, query_arrow
+from ._engine import as_table, duration, frame_arrow, query_arrow, reused
 from ._result import FigureKind, Result, TableView
 from ._stats import Z95, chi2_sf, curve_quantile, holm, kaplan_meier_ci, logrank, wilson
 
@@ -282,7 +282,11 @@ def _compute(
     win_us = int(win / pd.Timedelta(microseconds=1))
     horizon_us = max(win_us, 2 * ACCEPT_WINDOW_SECONDS * 1_000_000)
 
-    units, requests, first_us, last_us = _aggregates(events, by_list, period, tz, win_us)
+    units, requests, first_us, last_us = reused(
+        events,
+        ("changes.aggregates", tuple(by_list), period, tz, win_us),
+        lambda: _aggregates(events, by_list, period, tz, win_us),
+    )
     cal = _calendar(first_us, last_us, period, tz)
     cal = _statuses(cal, first_us, last_us, horizon_us, win, period)
     current = _pick_current(cal, at, tz)

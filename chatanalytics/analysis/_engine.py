@@ -6,8 +6,10 @@ default) and on other Ibis backends; numpy and pandas take over on aggregated re
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,3 +263,45 @@ def timestamp(param: str, value: Any) -> pd.Timestamp | None:
     except (TypeError, ValueError):
         raise InvalidParameterError(param, value, reason="not a date or time") from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+# ------------------------------------------------------------------------------------------------
+# intermediate results reused while one unchanging set of events is analysed many times
+# ------------------------------------------------------------------------------------------------
+
+#: While :func:`reusing` is on: its memo, ``(id(events), key) -> (events, value)``.
+_REUSE: ContextVar[dict[tuple[int, Hashable], tuple[Any, Any]] | None] = ContextVar(
+    "chatanalytics_reuse", default=None
+)
+REUSE_KEEP = 8  #: values kept per memo, the oldest dropped first (a widget's group-by choices)
+
+
+@contextlib.contextmanager
+def reusing(memo: dict[tuple[int, Hashable], tuple[Any, Any]]) -> Iterator[None]:
+    """Within the block, what :func:`reused` builds from an events object is built once and kept in
+    ``memo``: for a caller that analyses one unchanging set of events many times (a widget). The values
+    are shared between the analyses, which only read them.
+    """
+    token = _REUSE.set(memo)
+    try:
+        yield
+    finally:
+        _REUSE.reset(token)
+
+
+def reused(events: Any, key: Hashable, build: Callable[[], Any]) -> Any:
+    """``build()``, or inside :func:`reusing` the value built before for the same events object and
+    ``key`` (which names the value and every parameter it depends on).
+    """
+    memo = _REUSE.get()
+    if memo is None:
+        return build()
+    full = (id(events), key)
+    held = memo.get(full)
+    if held is not None and held[0] is events:  # the object itself is kept, so its id is not reused
+        return held[1]
+    value = build()
+    while len(memo) >= REUSE_KEEP:
+        memo.pop(next(iter(memo)))
+    memo[full] = (events, value)
+    return value

@@ -36,9 +36,6 @@ without a session or conversation id.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +44,7 @@ import pandas as pd
 
 from ..columns import ACCEPT_WINDOW_SECONDS, AGENT_CHAT_CAP, IDLE_TIMEOUT_SECONDS
 from ..errors import EmptyDataError
-from ._engine import as_table, frame_arrow, query_arrow
+from ._engine import as_table, frame_arrow, query_arrow, reused
 
 __all__ = [
     "ACCEPT_WINDOW_SECONDS",
@@ -145,42 +142,11 @@ class Requests:
     meetings: pd.DataFrame | None = None  # every meeting booked with an agent: at, agent_id
 
 
-#: Requests already rebuilt, by events object and carried columns, while :func:`reusing_requests` is on.
-_REUSE: ContextVar[dict[tuple[int, tuple[str, ...]], tuple[Any, Requests]] | None] = ContextVar(
-    "chatanalytics_reuse_requests", default=None
-)
-_REUSE_KEEP = 4  # carried-column shapes kept per memo (a widget's group-by choices)
-
-
-@contextlib.contextmanager
-def reusing_requests(memo: dict[tuple[int, tuple[str, ...]], tuple[Any, Requests]]) -> Iterator[None]:
-    """Within the block, :func:`rebuild_requests` of the same events object (and carried columns) is
-    rebuilt once and kept in ``memo``, for a caller that analyses one unchanging set of events many
-    times (a widget). The requests are shared, so the analyses only read them.
-    """
-    token = _REUSE.set(memo)
-    try:
-        yield
-    finally:
-        _REUSE.reset(token)
-
-
 def rebuild_requests(events: Any, columns: tuple[str, ...] = ()) -> Requests:
-    """The live-chat requests of ``events`` (see :func:`_rebuild`), rebuilt once per events object and
-    carried columns inside :func:`reusing_requests`.
+    """The live-chat requests of ``events`` (see :func:`_rebuild`); inside :func:`reusing`, rebuilt once
+    per events object and carried columns.
     """
-    memo = _REUSE.get()
-    if memo is None:
-        return _rebuild(events, columns)
-    key = (id(events), tuple(columns))
-    held = memo.get(key)
-    if held is not None and held[0] is events:  # the object itself is kept, so its id is not reused
-        return held[1]
-    rec = _rebuild(events, columns)
-    while len(memo) >= _REUSE_KEEP:
-        memo.pop(next(iter(memo)))
-    memo[key] = (events, rec)
-    return rec
+    return reused(events, ("requests", tuple(columns)), lambda: _rebuild(events, columns))
 
 
 def _rebuild(events: Any, columns: tuple[str, ...] = ()) -> Requests:

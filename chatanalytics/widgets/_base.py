@@ -375,7 +375,7 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
         import plotly.graph_objects as go
 
         self._events = events
-        self._requests_memo: dict[Any, Any] = {}
+        self._reused: dict[Any, Any] = {}
         self._kwargs = dict(kwargs)
         self._quiet = False
         self._errors = {"data": "", "warning": "", "style": ""}
@@ -426,10 +426,11 @@ class AnalysisWidget(WidgetDisplay, abc.ABC):
             The analysis result.
         """
         import chatanalytics
-        from chatanalytics.analysis._requests import reusing_requests
+        from chatanalytics.analysis._engine import reusing
 
-        # the widget's events never change: live-chat requests are rebuilt once, not on every change
-        with reusing_requests(self._requests_memo):
+        # the widget's events never change: what an analysis builds from them alone (live-chat
+        # requests, the digest's per-period counts) is built once, not on every change
+        with reusing(self._reused):
             return getattr(chatanalytics, self.analysis)(self._events, **kwargs)
 
     @abc.abstractmethod

@@ -1,11 +1,12 @@
-"""A widget rebuilds its live-chat requests once, and every result it computes from them is the result of a
-fresh analysis call.
+"""A widget builds what its analysis needs from the events alone once, and every result it computes from
+that is the result of a fresh analysis call.
 
-The agents and timeouts widgets recompute on every data-control change; their events never change, so
-the requests rebuilt from them are kept (per set of carried columns) and shared by the results. Here each
-widget's ``compute`` runs a sequence of settings on the bundled (synthetic) sample, and every table must
-equal the one of a plain ``ca.agent_performance`` / ``ca.timeouts`` call: a result that changed the
-shared requests would make a later table differ.
+The agents and timeouts widgets recompute on every data-control change, and so does the digest's; their
+events never change, so the live-chat requests rebuilt from them (per set of carried columns) and the
+digest's per-period counts (per breakdown, period, time zone and window) are kept and shared by the
+results. Here each widget's ``compute`` runs a sequence of settings on the bundled (synthetic) sample,
+and every table must equal the one of a plain ``ca.agent_performance`` / ``ca.timeouts`` /
+``ca.changes`` call: a result that changed what it shares would make a later table differ.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import pandas as pd
 import pytest
 
 import chatanalytics as ca
-from chatanalytics.analysis import _requests
-from chatanalytics.widgets import AgentWidget, TimeoutWidget
+from chatanalytics.analysis import _changes, _engine, _requests
+from chatanalytics.widgets import AgentWidget, ChangesWidget, TimeoutWidget
 
 START, END = pd.Timestamp("2026-10-12", tz="UTC"), pd.Timestamp("2026-10-26", tz="UTC")
 
@@ -66,7 +67,7 @@ def test_the_agents_widget_rebuilds_once_and_every_result_equals_a_fresh_one(eve
 
 
 def test_the_timeouts_widget_rebuilds_once_per_carried_columns_kept(events, rebuilds, monkeypatch):
-    monkeypatch.setattr(_requests, "_REUSE_KEEP", 2)
+    monkeypatch.setattr(_engine, "REUSE_KEEP", 2)
     widget = TimeoutWidget(events)
     assert rebuilds == [()]  # the widget's first computation: nothing carried
     by_widget = []
@@ -88,3 +89,36 @@ def test_outside_a_widget_every_call_rebuilds(events, rebuilds):
     ca.timeouts(events, by="ui_type")
     ca.timeouts(events, by="ui_type")
     assert rebuilds == [("ui_type",), ("ui_type",)]
+
+
+CHANGES = [
+    {"baseline": 2},
+    {"at": "2026-10-19"},
+    {"by": ["ui_type"]},
+    {"by": ["ui_type"], "baseline": 2},
+    {"period": "day"},
+]
+
+
+def test_the_digest_widget_counts_periods_once_per_breakdown_and_period(events, monkeypatch):
+    built: list[tuple] = []
+    real = _changes._aggregates
+
+    def counted(events, by, period, tz, win_us):
+        built.append((tuple(by), period))
+        return real(events, by, period, tz, win_us)
+
+    monkeypatch.setattr(_changes, "_aggregates", counted)
+    widget = ChangesWidget(events)
+    opened = list(built)
+    by_widget = []
+    for kwargs in CHANGES:
+        n = len(built)
+        mine = widget.compute(kwargs)
+        by_widget.append(built[n:])
+        _same_tables(mine, ca.changes(events, **kwargs))
+    # the widget opens with its default breakdown by week; a new baseline or compared week reuses the
+    # counts, a new breakdown or period counts again
+    by = opened[0][0]
+    assert opened == [(by, "week")]
+    assert by_widget == [[], [], [(("ui_type",), "week")], [], [(by, "day")]]
