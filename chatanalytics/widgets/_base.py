@@ -23,6 +23,11 @@ A :class:`~chatanalytics.errors.ChatAnalyticsError` from a change (an invalid pa
 data) is shown in the message line, and the last good result and figure stay; a
 :class:`~chatanalytics.errors.DataQualityWarning` from the analysis is shown there too. Setting a
 control's value from Python runs the same cycle as a click, so a widget works headless.
+
+A widget's events are read as they are when it first needs them: what an analysis builds from the events
+alone (the live-chat requests, the digest's per-period counts) is built once per widget and kept for its
+later changes. Events that change afterwards (a frame edited in place, a dataset appended to) show in a
+new widget.
 """
 
 from __future__ import annotations
