@@ -164,16 +164,25 @@ def test_events_table_checks_the_schema(spark):
 
 
 def test_ga4_export_normalised_on_spark(spark, tmp_path):
+    """The GA4 normalisation runs on Spark, is kept as a Spark table, and the analyses read that table.
+
+    A Spark table keeps instants as Spark's zone-less ``timestamp``; they come back as UTC wall time
+    (as a Parquet file read on Spark does), so the comparison reads them as UTC.
+    """
     import ibis
     from conftest import write_ga4_raw_parquet
 
     raw_path = write_ga4_raw_parquet(tmp_path / "events_20261005.parquet")
-    raw = ibis.pyspark.connect(spark).read_parquet(str(raw_path))
-    on_spark = ca.ga4_events(raw)
+    con = ibis.pyspark.connect(spark)
+    normalised = ca.ga4_events(con.read_parquet(str(raw_path)))
+    assert normalised.schema()["event_time_utc"] == ibis.dtype("timestamp('UTC')")
+    on_spark = ca.events_table(con.create_table("ga4_normalised", normalised, overwrite=True))
     on_duckdb = ca.ga4_events(ibis.duckdb.connect().read_parquet(str(raw_path)))
     columns = [c for c in ca.COLUMNS if c not in ("event_count", "time_granularity", "source_record")]
     a = on_spark.execute()[columns].sort_values("event_id").astype({"event_type": str})
     b = on_duckdb.execute()[columns].sort_values("event_id").astype({"event_type": str})
+    assert a["event_time_utc"].dt.tz is None
+    a["event_time_utc"] = a["event_time_utc"].dt.tz_localize("UTC")
     assert len(a) == len(ca.read_events(raw_path, warn=False))
     _same(a, b)
     steps = {"steps": ["triggered", "engaged", "completed"], "by": "conversation_type"}
