@@ -7,10 +7,12 @@ checks that the drill-down list appears. The widgets: sets every option of every
 in turn, as a user would (select, click, type), and after each waits until the figure in the page is
 the one the same widget, driven headless in this process, draws (trace kinds and names, title,
 caption); no error text may show, a recompute must show the busy indicator, and the page's console
-must stay free of errors. Screenshots after a few interactions go to ``test-artifacts/`` (the README's
-pictures are copies in ``docs/img/``). Waits are conditions, never sleeps. The server is stopped by
-its process id. Runs in CI (``.ci/run`` installs Chromium) and is never skipped there; without
-Chromium elsewhere it skips and says why.
+must stay free of errors. The headless twin is checked after each value too (``tests/widget_walk.py``:
+what the figure shows follows the choice). The timeouts widget is walked compared (its group control
+under the views that use it) and alone. Screenshots after a few interactions go to
+``test-artifacts/`` (the README's pictures are copies in ``docs/img/``). Waits are conditions, never
+sleeps. The server is stopped by its process id. Runs in CI (``.ci/run`` installs Chromium) and is
+never skipped there; without Chromium elsewhere it skips and says why.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import widget_choices
+from tests.widget_walk import check_step
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -266,9 +269,8 @@ def _set_in_page(root, name: str, control, value) -> None:
         box.press("Enter")
 
 
-def _walk(page, root, twin, events, errors: list[str]) -> int:
-    plot = root.locator(".js-plotly-plot").first
-    handle = root.element_handle()
+def _watch_busy(root) -> None:
+    """Record in the widget's element whether the busy line was added since the flag was last reset."""
     # the busy line may come and go within one batch of DOM changes: read the nodes added, not the DOM
     root.evaluate(
         """el => { el.__sawBusy = false; new MutationObserver(records => {
@@ -278,43 +280,59 @@ def _walk(page, root, twin, events, errors: list[str]) -> int:
             }
         }).observe(el, {subtree: true, childList: true}); }"""
     )
+
+
+def _step(page, root, twin, name: str, value, errors: list[str]) -> None:
+    """Set ``value`` on the twin and in the page, wait until the page shows what the twin draws, and
+    check the twin (:func:`widget_walk.check_step`).
+    """
+    control = twin.controls[name]
+    root.evaluate("el => { el.__sawBusy = false; }")
+    computes, changed = twin.n_computes, value != control.value
+    control.value = value  # the twin first: what the page must come to show
+    _set_in_page(root, name, control, value)
+    expected = _twin_state(twin)
+    # a recompute has shown the busy line before the page settles (the figure may come out the same,
+    # as for "latest complete" when that is the week picked before)
+    busy = twin.n_computes > computes
+    try:
+        # the plot element is looked up on every poll: a redraw may replace it
+        page.wait_for_function(
+            f"""([root, want, busy]) => {{
+                const el = root.querySelector('.js-plotly-plot');
+                return el && el.data && !root.querySelector('.chatanalytics-busy')
+                    && (!busy || root.__sawBusy) && ({_PAGE_STATE})(el) === want;
+            }}""",
+            arg=[root.element_handle(), expected, busy],
+            timeout=120_000,
+        )
+    except Exception as err:
+        shown = root.locator(".js-plotly-plot").first.evaluate(_PAGE_STATE)
+        saw = root.evaluate("el => el.__sawBusy")
+        raise AssertionError(
+            f"{name}={value!r}: the page shows {shown} (busy seen: {saw}), not {expected} "
+            f"(a recompute: {busy}); console: {errors}"
+        ) from err
+    message = root.locator(".chatanalytics-message").first.inner_text()
+    assert "Not updated" not in message and "Not drawn" not in message, (name, value, message)
+    check_step(twin, name, value, computes, changed)
+
+
+def _walk(page, root, twin, events, errors: list[str], only: tuple[str, ...] | None = None) -> int:
+    """Set every value of every enabled control (or of those named in ``only``), each control back to
+    its start after; return how many values were set.
+    """
     steps = 0
     for name, control in twin.controls.items():
-        if control.disabled:
+        if control.disabled or (only is not None and name not in only):
             continue
         start = control.value
         for value in [*widget_choices(control, events, TZ), start]:
             if value == control.value:
                 continue
-            root.evaluate("el => { el.__sawBusy = false; }")
-            computes = twin.n_computes
-            control.value = value  # the twin first: what the page must come to show
-            _set_in_page(root, name, control, value)
-            expected = _twin_state(twin)
-            try:
-                # the plot element is looked up on every poll: a redraw may replace it
-                # a recompute has shown the busy line before the page settles (the figure may come
-                # out the same, as for "latest complete" when that is the week picked before)
-                busy = twin.n_computes > computes
-                page.wait_for_function(
-                    f"""([root, want, busy]) => {{
-                        const el = root.querySelector('.js-plotly-plot');
-                        return el && el.data && !root.querySelector('.chatanalytics-busy')
-                            && (!busy || root.__sawBusy) && ({_PAGE_STATE})(el) === want;
-                    }}""",
-                    arg=[handle, expected, busy],
-                    timeout=120_000,
-                )
-            except Exception as err:
-                shown = plot.evaluate(_PAGE_STATE)
-                saw = root.evaluate("el => el.__sawBusy")
-                raise AssertionError(
-                    f"{name}={value!r}: the page shows {shown} (busy seen: {saw}), not {expected} "
-                    f"(a recompute: {busy}); console: {errors}"
-                ) from err
-            message = root.locator(".chatanalytics-message").first.inner_text()
-            assert "Not updated" not in message and "Not drawn" not in message, (name, value, message)
+            _step(page, root, twin, name, value, errors)
             steps += 1
+        assert control.value == start
     return steps
 
 
@@ -322,6 +340,7 @@ def _walk(page, root, twin, events, errors: list[str]) -> int:
 def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
     import chatanalytics as ca
     from chatanalytics import widgets as cw
+    from chatanalytics.widgets.timeouts import NO_COMPARISON, VIEWS
 
     events = ca.load_sample()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -377,7 +396,22 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
             root = page.locator(f".chatanalytics-{name.lower()}").first
             root.scroll_into_view_if_needed()
             root.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
+            _watch_busy(root)
             walked[name] = _walk(page, root, twin, events, errors)
+            if name == "TimeoutWidget":
+                # compared: the group control is in use under the service level and causes views; each
+                # walk sets every value but the one shown, then the one shown again
+                for view in ("service_level", "causes"):
+                    _step(page, root, twin, "view", view, errors)
+                    n = _walk(page, root, twin, events, errors, only=("group",))
+                    assert n == len(twin.controls["group"].options) > 2, (view, n)
+                    walked[name] += 1 + n
+                # and alone: every view without a comparison, the group control out of use
+                _step(page, root, twin, "compare", NO_COMPARISON, errors)
+                assert twin.controls["group"].disabled
+                n = _walk(page, root, twin, events, errors, only=twin.style_controls)
+                assert n == len(VIEWS) > 5, n
+                walked[name] += 1 + n
         assert all(n > 10 for n in walked.values()), walked
     finally:
         context.close()
