@@ -45,9 +45,11 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy chatanalytics
 
 # two workers (the machines have 2 cores; most tests use one); a test file runs whole in one worker, so
-# its module fixtures (a Spark session, a browser, a JupyterLab server) are made once
+# its module fixtures (a Spark session, a browser, a JupyterLab server) are made once. The suite starts
+# hundreds of Python processes (the command line, kernels, killed writers): compiled modules are kept in
+# __pycache__ even where the environment says not to (PYTHONDONTWRITEBYTECODE), so each is compiled once.
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # each benchmark merges its measured rows into benchmarks/results.json; the last step prints them as one table
 bench: $(VENV)/.installed-dev

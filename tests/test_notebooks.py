@@ -5,9 +5,7 @@ from __future__ import annotations
 import pathlib
 import re
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -20,6 +18,9 @@ def test_there_are_notebooks():
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(path):
+    import nbformat  # imported where used: jsonschema's import costs seconds in every test process
+    from nbclient import NotebookClient
+
     nb = nbformat.read(path, as_version=4)
     stored = [c for c in nb.cells if c.cell_type == "code" and c.get("outputs")]
     assert not stored, "notebooks are stored without outputs"
@@ -84,6 +85,8 @@ def test_each_notebook_has_its_page_readable_before_install(path):
     page = DOCS / f"{path.stem}.md"
     assert page.exists(), f"run `make docs`: {page.name} is missing"
     text = page.read_text(encoding="utf-8")
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and cell.source.strip():

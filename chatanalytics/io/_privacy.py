@@ -55,7 +55,6 @@ from contextvars import ContextVar
 from pathlib import Path
 from urllib.parse import unquote, unquote_plus
 
-import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -63,6 +62,7 @@ import pyarrow.compute as pc
 from ..errors import InvalidParameterError
 from ..schema import STRING
 from ._arrow import map_distinct
+from ._sql import cursor
 
 REDACTED = "[redacted]"
 
@@ -571,7 +571,7 @@ def _event_ids_flagged(table: pa.Table) -> bool:
         [f"contains(event_id, '{needle}')" for needle in EVENT_ID_NEEDLES]
         + ["strlen(event_id) <> length(event_id)"]
     )
-    con = duckdb.connect()
+    con = cursor()
     try:
         con.register("ids", table.select(["event_id"]))
         rows = con.sql(f"SELECT bool_or({checks}) FROM ids").fetchall()

@@ -46,7 +46,7 @@ from ._report import (
     coverage_frame,
     unfilled_note,
 )
-from ._sql import TIME_OUT_OF_RANGE
+from ._sql import TIME_OUT_OF_RANGE, cursor
 
 __all__ = ["FORMATS", "finalize_frame", "read_events"]
 
@@ -192,12 +192,7 @@ def read_events(
     parts: list[Part] = []
     rejected: list[tuple[int, int, str, bytes]] = []
     ignored: list[tuple[int, np.ndarray, pa.Array]] = []  # (file index, record numbers, names)
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET preserve_insertion_order = true")
-    con.execute(
-        "SET arrow_large_buffer_size = true"
-    )  # strings come out as large_string, as pandas keeps them
+    con = cursor()
     ctx = ReadContext(con, plan, timezone, notes)
     plan_keys: dict[str, set[str]] = {}
     unmatched: list[str] = []
@@ -431,9 +426,8 @@ def _finalize(
 
 def _hash_keys(parts: Sequence[Part]) -> None:
     """A 64-bit hash of each event's de-duplication key, computed by DuckDB on all cores."""
-    con = duckdb.connect()
+    con = cursor()
     try:
-        con.execute("SET TimeZone = 'UTC'")
         for part in parts:
             con.register("part", part.table)
             part.hashes = con.sql(_KEY_SQL).to_arrow_table().column("h").to_numpy()
