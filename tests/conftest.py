@@ -18,7 +18,6 @@ _LONG_FILES = (
     "test_notebooks.py",
     "test_layout_browser.py",
     "test_write_faults.py",
-    "test_every_control.py",
     "test_changes_calibration.py",
     "test_benchmarks.py",
 )
@@ -219,7 +218,7 @@ WALK_STEPS = (
 
 
 def widget_choices(control, events, tz: str) -> list:
-    """Every value a user can give a widget's control (the headless walk's and the browser walk's list).
+    """Every value a user can give a widget's control (the list the browser walk sets in turn).
 
     Selections: every option (each alone, all, none for a multiple selection); dates: the first and the
     middle day of the data in ``tz`` (each leaves data on both sides) and no date; a steps text: one of

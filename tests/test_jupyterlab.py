@@ -1,15 +1,16 @@
-"""The notebooks in the real JupyterLab, driven in headless Chromium through Playwright.
+"""The quickstart notebook and the four widgets in the real JupyterLab, driven in headless Chromium
+through Playwright.
 
-Starts JupyterLab on a free local port over a copy of the quickstart notebook and a notebook of the four
-widgets on the bundled sample, and runs all cells. The quickstart: waits for the Plotly figures, changes
-the funnel widget's breakdown and checks that the figure in the page changed, clicks a funnel bar and
-checks that the drill-down list appears. The widgets: sets every option of every control of each widget
-in turn, as a user would (select, click, type), and after each waits until the figure in the page is
-the one the same widget, driven headless in this process, draws (trace kinds and names, title,
-caption); no error text may show, a recompute must show the busy indicator, and the page's console
-must stay free of errors. The headless twin is checked after each value too (``tests/widget_walk.py``:
-what the figure shows follows the choice). The timeouts widget is walked compared (its group control
-under the views that use it) and alone. Screenshots after a few interactions go to
+Starts JupyterLab on a free local port over a copy of the quickstart notebook with the four widgets on
+the bundled sample added after its cells, and runs all cells. The quickstart: its Plotly figures are
+drawn by JupyterLab's renderer and its funnel widget shows its groups. The widgets: a few interactions
+(the funnel's breakdown changed, a bar clicked and its drill-down list shown, a picture of each widget),
+then every option of every control of each widget in turn, set as a user would (select, click, type);
+after each the test waits until the figure in the page is the one the same widget, driven headless in
+this process, draws (trace kinds and names, title, caption); no error text may show, a recompute must
+show the busy indicator, and the page's console must stay free of errors. The headless twin is checked
+after each value too (``tests/widget_walk.py``: what the figure shows follows the choice). The timeouts
+widget is walked compared (its group control under the views that use it) and alone. Screenshots go to
 ``test-artifacts/`` (the README's pictures are copies in ``docs/img/``). Waits are conditions, never
 sleeps. The server is stopped by its process id. Runs in CI (``.ci/run`` installs Chromium) and is
 never skipped there; without Chromium elsewhere it skips and says why.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -56,24 +56,21 @@ def _get(url: str) -> object:
         return json.loads(r.read())
 
 
-def _widgets_notebook(path: Path) -> None:
+def _lab_notebook(path: Path) -> None:
+    """The quickstart notebook with the four widgets of :data:`WIDGETS` after its cells."""
     import nbformat
 
-    cells = [
-        nbformat.v4.new_code_cell(
-            "import chatanalytics as ca\nfrom chatanalytics.widgets import *\nevents = ca.load_sample()"
-        )
+    nb = nbformat.read(ROOT / "notebooks" / "01-quickstart.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("from chatanalytics.widgets import *"))
+    nb.cells += [
+        nbformat.v4.new_code_cell(f"{name}(events, **{kwargs!r})") for name, kwargs in WIDGETS.items()
     ]
-    cells += [nbformat.v4.new_code_cell(f"{name}(events, **{kwargs!r})") for name, kwargs in WIDGETS.items()]
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
 
 @pytest.fixture
 def lab(tmp_path):
-    shutil.copy(ROOT / "notebooks" / "01-quickstart.ipynb", tmp_path / "01-quickstart.ipynb")
-    _widgets_notebook(tmp_path / "widgets.ipynb")
+    _lab_notebook(tmp_path / "quickstart-and-widgets.ipynb")
     port = _free_port()
     cmd = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -166,48 +163,6 @@ def _console_errors(page) -> list[str]:
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     return errors
-
-
-@pytest.mark.slow
-def test_quickstart_in_jupyterlab(lab, playwright_browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    context = playwright_browser.new_context(viewport={"width": 1400, "height": 1000})
-    try:
-        page = context.new_page()
-        errors = _console_errors(page)
-        _run_all(page, lab, "01-quickstart.ipynb")
-
-        # the funnel widget
-        widget = page.locator(".chatanalytics-funnelwidget").first
-        widget.scroll_into_view_if_needed()
-        plot = widget.locator(".js-plotly-plot").first
-        plot.locator(".main-svg").first.wait_for(state="visible")
-        # a widget draws its layout first, then its traces: the plot shows before its bars do
-        _wait_plot(page, widget, "el.data.length > 0")
-        page.screenshot(path=str(ARTIFACTS / "jupyterlab-quickstart.png"))
-        names_before = plot.evaluate("el => el.data.map(t => t.name)")
-        assert sorted(names_before) == ["chatbot", "inline", "popup"]
-
-        by = widget.locator(".chatanalytics-control-by select")
-        by.select_option(label="conversation_type")
-        page.wait_for_function(
-            "el => el.data.map(t => t.name).includes('dialogue')",
-            arg=plot.element_handle(),
-            timeout=30_000,
-        )
-        names_after = plot.evaluate("el => el.data.map(t => t.name)")
-        assert sorted(names_after) == ["conversational_flow", "dialogue"]
-        plot.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-widget.png"))
-
-        # click the second step's bar of the first group: the units that dropped there are listed
-        _click_bar(page, plot, 1)
-        listed = widget.locator(".widget-html", has_text="dropped at step")
-        listed.first.wait_for(state="visible", timeout=30_000)
-        assert listed.first.locator("table").count() == 1
-        widget.screenshot(path=str(ARTIFACTS / "jupyterlab-funnel-drilldown.png"))
-    finally:
-        context.close()
-    assert not [e for e in errors if "favicon" not in e], errors
 
 
 def _wait_plot(page, root, condition: str, timeout: float = 120_000) -> None:
@@ -319,15 +274,16 @@ def _step(page, root, twin, name: str, value, errors: list[str]) -> None:
 
 
 def _walk(page, root, twin, events, errors: list[str], only: tuple[str, ...] | None = None) -> int:
-    """Set every value of every enabled control (or of those named in ``only``), each control back to
-    its start after; return how many values were set.
+    """Set every value of every enabled control (or of those named in ``only``), each control's value
+    at the start last, so that the next control is walked from the same state; return how many values
+    were set.
     """
     steps = 0
     for name, control in twin.controls.items():
         if control.disabled or (only is not None and name not in only):
             continue
         start = control.value
-        for value in [*widget_choices(control, events, TZ), start]:
+        for value in [*(v for v in widget_choices(control, events, TZ) if v != start), start]:
             if value == control.value:
                 continue
             _step(page, root, twin, name, value, errors)
@@ -348,9 +304,22 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
     try:
         page = context.new_page()
         errors = _console_errors(page)
-        _run_all(page, lab, "widgets.ipynb")
-        # a few interactions, then a picture of each widget
-        funnel = page.locator(".chatanalytics-funnelwidget").first
+        _run_all(page, lab, "quickstart-and-widgets.ipynb")
+        # the quickstart's figures, drawn by JupyterLab's Plotly renderer, and its funnel widget
+        static = """() => [...document.querySelectorAll('.jp-OutputArea .js-plotly-plot')]
+            .filter(el => !el.closest('[class*="chatanalytics-"]'))
+            .map(el => (el.querySelector('.main-svg') && el.data ? el.data.length : 0))"""
+        page.wait_for_function(f"() => ({static})().length >= 3", timeout=60_000)
+        assert all(n > 0 for n in page.evaluate(static)), page.evaluate(static)
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab-quickstart.png"))
+        quick = page.locator(".chatanalytics-funnelwidget").first
+        quick.scroll_into_view_if_needed()
+        _wait_plot(page, quick, "el.data.length > 0")
+        names = quick.locator(".js-plotly-plot").first.evaluate("el => el.data.map(t => t.name)")
+        assert sorted(names) == ["chatbot", "inline", "popup"]
+        # then the four widgets (after the quickstart's cells): a few interactions and a picture of each
+        funnel = page.locator(".chatanalytics-funnelwidget").last
+        funnel.scroll_into_view_if_needed()
         funnel.locator(".chatanalytics-control-by select").select_option(label="ui_type")
         _wait_plot(page, funnel, "el.data.length === 3")
         _click_bar(page, funnel.locator(".js-plotly-plot").first, 1)
@@ -361,20 +330,20 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
         funnel.get_by_text("Funnel window").first.wait_for(timeout=30_000)
         funnel.locator(about).first.click()  # closed again
 
-        agents = page.locator(".chatanalytics-agentwidget").first
+        agents = page.locator(".chatanalytics-agentwidget").last
         agents.scroll_into_view_if_needed()
         agents.locator(".chatanalytics-control-drill select").select_option(index=1)
         agents.locator(".widget-html", has_text="with their request's outcome").first.wait_for(timeout=30_000)
         agents.screenshot(path=str(ARTIFACTS / "widget-agents.png"))
 
-        timeouts = page.locator(".chatanalytics-timeoutwidget").first
+        timeouts = page.locator(".chatanalytics-timeoutwidget").last
         timeouts.scroll_into_view_if_needed()
         timeouts.locator(".chatanalytics-control-compare select").select_option(label="ui_type")
         timeouts.locator(".chatanalytics-control-view button", has_text="curves").first.click()
         timeouts.get_by_text("groups differ").first.wait_for(timeout=120_000)
         timeouts.screenshot(path=str(ARTIFACTS / "widget-timeouts.png"))
 
-        changes = page.locator(".chatanalytics-changeswidget").first
+        changes = page.locator(".chatanalytics-changeswidget").last
         changes.scroll_into_view_if_needed()
         changes.locator(".chatanalytics-control-view button", has_text="waterfall").first.click()
         _wait_plot(page, changes, "el.data.some(t => t.type === 'bar')")
@@ -393,7 +362,7 @@ def test_every_control_of_every_widget_in_jupyterlab(lab, playwright_browser):
             for control, value in done[name].items():
                 options = twin.controls[control].options
                 twin.controls[control].value = options[value][1] if isinstance(value, int) else value
-            root = page.locator(f".chatanalytics-{name.lower()}").first
+            root = page.locator(f".chatanalytics-{name.lower()}").last
             root.scroll_into_view_if_needed()
             root.locator(".js-plotly-plot .main-svg").first.wait_for(state="visible")
             _watch_busy(root)
