@@ -594,3 +594,21 @@ def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
     }
     assert rep.rejected["reason"].tolist() == ["non-UTF-8 bytes"]  # 0x8b alone is not UTF-8
     assert rep.notes == ()
+
+
+def test_reads_in_threads_at_once_give_what_each_gives_alone(tmp_path):
+    """Reads share one DuckDB database, each on its own connection: files read at the same time in
+    threads (the same table names registered by each) give the frames and reports of reads one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"s{i}.jsonl.gz"
+        ca.simulate(200 + 50 * i, seed=i, path=path)  # SYNTHETIC
+        paths.append(path)
+    alone = [ca.read_events(p, warn=False) for p in paths]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(lambda p: ca.read_events(p, warn=False), paths * 2))
+    for frame, expected in zip(together, alone * 2, strict=True):
+        pd.testing.assert_frame_equal(frame, expected)
+        assert counts(frame) == counts(expected)
