@@ -2,12 +2,15 @@
 
 Each figure kind of each analysis, drawn with its default style on the same simulated events, is
 compared with its stored JSON (``fig.to_plotly_json()``: data arrays and layout, floats rounded to 6
-significant digits) under ``tests/viz/snapshots/``. A missing snapshot fails. To accept a deliberate
-change, run with ``UPDATE_SNAPSHOTS=1`` and review the diff of the JSON files.
+significant digits) under ``tests/viz/snapshots/``. Plotly writes numeric arrays as base64 typed arrays
+(``{"dtype": "f8", "bdata": ...}``); they are decoded and rounded like any other number, so a numeric
+library that moves the last bits of a float does not change the snapshot. A missing snapshot fails.
+To accept a deliberate change, run with ``UPDATE_SNAPSHOTS=1`` and review the diff of the JSON files.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -30,7 +33,13 @@ KINDS = [(name, kind) for name, cls in (
 
 
 def plain(value: Any) -> Any:
-    """JSON-ready: arrays as lists, floats to 6 significant digits, NaN as None, times as text."""
+    """JSON-ready: arrays (typed arrays too) as lists, floats to 6 significant digits, NaN as None,
+    times as text."""
+    if isinstance(value, dict) and set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return plain(array)
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -70,6 +79,20 @@ def test_plain_rounds_and_keeps_types():
         {"a": np.array([1.23456789, np.nan]), "b": (np.int64(3), True), "t": pd.Timestamp("2026-10-12")}
     )
     assert got == {"a": [1.23457, None], "b": [3, True], "t": "2026-10-12T00:00:00"}
+
+
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(array.tobytes()).decode()
+
+
+def test_plain_decodes_plotly_typed_arrays():
+    """Two floats that differ only in their last bits are one snapshot value once decoded."""
+    a, b = 0.1 + 0.2, 0.3
+    assert a != b
+    coded = [{"dtype": "f8", "bdata": _b64(np.array([x, 2.0]))} for x in (a, b)]
+    assert plain(coded[0]) == plain(coded[1]) == [0.3, 2.0]
+    grid = {"dtype": "i2", "bdata": _b64(np.arange(6, dtype="i2")), "shape": "2, 3"}
+    assert plain(grid) == [[0, 1, 2], [3, 4, 5]]
 
 
 @pytest.mark.parametrize(("name", "kind"), KINDS, ids=[f"{n}-{k}" for n, k in KINDS])
