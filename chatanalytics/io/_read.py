@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,7 +47,7 @@ from ._report import (
     coverage_frame,
     unfilled_note,
 )
-from ._sql import TIME_OUT_OF_RANGE, cursor
+from ._sql import RELEASE_AFTER_RECORDS, TIME_OUT_OF_RANGE, cursor, release
 
 __all__ = ["FORMATS", "finalize_frame", "read_events"]
 
@@ -220,15 +221,31 @@ def read_events(
                 parts.append(_part(table, lines, fi, derived=source))
                 del table
             del res
+    except BaseException:
+        release()  # it may have come far into a large file: the memory it freed goes back
+        raise
     finally:
         con.close()
-    if sum(t.records for t in tallies) == 0:
+    records = sum(t.records for t in tallies)
+    if records == 0:
         raise EmptyDataError(f"no records in {', '.join(t.name for t in tallies)}")
     notes.extend(ctx.closing_notes())
-    with using_pseudonym_key(pseudonym_key):
+    with _giving_back(records), using_pseudonym_key(pseudonym_key):
         return _finalize(
             parts, tallies, rejected, ignored, notes, warn=warn, plan_keys=plan_keys, unmatched=unmatched
         )
+
+
+@contextlib.contextmanager
+def _giving_back(records: int) -> Iterator[None]:
+    """Within the block, the work on ``records`` records; after it, when they are many, the memory that
+    work freed goes back to the system (:func:`~chatanalytics.io._sql.release`).
+    """
+    try:
+        yield
+    finally:
+        if records >= RELEASE_AFTER_RECORDS:
+            release()
 
 
 def _part(table: pa.Table, lines: np.ndarray, file_index: int, *, derived: str | None = None) -> Part:
@@ -704,7 +721,8 @@ def finalize_frame(events: pd.DataFrame, *, source_name: str, warn: bool = True)
         part_table.drop_columns(["source_format", "source_file", "source_record"])
     )
     part = Part(part_table, lines, 0, -1, distinct=distinct)
-    return _finalize([part], [tally], [], [], [], warn=warn)
+    with _giving_back(len(events)):
+        return _finalize([part], [tally], [], [], [], warn=warn)
 
 
 def _files_frame(tallies: list[FileTally]) -> pd.DataFrame:

@@ -17,6 +17,9 @@ from ..schema import EVENT_TYPES, TIME_RANGE
 _DATABASE: list[Any] = []
 _DATABASE_LOCK = threading.Lock()
 
+#: After a read of at least this many records, :func:`release` lets the readers' database go.
+RELEASE_AFTER_RECORDS = 200_000
+
 
 def cursor() -> Any:
     """A new DuckDB connection to the readers' in-process database, its session time zone UTC.
@@ -37,6 +40,22 @@ def cursor() -> Any:
         con = _DATABASE[0].cursor()
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def release() -> None:
+    """Give back the memory a large read freed: let the readers' database go and empty Arrow's pool of
+    freed memory. The next :func:`cursor` opens a new database (about 40 ms).
+
+    DuckDB's threads keep memory they freed for their next task until their database closes, and Arrow's
+    allocator keeps freed memory for reuse: after reading 10 million records, 1 GiB and 0.5 GiB beside a
+    frame of 3 GiB. The database closes when the last connection to it does, so a read still running in
+    another thread keeps its connection.
+    """
+    import pyarrow as pa
+
+    with _DATABASE_LOCK:
+        _DATABASE.clear()
+    pa.default_memory_pool().release_unused()
 
 
 class Status(enum.IntEnum):

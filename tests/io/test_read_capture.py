@@ -596,10 +596,17 @@ def test_a_plain_file_that_happens_to_start_with_the_gzip_magic_number(write):
     assert rep.notes == ()
 
 
-def test_reads_in_threads_at_once_give_what_each_gives_alone(tmp_path):
+@pytest.mark.parametrize("release_after", [None, 1], ids=["shared", "released-by-every-read"])
+def test_reads_in_threads_at_once_give_what_each_gives_alone(tmp_path, monkeypatch, release_after):
     """Reads share one DuckDB database, each on its own connection: files read at the same time in
-    threads (the same table names registered by each) give the frames and reports of reads one by one."""
+    threads (the same table names registered by each) give the frames and reports of reads one by one,
+    also when every read lets the database go while the others still read from it."""
     from concurrent.futures import ThreadPoolExecutor
+
+    from chatanalytics.io import _read
+
+    if release_after is not None:
+        monkeypatch.setattr(_read, "RELEASE_AFTER_RECORDS", release_after)
 
     paths = []
     for i in range(6):
@@ -612,3 +619,37 @@ def test_reads_in_threads_at_once_give_what_each_gives_alone(tmp_path):
     for frame, expected in zip(together, alone * 2, strict=True):
         pd.testing.assert_frame_equal(frame, expected)
         assert counts(frame) == counts(expected)
+
+
+def test_a_large_read_gives_back_the_readers_database(tmp_path, monkeypatch):
+    """DuckDB's threads keep the memory they freed until their database closes: a read of at least
+    RELEASE_AFTER_RECORDS records, or one that fails, lets the readers' database go (the next read opens
+    a new one); a smaller read leaves it open for the next."""
+    from chatanalytics.io import _read, _sql
+
+    path = tmp_path / "s.jsonl"
+    ca.simulate(100, seed=3, path=path)  # SYNTHETIC
+    first = ca.read_events(path, warn=False)
+    records = counts(first)["records"]
+    assert records > 100
+    held = _sql._DATABASE[0]
+
+    monkeypatch.setattr(_read, "RELEASE_AFTER_RECORDS", records + 1)
+    ca.read_events(path, warn=False)
+    assert [held] == _sql._DATABASE
+
+    monkeypatch.setattr(_read, "RELEASE_AFTER_RECORDS", records)
+    again = ca.read_events(path, warn=False)
+    assert _sql._DATABASE == []
+    pd.testing.assert_frame_equal(again, first)
+    ca.read_events(path, warn=False)  # a new database, let go again
+    assert _sql._DATABASE == []
+
+    monkeypatch.setattr(_read, "RELEASE_AFTER_RECORDS", 10**9)
+    ca.read_events(path, warn=False)
+    assert len(_sql._DATABASE) == 1 and _sql._DATABASE[0] is not held
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(ca.ChatAnalyticsError):
+        ca.read_events(bad, warn=False)
+    assert _sql._DATABASE == []
