@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import glob
 import os
+import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from ..errors import EmptyDataError, LoaderError
+from ..errors import ChatAnalyticsError, EmptyDataError, LoaderError
 from ._commits import dataset_state, uncommitted_note
 from ._protocol import ReadResult, detect
 from ._sql import UNREADABLE
@@ -502,3 +505,111 @@ def note_gzip_damage(result: ReadResult, path: Path, state: StreamState, last_li
             f"{path}: the gzip check value (CRC-32 or length) does not match the data (byte {at:,}), so "
             f"the file was altered or damaged; its {last_line:,} line(s) were read as decompressed"
         )
+
+
+# ------------------------------------------------------------------------------ UTF-16 and UTF-32 files
+
+#: The byte-order marks of the Unicode encodings read through a UTF-8 copy: (mark, name, codec). UTF-32
+#: LE comes first, as its mark begins with UTF-16 LE's.
+WIDE_ENCODINGS = (
+    (codecs.BOM_UTF32_LE, "UTF-32 LE", "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "UTF-32 BE", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "UTF-16 LE", "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "UTF-16 BE", "utf-16-be"),
+)
+_UNDECODABLE = "chatanalytics-undecodable"
+# a byte sequence the encoding cannot decode becomes the byte 0xFF in the UTF-8 copy (never valid UTF-8),
+# so the reader treats its record as it treats non-UTF-8 bytes in any file
+
+
+def _mark_undecodable(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return "\udcff", err.end
+
+
+codecs.register_error(_UNDECODABLE, _mark_undecodable)
+
+
+def wide_encoding(head: bytes) -> tuple[bytes, str, str] | None:
+    """The (mark, name, codec) of :data:`WIDE_ENCODINGS` whose byte-order mark starts ``head``, or None."""
+    for found in WIDE_ENCODINGS:
+        if head.startswith(found[0]):
+            return found
+    return None
+
+
+@contextlib.contextmanager
+def as_utf8(path: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Within the block: ``path`` and no notes, or for a file written in UTF-16 or UTF-32 (gzip or not,
+    named by its byte-order mark) a temporary UTF-8 copy and the notes that say so.
+
+    Windows PowerShell (``Out-File``, ``>``) and Excel's "Unicode Text" write UTF-16. The copy has the
+    same lines, so record numbers are the file's; the files beside ``path`` are linked beside the copy
+    for the formats that read lookups there. An error raised in the block names ``path``, not the copy.
+    """
+    found = wide_encoding(file_head(path))
+    if found is None:
+        yield path, []
+        return
+    with tempfile.TemporaryDirectory(prefix="chatanalytics-utf8-") as folder:
+        copy, notes = _utf8_copy(path, Path(folder), found)
+        try:
+            yield copy, notes
+        except ChatAnalyticsError as err:
+            err.args = tuple(original_names(str(a), copy, path) for a in err.args)
+            if isinstance(err, LoaderError) and err.path is not None:
+                err.path = original_names(err.path, copy, path)
+            raise
+
+
+def original_names(text: str, readable: Path, path: Path) -> str:
+    """``text`` (a note, a message) naming ``path`` and the files beside it where it names ``readable``
+    (the copy made by :func:`as_utf8`) and the links beside that; unchanged when the two are one file.
+    """
+    if readable == path:
+        return text
+    return text.replace(str(readable), str(path)).replace(
+        f"{readable.parent}{os.sep}", f"{path.parent}{os.sep}"
+    )
+
+
+def _utf8_copy(path: Path, folder: Path, found: tuple[bytes, str, str]) -> tuple[Path, list[str]]:
+    mark, name, codec = found
+    stem = path.name[:-3] if path.name.lower().endswith(".gz") else path.name
+    copy = folder / stem
+    decoder = codecs.getincrementaldecoder(codec)(errors=_UNDECODABLE)
+    state = StreamState()
+    skip, bad = len(mark), 0
+    try:
+        with copy.open("wb") as out:
+            for chunk in _raw_chunks(path, state):
+                if skip:
+                    chunk, skip = chunk[skip:], max(skip - len(chunk), 0)
+                text = decoder.decode(chunk)
+                bad += text.count("\udcff")
+                out.write(text.encode("utf-8", "surrogateescape"))
+            text = decoder.decode(b"", final=True)
+            bad += text.count("\udcff")
+            out.write(text.encode("utf-8", "surrogateescape"))
+            if state.corrupt_gzip:  # the unreadable rest: one record that is not UTF-8, as it is counted
+                out.write(b"\n\xff\n")  # for a UTF-8 file (one rejected record)
+        with contextlib.suppress(OSError):  # lookups beside the file (Adobe Data Feed, Marketo)
+            for sibling in path.parent.iterdir():
+                if sibling != path and not (folder / sibling.name).exists():
+                    (folder / sibling.name).symlink_to(sibling.resolve())
+    except OSError as err:
+        raise LoaderError(f"cannot decode {path} from {name} into a UTF-8 copy: {err}", path=path) from err
+    notes = [f"{path}: written in {name} (its byte-order mark says so); read through a UTF-8 copy"]
+    if bad:
+        notes.append(
+            f"{path}: {bad:,} byte sequence(s) are not valid {name}; each is read as a byte that is not "
+            "UTF-8, so the record holding it is rejected like any record with non-UTF-8 bytes"
+        )
+    if state.corrupt_gzip or state.truncated_gzip or state.bad_checksum:
+        notes.append(
+            f"{path}: the gzip stream is damaged at byte {state.damage_at:,} of {state.file_size:,}; what "
+            "decompressed was read"
+            + ("; the unreadable rest is one rejected record" if state.corrupt_gzip else "")
+        )
+    return copy, notes

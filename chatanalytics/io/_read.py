@@ -32,7 +32,7 @@ from ..schema import (
 )
 from . import _parquet
 from ._arrow import map_distinct
-from ._files import PathLike, expand_paths, file_head
+from ._files import PathLike, as_utf8, expand_paths, file_head, original_names
 from ._formats import FORMATS
 from ._plan import TrackingPlan
 from ._privacy import scrub_table, using_pseudonym_key
@@ -200,17 +200,21 @@ def read_events(
     now = pd.Timestamp.now(tz="UTC")
     try:
         for fi, path in _each_file(files, progress):
-            fmt = format or _detect(path)
-            tally = FileTally(name=str(path), format=fmt)
-            tallies.append(tally)
-            try:
-                res = readers[fmt].read(ctx, path, fmt)
-            except (OSError, pa.ArrowException, duckdb.Error) as err:  # a damaged file a reader let through
-                raise LoaderError(f"cannot read {path} as {fmt}: {err}", path=path) from err
+            noted = len(notes)  # the context's notes, which may name the copy
+            with as_utf8(path) as (readable, decoded):
+                fmt = format or _detect(readable)
+                tally = FileTally(name=str(path), format=fmt)
+                tallies.append(tally)
+                try:
+                    res = readers[fmt].read(ctx, readable, fmt)
+                except (OSError, pa.ArrowException, duckdb.Error) as err:  # a damage a reader let through
+                    raise LoaderError(f"cannot read {path} as {fmt}: {err}", path=path) from err
             _check_times(res, path, now)
             tally.records += res.records
             _account(fi, tally, res, rejected, ignored)
-            notes.extend(res.notes)
+            notes[noted:] = [
+                original_names(n, readable, path) for n in [*decoded, *notes[noted:], *res.notes]
+            ]
             unmatched.extend(res.unmatched)
             for f, key in res.plan_keys.items():
                 plan_keys.setdefault(f, set()).add(key)

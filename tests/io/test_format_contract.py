@@ -9,7 +9,9 @@ and fails here until it has a fixture):
 - garbage bytes, a truncated copy of the fixture and an empty file are read or raise a
   ``ChatAnalyticsError``, never a raw DuckDB, pyarrow or Python error;
 - switching off any field of the format's tracking-plan section (``""``) still reads, or raises a
-  ``ChatAnalyticsError`` naming the problem.
+  ``ChatAnalyticsError`` naming the problem;
+- a text fixture saved in UTF-16 or UTF-32 (with its byte-order mark, as Windows PowerShell and Excel's
+  "Unicode Text" write them), gzip or not, reads as the UTF-8 one.
 
 The capture and canonical Parquet fixtures are written by the tests (``capture_file``, ``parquet_file``);
 the others are the hand-written files under ``tests/data``.
@@ -17,12 +19,14 @@ the others are the hand-written files under ``tests/data``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import shutil
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import chatanalytics as ca
@@ -207,6 +211,58 @@ def test_datalayer_reads_with_its_event_id_field_switched_off():
     assert dup["source_record"].tolist() == [6]
     assert dup["duplicate_of_record"].tolist() == [5]
     assert dup["reason"].tolist() == ["same type, time, session, conversation and agent"]
+
+
+#: Formats whose fixture is not UTF-8 text: canonical Parquet (binary) and the Adobe Data Feed (ISO-8859-1,
+#: in which Adobe writes hit data unless a feed is set to UTF-8).
+NOT_UTF8 = {"parquet", "adobe_feed"}
+_WIDE = [("utf-16-le", False), ("utf-16-be", True), ("utf-32-le", False)]
+
+
+def _wide_variants() -> list:
+    return [
+        pytest.param(name, enc, gz, id=f"{name}-{enc}{'-gz' if gz else ''}")
+        for name in REGISTERED
+        if name not in NOT_UTF8
+        for enc, gz in _WIDE
+    ]
+
+
+@pytest.mark.parametrize(("name", "encoding", "gzipped"), _wide_variants())
+def test_a_fixture_saved_in_utf16_or_utf32_reads_as_the_utf8_one(name, encoding, gzipped, tmp_path):
+    """The fixture re-encoded (byte-order mark first) in place, or gzip-compressed beside it: detected and
+    read through a UTF-8 copy, it gives the UTF-8 fixture's frame and counts, and a note that names the
+    encoding and the file (never the copy)."""
+    path, kw, _ = fixture_of(name, tmp_path)
+    expected = read(path, **kw)
+    data = path.read_bytes()
+    was_gzip = data[:2] == b"\x1f\x8b"
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00"}[encoding]
+    wide = bom + (gzip.decompress(data) if was_gzip else data).decode("utf-8").encode(encoding)
+    if gzipped and not was_gzip:
+        target = path.with_name(path.name + ".gz")
+        path.unlink()
+    else:
+        target = path
+    target.write_bytes(gzip.compress(wide) if (gzipped or was_gzip) else wide)
+    got = read(target, **kw)
+    pd.testing.assert_frame_equal(
+        got.drop(columns="source_file"), expected.drop(columns="source_file"), check_categorical=False
+    )
+    assert set(got["source_file"]) == {str(target)}
+    report = ca.load_report(got)
+    assert report.counts() == ca.load_report(expected).counts()
+    label = {"utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "utf-32-le": "UTF-32 LE"}[encoding]
+    assert f"{target}: written in {label}" in report.notes[0]
+    assert not any("chatanalytics-utf8-" in n for n in report.notes)
+
+
+def test_the_formats_left_out_of_the_utf16_contract_have_no_utf8_fixture(tmp_path):
+    for name in sorted(NOT_UTF8):
+        (tmp_path / name).mkdir()
+        path, _, _ = fixture_of(name, tmp_path / name)
+        with pytest.raises(UnicodeDecodeError):
+            path.read_bytes().decode("utf-8")
 
 
 def test_every_fixture_is_a_registered_format():

@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -653,3 +654,66 @@ def test_a_large_read_gives_back_the_readers_database(tmp_path, monkeypatch):
     with pytest.raises(ca.ChatAnalyticsError):
         ca.read_events(bad, warn=False)
     assert _sql._DATABASE == []
+
+
+def _utf16(lines: list[str]) -> bytes:
+    return "".join(x + "\r\n" for x in lines).encode("utf-16")  # PowerShell's Out-File: BOM, CRLF
+
+
+def test_a_utf16_line_that_does_not_decode_is_rejected_and_the_rest_read(tmp_path):
+    """A lone surrogate in line 2 of a UTF-16 file: line 2 is rejected as non-UTF-8, with its line
+    number, lines 1 and 3 are events, and a note counts the sequence that did not decode."""
+    lines = [
+        line(T0, "CONVERSATION_TRIGGERED", sid="s1", id="c1"),
+        line("2026-11-02T09:00:01Z", "CONVERSATION_ENGAGED", sid="s1", id="c1", name="X"),
+        line("2026-11-02T09:00:02Z", "CONVERSATION_COMPLETED", sid="s1", id="c1"),
+    ]
+    data = bytearray(_utf16(lines))
+    at = data.index('"X"'.encode("utf-16-le"))
+    data[at + 2 : at + 4] = b"\x00\xd8"  # X -> a high surrogate that no low one follows
+    path = tmp_path / "ps.jsonl"
+    path.write_bytes(bytes(data))
+    events = read(path)
+    rep = ca.load_report(events)
+    assert counts(events) == {**counts(events), "records": 3, "events": 2, "rejected": 1}
+    assert rep.rejected[["source_record", "reason"]].values.tolist() == [[2, "non-UTF-8 bytes"]]
+    assert events["event_type"].astype(str).tolist() == ["CONVERSATION_TRIGGERED", "CONVERSATION_COMPLETED"]
+    assert rep.notes[:2] == (
+        f"{path}: written in UTF-16 LE (its byte-order mark says so); read through a UTF-8 copy",
+        f"{path}: 1 byte sequence(s) are not valid UTF-16 LE; each is read as a byte that is not UTF-8, "
+        "so the record holding it is rejected like any record with non-UTF-8 bytes",
+    )
+
+
+def test_a_damaged_gzip_of_a_utf16_file_keeps_what_decompressed_and_counts_the_rest(tmp_path):
+    """Corrupt compressed data after the first lines of a gzip UTF-16 file: the lines decompressed before
+    the damage are events, the unreadable rest is one rejected record, and a note names the damage."""
+    lines = [
+        line(f"2026-11-02T09:{m:02d}:00Z", "CONVERSATION_TRIGGERED", sid=f"s{m}", id="c1") for m in range(60)
+    ]
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    raw = _utf16(lines)
+    first = comp.compress(raw[: len(raw) // 2]) + comp.flush(zlib.Z_FULL_FLUSH)
+    rest = comp.compress(raw[len(raw) // 2 :]) + comp.flush()
+    path = tmp_path / "ps.jsonl.gz"
+    path.write_bytes(first + b"\xff" * 64 + rest[64:])  # the second half's first bytes overwritten
+    events = read(path)
+    rep = ca.load_report(events)
+    c = counts(events)
+    kept = raw[: len(raw) // 2].decode("utf-16", errors="ignore")
+    whole = kept.count("\r\n")  # the lines that decompressed whole
+    partial = not kept.endswith("\r\n")  # a line cut by the damage: rejected
+    assert 0 < whole < 60
+    assert (c["records"], c["events"], c["rejected"]) == (whole + partial + 1, whole, partial + 1)
+    assert rep.rejected["reason"].iloc[-1] == "non-UTF-8 bytes"
+    assert any(n.startswith(f"{path}: the gzip stream is damaged at byte ") for n in rep.notes)
+    assert events["session_id"].tolist() == [f"s{m}" for m in range(c["events"])]  # in order, no gap
+
+
+def test_a_utf16_file_of_no_known_format_is_named_in_the_error(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes("just some words\r\n".encode("utf-16"))
+    with pytest.raises(ca.LoaderError, match="cannot tell the format") as err:
+        read(path)
+    assert str(path) in str(err.value) and err.value.path == str(path)
+    assert "chatanalytics-utf8-" not in str(err.value)
