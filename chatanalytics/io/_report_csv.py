@@ -62,11 +62,25 @@ def header_of(lines: list[str]) -> list[str]:
     """The normalised cells of the first line that is neither blank nor a ``#`` line."""
     for line in lines:
         if line.strip() and not line.lstrip().startswith("#"):
-            try:
-                return [norm(c) for c in next(csv.reader([line]))]
-            except (csv.Error, StopIteration):
-                return []
+            return [norm(c) for c in _cells(line, delimiter_of(line)) or []]
     return []
+
+
+#: The delimiters of a report CSV: the comma of the export, and what Excel writes when the export is
+#: saved again: a tab ("Unicode Text") or a semicolon (CSV where a comma is the decimal mark).
+DELIMITERS = (",", "\t", ";")
+
+
+def delimiter_of(header: str) -> str:
+    """The delimiter of a table whose header line is ``header``: the one of :data:`DELIMITERS` that
+    splits it into the most cells (the comma on a tie).
+    """
+    best, most = ",", 0
+    for delimiter in DELIMITERS:
+        n = len(_cells(header, delimiter) or [])
+        if n > most:
+            best, most = delimiter, n
+    return best
 
 
 def sniff_report(
@@ -103,11 +117,14 @@ def read_text(path: Path) -> str:
 
 @dataclass
 class Table:
-    """One table of a report CSV: its header line and header, and its rows as (line, text)."""
+    """One table of a report CSV: its header line and header, its rows as (line, text), and the delimiter
+    of its cells.
+    """
 
     line: int
     header: list[str]
     rows: list[tuple[int, str]] = field(default_factory=list)
+    delimiter: str = ","
 
 
 def split_tables(text: str) -> list[Table]:
@@ -122,17 +139,18 @@ def split_tables(text: str) -> list[Table]:
             current = None
         elif current is None:
             shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # names in the report
-            current = Table(number, _cells(shown) or [shown])
+            delimiter = delimiter_of(shown)
+            current = Table(number, _cells(shown, delimiter) or [shown], delimiter=delimiter)
             tables.append(current)
         else:
             current.rows.append((number, line))
     return tables
 
 
-def _cells(line: str) -> list[str] | None:
+def _cells(line: str, delimiter: str = ",") -> list[str] | None:
     """The cells of one CSV line, or None when it is not one."""
     try:
-        return next(csv.reader([line]))
+        return next(csv.reader([line], delimiter=delimiter))
     except (csv.Error, StopIteration):
         return None
 
@@ -420,7 +438,7 @@ def read_report_csv(
     for table in tables:
         if table is chosen:
             for number, line in table.rows:
-                cells, raw = _cells(line), line.encode("utf-8", "surrogateescape")
+                cells, raw = _cells(line, table.delimiter), line.encode("utf-8", "surrogateescape")
                 if cells is None:
                     rows.reject(number, "malformed CSV row", raw)
                 else:

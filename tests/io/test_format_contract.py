@@ -11,7 +11,9 @@ and fails here until it has a fixture):
 - switching off any field of the format's tracking-plan section (``""``) still reads, or raises a
   ``ChatAnalyticsError`` naming the problem;
 - a text fixture saved in UTF-16 or UTF-32 (with its byte-order mark, as Windows PowerShell and Excel's
-  "Unicode Text" write them), gzip or not, reads as the UTF-8 one.
+  "Unicode Text" write them), gzip or not, reads as the UTF-8 one;
+- a CSV fixture saved again by Excel, its cells separated by tabs ("Unicode Text", UTF-16) or
+  semicolons (where a comma is the decimal mark), reads as the original.
 
 The capture and canonical Parquet fixtures are written by the tests (``capture_file``, ``parquet_file``);
 the others are the hand-written files under ``tests/data``.
@@ -19,7 +21,9 @@ the others are the hand-written files under ``tests/data``.
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import random
 import shutil
@@ -255,6 +259,31 @@ def test_a_fixture_saved_in_utf16_or_utf32_reads_as_the_utf8_one(name, encoding,
     label = {"utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE", "utf-32-le": "UTF-32 LE"}[encoding]
     assert f"{target}: written in {label}" in report.notes[0]
     assert not any("chatanalytics-utf8-" in n for n in report.notes)
+
+
+#: The CSV fixtures (a new CSV format is covered when its fixture is named *.csv).
+CSV_FORMATS = [n for n in REGISTERED if FIXTURES.get(n, ("",))[0].endswith(".csv")]
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"), [("\t", "utf-16"), (";", "utf-8")], ids=["tab", "semicolon"]
+)
+@pytest.mark.parametrize("name", CSV_FORMATS)
+def test_a_csv_fixture_saved_again_by_excel_reads_as_the_original(name, delimiter, encoding, tmp_path):
+    path, kw, _ = fixture_of(name, tmp_path)
+    expected = read(path, **kw)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(out.getvalue().encode(encoding))
+    assert delimiter in path.read_text(encoding=encoding).splitlines()[-1]
+    got = read(path, **kw)  # detected
+    pd.testing.assert_frame_equal(got, expected, check_categorical=False)
+    assert ca.load_report(got).counts() == ca.load_report(expected).counts()
+
+
+def test_the_csv_contract_covers_the_report_and_marketo_formats():
+    assert set(CSV_FORMATS) >= {"ga4_explore_csv", "ua_csv", "marketo_bulk"}
 
 
 def test_the_formats_left_out_of_the_utf16_contract_have_no_utf8_fixture(tmp_path):
