@@ -1,4 +1,4 @@
-"""The capture format: one JSON object per Dynamic Chat callback, one per line.
+"""The capture format: one JSON object per Dynamic Chat callback, one per line (or a JSON array of them).
 
 A record is ``{"ts": ISO-8601, "event": "<constant name>", "payload": {...}, "page_url": ...,
 "visitor_id": ...}``, with the payload keys Adobe documents (``name``, ``id``, ``type``, ``uiType``,
@@ -9,8 +9,9 @@ a time without one is read as UTC (and counted in the report's notes). The event
 11 constants ignoring case and surrounding spaces. Numeric ids are kept as strings without a decimal
 part (``4471902``, never ``4471902.0``). ``meetingInfo`` is kept as raw JSON text.
 
-Blocks of lines are parsed by DuckDB's JSON functions (one parse per line, on all cores). Only a block
-that holds a bad record is parsed a second time, with a validity guard, to isolate it.
+A JSON array of records (``copy(JSON.stringify(records))`` in DevTools) is read too, its records
+numbered by position. Blocks of lines are parsed by DuckDB's JSON functions (one parse per line, on all
+cores). Only a block that holds a bad record is parsed a second time, with a validity guard, to isolate it.
 """
 
 from __future__ import annotations
@@ -21,10 +22,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import LoaderError
 from ..schema import EVENT_TYPES
-from ._files import is_gzip
+from ._files import is_gzip, read_head
 from ._json_sql import naive_sql
-from ._jsonl import parse_block, read_blocks, read_with_line_scan, stream
+from ._jsonl import (
+    first_array_element,
+    parse_block,
+    read_blocks,
+    read_json_records,
+    read_with_line_scan,
+    stream,
+)
 from ._protocol import ReadContext, ReadResult
 from ._sql import IGNORED_CHECK, NOT_OBJECT_OR_NO_TIME, Status, status_sql, strip_sql, time_checks
 
@@ -164,9 +173,22 @@ def clean_strings(table: pa.Table) -> pa.Table:
 
 
 def sniff(path: Path, head: bytes) -> str | None:
-    """``"capture"`` when a file is empty or blank, or its first non-blank byte opens a JSON object."""
+    """``"capture"`` when a file is empty or blank, its first non-blank byte opens a JSON object, or it is
+    a JSON array whose first element is a capture record.
+    """
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    return FORMAT if not head.strip() or stripped[:1] == b"{" else None
+    if not head.strip() or stripped[:1] == b"{":
+        return FORMAT
+    return FORMAT if is_record(first_array_element(head)) else None
+
+
+def is_record(element: object) -> bool:
+    """Whether a JSON value is a capture record: an object with ``event`` and a ``payload`` object (or the
+    bare ``event.data`` object with them under ``data``).
+    """
+    if isinstance(element, dict) and isinstance(element.get("data"), dict):
+        element = {**element["data"], **element}
+    return isinstance(element, dict) and "event" in element and isinstance(element.get("payload"), dict)
 
 
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult | None:
@@ -190,10 +212,18 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     """Read one capture file: a plain file whole through DuckDB's JSON reader, a gzip file (or a plain
     one holding a bad record) block by block.
 
-    See :class:`chatanalytics.io.Format`. Records are numbered by line; times without a UTC offset are
-    counted in ``ctx``'s totals.
+    See :class:`chatanalytics.io.Format`. Records are numbered by line, or by position in a JSON array
+    whose first element is a record (an array that does not parse whole is read line by line, with a
+    note); times without a UTC offset are counted in ``ctx``'s totals.
     """
-    result = None if is_gzip(path) else parse_file(ctx.con, path)
+    result: ReadResult | None = None
+    if is_record(first_array_element(read_head(path))):
+        try:
+            result = read_json_records(ctx, path, (_FAST, _GUARDED))
+        except LoaderError as err:  # not one well-formed array: every line is a record, as in any file
+            ctx.notes.append(f"{err}; its lines were read as JSON lines")
+    elif not is_gzip(path):
+        result = parse_file(ctx.con, path)
     if result is None:
         result = read_blocks(path, lambda block: parse_block(ctx.con, block, (_FAST, _GUARDED), path))
     naive = 0

@@ -532,10 +532,18 @@ codecs.register_error(_UNDECODABLE, _mark_undecodable)
 
 
 def wide_encoding(head: bytes) -> tuple[bytes, str, str] | None:
-    """The (mark, name, codec) of :data:`WIDE_ENCODINGS` whose byte-order mark starts ``head``, or None."""
+    """The (mark, name, codec) of :data:`WIDE_ENCODINGS` whose byte-order mark starts ``head``, when the
+    text after it reads as that encoding; else None.
+
+    JSON and CSV are mostly ASCII: at least a quarter of the characters of ``head`` after the mark must be
+    ASCII (other than NUL) in the encoding. Bytes of a UTF-8 file that happen to start with a mark (a
+    damaged first line) make almost none, and that file is read as UTF-8: every line a record.
+    """
     for found in WIDE_ENCODINGS:
         if head.startswith(found[0]):
-            return found
+            text = head[len(found[0]) :].decode(found[2], "replace")
+            ascii_ = sum(1 for ch in text if "\x00" < ch < "\x80")
+            return found if text and ascii_ * 4 >= len(text) else None
     return None
 
 

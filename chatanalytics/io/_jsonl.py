@@ -321,6 +321,17 @@ def is_json_array(head: bytes) -> bool:
     return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"["
 
 
+def first_array_element(head: bytes) -> object:
+    """The first element of a JSON array file whose head holds it whole, else None."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] != b"[":
+        return None
+    try:
+        return json.JSONDecoder().raw_decode(text[1:].decode("utf-8", "ignore").lstrip())[0]
+    except ValueError:
+        return None
+
+
 def first_line(head: bytes) -> bytes:
     """The first line of a file's head after a byte-order mark and blank lines."""
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]

@@ -710,6 +710,16 @@ def test_a_damaged_gzip_of_a_utf16_file_keeps_what_decompressed_and_counts_the_r
     assert events["session_id"].tolist() == [f"s{m}" for m in range(c["events"])]  # in order, no gap
 
 
+@pytest.mark.parametrize("mark", [b"\xfe\xff", b"\xff\xfe", b"\xff\xfe\x00\x00"[:3]])
+def test_utf8_lines_after_a_first_line_that_looks_like_a_byte_order_mark_are_read(write, mark):
+    """A damaged first line whose bytes are a UTF-16 byte-order mark does not make the file UTF-16 (no
+    NUL byte follows, as UTF-16 JSON would have): that line is one rejected record, the rest are read."""
+    path = write("a.jsonl", [mark, line(T0, "CONVERSATION_TRIGGERED", sid="s1", id="c1")])
+    events = read(path, format="capture")
+    assert counts(events) == {**counts(events), "records": 2, "events": 1, "rejected": 1}
+    assert not any("UTF-16" in n for n in ca.load_report(events).notes)
+
+
 def test_a_utf16_file_of_no_known_format_is_named_in_the_error(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_bytes("just some words\r\n".encode("utf-16"))
@@ -717,3 +727,59 @@ def test_a_utf16_file_of_no_known_format_is_named_in_the_error(tmp_path):
         read(path)
     assert str(path) in str(err.value) and err.value.path == str(path)
     assert "chatanalytics-utf8-" not in str(err.value)
+
+
+def _records() -> list[str]:
+    return [
+        line(T0, "CONVERSATION_TRIGGERED", sid="s1", id="c1"),
+        line("2026-11-02T09:00:01Z", "CONVERSATION_ENGAGED", sid="s1", id="c1"),
+        line("not a time", "CONVERSATION_ENGAGED", sid="s1", id="c1"),
+        line("2026-11-02T09:00:03Z", "CONVERSATION_COMPLETED", sid="s1", id="c1"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["records.json", "records.json.gz"])
+def test_a_json_array_of_records_is_detected_and_read_as_its_json_lines(write, name):
+    """``copy(JSON.stringify(records))`` in DevTools: a JSON array of capture records (pretty-printed, so
+    that its lines are not records) is detected as capture and reads as the same records as JSON lines,
+    numbered by position; before, it was taken for a dataLayer capture and all of it ignored."""
+    lines = write("records.jsonl", _records())
+    pretty = json.dumps([json.loads(x) for x in _records()], indent=2)
+    array = write(name, pretty.encode("utf-8"))
+    got, expected = read(array), read(lines)
+    assert ca.load_report(got).files["source_format"].tolist() == ["capture"]
+    pd.testing.assert_frame_equal(got.drop(columns="source_file"), expected.drop(columns="source_file"))
+    assert counts(got) == counts(expected) == {**counts(got), "records": 4, "events": 3, "rejected": 1}
+    assert ca.load_report(got).rejected[["source_record", "reason"]].values.tolist() == [
+        [3, "unparseable time"]
+    ]
+
+
+def test_an_array_of_bare_event_data_objects_is_capture_too(write):
+    path = write(
+        "data.json", ("[" + ",".join(json.dumps({"data": json.loads(x)}) for x in _records()) + "]").encode()
+    )
+    got = read(path)
+    assert ca.load_report(got).files["source_format"].tolist() == ["capture"]
+    assert counts(got)["events"] == 3
+
+
+def test_an_array_of_records_that_does_not_parse_whole_is_read_line_by_line(write):
+    """A truncated array, or JSON lines whose first line happens to be an array holding a record: every
+    line is a record (the broken ones rejected), nothing raises, and a note says why."""
+    pretty = json.dumps([json.loads(x) for x in _records()], indent=0).encode()
+    cut = write("cut.json", pretty[: pretty.rindex(b"{")])  # the last record and the closing ] lost
+    got = read(cut, format="capture")
+    c = counts(got)
+    assert c["records"] == len([x for x in pretty[: pretty.rindex(b"{")].splitlines() if x.strip()])
+    assert c["events"] == 0 and c["rejected"] == c["records"]
+    assert any(
+        "malformed or truncated JSON" in n and "read as JSON lines" in n for n in ca.load_report(got).notes
+    )
+    mixed = write("mixed.jsonl", ["[" + _records()[0] + "]", *_records()[1:]])
+    got = read(mixed)
+    assert ca.load_report(got).rejected[["source_record", "reason"]].values.tolist() == [
+        [1, "not a JSON object"],
+        [3, "unparseable time"],
+    ]
+    assert counts(got)["events"] == 2
