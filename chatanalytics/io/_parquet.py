@@ -53,6 +53,48 @@ def _fill_missing(table: pa.Table) -> pa.Table:
     return table
 
 
+_UTC_MICROS = pa.timestamp("us", tz="UTC")
+#: Epoch units told apart by size (the median magnitude of the column): below 1e11 seconds (1e11 s is
+#: the year 5138), below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds. Times of
+#: 1973-2199 fall in exactly one band.
+_EPOCH_UNITS = ((1e11, "seconds", 1_000_000), (1e14, "milliseconds", 1_000), (1e17, "microseconds", 1))
+
+
+def event_times(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray, str | None]:
+    """``event_time_utc`` as it was written, as UTC microseconds; the rows whose text is no time; a note.
+
+    A timestamp (of any unit or zone, or none: then UTC) or a date converts as it is. Numbers are epoch
+    times whose unit is told by their size (:data:`_EPOCH_UNITS`), said in the note. Text is ISO 8601
+    (a time without an offset is UTC); text that is no time leaves its row null and flagged, so that it
+    alone is rejected.
+    """
+    kind = column.type
+    none = np.zeros(len(column), dtype=bool)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        magnitude = pc.approximate_median(pc.abs(column.cast(pa.float64(), safe=False))).as_py()
+        if magnitude is None:
+            return pa.nulls(len(column), _UTC_MICROS), none, None
+        unit, scale = next(((u, k) for limit, u, k in _EPOCH_UNITS if magnitude < limit), ("nanoseconds", 0))
+        if pa.types.is_integer(kind):
+            whole = column.cast(pa.int64())
+            micros = pc.multiply(whole, scale) if scale else pc.divide(whole, 1_000)
+        else:
+            micros = pc.round(pc.multiply(column, float(scale or 0.001))).cast(pa.int64())
+        note = f"event_time_utc holds numbers, read as epoch {unit} by their size"
+        return micros.cast(_UTC_MICROS), none, note
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        try:
+            return column.cast(_UTC_MICROS), none, None
+        except pa.ArrowInvalid:  # some text is no time: parsed one by one, those rows flagged
+            import pandas as pd
+
+            text = column.to_pandas()
+            parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+            bad = (parsed.isna() & text.notna()).to_numpy()
+            return pa.chunked_array([pa.array(parsed.dt.as_unit("us"), _UTC_MICROS)]), bad, None
+    return column.cast(_UTC_MICROS), none, None
+
+
 def part_from_arrow(table: pa.Table) -> tuple[pa.Table, np.ndarray]:
     """A part table (``event_time_utc``, ``code``, ``gran``, strings, provenance) and each row's status."""
     table = _fill_missing(table)
@@ -148,7 +190,12 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     result = ReadResult(records=table.num_rows)
     if table.num_rows == 0:
         return result
+    times, unparsed, note = event_times(table.column("event_time_utc"))
+    table = table.set_column(table.column_names.index("event_time_utc"), "event_time_utc", times)
+    if note:
+        result.notes.append(f"{path}: {note}")
     part, status = part_from_arrow(table)
+    status[unparsed] = Status.BAD_TIME
     rows = np.arange(1, table.num_rows + 1, dtype=np.int64)
     bad = status != Status.OK
     if bad.any():

@@ -521,6 +521,58 @@ def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
     assert rep.rejected["reason"].tolist() == ["missing event type"]
 
 
+_EPOCH = pd.Timestamp("2026-11-02T09:00:00.250Z")
+
+
+@pytest.mark.parametrize(
+    ("values", "unit"),
+    [
+        ([1793610000, 1793610060], "seconds"),
+        ([1793610000.25, 1793610060.0], "seconds"),
+        ([1793610000250, 1793610060000], "milliseconds"),
+        ([1793610000250000, 1793610060000000], "microseconds"),
+        ([1793610000250000000, 1793610060000000000], "nanoseconds"),
+    ],
+    ids=["s", "s-float", "ms", "us", "ns"],
+)
+def test_parquet_epoch_numbers_are_read_in_the_unit_their_size_says(tmp_path, values, unit):
+    """``event_time_utc`` written as epoch numbers (a JavaScript pipeline's ``Date.now()``, say): the
+    unit is told by their size and named in a note. They were read as microseconds: a millisecond time
+    of 2026 became 1970-01-21, with nothing said."""
+    frame = pd.DataFrame(
+        {"event_time_utc": values, "event_type": ["CONVERSATION_TRIGGERED", "CONVERSATION_ENGAGED"]}
+    )
+    frame.to_parquet(tmp_path / "epoch.parquet")
+    events = read(tmp_path / "epoch.parquet")
+    whole_seconds = unit == "seconds" and isinstance(values[0], int)
+    first = _EPOCH.floor("s") if whole_seconds else _EPOCH
+    assert events["event_time_utc"].tolist() == [first, pd.Timestamp("2026-11-02T09:01:00Z")]
+    assert ca.load_report(events).notes == (
+        f"{tmp_path / 'epoch.parquet'}: event_time_utc holds numbers, read as epoch {unit} by their size",
+    )
+
+
+def test_parquet_text_times_that_are_no_time_reject_their_row_only(tmp_path):
+    """One unparseable text time no longer fails the whole file: its row is rejected, a null one is a
+    missing time, and the others (any offset; none is UTC) are read."""
+    frame = pd.DataFrame(
+        {
+            "event_time_utc": ["2026-11-02T10:00:00.250+01:00", "yesterday", None, "2026-11-02 09:01:00"],
+            "event_type": ["CONVERSATION_TRIGGERED"] * 4,
+            "session_id": ["s1", "s2", "s3", "s4"],
+        }
+    )
+    frame.to_parquet(tmp_path / "text.parquet")
+    events = read(tmp_path / "text.parquet")
+    rep = ca.load_report(events)
+    assert rep.rejected[["source_record", "reason"]].values.tolist() == [
+        [2, "unparseable time"],
+        [3, "missing time"],
+    ]
+    assert events["event_time_utc"].tolist() == [_EPOCH, pd.Timestamp("2026-11-02T09:01:00Z")]
+    assert events["session_id"].tolist() == ["s1", "s4"]
+
+
 def test_parquet_checks_keep_record_numbers_with_plain_and_dictionary_event_types(tmp_path):
     """The same rows stored with ``event_type`` and ``time_granularity`` as text and as dictionaries:
     row 2 has no time (rejected), row 3 an unknown type (ignored), row 4 no type (rejected), row 5 an
