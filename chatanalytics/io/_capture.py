@@ -5,7 +5,8 @@ A record is ``{"ts": ISO-8601, "event": "<constant name>", "payload": {...}, "pa
 ``sid``, ``agentName``, ``agentID``, ``meetingInfo``). The bare ``event.data`` object a listener may log
 is read too: ``payload`` (and ``ts``, ``event``, ``page_url``, ``visitor_id``, ``event_id``) may sit under
 ``data``. Absent keys, ``null`` and empty strings are all read as missing. ``ts`` may carry any UTC offset;
-a time without one is read as UTC (and counted in the report's notes). The event name is matched to the
+a time without one is read as UTC (and counted in the report's notes); 13 digits (``Date.now()``) are
+epoch milliseconds and 10 digits epoch seconds. The event name is matched to the
 11 constants ignoring case and surrounding spaces. Numeric ids are kept as strings without a decimal
 part (``4471902``, never ``4471902.0``). ``meetingInfo`` is kept as raw JSON text.
 
@@ -100,7 +101,11 @@ g AS (
   SELECT *, nullif(ts_raw, '') AS ts, nullif(ev_raw, '') AS ev FROM f
 ),
 h AS (
-  SELECT *, try_cast(ts AS TIMESTAMPTZ) AS t,
+  SELECT *, CASE WHEN length(ts) = 13 AND regexp_full_match(ts, '[0-9]+')
+                   THEN make_timestamp(CAST(ts AS BIGINT) * 1000)
+                 WHEN length(ts) = 10 AND regexp_full_match(ts, '[0-9]+')
+                   THEN make_timestamp(CAST(ts AS BIGINT) * 1000000)
+                 ELSE try_cast(ts AS TIMESTAMPTZ) END AS t,
          CAST(coalesce(list_position({_EVENT_LIST}, ev), list_position({_EVENT_LIST}, {_STRIPPED_EV})) - 1
               AS TINYINT) AS code
   FROM g

@@ -524,6 +524,25 @@ def test_parquet_rows_without_time_or_type_are_rejected(tmp_path):
 _EPOCH = pd.Timestamp("2026-11-02T09:00:00.250Z")
 
 
+@pytest.mark.parametrize("name", ["epoch.jsonl", "epoch.jsonl.gz"])
+def test_capture_times_as_epoch_milliseconds_or_seconds_are_read(write, name):
+    """A listener that logs ``ts: Date.now()``: 13 digits are epoch milliseconds, 10 digits epoch seconds
+    (as numbers or text, as the dataLayer format reads them); 12 digits are no time."""
+    path = write(
+        name,
+        [
+            json.dumps({"ts": 1793610000250, "event": "CONVERSATION_TRIGGERED", "payload": {"sid": "s1"}}),
+            json.dumps({"ts": "1793610060", "event": "CONVERSATION_ENGAGED", "payload": {"sid": "s1"}}),
+            json.dumps({"ts": 179361006012, "event": "CONVERSATION_ENGAGED", "payload": {"sid": "s1"}}),
+        ],
+    )
+    events = read(path)
+    assert events["event_time_utc"].tolist() == [_EPOCH, pd.Timestamp("2026-11-02T09:01:00Z")]
+    rep = ca.load_report(events)
+    assert rep.rejected[["source_record", "reason"]].values.tolist() == [[3, "unparseable time"]]
+    assert rep.notes == ()  # epoch times carry no offset to miss
+
+
 @pytest.mark.parametrize(
     ("values", "unit"),
     [
