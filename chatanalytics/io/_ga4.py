@@ -33,6 +33,7 @@ functions); no Python code runs per row.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -358,7 +359,23 @@ def sniff(path: Path, head: bytes) -> str | None:
 
 
 def _is_parquet(path: Path, head: bytes) -> bool:
-    return path.name.lower().endswith(".parquet") or head[:4] == b"PAR1"
+    """Named ``.parquet``, or starting with Parquet's magic number and either whole (the magic number at
+    both ends) or not text (a damaged Parquet file, which the Parquet reader reports). A text file whose
+    first line happens to start with the magic number is read as NDJSON, its lines records.
+    """
+    if path.name.lower().endswith(".parquet"):
+        return True
+    if head[:4] != b"PAR1":
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 3:  # not a character cut by the end of the head
+            return True
+    with path.open("rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(max(size - 4, 0))
+        return size >= 12 and fh.read(4) == b"PAR1"
 
 
 def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:

@@ -433,6 +433,19 @@ def test_garbage_mixed_with_valid_lines_is_accounted_for(tmp_path, lines, gz):
     ca.validate_events(events)
 
 
+@pytest.mark.parametrize("first", ["PAR1", "PAR1 and some text"])
+def test_an_ndjson_file_whose_first_line_starts_with_the_parquet_magic_is_read_as_ndjson(tmp_path, first):
+    """Only a whole Parquet file (the magic number at both ends) not named .parquet is read as Parquet: a
+    damaged first line that starts with PAR1 is one rejected record, and the other lines are read."""
+    path = tmp_path / "events.json"
+    path.write_text(first + "\n" + "\n".join(VALID) + "\n", encoding="utf-8")
+    events = read(path, format="ga4_bigquery")
+    c = ca.load_report(events).counts()
+    expected = ca.load_report(read(DATA / "events_20261103.json", format="ga4_bigquery")).counts()
+    assert c["records"] == expected["records"] + 1 and c["rejected"] == expected["rejected"] + 1
+    assert c["events"] == expected["events"]
+
+
 def test_directory_read_keeps_files_apart(tmp_path):
     for f in DATA.glob("events_*.json"):
         shutil.copy(f, tmp_path / f.name)
