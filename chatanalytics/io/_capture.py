@@ -26,9 +26,10 @@ import pyarrow.compute as pc
 from ..errors import LoaderError
 from ..schema import EVENT_TYPES
 from ._files import is_gzip, read_head
-from ._json_sql import naive_sql
+from ._json_sql import naive_sql, time_text
 from ._jsonl import (
     first_array_element,
+    is_capture_record,
     parse_block,
     read_blocks,
     read_json_records,
@@ -101,11 +102,7 @@ g AS (
   SELECT *, nullif(ts_raw, '') AS ts, nullif(ev_raw, '') AS ev FROM f
 ),
 h AS (
-  SELECT *, CASE WHEN length(ts) = 13 AND regexp_full_match(ts, '[0-9]+')
-                   THEN make_timestamp(CAST(ts AS BIGINT) * 1000)
-                 WHEN length(ts) = 10 AND regexp_full_match(ts, '[0-9]+')
-                   THEN make_timestamp(CAST(ts AS BIGINT) * 1000000)
-                 ELSE try_cast(ts AS TIMESTAMPTZ) END AS t,
+  SELECT *, {time_text("ts")} AS t,
          CAST(coalesce(list_position({_EVENT_LIST}, ev), list_position({_EVENT_LIST}, {_STRIPPED_EV})) - 1
               AS TINYINT) AS code
   FROM g
@@ -184,16 +181,7 @@ def sniff(path: Path, head: bytes) -> str | None:
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.strip() or stripped[:1] == b"{":
         return FORMAT
-    return FORMAT if is_record(first_array_element(head)) else None
-
-
-def is_record(element: object) -> bool:
-    """Whether a JSON value is a capture record: an object with ``event`` and a ``payload`` object (or the
-    bare ``event.data`` object with them under ``data``).
-    """
-    if isinstance(element, dict) and isinstance(element.get("data"), dict):
-        element = {**element["data"], **element}
-    return isinstance(element, dict) and "event" in element and isinstance(element.get("payload"), dict)
+    return FORMAT if is_capture_record(first_array_element(head)) else None
 
 
 def parse_file(con: duckdb.DuckDBPyConnection, path: Path) -> ReadResult | None:
@@ -222,7 +210,7 @@ def read(ctx: ReadContext, path: Path, fmt: str) -> ReadResult:
     note); times without a UTC offset are counted in ``ctx``'s totals.
     """
     result: ReadResult | None = None
-    if is_record(first_array_element(read_head(path))):
+    if is_capture_record(first_array_element(read_head(path))):
         try:
             result = read_json_records(ctx, path, (_FAST, _GUARDED))
         except LoaderError as err:  # not one well-formed array: every line is a record, as in any file

@@ -27,7 +27,7 @@ from typing import Any
 
 from ._coverage import check_filled_keys, sample_json_keys
 from ._json_sql import add_key, key_sql, structure, time_text
-from ._jsonl import first_array_element, first_line, is_json_array, read_json_records
+from ._jsonl import first_array_element, first_line, is_capture_record, is_json_array, read_json_records
 from ._plan import TrackingPlan
 from ._protocol import ReadContext, ReadResult
 from ._sql import ID_COLUMNS, IGNORED_CHECK, Status, clean_id, lit, lookup_code, status_sql, time_checks
@@ -108,14 +108,11 @@ def _pushed(line: bytes) -> bool:
 
 
 def sniff(path: Path, head: bytes) -> str | None:
-    """``"datalayer"`` when a file is a JSON array (unless its first element carries the capture format's
-    ``payload``, at the top or under ``data``) or its first line looks like a pushed object.
+    """``"datalayer"`` when a file is a JSON array (unless its first element is a capture record) or its
+    first line looks like a pushed object.
     """
     if is_json_array(head):
-        first = first_array_element(head)
-        if isinstance(first, dict) and isinstance(first.get("data"), dict):
-            first = {**first["data"], **first}
-        return None if isinstance(first, dict) and "payload" in first else FORMAT
+        return None if is_capture_record(first_array_element(head)) else FORMAT
     return FORMAT if _pushed(first_line(head)) else None
 
 

@@ -37,8 +37,10 @@ PAYLOAD_FIELDS = {
 def time_text(ts: str) -> str:
     """SQL turning the text ``ts`` into a timestamp (epoch milliseconds or seconds, else ISO-8601)."""
     return f"""CASE
-         WHEN regexp_full_match({ts}, '[0-9]{{13}}') THEN make_timestamp(CAST({ts} AS BIGINT) * 1000)
-         WHEN regexp_full_match({ts}, '[0-9]{{10}}') THEN make_timestamp(CAST({ts} AS BIGINT) * 1000000)
+         WHEN length({ts}) = 13 AND regexp_full_match({ts}, '[0-9]{{13}}')
+           THEN make_timestamp(CAST({ts} AS BIGINT) * 1000)
+         WHEN length({ts}) = 10 AND regexp_full_match({ts}, '[0-9]{{10}}')
+           THEN make_timestamp(CAST({ts} AS BIGINT) * 1000000)
          ELSE try_cast({ts} AS TIMESTAMPTZ) END"""
 
 

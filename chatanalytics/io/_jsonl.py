@@ -332,6 +332,16 @@ def first_array_element(head: bytes) -> object:
         return None
 
 
+def is_capture_record(element: object) -> bool:
+    """Whether a JSON value is a capture record: an object with ``event`` and a ``payload`` object (or the
+    bare ``event.data`` object with them under ``data``). The capture format reads a JSON array of them;
+    the dataLayer format leaves it to capture.
+    """
+    if isinstance(element, dict) and isinstance(element.get("data"), dict):
+        element = {**element["data"], **element}
+    return isinstance(element, dict) and "event" in element and isinstance(element.get("payload"), dict)
+
+
 def first_line(head: bytes) -> bytes:
     """The first line of a file's head after a byte-order mark and blank lines."""
     return head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
